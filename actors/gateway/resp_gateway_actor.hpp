@@ -1,0 +1,30 @@
+#pragma once
+// The RESP gateway: a listening broker that forks one broker per client connection. Each
+// connection parses RESP (resp_parser), answers connection-level commands itself, sends data
+// commands to the session manager, and writes replies back in command order (pipelining).
+
+#include <chrono>
+#include <cstdint>
+#include <string>
+
+#include "caf/actor.hpp"
+#include "caf/fwd.hpp"
+
+namespace prez {
+
+struct gateway_settings {
+  std::string bind = "127.0.0.1";
+  std::uint16_t port = 9000;
+  std::uint64_t incarnation = 0; ///< seeds the cluster-unique client ids of this node
+  caf::actor session;            ///< session manager
+  caf::actor node;               ///< raft node (INFO raft)
+  std::chrono::milliseconds reply_deadline{10000};
+  std::string node_name;
+};
+
+/// Opens the listening socket and spawns the gateway. Fails (port in use, bad address) with a
+/// readable message instead of an actor.
+caf::expected<caf::actor> spawn_resp_gateway(caf::actor_system& system,
+                                             const gateway_settings& settings);
+
+} // namespace prez

@@ -1,0 +1,114 @@
+#include "actors/net/peer_link_actor.hpp"
+
+#include <algorithm>
+#include <chrono>
+#include <set>
+
+#include "caf/all.hpp"
+#include "caf/io/all.hpp"
+#include <spdlog/spdlog.h>
+
+#include "messages/caf_messages.hpp"
+#include "messages/wire_codec.hpp"
+
+namespace prez {
+
+namespace {
+
+using namespace std::chrono_literals;
+
+/// Reconnect back-off bounds: fast enough to rejoin within a heartbeat or two after a restart,
+/// slow enough not to spin on a dead host.
+constexpr auto reconnect_delay_min = 50ms;
+constexpr auto reconnect_delay_max = 1000ms;
+/// A connect attempt (TCP + BASP handshake) that takes longer than this is abandoned. Without a
+/// timeout a peer that accepts TCP but never answers would hang the link forever (DESIGN §5).
+constexpr auto connect_timeout = 2s;
+
+struct peer_link_state {
+  peer_link_args args;
+  caf::actor remote; ///< the peer's raft_node_actor; invalid while disconnected
+  bool connecting = false;
+  std::chrono::milliseconds reconnect_delay = reconnect_delay_min;
+  std::uint64_t frames_sent = 0;
+  std::uint64_t frames_dropped = 0;
+  static inline const char* name = "peer_link";
+};
+
+using peer_link = caf::stateful_actor<peer_link_state>;
+
+void schedule_reconnect(peer_link* self) {
+  auto& st = self->state;
+  self->delayed_send(self, st.reconnect_delay, connect_atom_local::value);
+  st.reconnect_delay =
+      std::min(st.reconnect_delay * 2, std::chrono::milliseconds{reconnect_delay_max});
+}
+
+void connect(peer_link* self) {
+  auto& st = self->state;
+  if (st.connecting || st.remote) return;
+  st.connecting = true;
+  auto mm = self->system().middleman().actor_handle();
+  self->request(mm, connect_timeout, caf::connect_atom::value, st.args.host, st.args.port)
+      .then(
+          [=](const caf::node_id&, caf::strong_actor_ptr& ptr, const std::set<std::string>&) {
+            auto& st = self->state;
+            st.connecting = false;
+            if (!ptr) {
+              schedule_reconnect(self);
+              return;
+            }
+            st.remote = caf::actor_cast<caf::actor>(ptr);
+            // A cached proxy may already be dead: then the monitor fires at once.
+            self->monitor(st.remote);
+            st.reconnect_delay = reconnect_delay_min;
+            spdlog::info("peer link to {} ({}:{}) connected", st.args.peer, st.args.host,
+                         st.args.port);
+          },
+          [=](const caf::error& error) {
+            auto& st = self->state;
+            st.connecting = false;
+            spdlog::debug("peer link to {} ({}:{}): connect failed: {}", st.args.peer, st.args.host,
+                          st.args.port, self->system().render(error));
+            schedule_reconnect(self);
+          });
+}
+
+void deliver(peer_link* self, const frame_body& body) {
+  auto& st = self->state;
+  if (!st.remote) {
+    ++st.frames_dropped;
+    connect(self);
+    return;
+  }
+  ++st.frames_sent;
+  self->send(st.remote, frame_atom::value,
+             encode_frame(st.args.self, st.args.incarnation, st.args.client_address, body));
+}
+
+caf::behavior peer_link_actor(peer_link* self, peer_link_args args) {
+  self->state.args = std::move(args);
+  self->set_down_handler([=](caf::down_msg& msg) {
+    auto& st = self->state;
+    if (st.remote && msg.source == st.remote.address()) {
+      spdlog::info("peer link to {}: connection lost", st.args.peer);
+      st.remote = caf::actor{};
+      schedule_reconnect(self);
+    }
+  });
+  connect(self);
+  return {
+      [=](peer_send_atom, const raft_message& m) { deliver(self, frame_body{m}); },
+      [=](peer_send_atom, const forward_request& m) { deliver(self, frame_body{m}); },
+      [=](peer_send_atom, const forward_response& m) { deliver(self, frame_body{m}); },
+      [=](connect_atom_local) { connect(self); },
+  };
+}
+
+} // namespace
+
+caf::actor spawn_peer_link(caf::actor_system& system, peer_link_args args) {
+  return system.spawn(peer_link_actor, std::move(args));
+}
+
+} // namespace prez

@@ -1,0 +1,29 @@
+#pragma once
+// One peer link per remote voter: owns the CAF remote handle of that node's published
+// raft_node_actor, encodes outgoing messages as msgpack frames, reconnects after failures.
+
+#include <cstdint>
+#include <string>
+
+#include "caf/fwd.hpp"
+
+#include "messages/raft_messages.hpp"
+
+namespace prez {
+
+struct peer_link_args {
+  node_name self;              ///< our name, stamped on every frame
+  std::uint64_t incarnation{}; ///< our random per-start number, stamped on every frame
+  node_name peer;
+  std::string host;
+  std::uint16_t port{};
+  std::string client_address; ///< our client (RESP) address, carried so peers can redirect
+};
+
+/// Spawns a peer link. It takes `(peer_send_atom, raft_message | forward_request |
+/// forward_response)` and delivers `(frame_atom, std::vector<char>)` to the remote node. While
+/// the peer is unreachable, messages are dropped and counted (Raft retries; forwarded commands
+/// time out at their origin), so nothing queues without bound.
+caf::actor spawn_peer_link(caf::actor_system& system, peer_link_args args);
+
+} // namespace prez

@@ -1,0 +1,320 @@
+// Leader role (Raft §5.3, §5.4.2, §8; thesis §6.2, §6.4). Pure: no CAF.
+#include "actors/raft/leader_logic.hpp"
+
+#include <algorithm>
+
+#include "actors/raft/rules.hpp"
+#include "config/limits.hpp"
+
+namespace prez::raft {
+
+leader_logic::leader_logic(raft_context context) : context_(std::move(context)) {
+  check_context(context_);
+  for (const auto& peer : peers_of(context_.config))
+    peers_.emplace(peer, peer_progress{});
+}
+
+raft_effects leader_logic::start() {
+  raft_effects effects;
+  PREZ_ASSERT(context_.hard.term >= 1);
+  PREZ_ASSERT(context_.hard.voted_for == context_.config.self);
+  PREZ_ASSERT(context_.log.last_term() <= context_.hard.term);
+  for (auto& [name, progress] : peers_) {
+    progress = peer_progress{};
+    progress.next_index = context_.log.last_index() + 1;
+  }
+  // Raft §8: a no-op of our own term, so that committing it commits everything before it
+  // (§5.4.2) and tells us our commit index.
+  log_entry noop;
+  noop.term = context_.hard.term;
+  noop.index = context_.log.last_index() + 1;
+  noop.type = static_cast<std::uint8_t>(entry_type::noop);
+  noop_index_ = noop.index;
+  context_.log.append(noop);
+  effects.entries_to_persist.push_back(std::move(noop));
+  for (auto& [name, progress] : peers_)
+    send_entries(name, progress, effects);
+  return effects;
+}
+
+bool leader_logic::committed_in_term() const {
+  return noop_index_ != 0 && context_.commit_index >= noop_index_;
+}
+
+void leader_logic::send_append(const node_name& peer, peer_progress& progress, bool with_entries,
+                               raft_effects& effects) {
+  auto request = make_append_request(context_, progress.next_index, with_entries, heartbeat_seq_);
+  const auto last = request.prev_log_index + request.entries.size();
+  progress.inflight_appends.push_back(peer_progress::inflight_append{last, heartbeat_round_});
+  progress.inflight = progress.inflight_appends.size();
+  if (progress.replicating)
+    progress.next_index = last + 1; // optimistic: pipelining (etcd's "replicate" state)
+  effects.messages.push_back(make_message(context_, peer, std::move(request)));
+}
+
+void leader_logic::send_entries(const node_name& peer, peer_progress& progress,
+                                raft_effects& effects) {
+  if (!progress.replicating) {
+    // Probing: one request at a time until a response tells us where the logs match.
+    if (progress.inflight == 0)
+      send_append(peer, progress, true, effects);
+    return;
+  }
+  while (progress.inflight < context_.config.inflight_appends_max &&
+         progress.next_index <= context_.log.last_index())
+    send_append(peer, progress, true, effects);
+}
+
+void leader_logic::send_heartbeat(const node_name& peer, const peer_progress& progress,
+                                  raft_effects& effects) {
+  // Anchored at match_index, which the peer is known to hold, so it can never be refused for a
+  // log mismatch and never disturbs the pipeline; the peer commits min(commit, match_index).
+  auto request = make_append_request(context_, progress.match_index + 1, false, heartbeat_seq_);
+  effects.messages.push_back(make_message(context_, peer, std::move(request)));
+}
+
+void leader_logic::heartbeat_round(bool detect_lost, raft_effects& effects) {
+  if (detect_lost)
+    ++heartbeat_round_;
+  for (auto& [name, progress] : peers_) {
+    if (detect_lost) {
+      // The oldest request in flight has had a whole heartbeat interval to be answered and the
+      // peer made no progress since the previous heartbeat: assume the requests were lost and
+      // probe again from what the peer is known to hold.
+      if (progress.inflight > 0 && progress.match_index == progress.match_at_last_heartbeat &&
+          progress.inflight_appends.front().sent_round + 1 < heartbeat_round_)
+        become_probing(progress, progress.match_index + 1);
+      progress.match_at_last_heartbeat = progress.match_index;
+    }
+    if (!progress.replicating && progress.inflight == 0) {
+      send_append(name, progress, true, effects);
+    } else {
+      send_heartbeat(name, progress, effects);
+      send_entries(name, progress, effects);
+    }
+  }
+}
+
+void leader_logic::become_probing(peer_progress& progress, std::uint64_t next_index) {
+  progress.replicating = false;
+  progress.inflight_appends.clear();
+  progress.inflight = 0;
+  progress.next_index = std::clamp<std::uint64_t>(next_index, progress.match_index + 1,
+                                                  context_.log.last_index() + 1);
+  check_progress(progress);
+}
+
+void leader_logic::check_progress(const peer_progress& progress) const {
+  PREZ_ASSERT(progress.match_index < progress.next_index);
+  PREZ_ASSERT(progress.next_index <= context_.log.last_index() + 1);
+  PREZ_ASSERT(progress.inflight == progress.inflight_appends.size());
+  PREZ_ASSERT(progress.inflight <= std::max<std::size_t>(context_.config.inflight_appends_max, 1));
+}
+
+raft_effects leader_logic::tick() {
+  raft_effects effects;
+  if (++ticks_since_heartbeat_ >= context_.config.heartbeat_ticks) {
+    ticks_since_heartbeat_ = 0;
+    heartbeat_round(true, effects);
+  }
+  if (++ticks_since_quorum_check_ >= context_.config.election_timeout_ticks) {
+    ticks_since_quorum_check_ = 0;
+    std::size_t active = 1; // self
+    for (auto& [name, progress] : peers_) {
+      active += progress.recently_active ? 1 : 0;
+      progress.recently_active = false;
+    }
+    // Thesis §6.2: a leader cut off from a majority steps down (term unchanged).
+    if (context_.config.check_quorum && active < context_.config.quorum())
+      step_down(effects, std::nullopt);
+  }
+  return effects;
+}
+
+raft_effects leader_logic::persisted(std::uint64_t index, std::uint64_t term) {
+  raft_effects effects;
+  note_persisted(context_, index, term);
+  maybe_commit(effects);
+  maybe_confirm_reads(effects);
+  return effects;
+}
+
+void leader_logic::step_down(raft_effects& effects, std::optional<raft_message> redeliver) {
+  effects.next_role = role::follower;
+  effects.redeliver = std::move(redeliver);
+  for (auto id : reads_waiting_for_commit_)
+    effects.reads_failed.push_back(id);
+  for (const auto& read : pending_reads_)
+    effects.reads_failed.push_back(read.read_id);
+  reads_waiting_for_commit_.clear();
+  pending_reads_.clear();
+}
+
+raft_effects leader_logic::step(const raft_message& message) {
+  raft_effects effects;
+  if (!is_peer(context_.config, message.from))
+    return effects;
+  const auto term = message.term();
+  const bool is_request = std::holds_alternative<vote_request>(message.payload) ||
+                          std::holds_alternative<append_entries_request>(message.payload);
+  if (const auto* vote = std::get_if<vote_request>(&message.payload); vote && vote->pre_vote) {
+    // A live leader refuses pre-votes (thesis §9.6); check-quorum removes a dead one.
+    effects.messages.push_back(pre_vote_reply(context_, message, false));
+    return effects;
+  }
+  if (term > context_.hard.term && carries_real_term(message)) {
+    // Figure 2, "all servers": a newer term ends our leadership; requests are handled again by
+    // the follower we become.
+    maybe_adopt_term(context_, term, effects);
+    step_down(effects, is_request ? std::optional<raft_message>{message} : std::nullopt);
+    return effects;
+  }
+  if (is_request) {
+    // Older term, or (only through a bug elsewhere) another leader of ours: refuse.
+    effects.messages.push_back(stale_refusal(context_, message));
+    return effects;
+  }
+  if (const auto* response = std::get_if<append_entries_response>(&message.payload))
+    if (response->term == context_.hard.term)
+      handle_append_response(message.from, *response, effects);
+  // Vote responses of our term are late answers from our own election: ignored.
+  return effects;
+}
+
+void leader_logic::handle_append_response(const node_name& from,
+                                          const append_entries_response& response,
+                                          raft_effects& effects) {
+  auto& progress = peers_.at(from);
+  progress.recently_active = true;
+  progress.acked_heartbeat_seq = std::max(progress.acked_heartbeat_seq, response.heartbeat_seq);
+  if (response.success) {
+    if (response.match_index > context_.log.last_index())
+      return; // claims entries we never sent: a bad peer, drop
+    progress.match_index = std::max(progress.match_index, response.match_index);
+    progress.next_index = std::max(progress.next_index, progress.match_index + 1);
+    auto& inflight = progress.inflight_appends;
+    std::erase_if(inflight, [&](const peer_progress::inflight_append& a) {
+      return a.last_index <= progress.match_index;
+    });
+    progress.inflight = inflight.size();
+    progress.replicating = true;
+    check_progress(progress);
+    maybe_commit(effects);
+    send_entries(from, progress, effects);
+  } else {
+    // Fast back-off (§5.3): skip the whole conflicting term when we have entries of it.
+    auto next = response.conflict_index;
+    if (response.conflict_term != 0) {
+      const auto last = context_.log.last_index_with_term_at_most(response.conflict_term);
+      if (last > 0 && context_.log.term_at(last) == response.conflict_term)
+        next = last + 1;
+    }
+    become_probing(progress, next);
+    send_entries(from, progress, effects);
+  }
+  maybe_confirm_reads(effects);
+}
+
+void leader_logic::maybe_commit(raft_effects& effects) {
+  std::vector<std::uint64_t> indexes{context_.persisted_index};
+  for (const auto& [name, progress] : peers_)
+    indexes.push_back(progress.match_index);
+  const auto candidate = quorum_index(std::move(indexes), context_.config.quorum());
+  // Raft §5.4.2: only an entry of our own term is committed by counting replicas.
+  if (candidate <= context_.commit_index || context_.log.term_at(candidate) != context_.hard.term)
+    return;
+  const bool first_commit = !committed_in_term();
+  for (auto index = context_.commit_index + 1; index <= candidate; ++index) {
+    const auto& e = context_.log.at(index);
+    if (e.term == context_.hard.term) {
+      PREZ_ASSERT(uncommitted_bytes_ >= e.data.size());
+      uncommitted_bytes_ -= e.data.size();
+    }
+  }
+  context_.commit_index = candidate;
+  emit_committed(context_, effects);
+  if (first_commit && committed_in_term() && !reads_waiting_for_commit_.empty()) {
+    auto ids = std::move(reads_waiting_for_commit_);
+    reads_waiting_for_commit_.clear();
+    start_read_round(ids, effects);
+  }
+}
+
+bool leader_logic::propose(std::vector<std::string> commands, raft_effects& effects) {
+  std::size_t bytes = 0;
+  for (const auto& c : commands)
+    bytes += c.size();
+  // A batch larger than the whole limit still goes alone, or it could never be written.
+  if (uncommitted_bytes_ > 0 && uncommitted_bytes_ + bytes > context_.config.uncommitted_bytes_max)
+    return false;
+  for (auto& c : commands) {
+    log_entry e;
+    e.term = context_.hard.term;
+    e.index = context_.log.last_index() + 1;
+    e.type = static_cast<std::uint8_t>(entry_type::command);
+    e.data = std::move(c);
+    context_.log.append(e);
+    effects.entries_to_persist.push_back(std::move(e));
+  }
+  uncommitted_bytes_ += bytes;
+  for (auto& [name, progress] : peers_)
+    send_entries(name, progress, effects);
+  return true;
+}
+
+raft_effects leader_logic::read_index(const std::vector<std::uint64_t>& read_ids) {
+  raft_effects effects;
+  const auto pending = reads_waiting_for_commit_.size() + pending_reads_.size();
+  if (pending + read_ids.size() > limits::pending_reads_max) {
+    effects.reads_failed = read_ids;
+    return effects;
+  }
+  if (!committed_in_term()) {
+    // Thesis §6.4: until an entry of our term commits we do not know the commit index.
+    reads_waiting_for_commit_.insert(reads_waiting_for_commit_.end(), read_ids.begin(),
+                                     read_ids.end());
+    return effects;
+  }
+  start_read_round(read_ids, effects);
+  return effects;
+}
+
+void leader_logic::start_read_round(const std::vector<std::uint64_t>& read_ids,
+                                    raft_effects& effects) {
+  if (read_ids.empty())
+    return;
+  ++heartbeat_seq_;
+  for (auto id : read_ids)
+    pending_reads_.push_back(pending_read{id, context_.commit_index, heartbeat_seq_});
+  heartbeat_round(false, effects);
+  maybe_confirm_reads(effects);
+}
+
+void leader_logic::maybe_confirm_reads(raft_effects& effects) {
+  std::size_t confirmed = 0;
+  for (const auto& read : pending_reads_) {
+    std::size_t acks = 1; // self
+    for (const auto& [name, progress] : peers_)
+      acks += progress.acked_heartbeat_seq >= read.heartbeat_seq ? 1 : 0;
+    // Sequence numbers grow along pending_reads_: once one is short, so are the rest.
+    if (acks < context_.config.quorum())
+      break;
+    effects.reads.push_back(read_ready{read.read_id, read.index});
+    ++confirmed;
+  }
+  pending_reads_.erase(pending_reads_.begin(),
+                       pending_reads_.begin() + static_cast<std::ptrdiff_t>(confirmed));
+}
+
+raft_status leader_logic::status() const {
+  raft_status s;
+  s.current_role = role::leader;
+  s.term = context_.hard.term;
+  s.leader = context_.config.self;
+  s.commit_index = context_.commit_index;
+  s.last_log_index = context_.log.last_index();
+  s.persisted_index = context_.persisted_index;
+  return s;
+}
+
+} // namespace prez::raft

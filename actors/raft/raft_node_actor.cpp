@@ -1,0 +1,204 @@
+#include "actors/raft/raft_node_actor.hpp"
+
+#include <map>
+
+#include "caf/all.hpp"
+#include <spdlog/spdlog.h>
+
+#include "actors/net/peer_link_actor.hpp"
+#include "actors/node_handles.hpp"
+#include "actors/raft/role_actor.hpp"
+#include "messages/caf_messages.hpp"
+#include "messages/wire_codec.hpp"
+
+namespace prez {
+
+namespace {
+
+using namespace std::chrono_literals;
+
+struct node_state {
+  node_settings settings;
+  node_handles handles;
+  /// The live role actor. Invariant: exactly one role actor of this node is not retired.
+  caf::actor role_actor;
+  raft::role current_role = raft::role::follower;
+  /// Increases on every role change; a role stamps its epoch on what it tells the node.
+  std::uint64_t epoch = 0;
+  std::uint64_t term = 0;
+  node_name leader;
+  /// Latest incarnation and client address seen from each peer.
+  std::map<node_name, std::uint64_t> incarnations;
+  std::map<node_name, std::string> client_addresses;
+  std::uint64_t frames_refused = 0;
+  static inline const char* name = "raft_node";
+};
+
+using node_actor = caf::stateful_actor<node_state>;
+
+void notify_session(node_actor* self) {
+  auto& st = self->state;
+  role_info info{st.current_role, st.term, st.leader};
+  self->send(st.handles.session, role_atom::value, std::move(info), st.role_actor);
+}
+
+void spawn_role(node_actor* self, raft::role next, std::shared_ptr<raft::raft_context> context,
+                node_name leader) {
+  auto& st = self->state;
+  raft::role_args args;
+  st.term = context->hard.term;
+  args.context = std::move(context);
+  args.handles = st.handles;
+  args.epoch = ++st.epoch;
+  args.leader = leader;
+  args.tick = st.settings.tick;
+  st.current_role = next;
+  st.leader = next == raft::role::leader ? st.settings.self : leader;
+  switch (next) {
+    case raft::role::follower:
+      st.role_actor = raft::spawn_follower(self, std::move(args));
+      break;
+    case raft::role::candidate:
+      st.role_actor = raft::spawn_candidate(self, std::move(args));
+      break;
+    case raft::role::leader:
+      st.role_actor = raft::spawn_leader(self, std::move(args));
+      break;
+  }
+  spdlog::info("raft: {} is now {} in term {}", st.settings.self, raft::to_string(next), st.term);
+  notify_session(self);
+}
+
+void handle_frame(node_actor* self, const std::vector<char>& bytes) {
+  auto& st = self->state;
+  auto decoded = decode_frame(bytes.data(), bytes.size());
+  if (!decoded.frame) {
+    if (++st.frames_refused % 1000 == 1)
+      spdlog::warn("peer frame refused ({} so far): {}", st.frames_refused, decoded.error);
+    return;
+  }
+  auto& frame = *decoded.frame;
+  if (frame.from == st.settings.self || !st.handles.peers.count(frame.from)) {
+    if (++st.frames_refused % 1000 == 1)
+      spdlog::warn("peer frame from '{}', not a configured peer: dropped", frame.from);
+    return;
+  }
+  auto [it, inserted] = st.incarnations.emplace(frame.from, frame.incarnation);
+  if (!inserted && it->second != frame.incarnation) {
+    spdlog::info("peer {} restarted (incarnation changed)", frame.from);
+    it->second = frame.incarnation;
+  }
+  st.client_addresses[frame.from] = frame.client_address;
+  if (auto* m = std::get_if<raft_message>(&frame.body)) {
+    if (m->to != st.settings.self || m->from != frame.from) {
+      ++st.frames_refused;
+      return;
+    }
+    self->send(st.role_actor, raft_atom::value, std::move(*m));
+  } else if (auto* request = std::get_if<forward_request>(&frame.body)) {
+    self->send(st.handles.session, frame_atom::value, frame.from, std::move(*request));
+  } else if (auto* response = std::get_if<forward_response>(&frame.body)) {
+    self->send(st.handles.session, frame_atom::value, frame.from, std::move(*response));
+  }
+}
+
+std::string leader_address(const node_state& st) {
+  if (st.leader.empty()) return "";
+  if (st.leader == st.settings.self) return st.settings.client_address;
+  auto i = st.client_addresses.find(st.leader);
+  return i == st.client_addresses.end() ? "" : i->second;
+}
+
+caf::behavior raft_node(node_actor* self, node_settings settings,
+                        std::shared_ptr<raft::raft_context> context, caf::actor log,
+                        caf::actor state_machine, caf::actor session) {
+  auto& st = self->state;
+  st.settings = std::move(settings);
+  st.handles.node = self;
+  st.handles.log = std::move(log);
+  st.handles.state_machine = std::move(state_machine);
+  st.handles.session = std::move(session);
+  for (const auto& member : st.settings.members) {
+    if (member.name == st.settings.self) continue;
+    peer_link_args args{st.settings.self, st.settings.incarnation,   member.name, member.host,
+                        member.port,      st.settings.client_address};
+    auto link = spawn_peer_link(self->system(), std::move(args));
+    self->link_to(link);
+    st.handles.peers.emplace(member.name, std::move(link));
+  }
+  self->send(st.handles.session, peer_send_atom::value, st.handles.peers);
+  // A single voter needs nobody's vote: it campaigns at once and answers clients immediately.
+  auto first = st.settings.members.size() == 1 ? raft::role::candidate : raft::role::follower;
+  spawn_role(self, first, std::move(context), {});
+  return {
+      [=](frame_atom, const std::vector<char>& bytes) { handle_frame(self, bytes); },
+      [=](role_atom, role_handoff& handoff) {
+        auto& st = self->state;
+        if (handoff.epoch != st.epoch) return; // a retired role's late word
+        auto redeliver = std::move(handoff.redeliver);
+        spawn_role(self, handoff.next, std::move(handoff.context), std::move(handoff.leader));
+        if (redeliver) self->send(self->state.role_actor, raft_atom::value, std::move(*redeliver));
+      },
+      [=](leader_atom, std::uint64_t epoch, std::uint64_t term, const node_name& leader) {
+        auto& st = self->state;
+        if (epoch != st.epoch) return;
+        st.term = term;
+        st.leader = leader;
+        if (!leader.empty())
+          spdlog::info("raft: {} follows leader {} in term {}", st.settings.self, leader, term);
+        notify_session(self);
+      },
+      [=](leader_atom) -> std::string { return leader_address(self->state); },
+      [=](status_atom) {
+        auto rp = self->make_response_promise<std::string>();
+        auto& st = self->state;
+        self->request(st.role_actor, 2s, status_atom::value)
+            .then(
+                [=](const raft::raft_status& status) mutable {
+                  self->request(self->state.handles.state_machine, 2s, status_atom::value)
+                      .then(
+                          [=](const apply_status& applied) mutable {
+                            auto& st = self->state;
+                            std::string out = "# Raft\r\n";
+                            auto line = [&](const std::string& k, const std::string& v) {
+                              out += k + ":" + v + "\r\n";
+                            };
+                            line("node", st.settings.self);
+                            line("role", raft::to_string(status.current_role));
+                            line("term", std::to_string(status.term));
+                            line("leader", status.leader);
+                            auto saved_leader = st.leader;
+                            st.leader = status.leader;
+                            line("leader_addr", leader_address(st));
+                            st.leader = saved_leader;
+                            line("commit_index", std::to_string(status.commit_index));
+                            line("last_applied", std::to_string(applied.last_applied));
+                            line("last_log_index", std::to_string(status.last_log_index));
+                            line("persisted_index", std::to_string(status.persisted_index));
+                            line("snapshot_index", "0");
+                            line("voters", std::to_string(st.settings.members.size()));
+                            line("role_epoch", std::to_string(st.epoch));
+                            line("keys", std::to_string(applied.keys));
+                            line("peer_frames_refused", std::to_string(st.frames_refused));
+                            rp.deliver(std::move(out));
+                          },
+                          [=](const caf::error&) mutable {
+                            rp.deliver(std::string{"# Raft\r\n"});
+                          });
+                },
+                [=](const caf::error&) mutable { rp.deliver(std::string{"# Raft\r\n"}); });
+        return rp;
+      },
+  };
+}
+
+} // namespace
+
+caf::actor spawn_raft_node(caf::actor_system& system, node_settings settings,
+                           std::shared_ptr<raft::raft_context> context, caf::actor log,
+                           caf::actor state_machine, caf::actor session) {
+  return system.spawn(raft_node, std::move(settings), std::move(context), std::move(log),
+                      std::move(state_machine), std::move(session));
+}
+
+} // namespace prez

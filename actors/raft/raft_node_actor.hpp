@@ -1,0 +1,38 @@
+#pragma once
+// The node supervisor: which role is alive (exactly one), its epoch, and the routing of peer
+// frames. Published on cluster-port; remote peer links send it `(frame_atom, std::vector<char>)`.
+
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "caf/fwd.hpp"
+
+#include "actors/raft/raft_types.hpp"
+
+namespace prez {
+
+/// A voter's cluster address from nodes.conf.
+struct member_address {
+  node_name name;
+  std::string host;
+  std::uint16_t port = 0;
+};
+
+struct node_settings {
+  node_name self;
+  std::vector<member_address> members; ///< every voter, including self
+  std::string client_address;          ///< our RESP address "host:port"
+  std::uint64_t incarnation = 0;       ///< random per start
+  std::chrono::milliseconds tick{10};
+};
+
+/// Spawns the node supervisor and, through it, the peer links and the first role (a follower;
+/// a single-node cluster elects itself within one election timeout).
+caf::actor spawn_raft_node(caf::actor_system& system, node_settings settings,
+                           std::shared_ptr<raft::raft_context> context, caf::actor log,
+                           caf::actor state_machine, caf::actor session);
+
+} // namespace prez

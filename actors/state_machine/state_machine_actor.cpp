@@ -1,0 +1,84 @@
+#include "actors/state_machine/state_machine_actor.hpp"
+
+#include <map>
+
+#include "caf/all.hpp"
+#include <spdlog/spdlog.h>
+
+#include "actors/state_machine/kv_state.hpp"
+#include "messages/caf_messages.hpp"
+#include "messages/wire_codec.hpp"
+
+namespace prez {
+
+namespace {
+
+struct waiting_read {
+  std::vector<std::string> argv;
+  caf::response_promise promise;
+};
+
+struct state_machine_state {
+  kv_state kv;
+  /// Index of the last entry applied. Invariant: entries are applied in order, each once.
+  std::uint64_t last_applied = 0;
+  /// Reads waiting for last_applied to reach their index.
+  std::multimap<std::uint64_t, waiting_read> reads;
+  caf::actor session;
+  static inline const char* name = "state_machine";
+};
+
+using state_machine = caf::stateful_actor<state_machine_state>;
+
+void apply_entries(state_machine* self, const std::vector<log_entry>& entries) {
+  auto& st = self->state;
+  std::vector<applied_result> results;
+  for (const auto& entry : entries) {
+    if (entry.index != st.last_applied + 1) {
+      spdlog::critical("state machine: entry {} out of order (last applied {})", entry.index,
+                       st.last_applied);
+      std::abort(); // our own bug: applying out of order would diverge replicas
+    }
+    st.last_applied = entry.index;
+    if (entry.kind() != entry_type::command) continue;
+    auto command = decode_command(entry.data.data(), entry.data.size());
+    if (!command) {
+      // Every replica refuses the same bytes identically, so they stay in agreement.
+      spdlog::error("state machine: entry {} holds an undecodable command; skipped", entry.index);
+      continue;
+    }
+    auto reply = st.kv.apply(command->argv, command->time_ms);
+    results.push_back({command->client_id, command->seq, std::move(reply)});
+  }
+  if (!results.empty()) self->send(st.session, applied_atom::value, std::move(results));
+  while (!st.reads.empty() && st.reads.begin()->first <= st.last_applied) {
+    auto node = st.reads.extract(st.reads.begin());
+    node.mapped().promise.deliver(st.kv.read(node.mapped().argv));
+  }
+}
+
+caf::behavior state_machine_actor(state_machine* self, caf::actor session) {
+  self->state.session = std::move(session);
+  return {
+      [=](apply_atom, const std::vector<log_entry>& entries) { apply_entries(self, entries); },
+      [=](read_atom, std::uint64_t index,
+          std::vector<std::string>& argv) -> caf::result<std::string> {
+        auto& st = self->state;
+        if (index <= st.last_applied) return st.kv.read(argv);
+        auto promise = self->make_response_promise();
+        st.reads.emplace(index, waiting_read{std::move(argv), promise});
+        return caf::delegated<std::string>{};
+      },
+      [=](status_atom) {
+        return apply_status{self->state.last_applied, self->state.kv.size()};
+      },
+  };
+}
+
+} // namespace
+
+caf::actor spawn_state_machine(caf::actor_system& system, caf::actor session) {
+  return system.spawn(state_machine_actor, std::move(session));
+}
+
+} // namespace prez

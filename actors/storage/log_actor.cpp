@@ -1,0 +1,77 @@
+#include "actors/storage/log_actor.hpp"
+
+#include <cstdlib>
+#include <utility>
+#include <vector>
+
+#include "caf/all.hpp"
+#include <spdlog/spdlog.h>
+
+#include "actors/storage/log_store.hpp"
+#include "messages/caf_messages.hpp"
+
+namespace prez {
+
+namespace {
+
+struct log_actor_state {
+  std::unique_ptr<storage::log_store> store;
+  /// Requests written but not yet acknowledged, with who asked. Acknowledged after the next sync.
+  std::vector<std::pair<caf::actor, std::uint64_t>> waiting;
+  bool flush_scheduled = false;
+  static inline const char* name = "log_actor";
+};
+
+[[noreturn]] void fail_stop(const std::string& what) {
+  spdlog::critical("storage failure: {}; stopping this node so it cannot act on lost data", what);
+  spdlog::shutdown();
+  std::_Exit(70);
+}
+
+void apply_request(storage::log_store& store, const persist_request& request) {
+  if (request.truncate_from)
+    if (auto error = store.truncate_from(*request.truncate_from)) fail_stop(*error);
+  if (!request.entries.empty())
+    if (auto error = store.append(request.entries)) fail_stop(*error);
+  if (request.hard)
+    if (auto error = store.save_hard_state({request.hard->term, request.hard->voted_for}))
+      fail_stop(*error);
+}
+
+caf::behavior log_actor(caf::stateful_actor<log_actor_state>* self,
+                        std::shared_ptr<std::unique_ptr<storage::log_store>> store) {
+  self->state.store = std::move(*store);
+  return {
+      [=](persist_atom, const persist_request& request) {
+        apply_request(*self->state.store, request);
+        auto sender = caf::actor_cast<caf::actor>(self->current_sender());
+        self->state.waiting.emplace_back(std::move(sender), request.seq);
+        // Group commit: the flush goes to the back of the mailbox, so every write that arrived
+        // meanwhile (e.g. during the previous fsync) is covered by the same fsync.
+        if (!self->state.flush_scheduled) {
+          self->state.flush_scheduled = true;
+          self->send(self, flush_atom::value);
+        }
+      },
+      [=](flush_atom) {
+        auto& st = self->state;
+        st.flush_scheduled = false;
+        if (auto error = st.store->sync()) fail_stop(*error);
+        persist_reply reply{0, st.store->last_index(), st.store->last_term()};
+        for (auto& [who, seq] : st.waiting) {
+          reply.seq = seq;
+          self->send(who, persisted_atom::value, reply);
+        }
+        st.waiting.clear();
+      },
+  };
+}
+
+} // namespace
+
+caf::actor spawn_log_actor(caf::actor_system& system, std::unique_ptr<storage::log_store> store) {
+  auto holder = std::make_shared<std::unique_ptr<storage::log_store>>(std::move(store));
+  return system.spawn<caf::detached>(log_actor, holder);
+}
+
+} // namespace prez

@@ -1,0 +1,137 @@
+#pragma once
+// The durable write-ahead log and hard state of one node (DESIGN §4). Synchronous and
+// single-threaded: owned by exactly one log_actor, which calls it from its own thread. Pure
+// C++ with POSIX file I/O; no CAF.
+//
+// On disk, in the data directory:
+//   log-<first index, 20 digits>.seg   records [u32 length][u32 crc32c(payload)][payload], both
+//                                       integers little-endian, payload = msgpack log_entry
+//                                       [term, index, type, data]. A segment is closed once the
+//                                       next record would take it past segment_bytes_max.
+//   hard-state                          one record of the same shape, payload msgpack
+//                                       [term, voted_for]; replaced atomically via hard-state.tmp.
+//   LOCK                                flock()ed while open, so two processes cannot share a dir.
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <variant>
+#include <vector>
+
+#include <msgpack.hpp>
+
+#include "config/limits.hpp"
+#include "messages/raft_messages.hpp"
+
+namespace prez::storage {
+
+/// Term and vote as stored in `hard-state` (Raft Figure 2: must be durable before any message
+/// that depends on them leaves the node).
+struct hard_state_record {
+  std::uint64_t term = 0;
+  std::string voted_for; ///< empty: no vote in `term`
+  MSGPACK_DEFINE(term, voted_for)
+  friend bool operator==(const hard_state_record&, const hard_state_record&) = default;
+};
+
+/// What open() found on disk.
+struct recovered_state {
+  hard_state_record hard;
+  /// Every entry in the log. Invariant: entries[i].index == i + 1; terms never decrease.
+  std::vector<log_entry> entries;
+  /// Bytes cut from the end of the last segment because its last record was torn (a write cut
+  /// short by a crash). 0 on a clean start. The caller should log it.
+  std::uint64_t truncated_tail_bytes = 0;
+};
+
+/// CRC-32C (Castagnoli, reflected polynomial 0x82F63B78, init and final xor 0xFFFFFFFF), the
+/// checksum of every record. crc32c("123456789") == 0xE3069283.
+std::uint32_t crc32c(const void* data, std::size_t size);
+
+/// A segmented write-ahead log plus the hard-state file in one directory.
+///
+/// Errors: every function returns an error string on an operating failure (disk full, EIO).
+/// After a failed write the on-disk state is unknown, so the store refuses every further write
+/// with the first error (fail-stop, STYLE §5); reopening runs recovery again.
+class log_store {
+public:
+  /// Opens the data directory `dir` (creating it if needed) and recovers its contents into
+  /// `out`. A torn record at the end of the last segment is cut off and reported in
+  /// `out.truncated_tail_bytes`. Anything else that is wrong (a bad record followed by more
+  /// data, a bad record in an earlier segment, an index gap, decreasing terms, a garbage
+  /// hard-state file) refuses to open with "<file>: offset <n>: <reason>". Never silently drops
+  /// a record that might have been acknowledged.
+  static std::variant<std::unique_ptr<log_store>, std::string>
+  open(const std::string& dir, recovered_state& out,
+       std::size_t segment_bytes_max = limits::segment_bytes_max);
+
+  ~log_store();
+  log_store(const log_store&) = delete;
+  log_store& operator=(const log_store&) = delete;
+
+  /// Appends `entries` after the last one. Precondition (asserted): entries[0].index ==
+  /// last_index() + 1, consecutive indexes, terms >= 1 and never decreasing, each encoded record
+  /// at most limits::log_record_bytes_max. Written with write(2) but not durable until sync().
+  std::optional<std::string> append(const std::vector<log_entry>& entries);
+
+  /// Removes every entry with index >= `index` (Raft §5.3: a follower drops a conflicting
+  /// suffix). Deletes whole segments (durably, newest first, so a crash never leaves a gap) and
+  /// truncates the one holding `index`; that truncation is durable after sync(). No-op when
+  /// index > last_index(). Precondition: index >= 1.
+  std::optional<std::string> truncate_from(std::uint64_t index);
+
+  /// Replaces the hard state atomically (write hard-state.tmp, fsync, rename, fsync dir).
+  /// Durable on return.
+  std::optional<std::string> save_hard_state(const hard_state_record& hard);
+
+  /// Makes every earlier append and truncation durable: fdatasync of the open segment, and of
+  /// the directory when segments were created since the last sync.
+  std::optional<std::string> sync();
+
+  /// Index of the last entry; 0 when the log is empty.
+  std::uint64_t last_index() const { return last_index_; }
+  /// Term of the last entry; 0 when the log is empty.
+  std::uint64_t last_term() const { return last_term_; }
+  /// Number of segment files (for tests and INFO).
+  std::size_t segment_count() const { return segments_.size(); }
+
+private:
+  /// One segment file. Invariant: record_offsets.size() == record_terms.size(), offsets
+  /// strictly increasing and < size_bytes; the records hold indexes first_index,
+  /// first_index + 1, ... .
+  struct segment {
+    std::uint64_t first_index = 0;
+    std::string path;
+    std::uint64_t size_bytes = 0;
+    std::vector<std::uint64_t> record_offsets;
+    std::vector<std::uint64_t> record_terms;
+  };
+
+  log_store(std::string dir, std::size_t segment_bytes_max, int dir_fd, int lock_fd);
+
+  std::optional<std::string> fail(std::string error);
+  std::optional<std::string> open_last_segment_for_append();
+  std::optional<std::string> start_segment(std::uint64_t first_index);
+  std::optional<std::string> remove_last_segment();
+  void recompute_last();
+
+  std::string dir_;
+  std::size_t segment_bytes_max_;
+  int dir_fd_ = -1;  ///< open O_RDONLY on dir_, for fsync of directory entries
+  int lock_fd_ = -1; ///< holds the flock on LOCK for the store's lifetime
+  /// Segments in index order. Invariant: segments_[i + 1].first_index == segments_[i].first_index
+  /// + segments_[i].record_offsets.size(); only the last may be empty.
+  std::vector<segment> segments_;
+  /// fd of segments_.back() open for writing, or -1 when there is no segment.
+  int segment_fd_ = -1;
+  bool segment_dirty_ = false; ///< written or truncated since its last fdatasync
+  bool dir_dirty_ = false;     ///< a segment was created since the last directory fsync
+  /// Invariant: last_index_ == first index of the last segment + its record count - 1 (0 if none).
+  std::uint64_t last_index_ = 0;
+  std::uint64_t last_term_ = 0;
+  /// The first I/O error; once set every write returns it.
+  std::optional<std::string> failed_;
+};
+
+} // namespace prez::storage

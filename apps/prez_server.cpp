@@ -1,0 +1,181 @@
+// prez-server: one node of a prez cluster.
+//   prez-server                   a single-node cluster, data in ./prez-data, RESP on
+//   127.0.0.1:9000 prez-server path/to/prez.conf one node of the cluster nodes.conf describes
+
+#include <csignal>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <random>
+
+#include "caf/all.hpp"
+#include "caf/io/all.hpp"
+#include <spdlog/spdlog.h>
+
+#include "actors/gateway/resp_gateway_actor.hpp"
+#include "actors/raft/raft_node_actor.hpp"
+#include "actors/state_machine/session_actor.hpp"
+#include "actors/state_machine/state_machine_actor.hpp"
+#include "actors/storage/log_actor.hpp"
+#include "actors/storage/log_store.hpp"
+#include "config/node_config.hpp"
+#include "messages/caf_messages.hpp"
+
+namespace {
+
+using namespace std::chrono_literals;
+
+int fail(const std::string& message) {
+  std::fprintf(stderr, "prez-server: %s\n", message.c_str());
+  return 1;
+}
+
+/// Creates the data directory and proves it writable, so a bad `dir` stops start-up at once.
+std::string prepare_dir(const prez::node_config& config) {
+  std::error_code ec;
+  std::filesystem::create_directories(config.dir, ec);
+  if (ec) return config.source_file + ": dir '" + config.dir + "': " + ec.message();
+  auto probe = std::filesystem::path(config.dir) / ".write-probe";
+  {
+    std::ofstream out(probe);
+    out << "ok";
+    if (!out.good()) return config.source_file + ": dir '" + config.dir + "' is not writable";
+  }
+  std::filesystem::remove(probe, ec);
+  return {};
+}
+
+/// Ticks of 10 ms; the election timeout is cluster-node-timeout (randomised up to twice that by
+/// the follower), heartbeats go out ten times per election timeout.
+constexpr auto tick = 10ms;
+
+prez::raft::raft_config make_raft_config(const prez::node_config& config) {
+  prez::raft::raft_config rc;
+  rc.self = config.name;
+  for (const auto& m : config.members)
+    rc.voters.push_back(m.name);
+  std::sort(rc.voters.begin(), rc.voters.end());
+  auto election_ticks = std::max<std::uint32_t>(5, config.cluster_node_timeout_ms / tick.count());
+  rc.election_timeout_ticks = election_ticks;
+  rc.heartbeat_ticks = std::max<std::uint32_t>(1, election_ticks / 10);
+  rc.append_entries_max = prez::limits::append_entries_max;
+  rc.append_bytes_max = prez::limits::append_bytes_max;
+  rc.inflight_appends_max = prez::limits::inflight_appends_max;
+  rc.uncommitted_bytes_max = prez::limits::uncommitted_bytes_max;
+  return rc;
+}
+
+} // namespace
+
+int main(int argc, char** argv) {
+  if (argc > 2 ||
+      (argc == 2 && (std::string(argv[1]) == "-h" || std::string(argv[1]) == "--help"))) {
+    std::printf("usage: prez-server [path/to/prez.conf]\n"
+                "  with no file: a single-node cluster, data in ./prez-data, port 9000\n");
+    return argc > 2 ? 1 : 0;
+  }
+  prez::node_config config;
+  if (argc == 2) {
+    auto loaded = prez::load_node_config(argv[1]);
+    if (auto* error = std::get_if<prez::config_error>(&loaded)) return fail(error->message);
+    config = std::get<prez::node_config>(std::move(loaded));
+  } else {
+    config = prez::default_single_node_config();
+  }
+  spdlog::set_pattern("%Y-%m-%d %H:%M:%S.%e " + config.name + " %^%l%$ %v");
+  spdlog::set_level(spdlog::level::from_str(std::string(prez::spdlog_level_name(config.loglevel))));
+
+  if (auto error = prepare_dir(config); !error.empty()) return fail(error);
+  prez::storage::recovered_state recovered;
+  auto opened = prez::storage::log_store::open(config.dir, recovered);
+  if (auto* error = std::get_if<std::string>(&opened)) return fail(config.dir + ": " + *error);
+  auto store = std::get<std::unique_ptr<prez::storage::log_store>>(std::move(opened));
+  if (recovered.truncated_tail_bytes > 0)
+    spdlog::warn("log: dropped a torn tail of {} bytes (a write cut short by a crash)",
+                 recovered.truncated_tail_bytes);
+
+  std::random_device entropy;
+  std::uint64_t incarnation = (std::uint64_t{entropy()} << 32) ^ entropy();
+  auto context = std::make_shared<prez::raft::raft_context>();
+  context->config = make_raft_config(config);
+  context->hard = {recovered.hard.term, recovered.hard.voted_for};
+  context->log = prez::raft::raft_log(std::move(recovered.entries));
+  context->persisted_index = context->log.last_index();
+  context->random.state = incarnation;
+  spdlog::info("starting {}: term {}, {} log entries, {} voters", config.name, context->hard.term,
+               context->log.last_index(), config.members.size());
+
+  // Block SIGINT/SIGTERM in every thread (the actor system's threads inherit the mask); main
+  // waits for them below and stops the node.
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGINT);
+  sigaddset(&signals, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+
+  caf::actor_system_config cfg;
+  cfg.load<caf::io::middleman>();
+  // Failure detection is off by default in CAF 0.17: without these a paused peer is never
+  // declared down (DESIGN §5).
+  cfg.set("middleman.heartbeat-interval", caf::timespan{200ms});
+  cfg.set("middleman.connection-timeout", caf::timespan{2s});
+  cfg.set("logger.verbosity", caf::atom("quiet"));
+  caf::actor_system system{cfg};
+
+  prez::session_settings session_settings;
+  session_settings.self = config.name;
+  session_settings.leader_wait =
+      std::max(3000ms, 3 * std::chrono::milliseconds{config.cluster_node_timeout_ms});
+  session_settings.write_timeout =
+      std::max(5000ms, 5 * std::chrono::milliseconds{config.cluster_node_timeout_ms});
+  auto session = prez::spawn_session_manager(system, session_settings);
+  auto state_machine = prez::spawn_state_machine(system, session);
+  caf::anon_send(session, prez::start_atom::value, state_machine);
+  auto log = prez::spawn_log_actor(system, std::move(store));
+
+  prez::node_settings node_settings;
+  node_settings.self = config.name;
+  for (const auto& m : config.members)
+    node_settings.members.push_back({m.name, m.host, m.cluster_port});
+  node_settings.client_address = config.bind + ":" + std::to_string(config.port);
+  node_settings.incarnation = incarnation;
+  node_settings.tick = tick;
+  auto node = prez::spawn_raft_node(system, node_settings, context, log, state_machine, session);
+
+  if (config.members.size() > 1) {
+    auto self = std::find_if(config.members.begin(), config.members.end(),
+                             [&](const auto& m) { return m.name == config.name; });
+    auto published = system.middleman().publish(node, self->cluster_port, self->host.c_str(), true);
+    if (!published) {
+      caf::anon_send_exit(node, caf::exit_reason::user_shutdown);
+      return fail(config.source_file + ": cluster-port " + std::to_string(self->cluster_port) +
+                  " on " + self->host + ": " + system.render(published.error()));
+    }
+  }
+
+  prez::gateway_settings gateway;
+  gateway.bind = config.bind;
+  gateway.port = config.port;
+  gateway.incarnation = incarnation;
+  gateway.session = session;
+  gateway.node = node;
+  gateway.node_name = config.name;
+  gateway.reply_deadline = prez::session_reply_deadline(session_settings);
+  auto gateway_actor = prez::spawn_resp_gateway(system, gateway);
+  if (!gateway_actor) {
+    caf::anon_send_exit(node, caf::exit_reason::user_shutdown);
+    return fail((config.source_file.empty() ? std::string("prez-server") : config.source_file) +
+                ": port " + std::to_string(config.port) + " on " + config.bind + ": " +
+                system.render(gateway_actor.error()));
+  }
+  spdlog::info("{} ready: redis-cli -h {} -p {}", config.name, config.bind, config.port);
+
+  // Block until SIGINT or SIGTERM, then stop. Every acknowledged write is already durable.
+  int received = 0;
+  sigwait(&signals, &received);
+  spdlog::info("{}: stopping on signal {}", config.name, received);
+  spdlog::shutdown();
+  std::fflush(stdout);
+  // The actor system's shutdown can wait on remote connections; the log is durable, so leave now.
+  std::_Exit(0);
+}

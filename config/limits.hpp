@@ -1,0 +1,86 @@
+#pragma once
+// Every limit prez enforces, in one place, each with the reason it exists.
+// Pure header: no CAF, no I/O.
+
+#include <cstddef>
+#include <cstdint>
+
+namespace prez::limits {
+
+// --- RESP (client input) -----------------------------------------------------------------------
+
+/// Longest inline command line (Redis: 64 KiB). Protects against a client that never sends "\r\n".
+inline constexpr std::size_t inline_line_bytes_max = 64 * 1024;
+/// Most elements in one multibulk array (Redis: 1M before 7.0, we keep it small: no command needs
+/// more).
+inline constexpr std::size_t multibulk_count_max = 1024 * 1024;
+/// Longest single bulk string (Redis's proto-max-bulk-len default is 512 MiB; a replicated
+/// store keeps entries small so one write cannot stall the log: 16 MiB).
+inline constexpr std::size_t bulk_bytes_max = 16 * 1024 * 1024;
+/// Bytes a parser reserves up front for a declared bulk or array, whatever the client declares.
+inline constexpr std::size_t declared_reserve_bytes_max = 16 * 1024;
+/// Unparsed bytes buffered per client (Redis: client-query-buffer-limit 1 GiB; ours bounds memory).
+inline constexpr std::size_t query_buffer_bytes_max = 64 * 1024 * 1024;
+/// Pending reply bytes per client before it is disconnected as too slow a reader.
+inline constexpr std::size_t reply_buffer_bytes_max = 64 * 1024 * 1024;
+/// Commands one connection may have in flight (pipelined, waiting for replies).
+inline constexpr std::size_t pipelined_commands_max = 16 * 1024;
+/// Bytes read from a client socket per read event.
+inline constexpr std::size_t read_chunk_bytes = 16 * 1024;
+
+// --- peer wire (msgpack) -----------------------------------------------------------------------
+
+/// Largest peer frame accepted (BASP frames are 32-bit; append batches are far below this).
+inline constexpr std::size_t peer_frame_bytes_max = 64 * 1024 * 1024;
+/// msgpack unpack limits for peer frames and log records: never let a declared size allocate.
+inline constexpr std::size_t msgpack_array_max = 1024 * 1024;
+inline constexpr std::size_t msgpack_map_max = 1024;
+inline constexpr std::size_t msgpack_str_max = bulk_bytes_max + 1024;
+inline constexpr std::size_t msgpack_bin_max = peer_frame_bytes_max;
+inline constexpr std::size_t msgpack_ext_max = 0;
+inline constexpr std::size_t msgpack_depth_max = 16;
+
+// --- Raft --------------------------------------------------------------------------------------
+
+/// Entries per AppendEntries message.
+inline constexpr std::size_t append_entries_max = 512;
+/// Payload bytes per AppendEntries message (a single larger entry is still sent alone).
+inline constexpr std::size_t append_bytes_max = 1024 * 1024;
+/// AppendEntries messages in flight to one peer before the leader waits for acknowledgements
+/// (CAF has no back-pressure on remote sends: this window is what bounds a slow peer's queue).
+inline constexpr std::size_t inflight_appends_max = 64;
+/// Bytes of proposals the leader accepts that are not yet committed; beyond it, writes wait.
+inline constexpr std::size_t uncommitted_bytes_max = 64 * 1024 * 1024;
+/// Proposals taken into one leader batch.
+inline constexpr std::size_t proposal_batch_max = 1024;
+/// ReadIndex requests waiting for one leader.
+inline constexpr std::size_t pending_reads_max = 64 * 1024;
+
+// --- storage -----------------------------------------------------------------------------------
+
+/// A log segment is closed and a new one opened once it exceeds this size.
+inline constexpr std::size_t segment_bytes_max = 64 * 1024 * 1024;
+/// Largest log record accepted when reading a segment (a bigger length field is corruption).
+inline constexpr std::size_t log_record_bytes_max = bulk_bytes_max * 2 + 4096;
+/// Largest hard-state file read at start-up: it holds a term and a node name (a few dozen
+/// bytes), so anything bigger is garbage and is refused without being read into memory.
+inline constexpr std::size_t hard_state_bytes_max = 64 * 1024;
+
+// --- config ------------------------------------------------------------------------------------
+
+/// Longest line in prez.conf / nodes.conf.
+inline constexpr std::size_t config_line_bytes_max = 4096;
+/// Most voters in nodes.conf.
+inline constexpr std::size_t cluster_nodes_max = 15;
+/// Largest prez.conf / nodes.conf read from disk: a config is a few hundred bytes, so anything
+/// bigger is a wrong path (a log segment, /dev/zero) and must not be read into memory.
+inline constexpr std::size_t config_file_bytes_max = 1024 * 1024;
+/// Longest node name: names appear in every log line, INFO reply and Raft message.
+inline constexpr std::size_t node_name_bytes_max = 64;
+
+// --- sessions ----------------------------------------------------------------------------------
+
+/// Client commands waiting in one node's session manager.
+inline constexpr std::size_t pending_commands_max = 256 * 1024;
+
+} // namespace prez::limits

@@ -1,0 +1,100 @@
+#pragma once
+// prez.conf and nodes.conf: parsing and validation. Pure apart from load_node_config(), which reads
+// the two files from disk; everything else is string in, result out, so tests need no files.
+//
+// prez.conf format (Redis style): one `key value` per line, `#` starts a comment line, blank lines
+// are ignored, keys are case-insensitive, a value may be double-quoted (`\"` and `\\` escapes) to
+// hold spaces or `#`. A `#` after a value is NOT a comment (as in Redis): it is an extra token.
+//
+// nodes.conf format: one `node-name host:cluster-port` per line (IPv6 hosts in brackets:
+// `[::1]:7000`), same comment and blank-line rules.
+//
+// Every error reads `file:line: reason`, or `file: reason` when it concerns the whole file.
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <variant>
+#include <vector>
+
+namespace prez {
+
+/// One voter from nodes.conf.
+struct cluster_member {
+  std::string name;               ///< valid node name (see is_valid_node_name)
+  std::string host;               ///< IPv4/IPv6 (without brackets) or host name; never empty
+  std::uint16_t cluster_port = 0; ///< 1..65535 (0 only in the single-node default: no peer port)
+  std::size_t source_line = 0;    ///< line in nodes.conf, 0 when not read from a file
+  friend bool operator==(const cluster_member&, const cluster_member&) = default;
+};
+
+/// How a follower treats client commands that need the leader.
+enum class follower_mode { proxy, redirect };
+
+/// A node's whole validated configuration.
+struct node_config {
+  /// Unique, never reused in the cluster. Invariant: is_valid_node_name(name).
+  std::string name = "prez";
+  std::string bind = "127.0.0.1";  ///< client (RESP) listen address
+  std::uint16_t port = 9000;       ///< client (RESP) port, 1..65535
+  std::uint16_t cluster_port = 0;  ///< peer port; 0 = none (single node without peers)
+  std::string cluster_config_file; ///< resolved path of nodes.conf; empty = single node
+  std::uint32_t cluster_node_timeout_ms = 1000; ///< election timeout base, 50..600000
+  std::string loglevel = "notice"; ///< lower-case, one of the words is_valid_loglevel accepts
+  std::string dir = "./prez-data"; ///< data directory, resolved against prez.conf's directory
+  follower_mode mode = follower_mode::proxy;
+  /// Every voter including self, sorted by name, unique names and addresses. Filled by
+  /// load_node_config / attach_members / default_single_node_config; parse_node_config fills it
+  /// only in single-node mode (no cluster-config-file), with self alone.
+  std::vector<cluster_member> members;
+  std::string source_file; ///< path of prez.conf as given; empty for the built-in default
+};
+
+/// A configuration error, ready to print.
+struct config_error {
+  std::string message;  ///< "file:line: reason" or "file: reason"
+  std::string file;     ///< file the error is about
+  std::size_t line = 0; ///< 1-based line, 0 = the whole file
+};
+
+/// True if `name` matches [A-Za-z0-9._-]+ and is at most node_name_bytes_max (64) bytes.
+bool is_valid_node_name(std::string_view name);
+
+/// True for the accepted `loglevel` words (lower-case): debug verbose notice warning (Redis) and
+/// trace info warn error critical off (spdlog).
+bool is_valid_loglevel(std::string_view level);
+
+/// Maps a valid `loglevel` word to the spdlog level name spdlog::level::from_str understands
+/// ("trace", "debug", "info", "warning", "error", "critical", "off"). Redis's `verbose` maps to
+/// "debug", `notice` to "info".
+std::string_view spdlog_level_name(std::string_view level);
+
+/// Parses prez.conf text. `file_name` is used in messages and its directory resolves the relative
+/// `dir` and `cluster-config-file` paths (pure path arithmetic, no file access). In cluster mode
+/// (cluster-config-file set) `name` and `cluster-port` are required and `members` is left empty
+/// for attach_members; otherwise `members` holds self alone at 127.0.0.1:cluster_port.
+std::variant<node_config, config_error> parse_node_config(std::string_view text,
+                                                          const std::string& file_name);
+
+/// Parses nodes.conf text into members sorted by name. Rejects bad lines, bad ports, duplicate
+/// names or addresses, more than limits::cluster_nodes_max nodes and a file with no node.
+std::variant<std::vector<cluster_member>, config_error>
+parse_nodes_file(std::string_view text, const std::string& file_name);
+
+/// Checks that `config.name` is listed in `members` with the same cluster port, then stores the
+/// members in `config`. `nodes_file_name` is used in messages. Returns the error, if any; on error
+/// `config` is unchanged.
+std::variant<std::monostate, config_error> attach_members(node_config& config,
+                                                          std::vector<cluster_member> members,
+                                                          const std::string& nodes_file_name);
+
+/// Reads prez.conf at `path`, then its cluster-config-file (if set), and validates membership.
+/// Files larger than limits::config_file_bytes_max are rejected. Does not check ports or the data
+/// directory: the server does that at start-up.
+std::variant<node_config, config_error> load_node_config(const std::string& path);
+
+/// The no-argument single-node configuration: name "prez", 127.0.0.1:9000, dir ./prez-data
+/// (relative to the working directory), no cluster port, members = {self at 127.0.0.1:0}.
+node_config default_single_node_config();
+
+} // namespace prez

@@ -1,0 +1,104 @@
+#pragma once
+// The in-process CAF vocabulary: atoms and the message structs actors of one node exchange.
+// Between nodes only `std::vector<char>` frames travel (messages/wire_codec.hpp); the structs here
+// never leave the process, so they are registered as unsafe (not serializable) message types.
+// Included only by *_actor.cpp files and apps: never by pure code.
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "caf/allowed_unsafe_message_type.hpp"
+#include "caf/atom.hpp"
+
+#include "actors/raft/raft_types.hpp"
+#include "messages/client_messages.hpp"
+#include "messages/raft_messages.hpp"
+
+namespace prez {
+
+// Atoms (CAF 0.17: at most 10 characters).
+using tick_atom = caf::atom_constant<caf::atom("tick")>;
+using flush_atom = caf::atom_constant<caf::atom("flush")>;
+using frame_atom = caf::atom_constant<caf::atom("frame")>;
+using peer_send_atom = caf::atom_constant<caf::atom("peer_send")>;
+using raft_atom = caf::atom_constant<caf::atom("raft")>;
+using persist_atom = caf::atom_constant<caf::atom("persist")>;
+using persisted_atom = caf::atom_constant<caf::atom("persisted")>;
+using apply_atom = caf::atom_constant<caf::atom("apply")>;
+using applied_atom = caf::atom_constant<caf::atom("applied")>;
+using propose_atom = caf::atom_constant<caf::atom("propose")>;
+using refused_atom = caf::atom_constant<caf::atom("refused")>;
+using read_atom = caf::atom_constant<caf::atom("read")>;
+using read_ok_atom = caf::atom_constant<caf::atom("read_ok")>;
+using read_fail_atom = caf::atom_constant<caf::atom("read_fail")>;
+using role_atom = caf::atom_constant<caf::atom("role")>;
+using leader_atom = caf::atom_constant<caf::atom("leader")>;
+using status_atom = caf::atom_constant<caf::atom("status")>;
+using command_atom = caf::atom_constant<caf::atom("command")>;
+using connect_atom_local = caf::atom_constant<caf::atom("connectto")>;
+using stop_atom = caf::atom_constant<caf::atom("stop")>;
+using start_atom = caf::atom_constant<caf::atom("start")>;
+
+/// A write for the log actor: applied in order, then acknowledged once durable (DESIGN §4).
+struct persist_request {
+  std::uint64_t seq = 0; ///< echoed in the reply; increasing per sender
+  std::optional<raft::hard_state> hard;
+  std::optional<std::uint64_t> truncate_from;
+  std::vector<log_entry> entries;
+};
+
+/// The log actor's answer: everything up to (last_index, last_term) is durable, including every
+/// write sent before request `seq`.
+struct persist_reply {
+  std::uint64_t seq = 0;
+  std::uint64_t last_index = 0;
+  std::uint64_t last_term = 0;
+};
+
+/// A role's end: the node spawns `next` with the context (ownership moves with the pointer).
+struct role_handoff {
+  std::uint64_t epoch = 0; ///< epoch of the role that ended
+  raft::role next = raft::role::follower;
+  std::shared_ptr<raft::raft_context> context;
+  std::optional<raft_message> redeliver;
+  node_name leader; ///< known leader for a new follower, if any
+};
+
+/// What the node tells the session manager whenever role, term or known leader change.
+struct role_info {
+  raft::role current = raft::role::follower;
+  std::uint64_t term = 0;
+  node_name leader; ///< empty when unknown
+};
+
+/// The result of applying one client command, for the session that waits for it.
+struct applied_result {
+  std::uint64_t client_id = 0;
+  std::uint64_t seq = 0;
+  std::string reply; ///< RESP bytes
+};
+
+/// The state machine applied up to this index (for INFO and for waiting reads).
+struct apply_status {
+  std::uint64_t last_applied = 0;
+  std::size_t keys = 0;
+};
+
+} // namespace prez
+
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(prez::raft_message)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(prez::client_command)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(prez::forward_request)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(prez::forward_response)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(prez::persist_request)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(prez::persist_reply)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(prez::role_handoff)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(prez::role_info)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(prez::apply_status)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(prez::raft::raft_status)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(std::vector<prez::log_entry>)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(std::vector<prez::applied_result>)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(std::vector<prez::raft::read_ready>)

@@ -1,0 +1,149 @@
+#pragma once
+// Raft RPCs as plain msgpack structs (Raft paper Figure 2, plus pre-vote from thesis §9.6 and a
+// heartbeat sequence number for ReadIndex rounds, thesis §6.4). Pure: no CAF.
+
+#include <cstdint>
+#include <string>
+#include <variant>
+#include <vector>
+
+#include <msgpack.hpp>
+
+namespace prez {
+
+/// A node's name from nodes.conf; unique in the cluster and never reused.
+using node_name = std::string;
+
+/// What a log entry carries.
+enum class entry_type : std::uint8_t {
+  noop = 0,    ///< committed by a new leader to learn its commit index (Raft §5.4.2, §8)
+  command = 1, ///< a client command: data is a msgpack-encoded client_command
+};
+
+/// One entry of the replicated log. Invariant: index >= 1 and term >= 1 for any stored entry.
+struct log_entry {
+  std::uint64_t term = 0;
+  std::uint64_t index = 0;
+  std::uint8_t type = static_cast<std::uint8_t>(entry_type::noop);
+  std::string data;
+  MSGPACK_DEFINE(term, index, type, data)
+
+  entry_type kind() const { return static_cast<entry_type>(type); }
+  friend bool operator==(const log_entry&, const log_entry&) = default;
+};
+
+/// RequestVote (Raft §5.2) or, with pre_vote set, the pre-vote probe of thesis §9.6, which asks
+/// "would you vote for me at `term`?" without anyone changing their term.
+struct vote_request {
+  std::uint64_t term = 0;
+  std::uint64_t last_log_index = 0;
+  std::uint64_t last_log_term = 0;
+  bool pre_vote = false;
+  MSGPACK_DEFINE(term, last_log_index, last_log_term, pre_vote)
+  friend bool operator==(const vote_request&, const vote_request&) = default;
+};
+
+struct vote_response {
+  /// For a real vote: the voter's current term. For a pre-vote: the term that was asked about
+  /// when granted, the voter's own term when refused.
+  std::uint64_t term = 0;
+  bool granted = false;
+  bool pre_vote = false;
+  MSGPACK_DEFINE(term, granted, pre_vote)
+  friend bool operator==(const vote_response&, const vote_response&) = default;
+};
+
+/// AppendEntries (Raft §5.3). An empty `entries` is a heartbeat.
+struct append_entries_request {
+  std::uint64_t term = 0;
+  std::uint64_t prev_log_index = 0;
+  std::uint64_t prev_log_term = 0;
+  std::vector<log_entry> entries;
+  std::uint64_t leader_commit = 0;
+  /// Leader's heartbeat round; echoed in the response so the leader can confirm ReadIndex rounds.
+  std::uint64_t heartbeat_seq = 0;
+  MSGPACK_DEFINE(term, prev_log_index, prev_log_term, entries, leader_commit, heartbeat_seq)
+  friend bool operator==(const append_entries_request&, const append_entries_request&) = default;
+};
+
+struct append_entries_response {
+  std::uint64_t term = 0;
+  bool success = false;
+  /// On success: the index of the last entry now known to match the leader's log (durable).
+  std::uint64_t match_index = 0;
+  /// On a rejection: where the leader should retry (fast back-off, Raft §5.3 last paragraph).
+  /// conflict_term == 0 means the follower's log is shorter: retry at conflict_index.
+  std::uint64_t conflict_index = 0;
+  std::uint64_t conflict_term = 0;
+  std::uint64_t heartbeat_seq = 0;
+  MSGPACK_DEFINE(term, success, match_index, conflict_index, conflict_term, heartbeat_seq)
+  friend bool operator==(const append_entries_response&, const append_entries_response&) = default;
+};
+
+using raft_payload =
+    std::variant<vote_request, vote_response, append_entries_request, append_entries_response>;
+
+/// A Raft message between two named nodes.
+struct raft_message {
+  node_name from;
+  node_name to;
+  raft_payload payload;
+
+  /// The term the message carries, whatever its kind.
+  std::uint64_t term() const {
+    return std::visit([](const auto& p) { return p.term; }, payload);
+  }
+  friend bool operator==(const raft_message&, const raft_message&) = default;
+};
+
+} // namespace prez
+
+// raft_message travels as [from, to, kind, body] with kind the variant index.
+namespace msgpack {
+MSGPACK_API_VERSION_NAMESPACE(MSGPACK_DEFAULT_API_NS) {
+  namespace adaptor {
+
+  template <>
+  struct pack<prez::raft_message> {
+    template <typename Stream>
+    packer<Stream>& operator()(packer<Stream>& o, const prez::raft_message& m) const {
+      o.pack_array(4);
+      o.pack(m.from);
+      o.pack(m.to);
+      o.pack(static_cast<std::uint8_t>(m.payload.index()));
+      std::visit([&](const auto& p) { o.pack(p); }, m.payload);
+      return o;
+    }
+  };
+
+  template <>
+  struct convert<prez::raft_message> {
+    const msgpack::object& operator()(const msgpack::object& o, prez::raft_message& m) const {
+      if (o.type != msgpack::type::ARRAY || o.via.array.size != 4) throw msgpack::type_error();
+      const auto* e = o.via.array.ptr;
+      e[0].convert(m.from);
+      e[1].convert(m.to);
+      auto kind = e[2].as<std::uint8_t>();
+      switch (kind) {
+        case 0:
+          m.payload = e[3].as<prez::vote_request>();
+          break;
+        case 1:
+          m.payload = e[3].as<prez::vote_response>();
+          break;
+        case 2:
+          m.payload = e[3].as<prez::append_entries_request>();
+          break;
+        case 3:
+          m.payload = e[3].as<prez::append_entries_response>();
+          break;
+        default:
+          throw msgpack::type_error();
+      }
+      return o;
+    }
+  };
+
+  } // namespace adaptor
+} // MSGPACK_API_VERSION_NAMESPACE
+} // namespace msgpack

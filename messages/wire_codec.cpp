@@ -1,0 +1,344 @@
+// Peer frame codec. Decoding is strict, in three steps, each of which can only refuse:
+//   1. a size check against limits::peer_frame_bytes_max;
+//   2. a structural scan that walks the msgpack bytes without allocating and checks that every
+//      element an array or map declares is actually present (each element takes at least one
+//      byte). msgpack-c allocates an array's element table as soon as it reads the header, so
+//      without this scan a 5-byte header declaring a million elements would allocate 16 MiB, at
+//      every nesting level. After the scan, what msgpack allocates is proportional to the bytes
+//      received;
+//   3. msgpack::unpack with default_unpack_limit(), conversion to the struct for the kind, and a
+//      canonical check: the decoded frame must re-encode to exactly the bytes received. That one
+//      check refuses extra or missing struct fields, non-minimal integers, bin where str is
+//      expected, and anything else a lenient msgpack conversion would silently accept, so the
+//      fuzz property "every accepted frame re-encodes to the same bytes" holds by construction.
+//
+// Body encoding: the body is a nested msgpack object (not a bin holding a second msgpack
+// document), so a frame is parsed in one pass under one set of limits.
+
+#include "messages/wire_codec.hpp"
+
+#include <cstring>
+#include <exception>
+#include <new>
+#include <string_view>
+
+#include "config/limits.hpp"
+
+namespace prez {
+
+namespace {
+
+/// Where a structural scan ended: `end` is the offset just past the first object, valid when
+/// `error` is null.
+struct scan_result {
+  std::size_t end = 0;
+  const char* error = nullptr;
+};
+
+std::uint64_t read_big_endian(const unsigned char* bytes, std::size_t width) {
+  std::uint64_t value = 0;
+  for (std::size_t i = 0; i < width; ++i)
+    value = (value << 8) | bytes[i];
+  return value;
+}
+
+/// How one msgpack header byte continues: a length field of `length_bytes` bytes may follow;
+/// then `skip_bytes` payload bytes (plus the length when `length_is_skip`) or `children`
+/// elements (times `children_per_count` for maps).
+struct header_shape {
+  std::size_t length_bytes = 0;
+  std::uint64_t skip_bytes = 0;
+  bool length_is_skip = false;
+  std::uint64_t children = 0;
+  std::uint64_t children_per_count = 0; // 1 for arrays, 2 for maps, 0 otherwise
+  bool valid = true;
+};
+
+header_shape shape_of(unsigned char b) {
+  header_shape s;
+  if (b <= 0x7f || b >= 0xe0) { // positive or negative fixint
+    return s;
+  }
+  if (b <= 0x8f) { // fixmap
+    s.children = 2u * (b & 0x0fu);
+    return s;
+  }
+  if (b <= 0x9f) { // fixarray
+    s.children = b & 0x0fu;
+    return s;
+  }
+  if (b <= 0xbf) { // fixstr
+    s.skip_bytes = b & 0x1fu;
+    return s;
+  }
+  switch (b) {
+    case 0xc0:
+    case 0xc2:
+    case 0xc3:
+      return s; // nil, false, true
+    case 0xc4:
+    case 0xd9:
+      s.length_bytes = 1;
+      s.length_is_skip = true;
+      return s; // bin8, str8
+    case 0xc5:
+    case 0xda:
+      s.length_bytes = 2;
+      s.length_is_skip = true;
+      return s;
+    case 0xc6:
+    case 0xdb:
+      s.length_bytes = 4;
+      s.length_is_skip = true;
+      return s;
+    case 0xc7:
+      s.length_bytes = 1;
+      s.length_is_skip = true;
+      s.skip_bytes = 1;
+      return s; // ext8
+    case 0xc8:
+      s.length_bytes = 2;
+      s.length_is_skip = true;
+      s.skip_bytes = 1;
+      return s;
+    case 0xc9:
+      s.length_bytes = 4;
+      s.length_is_skip = true;
+      s.skip_bytes = 1;
+      return s;
+    case 0xca:
+      s.skip_bytes = 4;
+      return s; // float32
+    case 0xcb:
+      s.skip_bytes = 8;
+      return s; // float64
+    case 0xcc:
+    case 0xd0:
+      s.skip_bytes = 1;
+      return s;
+    case 0xcd:
+    case 0xd1:
+      s.skip_bytes = 2;
+      return s;
+    case 0xce:
+    case 0xd2:
+      s.skip_bytes = 4;
+      return s;
+    case 0xcf:
+    case 0xd3:
+      s.skip_bytes = 8;
+      return s;
+    case 0xd4:
+      s.skip_bytes = 2;
+      return s; // fixext 1..16 (+1 type byte)
+    case 0xd5:
+      s.skip_bytes = 3;
+      return s;
+    case 0xd6:
+      s.skip_bytes = 5;
+      return s;
+    case 0xd7:
+      s.skip_bytes = 9;
+      return s;
+    case 0xd8:
+      s.skip_bytes = 17;
+      return s;
+    case 0xdc:
+      s.length_bytes = 2;
+      s.children_per_count = 1;
+      return s; // array16
+    case 0xdd:
+      s.length_bytes = 4;
+      s.children_per_count = 1;
+      return s; // array32
+    case 0xde:
+      s.length_bytes = 2;
+      s.children_per_count = 2;
+      return s; // map16
+    case 0xdf:
+      s.length_bytes = 4;
+      s.children_per_count = 2;
+      return s; // map32
+    default:
+      s.valid = false;
+      return s; // 0xc1 is never used
+  }
+}
+
+/// Walks the first msgpack object in [data, data + size) without allocating. Refuses invalid
+/// header bytes, truncation, and containers declaring more elements than bytes remain.
+scan_result scan_msgpack(const char* data, std::size_t size) {
+  const auto* bytes = reinterpret_cast<const unsigned char*>(data);
+  std::size_t offset = 0;
+  // Elements still to read. Invariant (checked after every header): pending <= size - offset.
+  std::uint64_t pending = 1;
+  while (pending > 0) {
+    if (offset >= size) return {0, "truncated msgpack"};
+    const header_shape shape = shape_of(bytes[offset++]);
+    --pending;
+    if (!shape.valid) return {0, "invalid msgpack type byte"};
+    std::uint64_t skip = shape.skip_bytes;
+    std::uint64_t children = shape.children;
+    if (shape.length_bytes > 0) {
+      if (size - offset < shape.length_bytes) return {0, "truncated msgpack"};
+      const std::uint64_t length = read_big_endian(bytes + offset, shape.length_bytes);
+      offset += shape.length_bytes;
+      if (shape.length_is_skip)
+        skip += length;
+      else
+        children = length * shape.children_per_count; // length < 2^32: no overflow
+    }
+    if (skip > size - offset) return {0, "truncated msgpack"};
+    offset += static_cast<std::size_t>(skip);
+    pending += children;
+    if (pending > size - offset)
+      return {0, "truncated msgpack: a container declares more elements than bytes remain"};
+  }
+  return {offset, nullptr};
+}
+
+/// Scans, then unpacks exactly one object spanning all of [data, data + size) under
+/// default_unpack_limit(). Returns an error string, empty on success.
+std::string unpack_strict(const char* data, std::size_t size, msgpack::object_handle& out) {
+  const scan_result scan = scan_msgpack(data, size);
+  if (scan.error != nullptr) return scan.error;
+  if (scan.end != size)
+    return "trailing bytes after the msgpack object (" + std::to_string(size - scan.end) + ")";
+  std::size_t offset = 0;
+  msgpack::unpack(out, data, size, offset, nullptr, nullptr, default_unpack_limit());
+  if (offset != size) return "trailing bytes after the msgpack object";
+  return {};
+}
+
+frame_kind kind_of(const frame_body& body) {
+  switch (body.index()) {
+    case 0:
+      return frame_kind::raft;
+    case 1:
+      return frame_kind::forward_request;
+    default:
+      return frame_kind::forward_response;
+  }
+}
+
+/// Converts the body object for `kind`; throws msgpack::type_error on a mismatch.
+std::optional<frame_body> convert_body(std::uint8_t kind, const msgpack::object& body) {
+  switch (static_cast<frame_kind>(kind)) {
+    case frame_kind::raft:
+      return frame_body{body.as<raft_message>()};
+    case frame_kind::forward_request:
+      return frame_body{body.as<forward_request>()};
+    case frame_kind::forward_response:
+      return frame_body{body.as<forward_response>()};
+  }
+  return std::nullopt;
+}
+
+/// Everything after the bytes were found to be one well-formed msgpack object.
+frame_decode_result convert_frame(const msgpack::object& root, const char* data, std::size_t size) {
+  frame_decode_result result;
+  if (root.type != msgpack::type::ARRAY || root.via.array.size != 6) {
+    result.error = "frame is not an array of 6 elements";
+    return result;
+  }
+  const msgpack::object* fields = root.via.array.ptr;
+  const auto version = fields[0].as<std::uint16_t>();
+  if (version != wire_version) {
+    result.error = "unsupported wire version " + std::to_string(version);
+    return result;
+  }
+  const auto kind = fields[1].as<std::uint8_t>();
+  peer_frame frame;
+  fields[2].convert(frame.from);
+  if (frame.from.size() > limits::node_name_bytes_max) {
+    result.error = "sender name longer than " + std::to_string(limits::node_name_bytes_max);
+    return result;
+  }
+  fields[3].convert(frame.incarnation);
+  fields[4].convert(frame.client_address);
+  auto body = convert_body(kind, fields[5]);
+  if (!body) {
+    result.error = "unknown frame kind " + std::to_string(kind);
+    return result;
+  }
+  frame.body = std::move(*body);
+  const std::vector<char> canonical =
+      encode_frame(frame.from, frame.incarnation, frame.client_address, frame.body);
+  if (canonical.size() != size || std::memcmp(canonical.data(), data, size) != 0) {
+    result.error = "non-canonical encoding (does not re-encode to the bytes received)";
+    return result;
+  }
+  result.frame = std::move(frame);
+  return result;
+}
+
+} // namespace
+
+msgpack::unpack_limit default_unpack_limit() {
+  return msgpack::unpack_limit(limits::msgpack_array_max, limits::msgpack_map_max,
+                               limits::msgpack_str_max, limits::msgpack_bin_max,
+                               limits::msgpack_ext_max, limits::msgpack_depth_max);
+}
+
+std::vector<char> encode_frame(const node_name& from, std::uint64_t incarnation,
+                               const std::string& client_address, const frame_body& body) {
+  msgpack::sbuffer buffer;
+  msgpack::packer<msgpack::sbuffer> packer(buffer);
+  packer.pack_array(6);
+  packer.pack(wire_version);
+  packer.pack(static_cast<std::uint8_t>(kind_of(body)));
+  packer.pack(from);
+  packer.pack(incarnation);
+  packer.pack(client_address);
+  std::visit([&](const auto& message) { packer.pack(message); }, body);
+  return std::vector<char>(buffer.data(), buffer.data() + buffer.size());
+}
+
+frame_decode_result decode_frame(const char* data, std::size_t size) {
+  frame_decode_result result;
+  if (size > limits::peer_frame_bytes_max) {
+    result.error = "frame of " + std::to_string(size) + " bytes exceeds the limit of " +
+                   std::to_string(limits::peer_frame_bytes_max);
+    return result;
+  }
+  // Every failure below is bad input from a peer (STYLE §5, kind 2): turned into a reason.
+  try {
+    msgpack::object_handle handle;
+    result.error = unpack_strict(data, size, handle);
+    if (!result.error.empty()) return result;
+    return convert_frame(handle.get(), data, size);
+  } catch (const msgpack::size_overflow& e) {
+    result.error = std::string("msgpack limit exceeded: ") + e.what();
+  } catch (const msgpack::unpack_error& e) {
+    result.error = std::string("malformed msgpack: ") + e.what();
+  } catch (const msgpack::type_error&) {
+    result.error = "frame fields have the wrong types";
+  } catch (const std::bad_alloc&) {
+    result.error = "out of memory while decoding";
+  } catch (const std::exception& e) {
+    result.error = std::string("cannot decode frame: ") + e.what();
+  }
+  result.frame.reset();
+  return result;
+}
+
+std::string encode_command(const client_command& command) {
+  msgpack::sbuffer buffer;
+  msgpack::pack(buffer, command);
+  return std::string(buffer.data(), buffer.size());
+}
+
+std::optional<client_command> decode_command(const char* data, std::size_t size) {
+  if (size > limits::peer_frame_bytes_max) return std::nullopt;
+  try {
+    msgpack::object_handle handle;
+    if (!unpack_strict(data, size, handle).empty()) return std::nullopt;
+    const msgpack::object& root = handle.get();
+    if (root.type != msgpack::type::ARRAY || root.via.array.size != 4) return std::nullopt;
+    return root.as<client_command>();
+  } catch (const std::exception&) { // msgpack errors, type_error (a bad_cast), bad_alloc
+    return std::nullopt;
+  }
+}
+
+} // namespace prez

@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# Installs everything prez needs to build and test, from Debian's archive. Run as root (or with sudo).
+set -euo pipefail
+packages=(
+  build-essential cmake ninja-build pkg-config     # toolchain
+  libcaf-dev libmsgpack-cxx-dev libspdlog-dev       # CAF 0.17.6, msgpack-c, spdlog
+  catch2                                            # Catch2 v2 for the tests
+  python3 redis-tools                               # integration tests (redis-cli)
+  clang-format                                      # format check
+  ccache                                            # faster rebuilds (optional for the build)
+)
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if ((${#missing[@]})); then
+  SUDO=""
+  [ "$(id -u)" -eq 0 ] || SUDO=sudo
+  echo "installing: ${missing[*]}"
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
+fi

@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# Installs dependencies, builds, and runs every test: format check, the unit/paper/simulation tests
+# in a normal and an AddressSanitizer+UndefinedBehaviorSanitizer build, and the real-process
+# integration tests. Exits non-zero on the first failure.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/install-deps.sh
+jobs=$(nproc)
+start=$(date +%s)
+
+echo "== format check"
+files=$(git ls-files '*.cpp' '*.hpp' 2>/dev/null || find actors messages config apps tests -name '*.[ch]pp')
+clang-format --dry-run --Werror $files
+
+echo "== build (RelWithDebInfo, -Werror)"
+cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+cmake --build build -j "$jobs"
+echo "== tests"
+(cd build && ctest --output-on-failure -j 1 --timeout 600)
+
+echo "== build and unit/paper/sim tests under ASan+UBSan"
+cmake -S . -B build-asan -G Ninja -DCMAKE_BUILD_TYPE=Debug -DPREZ_SANITIZE=ON >/dev/null
+cmake --build build-asan -j "$jobs"
+(cd build-asan && ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
+   ctest --output-on-failure -j "$jobs" --timeout 900 -E '^integration:')
+
+echo "== all tests passed in $(( $(date +%s) - start )) s"

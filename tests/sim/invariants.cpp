@@ -1,0 +1,137 @@
+// Safety invariants of Raft over a simulated cluster's history.
+#include "tests/sim/invariants.hpp"
+
+#include <algorithm>
+#include <sstream>
+
+namespace prez::sim {
+
+void invariant_checker::fail(std::string message) {
+  if (failure_.empty())
+    failure_ = std::move(message);
+}
+
+void invariant_checker::on_leader(std::uint64_t term, const node_name& node,
+                                  const raft::raft_log& log) {
+  auto [it, inserted] = leaders_.emplace(term, node);
+  if (!inserted && it->second != node) {
+    std::ostringstream out;
+    out << "election safety: " << it->second << " and " << node << " both leaders of term "
+        << term;
+    fail(out.str());
+    return;
+  }
+  for (std::uint64_t index = 1; index <= committed_.size(); ++index) {
+    if (committed_term_[index - 1] >= term)
+      continue; // committed in this term or later (a delayed election): not covered by §5.4
+    const auto ours = log.term_at(index);
+    const auto& e = committed_[index - 1];
+    if (!ours || *ours != e.term || log.at(index).data != e.data) {
+      std::ostringstream out;
+      out << "leader completeness: leader " << node << " of term " << term
+          << " lacks committed entry " << index << " (term " << e.term << ")";
+      fail(out.str());
+      return;
+    }
+  }
+}
+
+void invariant_checker::on_append(const node_name& node, const log_entry& entry,
+                                  std::uint64_t prev_term) {
+  entry_fingerprint print{entry.data, entry.type, prev_term};
+  auto [it, inserted] = entries_.emplace(std::make_pair(entry.index, entry.term), print);
+  if (inserted)
+    return;
+  if (it->second.data != print.data || it->second.type != print.type ||
+      it->second.prev_term != print.prev_term) {
+    std::ostringstream out;
+    out << "log matching: " << node << " holds a different entry at index " << entry.index
+        << " term " << entry.term << " (or a different predecessor term " << prev_term
+        << " vs " << it->second.prev_term << ")";
+    fail(out.str());
+  }
+}
+
+void invariant_checker::on_apply(const node_name& node, std::uint64_t term_now,
+                                 const log_entry& entry) {
+  auto& applied = applied_[node];
+  if (entry.index != applied + 1) {
+    std::ostringstream out;
+    out << "state machine safety: " << node << " applied index " << entry.index << " after "
+        << applied;
+    fail(out.str());
+    return;
+  }
+  applied = entry.index;
+  if (entry.index <= committed_.size()) {
+    const auto& known = committed_[entry.index - 1];
+    if (known.term != entry.term || known.data != entry.data || known.type != entry.type) {
+      std::ostringstream out;
+      out << "state machine safety: " << node << " applied (" << entry.index << ", term "
+          << entry.term << ") but (" << known.index << ", term " << known.term
+          << ") was applied elsewhere";
+      fail(out.str());
+    }
+    committed_term_[entry.index - 1] = std::min(committed_term_[entry.index - 1], term_now);
+    return;
+  }
+  committed_.push_back(entry);
+  committed_term_.push_back(term_now);
+}
+
+void invariant_checker::on_commit_index(const node_name& node, std::uint64_t commit_index,
+                                        bool restarted) {
+  auto& floor = commit_floor_[node];
+  if (restarted) {
+    floor = commit_index;
+    applied_[node] = 0;
+    return;
+  }
+  if (commit_index < floor) {
+    std::ostringstream out;
+    out << "commit index of " << node << " moved back from " << floor << " to " << commit_index;
+    fail(out.str());
+    return;
+  }
+  floor = commit_index;
+}
+
+void invariant_checker::check_logs(
+  const std::vector<std::pair<node_name, const raft::raft_log*>>& logs) {
+  for (std::size_t a = 0; a < logs.size(); ++a) {
+    for (std::size_t b = a + 1; b < logs.size(); ++b) {
+      const auto& x = *logs[a].second;
+      const auto& y = *logs[b].second;
+      const auto common = std::min(x.last_index(), y.last_index());
+      // Find the highest index where the terms agree; everything up to it must be identical.
+      std::uint64_t agree = 0;
+      for (auto i = common; i >= 1; --i) {
+        if (x.term_at(i) == y.term_at(i)) {
+          agree = i;
+          break;
+        }
+      }
+      for (std::uint64_t i = 1; i <= agree; ++i) {
+        if (!(x.at(i) == y.at(i))) {
+          std::ostringstream out;
+          out << "log matching: " << logs[a].first << " and " << logs[b].first
+              << " agree on the term at " << agree << " but differ at " << i;
+          fail(out.str());
+          return;
+        }
+      }
+    }
+  }
+}
+
+void invariant_checker::on_read_ready(std::uint64_t read_id, std::uint64_t committed_at_start,
+                                      std::uint64_t index) {
+  if (index < committed_at_start) {
+    std::ostringstream out;
+    out << "linearizable read: read " << read_id << " confirmed at index " << index << " but "
+        << committed_at_start << " entries were committed before it started";
+    fail(out.str());
+  }
+}
+
+} // namespace prez::sim

@@ -1,0 +1,633 @@
+// Deterministic whole-cluster simulation over the pure role logics (STYLE §6).
+#include "tests/sim/sim_cluster.hpp"
+
+#include <algorithm>
+#include <ostream>
+#include <sstream>
+
+#include "actors/raft/rules.hpp"
+
+namespace prez::sim {
+namespace {
+
+using raft::candidate_logic;
+using raft::follower_logic;
+using raft::leader_logic;
+using raft::raft_effects;
+
+/// The node-side "log actor": a write reaches the durable part only after its fsync delay, in
+/// order. A crash loses every pending write.
+struct pending_write {
+  std::uint64_t seq = 0;
+  std::uint64_t done_at = 0;
+  std::optional<std::uint64_t> truncate_from;
+  std::vector<log_entry> entries;
+  std::optional<raft::hard_state> hard;
+};
+
+/// A message held back until the writes issued before it are durable.
+struct held_message {
+  std::uint64_t gate = 0;
+  raft_message message;
+};
+
+/// A ReadIndex read issued by the simulated client on a leader.
+struct client_read {
+  std::uint64_t id = 0;
+  std::string key;
+  /// Entries applied anywhere (so committed) when the read started.
+  std::uint64_t committed_at_start = 0;
+  /// Index of the last committed write to `key` when the read started (0: none).
+  std::uint64_t last_write_at_start = 0;
+  std::optional<std::uint64_t> ready_index;
+};
+
+using role_variant = std::variant<std::monostate, follower_logic, candidate_logic, leader_logic>;
+
+struct sim_node {
+  node_name name;
+  bool up = true;
+  std::uint64_t incarnation = 0;
+  role_variant role;
+  // Disk: the durable part survives a crash, the pending writes do not.
+  raft::hard_state durable_hard;
+  std::vector<log_entry> durable_log;
+  std::deque<pending_write> writes;
+  std::uint64_t writes_issued = 0;
+  std::uint64_t writes_done = 0;
+  std::uint64_t last_done_at = 0;
+  std::vector<held_message> held;
+  // State machine: key -> (value, index of the write).
+  std::map<std::string, std::pair<std::string, std::uint64_t>> kv;
+  std::uint64_t applied = 0;
+  std::vector<client_read> reads;
+};
+
+struct in_flight {
+  std::uint64_t deliver_at = 0;
+  std::uint64_t seq = 0;
+  raft_message message;
+};
+
+/// Splitmix64 again, for the simulator's own choices (separate from the nodes' PRNGs).
+struct sim_rng {
+  raft::rng inner;
+  std::uint64_t between(std::uint64_t lo, std::uint64_t hi) { return inner.between(lo, hi); }
+  double unit() { return static_cast<double>(inner.next() >> 11) / static_cast<double>(1ULL << 53); }
+  bool chance(double p) { return p > 0 && unit() < p; }
+};
+
+const raft::raft_context* context_of(const sim_node& node) {
+  return std::visit(
+    [](const auto& logic) -> const raft::raft_context* {
+      if constexpr (std::is_same_v<std::decay_t<decltype(logic)>, std::monostate>)
+        return nullptr;
+      else
+        return &logic.context();
+    },
+    node.role);
+}
+
+class simulation {
+public:
+  explicit simulation(const sim_options& options) : options_(options) {
+    rng_.inner.state = options.seed * 0x2545f4914f6cdd1dULL + 17;
+    draw_rates();
+    for (std::size_t i = 0; i < options.nodes; ++i) {
+      sim_node node;
+      node.name = "n" + std::to_string(i + 1);
+      nodes_.push_back(std::move(node));
+    }
+    for (const auto& n : nodes_)
+      voters_.push_back(n.name);
+    std::sort(voters_.begin(), voters_.end());
+    group_.assign(options.nodes, 0);
+    config_template_.voters = voters_;
+    // Timing kept realistic: a heartbeat interval near the worst round trip, an election
+    // timeout several heartbeats long.
+    config_template_.election_timeout_ticks = 20;
+    config_template_.heartbeat_ticks = static_cast<std::uint32_t>(rng_.between(2, 6));
+    config_template_.append_entries_max = rng_.between(2, 32);
+    config_template_.append_bytes_max = rng_.between(16, 4096);
+    config_template_.inflight_appends_max = rng_.between(1, 9);
+    config_template_.uncommitted_bytes_max = rng_.between(256, 1 << 16);
+  }
+
+  sim_result run() {
+    for (std::size_t i = 0; i < nodes_.size(); ++i)
+      boot(i);
+    for (std::uint64_t step = 0; step < options_.steps && !checker_.failed(); ++step)
+      tick_once(true);
+    if (!checker_.failed())
+      liveness_phase();
+    if (!checker_.failed())
+      check_all_logs();
+    result_.ok = !checker_.failed();
+    result_.failure = checker_.failure();
+    result_.ticks = now_;
+    result_.committed = checker_.committed_count();
+    return result_;
+  }
+
+private:
+  void draw_rates() {
+    rates_.drop = rng_.unit() * 0.2;
+    rates_.duplicate = rng_.unit() * 0.1;
+    rates_.delay_ticks_max = rng_.between(1, 4);
+    rates_.fsync_ticks_max = rng_.between(0, 3);
+    rates_.crash = rng_.unit() * 0.01;
+    rates_.restart = 0.02 + rng_.unit() * 0.1;
+    rates_.partition = rng_.unit() * 0.01;
+    rates_.heal = 0.02 + rng_.unit() * 0.1;
+    rates_.propose = 0.1 + rng_.unit() * 0.5;
+    rates_.read = rng_.unit() * 0.2;
+  }
+
+  void trace(const std::string& line) {
+    if (options_.trace)
+      *options_.trace << "t=" << now_ << " " << line << "\n";
+  }
+
+  std::size_t index_of(const node_name& name) const {
+    for (std::size_t i = 0; i < nodes_.size(); ++i)
+      if (nodes_[i].name == name)
+        return i;
+    raft::assert_fail("message to an unknown node", __FILE__, __LINE__);
+  }
+
+  // --- node lifecycle ------------------------------------------------------------------------
+
+  void boot(std::size_t i) {
+    auto& node = nodes_[i];
+    node.up = true;
+    ++node.incarnation;
+    raft::raft_context context;
+    context.config = config_template_;
+    context.config.self = node.name;
+    context.hard = node.durable_hard;
+    context.log = raft::raft_log(node.durable_log);
+    context.persisted_index = context.log.last_index();
+    context.random.state = options_.seed * 1000003 + i * 7919 + node.incarnation * 104729;
+    node.kv.clear();
+    node.applied = 0;
+    node.role.emplace<follower_logic>(std::move(context));
+    checker_.on_commit_index(node.name, 0, true);
+    drive(i, [](auto& logic) { return logic.start(); });
+  }
+
+  void crash(std::size_t i) {
+    auto& node = nodes_[i];
+    node.up = false;
+    node.role.emplace<std::monostate>();
+    node.writes.clear();
+    node.writes_issued = node.writes_done = 0;
+    node.last_done_at = 0;
+    node.held.clear();
+    node.reads.clear();
+    ++result_.crashes;
+    trace(node.name + " crashes");
+  }
+
+  template <class F>
+  void drive(std::size_t i, F&& input) {
+    auto effects = std::visit(
+      [&](auto& logic) -> raft_effects {
+        if constexpr (std::is_same_v<std::decay_t<decltype(logic)>, std::monostate>)
+          return {};
+        else
+          return input(logic);
+      },
+      nodes_[i].role);
+    apply_effects(i, std::move(effects));
+  }
+
+  // Carries one step's effects out, in the order raft_types.hpp prescribes.
+  void apply_effects(std::size_t i, raft_effects effects) {
+    auto& node = nodes_[i];
+    const auto* context = context_of(node);
+    if (context == nullptr)
+      return;
+    if (effects.has_writes())
+      issue_write(node, *context, effects);
+    for (auto& m : effects.messages)
+      send(std::move(m));
+    for (auto& m : effects.messages_after_persist) {
+      if (node.writes_done >= node.writes_issued)
+        send(std::move(m));
+      else
+        node.held.push_back(held_message{node.writes_issued, std::move(m)});
+    }
+    for (const auto& e : effects.committed)
+      apply_entry(node, e, context->hard.term);
+    for (const auto& ready : effects.reads)
+      for (auto& read : node.reads)
+        if (read.id == ready.read_id) {
+          checker_.on_read_ready(read.id, read.committed_at_start, ready.index);
+          read.ready_index = ready.index;
+        }
+    for (auto id : effects.reads_failed)
+      std::erase_if(node.reads, [id](const client_read& r) { return r.id == id; });
+    checker_.on_commit_index(node.name, context->commit_index, false);
+    if (context->applied_index != node.applied)
+      checker_fail(node.name + ": context applied_index differs from what reached the state "
+                               "machine");
+    if (effects.next_role)
+      change_role(i, *effects.next_role, std::move(effects.redeliver));
+  }
+
+  void checker_fail(const std::string& message) { checker_.report_failure(message); }
+
+  void issue_write(sim_node& node, const raft::raft_context& context,
+                   const raft_effects& effects) {
+    for (const auto& e : effects.entries_to_persist) {
+      const auto prev = context.log.term_at(e.index - 1);
+      if (!prev || e.index > context.log.last_index() || !(context.log.at(e.index) == e)) {
+        checker_fail(node.name + ": entries_to_persist disagree with the in-memory log");
+        return;
+      }
+      checker_.on_append(node.name, e, *prev);
+    }
+    pending_write w;
+    w.seq = ++node.writes_issued;
+    w.done_at = std::max(now_ + rng_.between(0, rates_.fsync_ticks_max + 1), node.last_done_at);
+    node.last_done_at = w.done_at;
+    w.truncate_from = effects.truncate_from;
+    w.entries = effects.entries_to_persist;
+    if (effects.hard_state_changed)
+      w.hard = context.hard;
+    node.writes.push_back(std::move(w));
+  }
+
+  void complete_writes(std::size_t i) {
+    auto& node = nodes_[i];
+    while (node.up && !node.writes.empty() && node.writes.front().done_at <= now_) {
+      auto w = std::move(node.writes.front());
+      node.writes.pop_front();
+      if (w.truncate_from && *w.truncate_from <= node.durable_log.size())
+        node.durable_log.resize(*w.truncate_from - 1);
+      for (auto& e : w.entries) {
+        PREZ_ASSERT(e.index == node.durable_log.size() + 1);
+        node.durable_log.push_back(e);
+      }
+      if (w.hard)
+        node.durable_hard = *w.hard;
+      node.writes_done = w.seq;
+      if (!w.entries.empty()) {
+        const auto last = w.entries.back();
+        drive(i, [&](auto& logic) { return logic.persisted(last.index, last.term); });
+      }
+      release_held(node);
+    }
+  }
+
+  void release_held(sim_node& node) {
+    std::vector<held_message> keep;
+    for (auto& h : node.held) {
+      if (h.gate <= node.writes_done)
+        send(std::move(h.message));
+      else
+        keep.push_back(std::move(h));
+    }
+    node.held = std::move(keep);
+  }
+
+  void change_role(std::size_t i, raft::role next, std::optional<raft_message> redeliver) {
+    auto& node = nodes_[i];
+    auto context = std::visit(
+      [](auto& logic) -> raft::raft_context {
+        if constexpr (std::is_same_v<std::decay_t<decltype(logic)>, std::monostate>)
+          raft::assert_fail("role change on a crashed node", __FILE__, __LINE__);
+        else
+          return logic.release();
+      },
+      node.role);
+    const auto term = context.hard.term;
+    switch (next) {
+      case raft::role::follower: node.role.emplace<follower_logic>(std::move(context)); break;
+      case raft::role::candidate: node.role.emplace<candidate_logic>(std::move(context)); break;
+      case raft::role::leader:
+        checker_.on_leader(term, node.name, context.log);
+        ++result_.elections;
+        node.role.emplace<leader_logic>(std::move(context));
+        break;
+    }
+    trace(node.name + " becomes " + raft::to_string(next) + " in term " + std::to_string(term));
+    drive(i, [](auto& logic) { return logic.start(); });
+    if (redeliver && node.up)
+      drive(i, [&](auto& logic) { return logic.step(*redeliver); });
+  }
+
+  void apply_entry(sim_node& node, const log_entry& e, std::uint64_t term_now) {
+    checker_.on_apply(node.name, term_now, e);
+    node.applied = e.index;
+    if (e.kind() != entry_type::command)
+      return;
+    // "set <key> <value>"
+    std::istringstream in(e.data);
+    std::string verb, key, value;
+    in >> verb >> key >> value;
+    node.kv[key] = {value, e.index};
+    if (e.index > global_applied_) {
+      global_applied_ = e.index;
+      last_write_[key] = e.index;
+      if (key == "marker")
+        marker_committed_ = true;
+    }
+  }
+
+  // --- network --------------------------------------------------------------------------------
+
+  void send(raft_message m) {
+    ++result_.messages;
+    if (rng_.chance(rates_.drop))
+      return;
+    if (rng_.chance(rates_.duplicate))
+      network_.push_back(
+        in_flight{now_ + rng_.between(1, rates_.delay_ticks_max + 1), ++message_seq_, m});
+    network_.push_back(
+      in_flight{now_ + rng_.between(1, rates_.delay_ticks_max + 1), ++message_seq_, std::move(m)});
+  }
+
+  static std::string describe_message(const raft_message& m) {
+    std::ostringstream out;
+    out << m.from << "->" << m.to << " ";
+    std::visit(
+      [&](const auto& p) {
+        using T = std::decay_t<decltype(p)>;
+        if constexpr (std::is_same_v<T, vote_request>)
+          out << (p.pre_vote ? "prevote" : "vote") << "_req t=" << p.term
+              << " last=" << p.last_log_index << "/" << p.last_log_term;
+        else if constexpr (std::is_same_v<T, vote_response>)
+          out << (p.pre_vote ? "prevote" : "vote") << "_resp t=" << p.term
+              << " granted=" << p.granted;
+        else if constexpr (std::is_same_v<T, append_entries_request>)
+          out << "append_req t=" << p.term << " prev=" << p.prev_log_index << "/"
+              << p.prev_log_term << " n=" << p.entries.size() << " commit=" << p.leader_commit
+              << " seq=" << p.heartbeat_seq;
+        else
+          out << "append_resp t=" << p.term << " ok=" << p.success << " match=" << p.match_index
+              << " conflict=" << p.conflict_index << "/" << p.conflict_term
+              << " seq=" << p.heartbeat_seq;
+      },
+      m.payload);
+    return out.str();
+  }
+
+  void deliver_due() {
+    std::vector<in_flight> due;
+    std::vector<in_flight> later;
+    for (auto& f : network_)
+      (f.deliver_at <= now_ ? due : later).push_back(std::move(f));
+    network_ = std::move(later);
+    // Reorder: deliver the due messages in a seeded random order.
+    for (std::size_t k = due.size(); k > 1; --k)
+      std::swap(due[k - 1], due[rng_.between(0, k)]);
+    for (auto& f : due) {
+      const auto to = index_of(f.message.to);
+      const auto from = index_of(f.message.from);
+      if (!nodes_[to].up || group_[to] != group_[from])
+        continue;
+      if (trace_messages_)
+        trace(describe_message(f.message));
+      drive(to, [&](auto& logic) { return logic.step(f.message); });
+      if (checker_.failed())
+        return;
+    }
+  }
+
+  // --- faults and clients ---------------------------------------------------------------------
+
+  void inject_faults() {
+    if (rng_.chance(rates_.crash)) {
+      const auto i = rng_.between(0, nodes_.size());
+      if (nodes_[i].up)
+        crash(i);
+    }
+    for (std::size_t i = 0; i < nodes_.size(); ++i)
+      if (!nodes_[i].up && rng_.chance(rates_.restart)) {
+        trace(nodes_[i].name + " restarts");
+        boot(i);
+      }
+    if (rng_.chance(rates_.partition)) {
+      std::string line = "partition:";
+      for (std::size_t i = 0; i < nodes_.size(); ++i) {
+        group_[i] = static_cast<int>(rng_.between(0, 3));
+        line += " " + nodes_[i].name + "=" + std::to_string(group_[i]);
+      }
+      trace(line);
+    } else if (rng_.chance(rates_.heal)) {
+      if (std::any_of(group_.begin(), group_.end(), [](int g) { return g != 0; }))
+        trace("network healed");
+      std::fill(group_.begin(), group_.end(), 0);
+    }
+  }
+
+  std::vector<std::size_t> leaders() const {
+    std::vector<std::size_t> result;
+    for (std::size_t i = 0; i < nodes_.size(); ++i)
+      if (nodes_[i].up && std::holds_alternative<leader_logic>(nodes_[i].role))
+        result.push_back(i);
+    return result;
+  }
+
+  void propose_on(std::size_t i, std::string command) {
+    raft_effects effects;
+    std::get<leader_logic>(nodes_[i].role).propose({std::move(command)}, effects);
+    apply_effects(i, std::move(effects));
+  }
+
+  void client_ops() {
+    const auto current = leaders();
+    if (current.empty())
+      return;
+    if (rng_.chance(rates_.propose)) {
+      const auto i = current[rng_.between(0, current.size())];
+      propose_on(i, "set k" + std::to_string(rng_.between(0, 5)) + " v" +
+                      std::to_string(++value_counter_));
+    }
+    if (rng_.chance(rates_.read)) {
+      const auto i = current[rng_.between(0, current.size())];
+      client_read read;
+      read.id = ++read_counter_;
+      read.key = "k" + std::to_string(rng_.between(0, 5));
+      read.committed_at_start = global_applied_;
+      const auto it = last_write_.find(read.key);
+      read.last_write_at_start = it == last_write_.end() ? 0 : it->second;
+      nodes_[i].reads.push_back(read);
+      auto effects = std::get<leader_logic>(nodes_[i].role).read_index({read.id});
+      apply_effects(i, std::move(effects));
+    }
+  }
+
+  void serve_reads(sim_node& node) {
+    std::erase_if(node.reads, [&](const client_read& read) {
+      if (!read.ready_index || node.applied < *read.ready_index)
+        return false;
+      const auto it = node.kv.find(read.key);
+      const std::uint64_t seen = it == node.kv.end() ? 0 : it->second.second;
+      if (seen < read.last_write_at_start)
+        checker_fail("stale read of " + read.key + " on " + node.name + ": saw the write at " +
+                     std::to_string(seen) + ", " + std::to_string(read.last_write_at_start) +
+                     " was committed before the read started");
+      ++result_.reads_served;
+      return true;
+    });
+  }
+
+  void tick_once(bool faulty) {
+    ++now_;
+    if (faulty) {
+      inject_faults();
+      client_ops();
+    }
+    for (std::size_t i = 0; i < nodes_.size() && !checker_.failed(); ++i)
+      complete_writes(i);
+    deliver_due();
+    for (std::size_t i = 0; i < nodes_.size() && !checker_.failed(); ++i)
+      if (nodes_[i].up)
+        drive(i, [](auto& logic) { return logic.tick(); });
+    for (auto& node : nodes_)
+      serve_reads(node);
+    if (now_ % 64 == 0)
+      check_all_logs();
+  }
+
+  void check_all_logs() {
+    std::vector<std::pair<node_name, const raft::raft_log*>> logs;
+    for (const auto& node : nodes_)
+      if (const auto* context = context_of(node))
+        logs.emplace_back(node.name, &context->log);
+    checker_.check_logs(logs);
+  }
+
+  void dump_state() {
+    if (!options_.trace)
+      return;
+    auto& out = *options_.trace;
+    for (const auto& node : nodes_) {
+      const auto* c = context_of(node);
+      out << node.name << (node.up ? " up" : " down");
+      if (c != nullptr)
+        out << " role=" << raft::to_string(std::visit(
+                             [](const auto& l) {
+                               using T = std::decay_t<decltype(l)>;
+                               if constexpr (std::is_same_v<T, leader_logic>)
+                                 return raft::role::leader;
+                               else if constexpr (std::is_same_v<T, candidate_logic>)
+                                 return raft::role::candidate;
+                               else
+                                 return raft::role::follower;
+                             },
+                             node.role))
+            << " term=" << c->hard.term << " vote=" << c->hard.voted_for
+            << " last=" << c->log.last_index() << "/" << c->log.last_term()
+            << " commit=" << c->commit_index << " persisted=" << c->persisted_index
+            << " applied=" << node.applied << " writes=" << node.writes.size()
+            << " held=" << node.held.size();
+      out << "\n";
+      if (const auto* leader = std::get_if<leader_logic>(&node.role))
+        for (const auto& [peer, p] : leader->progress())
+          out << "  " << peer << " next=" << p.next_index << " match=" << p.match_index
+              << " inflight=" << p.inflight << " replicating=" << p.replicating
+              << " acked_seq=" << p.acked_heartbeat_seq << "\n";
+    }
+  }
+
+  // --- liveness -------------------------------------------------------------------------------
+
+  bool converged() const {
+    const auto current = leaders();
+    if (current.size() != 1 || !marker_committed_)
+      return false;
+    const auto& leader = *context_of(nodes_[current.front()]);
+    if (leader.commit_index != leader.log.last_index())
+      return false;
+    for (const auto& node : nodes_) {
+      const auto* context = context_of(node);
+      if (!node.up || context == nullptr || node.applied != leader.commit_index ||
+          context->log.last_index() != leader.log.last_index())
+        return false;
+    }
+    return true;
+  }
+
+  void liveness_phase() {
+    trace("liveness phase: healing everything, no more faults");
+    std::fill(group_.begin(), group_.end(), 0);
+    for (std::size_t i = 0; i < nodes_.size(); ++i)
+      if (!nodes_[i].up)
+        boot(i);
+    rates_ = fault_rates{};
+    rates_.delay_ticks_max = 2;
+    rates_.fsync_ticks_max = 1;
+    // Enough for several elections plus catching the slowest node up, one batch per round trip.
+    std::uint64_t longest_log = 0;
+    for (const auto& node : nodes_)
+      longest_log = std::max<std::uint64_t>(longest_log, node.durable_log.size());
+    const std::uint64_t bound = 50 * config_template_.election_timeout_ticks + 4 * longest_log;
+    trace_messages_ = options_.trace != nullptr;
+    std::uint64_t marker_term = 0;
+    for (std::uint64_t t = 0; t < bound && !checker_.failed(); ++t) {
+      tick_once(false);
+      const auto current = leaders();
+      if (!marker_committed_ && current.size() == 1) {
+        const auto term = context_of(nodes_[current.front()])->hard.term;
+        if (term != marker_term) {
+          marker_term = term;
+          propose_on(current.front(), "set marker " + std::to_string(options_.seed));
+        }
+      }
+      if (converged()) {
+        result_.liveness_ticks = t + 1;
+        return;
+      }
+    }
+    dump_state();
+    if (!checker_.failed())
+      checker_fail("liveness: no convergence within " + std::to_string(bound) +
+                   " ticks after healing (leaders=" + std::to_string(leaders().size()) +
+                   ", marker committed=" + (marker_committed_ ? "yes" : "no") + ")");
+  }
+
+  sim_options options_;
+  sim_rng rng_;
+  fault_rates rates_;
+  raft::raft_config config_template_;
+  std::vector<node_name> voters_;
+  std::vector<sim_node> nodes_;
+  std::vector<int> group_;
+  std::vector<in_flight> network_;
+  std::uint64_t message_seq_ = 0;
+  std::uint64_t now_ = 0;
+  invariant_checker checker_;
+  sim_result result_;
+  std::uint64_t value_counter_ = 0;
+  std::uint64_t read_counter_ = 0;
+  std::uint64_t global_applied_ = 0;
+  std::map<std::string, std::uint64_t> last_write_;
+  bool marker_committed_ = false;
+  bool trace_messages_ = false;
+};
+
+} // namespace
+
+sim_result run_simulation(const sim_options& options) {
+  simulation sim(options);
+  return sim.run();
+}
+
+std::string describe(std::uint64_t seed, const sim_result& result) {
+  std::ostringstream out;
+  out << "seed=" << seed;
+  if (result.ok)
+    out << " ok";
+  else
+    out << " FAILED: " << result.failure;
+  out << " (ticks=" << result.ticks << " committed=" << result.committed
+      << " elections=" << result.elections << " crashes=" << result.crashes
+      << " messages=" << result.messages << " reads=" << result.reads_served
+      << " liveness_ticks=" << result.liveness_ticks << ")";
+  return out.str();
+}
+
+} // namespace prez::sim

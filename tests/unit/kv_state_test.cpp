@@ -1,0 +1,216 @@
+// KV state machine: classification, arity and syntax errors, and exact RESP2 replies as
+// Redis 7 sends them.
+
+#include <catch2/catch.hpp>
+
+#include <string>
+#include <vector>
+
+#include "actors/state_machine/kv_state.hpp"
+
+using namespace prez;
+using argv_type = std::vector<std::string>;
+
+namespace {
+
+command_kind kind_of(const argv_type& argv) {
+  std::string error;
+  const command_kind kind = classify(argv, error);
+  CHECK(error.empty() == (kind != command_kind::unknown));
+  return kind;
+}
+
+std::string error_of(const argv_type& argv) {
+  std::string error = "stale";
+  const command_kind kind = classify(argv, error);
+  CHECK(kind == command_kind::unknown);
+  return error;
+}
+
+} // namespace
+
+TEST_CASE("commands are classified case-insensitively", "[kv_state]") {
+  CHECK(kind_of({"SET", "k", "v"}) == command_kind::write);
+  CHECK(kind_of({"set", "k", "v"}) == command_kind::write);
+  CHECK(kind_of({"sEt", "k", "v", "nx"}) == command_kind::write);
+  CHECK(kind_of({"DEL", "a", "b", "c"}) == command_kind::write);
+  CHECK(kind_of({"GET", "k"}) == command_kind::read);
+  CHECK(kind_of({"Exists", "a", "b"}) == command_kind::read);
+  CHECK(kind_of({"PING"}) == command_kind::local);
+  CHECK(kind_of({"ping", "hello"}) == command_kind::local);
+  CHECK(kind_of({"ECHO", "x"}) == command_kind::local);
+  std::string error = "stale";
+  classify({"GET", "k"}, error);
+  CHECK(error.empty());
+}
+
+TEST_CASE("wrong arity gets Redis's error", "[kv_state]") {
+  CHECK(error_of({"SET", "k"}) == "-ERR wrong number of arguments for 'set' command\r\n");
+  CHECK(error_of({"set"}) == "-ERR wrong number of arguments for 'set' command\r\n");
+  CHECK(error_of({"GET"}) == "-ERR wrong number of arguments for 'get' command\r\n");
+  CHECK(error_of({"GET", "a", "b"}) == "-ERR wrong number of arguments for 'get' command\r\n");
+  CHECK(error_of({"DEL"}) == "-ERR wrong number of arguments for 'del' command\r\n");
+  CHECK(error_of({"EXISTS"}) == "-ERR wrong number of arguments for 'exists' command\r\n");
+  CHECK(error_of({"ECHO"}) == "-ERR wrong number of arguments for 'echo' command\r\n");
+  CHECK(error_of({"PING", "a", "b"}) == "-ERR wrong number of arguments for 'ping' command\r\n");
+}
+
+TEST_CASE("unknown commands get Redis 7's error", "[kv_state]") {
+  CHECK(error_of({"FOO"}) == "-ERR unknown command 'FOO', with args beginning with: \r\n");
+  CHECK(error_of({"foo", "a", "b c"}) ==
+        "-ERR unknown command 'foo', with args beginning with: 'a' 'b c' \r\n");
+  CHECK(error_of({}) == "-ERR unknown command '', with args beginning with: \r\n");
+  // CR/LF in client text never breaks the reply line.
+  CHECK(error_of({"a\r\nb", "x\ny"}) ==
+        "-ERR unknown command 'a  b', with args beginning with: 'x y' \r\n");
+  // Names are quoted up to 128 bytes, arguments up to a 128-byte budget.
+  const std::string long_name(200, 'n');
+  const std::string reply =
+      error_of({long_name, std::string(100, 'a'), std::string(100, 'b'), "never"});
+  CHECK(reply == "-ERR unknown command '" + std::string(128, 'n') +
+                     "', with args beginning with: '" + std::string(100, 'a') + "' '" +
+                     std::string(25, 'b') + "' \r\n");
+  CHECK(error_of({"GETX", "k"}) ==
+        "-ERR unknown command 'GETX', with args beginning with: 'k' \r\n");
+}
+
+TEST_CASE("SET options: NX, XX, GET, KEEPTTL; everything else is a syntax error", "[kv_state]") {
+  CHECK(kind_of({"SET", "k", "v", "NX"}) == command_kind::write);
+  CHECK(kind_of({"SET", "k", "v", "xx", "GET"}) == command_kind::write);
+  CHECK(kind_of({"SET", "k", "v", "NX", "GET"}) == command_kind::write);
+  CHECK(kind_of({"SET", "k", "v", "NX", "nx"}) == command_kind::write);
+  CHECK(kind_of({"SET", "k", "v", "KEEPTTL"}) == command_kind::write);
+  const std::string syntax = "-ERR syntax error\r\n";
+  CHECK(error_of({"SET", "k", "v", "NX", "XX"}) == syntax);
+  CHECK(error_of({"SET", "k", "v", "XX", "NX"}) == syntax);
+  CHECK(error_of({"SET", "k", "v", "EX", "10"}) == syntax);
+  CHECK(error_of({"SET", "k", "v", "PX", "10"}) == syntax);
+  CHECK(error_of({"SET", "k", "v", "BOGUS"}) == syntax);
+  CHECK(error_of({"SET", "k", "v", "KEEPTTLX"}) == syntax);
+  CHECK(error_of({"SET", "k", "v", ""}) == syntax);
+}
+
+TEST_CASE("SET and GET", "[kv_state]") {
+  kv_state state;
+  CHECK(state.read({"GET", "k"}) == "$-1\r\n");
+  CHECK(state.apply({"SET", "k", "v"}, 0) == "+OK\r\n");
+  CHECK(state.read({"GET", "k"}) == "$1\r\nv\r\n");
+  CHECK(state.read({"get", "K"}) == "$-1\r\n"); // keys are case-sensitive
+  CHECK(state.apply({"SET", "k", "longer value"}, 0) == "+OK\r\n");
+  CHECK(state.read({"GET", "k"}) == "$12\r\nlonger value\r\n");
+  CHECK(state.apply({"SET", "empty", ""}, 0) == "+OK\r\n");
+  CHECK(state.read({"GET", "empty"}) == "$0\r\n\r\n");
+  const std::string binary("a\0b\r\n\xff", 6);
+  CHECK(state.apply({"SET", binary, binary}, 0) == "+OK\r\n");
+  CHECK(state.read({"GET", binary}) == "$6\r\n" + binary + "\r\n");
+  CHECK(state.size() == 3);
+}
+
+TEST_CASE("SET NX and XX", "[kv_state]") {
+  kv_state state;
+  CHECK(state.apply({"SET", "k", "1", "XX"}, 0) == "$-1\r\n");
+  CHECK(state.read({"GET", "k"}) == "$-1\r\n");
+  CHECK(state.apply({"SET", "k", "1", "NX"}, 0) == "+OK\r\n");
+  CHECK(state.apply({"SET", "k", "2", "NX"}, 0) == "$-1\r\n");
+  CHECK(state.read({"GET", "k"}) == "$1\r\n1\r\n");
+  CHECK(state.apply({"SET", "k", "3", "XX"}, 0) == "+OK\r\n");
+  CHECK(state.read({"GET", "k"}) == "$1\r\n3\r\n");
+}
+
+TEST_CASE("SET GET returns the old value", "[kv_state]") {
+  kv_state state;
+  CHECK(state.apply({"SET", "k", "1", "GET"}, 0) == "$-1\r\n");
+  CHECK(state.apply({"SET", "k", "2", "GET"}, 0) == "$1\r\n1\r\n");
+  CHECK(state.read({"GET", "k"}) == "$1\r\n2\r\n");
+  // NX GET: an existing key is returned and kept.
+  CHECK(state.apply({"SET", "k", "3", "NX", "GET"}, 0) == "$1\r\n2\r\n");
+  CHECK(state.read({"GET", "k"}) == "$1\r\n2\r\n");
+  CHECK(state.apply({"SET", "new", "x", "NX", "GET"}, 0) == "$-1\r\n");
+  CHECK(state.read({"GET", "new"}) == "$1\r\nx\r\n");
+  // XX GET on a missing key: nil, nothing set.
+  CHECK(state.apply({"SET", "missing", "x", "XX", "GET"}, 0) == "$-1\r\n");
+  CHECK(state.read({"EXISTS", "missing"}) == ":0\r\n");
+}
+
+TEST_CASE("DEL and EXISTS count keys like Redis", "[kv_state]") {
+  kv_state state;
+  state.apply({"SET", "a", "1"}, 0);
+  state.apply({"SET", "b", "2"}, 0);
+  CHECK(state.read({"EXISTS", "a"}) == ":1\r\n");
+  CHECK(state.read({"EXISTS", "a", "a", "b", "c"}) == ":3\r\n"); // repeats count each time
+  CHECK(state.apply({"DEL", "a", "a", "c"}, 0) == ":1\r\n");     // a key is deleted once
+  CHECK(state.apply({"DEL", "a"}, 0) == ":0\r\n");
+  CHECK(state.read({"EXISTS", "a", "b"}) == ":1\r\n");
+  CHECK(state.apply({"del", "b"}, 0) == ":1\r\n");
+  CHECK(state.size() == 0);
+}
+
+TEST_CASE("bytes() tracks keys and values", "[kv_state]") {
+  kv_state state;
+  CHECK(state.bytes() == 0);
+  state.apply({"SET", "key", "value"}, 0);
+  CHECK(state.bytes() == 8);
+  state.apply({"SET", "key", "v"}, 0);
+  CHECK(state.bytes() == 4);
+  state.apply({"SET", "k2", "12345"}, 0);
+  CHECK(state.bytes() == 11);
+  state.apply({"SET", "key", "x", "NX"}, 0); // not set: no change
+  CHECK(state.bytes() == 11);
+  state.apply({"DEL", "key", "k2"}, 0);
+  CHECK(state.bytes() == 0);
+  CHECK(state.size() == 0);
+}
+
+TEST_CASE("apply answers invalid commands with an error and changes nothing", "[kv_state]") {
+  kv_state state;
+  CHECK(state.apply({"SET", "k"}, 0) == "-ERR wrong number of arguments for 'set' command\r\n");
+  CHECK(state.apply({"SET", "k", "v", "EX", "1"}, 0) == "-ERR syntax error\r\n");
+  CHECK(state.apply({"NOPE"}, 0) == "-ERR unknown command 'NOPE', with args beginning with: \r\n");
+  CHECK(state.size() == 0);
+  // Reads and local commands through the log are answered too.
+  state.apply({"SET", "k", "v"}, 0);
+  CHECK(state.apply({"GET", "k"}, 0) == "$1\r\nv\r\n");
+  CHECK(state.apply({"PING"}, 0) == "+PONG\r\n");
+}
+
+TEST_CASE("read refuses writes and never changes the state", "[kv_state]") {
+  kv_state state;
+  const std::string reply = state.read({"SET", "k", "v"});
+  CHECK(reply.rfind("-ERR", 0) == 0);
+  CHECK(reply.find("'set' is not a read command") != std::string::npos);
+  CHECK(state.size() == 0);
+  CHECK(state.read({"GET"}) == "-ERR wrong number of arguments for 'get' command\r\n");
+}
+
+TEST_CASE("PING and ECHO", "[kv_state]") {
+  CHECK(run_local({"PING"}) == "+PONG\r\n");
+  CHECK(run_local({"ping", "hi"}) == "$2\r\nhi\r\n");
+  CHECK(run_local({"ECHO", std::string("a\0b", 3)}) == std::string("$3\r\na\0b\r\n", 9));
+  CHECK(run_local({"PING", "a", "b"}) == "-ERR wrong number of arguments for 'ping' command\r\n");
+  CHECK(run_local({"GET", "k"}).rfind("-ERR internal error: 'get' is not a local command", 0) == 0);
+}
+
+TEST_CASE("two replicas applying the same commands agree", "[kv_state]") {
+  kv_state first;
+  kv_state second;
+  std::uint64_t state = 12345; // splitmix64
+  auto next = [&state] {
+    std::uint64_t z = (state += 0x9e3779b97f4a7c15ULL);
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+    return z ^ (z >> 31);
+  };
+  const std::vector<std::string> names = {"SET", "DEL", "GET", "EXISTS", "set"};
+  const std::vector<std::string> options = {"NX", "XX", "GET", "EX"};
+  for (int i = 0; i < 2000; ++i) {
+    argv_type argv = {names[next() % names.size()], "k" + std::to_string(next() % 20)};
+    if (argv[0] == "SET" || argv[0] == "set") argv.push_back(std::to_string(next() % 100));
+    if (next() % 4 == 0) argv.push_back(options[next() % options.size()]);
+    REQUIRE(first.apply(argv, 0) == second.apply(argv, 0));
+  }
+  CHECK(first.size() == second.size());
+  CHECK(first.bytes() == second.bytes());
+  for (int k = 0; k < 20; ++k)
+    CHECK(first.read({"GET", "k" + std::to_string(k)}) ==
+          second.read({"GET", "k" + std::to_string(k)}));
+}

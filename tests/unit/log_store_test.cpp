@@ -1,0 +1,570 @@
+// The segmented WAL: durability round trips, segment rollover, truncation, torn tails,
+// corruption refusals, the hard-state file, and arbitrary bytes on disk.
+
+#include <catch2/catch.hpp>
+
+#include <cstdint>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <iterator>
+#include <string>
+#include <vector>
+
+#include "actors/storage/log_store.hpp"
+
+using namespace prez;
+using namespace prez::storage;
+namespace fs = std::filesystem;
+
+namespace {
+
+/// A fresh directory under /tmp, removed with everything in it at scope exit.
+struct temp_dir {
+  std::string path;
+  temp_dir() {
+    std::string pattern = (fs::temp_directory_path() / "prez-log-store-XXXXXX").string();
+    REQUIRE(::mkdtemp(pattern.data()) != nullptr);
+    path = pattern;
+  }
+  ~temp_dir() {
+    std::error_code ec;
+    fs::remove_all(path, ec);
+  }
+  std::string file(const std::string& name) const { return path + "/" + name; }
+};
+
+std::string segment_file(std::uint64_t first_index) {
+  char name[64];
+  std::snprintf(name, sizeof name, "log-%020llu.seg", static_cast<unsigned long long>(first_index));
+  return name;
+}
+
+log_entry make_entry(std::uint64_t index, std::uint64_t term, std::string data = {}) {
+  log_entry entry;
+  entry.index = index;
+  entry.term = term;
+  entry.type = static_cast<std::uint8_t>(entry_type::command);
+  entry.data = data.empty() ? "value-" + std::to_string(index) + std::string("\0\x01", 2) : data;
+  return entry;
+}
+
+std::vector<log_entry> make_entries(std::uint64_t first, std::uint64_t count, std::uint64_t term) {
+  std::vector<log_entry> entries;
+  for (std::uint64_t i = 0; i < count; ++i)
+    entries.push_back(make_entry(first + i, term));
+  return entries;
+}
+
+std::unique_ptr<log_store> open_ok(const temp_dir& dir, recovered_state& state,
+                                   std::size_t segment_bytes = limits::segment_bytes_max) {
+  auto opened = log_store::open(dir.path, state, segment_bytes);
+  if (auto* error = std::get_if<std::string>(&opened)) FAIL("open failed: " << *error);
+  return std::move(std::get<std::unique_ptr<log_store>>(opened));
+}
+
+std::string open_error(const temp_dir& dir, std::size_t segment_bytes = limits::segment_bytes_max) {
+  recovered_state state;
+  auto opened = log_store::open(dir.path, state, segment_bytes);
+  if (std::holds_alternative<std::unique_ptr<log_store>>(opened)) return {};
+  return std::get<std::string>(opened);
+}
+
+/// Writes `entries` into a fresh store in `dir` and syncs it.
+void write_log(const temp_dir& dir, const std::vector<log_entry>& entries,
+               std::size_t segment_bytes = limits::segment_bytes_max) {
+  recovered_state state;
+  auto store = open_ok(dir, state, segment_bytes);
+  REQUIRE_FALSE(store->append(entries).has_value());
+  REQUIRE_FALSE(store->sync().has_value());
+}
+
+std::string read_bytes(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  return std::string(std::istreambuf_iterator<char>(in), {});
+}
+
+void write_bytes(const std::string& path, const std::string& bytes) {
+  std::ofstream out(path, std::ios::binary | std::ios::trunc);
+  out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
+}
+
+/// Byte offset of each record in a segment file, by walking the length fields.
+std::vector<std::size_t> record_offsets(const std::string& bytes) {
+  std::vector<std::size_t> offsets;
+  std::size_t offset = 0;
+  while (offset + 8 <= bytes.size()) {
+    offsets.push_back(offset);
+    std::uint32_t length = 0;
+    for (int i = 3; i >= 0; --i)
+      length =
+          (length << 8) | static_cast<unsigned char>(bytes[offset + static_cast<std::size_t>(i)]);
+    offset += 8 + length;
+  }
+  return offsets;
+}
+
+struct test_rng {
+  std::uint64_t state;
+  std::uint64_t next() {
+    std::uint64_t z = (state += 0x9e3779b97f4a7c15ULL);
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+    return z ^ (z >> 31);
+  }
+  std::size_t below(std::size_t n) { return static_cast<std::size_t>(next() % n); }
+};
+
+} // namespace
+
+TEST_CASE("crc32c matches the Castagnoli check value", "[log_store]") {
+  CHECK(crc32c("123456789", 9) == 0xE3069283u);
+  CHECK(crc32c("", 0) == 0u);
+}
+
+TEST_CASE("an empty directory opens as an empty log with zero hard state", "[log_store]") {
+  temp_dir dir;
+  recovered_state state;
+  auto store = open_ok(dir, state);
+  CHECK(state.entries.empty());
+  CHECK(state.hard == hard_state_record{});
+  CHECK(state.truncated_tail_bytes == 0);
+  CHECK(store->last_index() == 0);
+  CHECK(store->last_term() == 0);
+  CHECK(store->segment_count() == 0);
+  CHECK_FALSE(store->sync().has_value());
+}
+
+TEST_CASE("a missing data directory is created", "[log_store]") {
+  temp_dir dir;
+  recovered_state state;
+  auto opened = log_store::open(dir.file("a/b"), state);
+  CHECK(std::holds_alternative<std::unique_ptr<log_store>>(opened));
+  CHECK(fs::is_directory(dir.file("a/b")));
+}
+
+TEST_CASE("appended entries survive a reopen, binary data included", "[log_store]") {
+  temp_dir dir;
+  auto entries = make_entries(1, 10, 1);
+  entries.push_back(make_entry(11, 3, std::string("\0\0\xff\r\n", 5)));
+  entries.push_back(make_entry(12, 3, std::string(100000, 'x')));
+  log_entry noop = make_entry(13, 4);
+  noop.type = static_cast<std::uint8_t>(entry_type::noop);
+  noop.data.clear();
+  entries.push_back(noop);
+  {
+    recovered_state state;
+    auto store = open_ok(dir, state);
+    REQUIRE_FALSE(store->append({entries.begin(), entries.begin() + 5}).has_value());
+    REQUIRE_FALSE(store->append({entries.begin() + 5, entries.end()}).has_value());
+    CHECK(store->last_index() == 13);
+    CHECK(store->last_term() == 4);
+    REQUIRE_FALSE(store->sync().has_value());
+  }
+  recovered_state state;
+  auto store = open_ok(dir, state);
+  CHECK(state.entries == entries);
+  CHECK(state.truncated_tail_bytes == 0);
+  CHECK(store->last_index() == 13);
+  CHECK(store->last_term() == 4);
+  // Appending continues the log after a reopen.
+  REQUIRE_FALSE(store->append({make_entry(14, 4)}).has_value());
+  REQUIRE_FALSE(store->sync().has_value());
+  store.reset();
+  recovered_state again;
+  open_ok(dir, again);
+  REQUIRE(again.entries.size() == 14);
+  CHECK(again.entries.back() == make_entry(14, 4));
+}
+
+TEST_CASE("a second open of the same directory is refused while the first is open", "[log_store]") {
+  temp_dir dir;
+  recovered_state state;
+  auto store = open_ok(dir, state);
+  CHECK_THAT(open_error(dir), Catch::Matchers::Contains("in use"));
+  store.reset();
+  CHECK(open_error(dir).empty());
+}
+
+TEST_CASE("truncate then append then reopen", "[log_store]") {
+  temp_dir dir;
+  {
+    recovered_state state;
+    auto store = open_ok(dir, state);
+    REQUIRE_FALSE(store->append(make_entries(1, 10, 1)).has_value());
+    REQUIRE_FALSE(store->truncate_from(11).has_value()); // past the end: no-op
+    CHECK(store->last_index() == 10);
+    REQUIRE_FALSE(store->truncate_from(6).has_value());
+    CHECK(store->last_index() == 5);
+    CHECK(store->last_term() == 1);
+    REQUIRE_FALSE(store->append(make_entries(6, 3, 2)).has_value());
+    REQUIRE_FALSE(store->sync().has_value());
+  }
+  recovered_state state;
+  auto store = open_ok(dir, state);
+  auto expected = make_entries(1, 5, 1);
+  for (auto& entry : make_entries(6, 3, 2))
+    expected.push_back(entry);
+  CHECK(state.entries == expected);
+  CHECK(store->last_term() == 2);
+}
+
+TEST_CASE("segments roll over at the size limit and recover in order", "[log_store]") {
+  temp_dir dir;
+  const std::size_t segment_bytes = 200; // each record is about 30 bytes
+  const auto entries = make_entries(1, 50, 1);
+  std::size_t segments = 0;
+  {
+    recovered_state state;
+    auto store = open_ok(dir, state, segment_bytes);
+    for (const auto& entry : entries)
+      REQUIRE_FALSE(store->append({entry}).has_value());
+    REQUIRE_FALSE(store->sync().has_value());
+    segments = store->segment_count();
+    CHECK(segments > 5);
+  }
+  CHECK(fs::exists(dir.file(segment_file(1))));
+  std::size_t files = 0;
+  for (const auto& item : fs::directory_iterator(dir.path)) {
+    const auto name = item.path().filename().string();
+    if (name.rfind("log-", 0) == 0) {
+      ++files;
+      CHECK(fs::file_size(item.path()) <= segment_bytes);
+    }
+  }
+  CHECK(files == segments);
+  recovered_state state;
+  auto store = open_ok(dir, state, segment_bytes);
+  CHECK(state.entries == entries);
+  CHECK(store->segment_count() == segments);
+
+  SECTION("one big batch rolls over the same way") {
+    temp_dir other;
+    write_log(other, entries, segment_bytes);
+    recovered_state other_state;
+    auto other_store = open_ok(other, other_state, segment_bytes);
+    CHECK(other_state.entries == entries);
+    CHECK(other_store->segment_count() == segments);
+  }
+  SECTION("a record bigger than a segment gets a segment of its own") {
+    REQUIRE_FALSE(store->append({make_entry(51, 2, std::string(1000, 'b'))}).has_value());
+    REQUIRE_FALSE(store->append({make_entry(52, 2)}).has_value());
+    REQUIRE_FALSE(store->sync().has_value());
+    CHECK(store->segment_count() == segments + 2);
+    store.reset();
+    recovered_state reopened;
+    open_ok(dir, reopened, segment_bytes);
+    CHECK(reopened.entries.size() == 52);
+  }
+}
+
+TEST_CASE("truncation across segments deletes whole segments", "[log_store]") {
+  temp_dir dir;
+  const std::size_t segment_bytes = 200;
+  write_log(dir, make_entries(1, 50, 1), segment_bytes);
+  for (std::uint64_t cut : {45u, 30u, 7u, 2u, 1u}) {
+    recovered_state state;
+    auto store = open_ok(dir, state, segment_bytes);
+    REQUIRE(state.entries.size() == 50);
+    REQUIRE_FALSE(store->truncate_from(cut).has_value());
+    CHECK(store->last_index() == cut - 1);
+    CHECK(store->last_term() == (cut == 1 ? 0u : 1u));
+    auto tail = make_entries(cut, 51 - cut, 2);
+    REQUIRE_FALSE(store->append(tail).has_value());
+    REQUIRE_FALSE(store->sync().has_value());
+    store.reset();
+    recovered_state reopened;
+    store = open_ok(dir, reopened, segment_bytes);
+    REQUIRE(reopened.entries.size() == 50);
+    CHECK(reopened.entries[cut - 1] == make_entry(cut, 2));
+    if (cut > 1) CHECK(reopened.entries[cut - 2].term == 1);
+    // Back to all-term-1 for the next round.
+    REQUIRE_FALSE(store->truncate_from(1).has_value());
+    CHECK(store->segment_count() == 0);
+    REQUIRE_FALSE(store->append(make_entries(1, 50, 1)).has_value());
+    REQUIRE_FALSE(store->sync().has_value());
+  }
+}
+
+TEST_CASE("a torn last record is cut at every possible byte", "[log_store]") {
+  temp_dir dir;
+  const auto entries = make_entries(1, 4, 1);
+  write_log(dir, entries);
+  const std::string path = dir.file(segment_file(1));
+  const std::string intact = read_bytes(path);
+  const auto offsets = record_offsets(intact);
+  REQUIRE(offsets.size() == 4);
+  for (std::size_t cut = offsets.back(); cut < intact.size(); ++cut) {
+    INFO("cut at " << cut);
+    write_bytes(path, intact.substr(0, cut));
+    recovered_state state;
+    auto store = open_ok(dir, state);
+    CHECK(state.entries == std::vector<log_entry>(entries.begin(), entries.begin() + 3));
+    CHECK(state.truncated_tail_bytes == cut - offsets.back());
+    CHECK(fs::file_size(path) == offsets.back());
+    // The log continues cleanly after the cut.
+    REQUIRE_FALSE(store->append({entries[3]}).has_value());
+    REQUIRE_FALSE(store->sync().has_value());
+    store.reset();
+    recovered_state reopened;
+    open_ok(dir, reopened);
+    CHECK(reopened.entries == entries);
+    CHECK(reopened.truncated_tail_bytes == 0);
+  }
+}
+
+TEST_CASE("a torn first record leaves an empty last segment that is reused", "[log_store]") {
+  temp_dir dir;
+  write_log(dir, make_entries(1, 1, 1));
+  const std::string path = dir.file(segment_file(1));
+  write_bytes(path, read_bytes(path).substr(0, 5));
+  recovered_state state;
+  auto store = open_ok(dir, state);
+  CHECK(state.entries.empty());
+  CHECK(state.truncated_tail_bytes == 5);
+  REQUIRE_FALSE(store->append(make_entries(1, 2, 1)).has_value());
+  REQUIRE_FALSE(store->sync().has_value());
+  CHECK(store->segment_count() == 1);
+}
+
+TEST_CASE("a bit flip in the last record's payload with nothing after it is a torn tail",
+          "[log_store]") {
+  temp_dir dir;
+  const auto entries = make_entries(1, 5, 1);
+  write_log(dir, entries);
+  const std::string path = dir.file(segment_file(1));
+  std::string bytes = read_bytes(path);
+  const auto offsets = record_offsets(bytes);
+  bytes[bytes.size() - 2] = static_cast<char>(bytes[bytes.size() - 2] ^ 0x10);
+  write_bytes(path, bytes);
+  recovered_state state;
+  open_ok(dir, state);
+  CHECK(state.entries == std::vector<log_entry>(entries.begin(), entries.begin() + 4));
+  CHECK(state.truncated_tail_bytes == bytes.size() - offsets.back());
+}
+
+TEST_CASE("zeros after the last record are a torn tail", "[log_store]") {
+  temp_dir dir;
+  write_log(dir, make_entries(1, 3, 1));
+  const std::string path = dir.file(segment_file(1));
+  write_bytes(path, read_bytes(path) + std::string(4096, '\0'));
+  recovered_state state;
+  open_ok(dir, state);
+  CHECK(state.entries.size() == 3);
+  CHECK(state.truncated_tail_bytes == 4096);
+}
+
+TEST_CASE("corruption before the tail refuses to start with file, offset and reason",
+          "[log_store]") {
+  temp_dir dir;
+  write_log(dir, make_entries(1, 5, 1));
+  const std::string path = dir.file(segment_file(1));
+  const std::string intact = read_bytes(path);
+  const auto offsets = record_offsets(intact);
+
+  SECTION("a CRC mismatch in a middle record") {
+    std::string bytes = intact;
+    bytes[offsets[2] + 12] = static_cast<char>(bytes[offsets[2] + 12] ^ 0x01);
+    write_bytes(path, bytes);
+    const std::string error = open_error(dir);
+    CHECK_THAT(error, Catch::Matchers::Contains(segment_file(1) + ": offset " +
+                                                std::to_string(offsets[2]) +
+                                                ": CRC mismatch in a record followed by " +
+                                                std::to_string(intact.size() - offsets[3]) +
+                                                " more bytes; refusing to start"));
+  }
+  SECTION("a length field bit flip that runs past the end of the file") {
+    std::string bytes = intact;
+    bytes[offsets[1] + 2] = static_cast<char>(0x01); // length += 65536
+    write_bytes(path, bytes);
+    const std::string error = open_error(dir);
+    CHECK_THAT(error, Catch::Matchers::Contains("runs past the end of the file but a valid record "
+                                                "follows at offset " +
+                                                std::to_string(offsets[2])));
+  }
+  SECTION("an absurd length followed by valid records") {
+    std::string bytes = intact;
+    bytes[offsets[3] + 3] = static_cast<char>(0x7f);
+    write_bytes(path, bytes);
+    CHECK_THAT(open_error(dir), Catch::Matchers::Contains("invalid record length"));
+  }
+  SECTION("a record is removed from the middle") {
+    write_bytes(path, intact.substr(0, offsets[1]) + intact.substr(offsets[2]));
+    CHECK_THAT(open_error(dir), Catch::Matchers::Contains(": offset " + std::to_string(offsets[1]) +
+                                                          ": index 3 where 2 was expected"));
+  }
+  SECTION("a term lower than the one before") {
+    temp_dir other;
+    write_log(other, {make_entry(1, 2)});
+    const std::string path_other = other.file(segment_file(1));
+    const std::string second =
+        intact.substr(offsets[1], offsets[2] - offsets[1]); // index 2, term 1
+    write_bytes(path_other, read_bytes(path_other) + second);
+    CHECK_THAT(open_error(other), Catch::Matchers::Contains("terms must not decrease"));
+  }
+  SECTION("the file survives a refusal untouched") {
+    std::string bytes = intact;
+    bytes[offsets[0] + 9] = static_cast<char>(bytes[offsets[0] + 9] ^ 0x40);
+    write_bytes(path, bytes);
+    CHECK_FALSE(open_error(dir).empty());
+    CHECK(read_bytes(path) == bytes);
+  }
+}
+
+TEST_CASE("damage in a segment that is not the last refuses to start", "[log_store]") {
+  temp_dir dir;
+  const std::size_t segment_bytes = 200;
+  write_log(dir, make_entries(1, 30, 1), segment_bytes);
+  const std::string first = dir.file(segment_file(1));
+  const std::string intact = read_bytes(first);
+
+  SECTION("a bit flip in its last record") {
+    std::string bytes = intact;
+    bytes[bytes.size() - 1] = static_cast<char>(bytes[bytes.size() - 1] ^ 0x01);
+    write_bytes(first, bytes);
+    CHECK_THAT(open_error(dir, segment_bytes),
+               Catch::Matchers::Contains(segment_file(1) + ": offset " +
+                                         std::to_string(record_offsets(intact).back()) +
+                                         ": CRC mismatch"));
+  }
+  SECTION("its tail cut off") {
+    write_bytes(first, intact.substr(0, intact.size() - 3));
+    CHECK_THAT(open_error(dir, segment_bytes),
+               Catch::Matchers::Contains("in a segment that is not the last"));
+  }
+  SECTION("a missing middle segment is an index gap") {
+    std::vector<fs::path> segments;
+    for (const auto& item : fs::directory_iterator(dir.path))
+      if (item.path().filename().string().rfind("log-", 0) == 0) segments.push_back(item.path());
+    std::sort(segments.begin(), segments.end());
+    REQUIRE(segments.size() >= 3);
+    fs::remove(segments[1]);
+    CHECK_THAT(open_error(dir, segment_bytes),
+               Catch::Matchers::Contains("segment starts at index"));
+  }
+  SECTION("a log that does not start at index 1") {
+    fs::remove(first);
+    CHECK_THAT(open_error(dir, segment_bytes),
+               Catch::Matchers::Contains("segment starts at index"));
+  }
+}
+
+TEST_CASE("hard state round-trips and is replaced atomically", "[log_store]") {
+  temp_dir dir;
+  {
+    recovered_state state;
+    auto store = open_ok(dir, state);
+    CHECK(state.hard == hard_state_record{});
+    REQUIRE_FALSE(store->save_hard_state({3, "node-b"}).has_value());
+    REQUIRE_FALSE(store->save_hard_state({7, std::string("n\0de", 4)}).has_value());
+    CHECK_FALSE(fs::exists(dir.file("hard-state.tmp")));
+  }
+  recovered_state state;
+  auto store = open_ok(dir, state);
+  CHECK(state.hard == hard_state_record{7, std::string("n\0de", 4)});
+  REQUIRE_FALSE(store->save_hard_state({8, ""}).has_value());
+  store.reset();
+  // A stale temp file from a crash mid-save is ignored and removed.
+  write_bytes(dir.file("hard-state.tmp"), "garbage");
+  recovered_state again;
+  open_ok(dir, again);
+  CHECK(again.hard == hard_state_record{8, ""});
+  CHECK_FALSE(fs::exists(dir.file("hard-state.tmp")));
+}
+
+TEST_CASE("a damaged hard-state file refuses to start", "[log_store]") {
+  temp_dir dir;
+  {
+    recovered_state state;
+    auto store = open_ok(dir, state);
+    REQUIRE_FALSE(store->save_hard_state({5, "node-c"}).has_value());
+  }
+  const std::string path = dir.file("hard-state");
+  const std::string intact = read_bytes(path);
+  for (std::size_t cut = 0; cut < intact.size(); ++cut) {
+    write_bytes(path, intact.substr(0, cut));
+    CHECK_THAT(open_error(dir), Catch::Matchers::Contains("hard-state"));
+  }
+  for (std::size_t at = 0; at < intact.size(); ++at) {
+    std::string bytes = intact;
+    bytes[at] = static_cast<char>(bytes[at] ^ 0x04);
+    write_bytes(path, bytes);
+    CHECK_THAT(open_error(dir), Catch::Matchers::Contains("refusing to start"));
+  }
+  write_bytes(path, "this is not a hard state");
+  CHECK_FALSE(open_error(dir).empty());
+  write_bytes(path, std::string(limits::hard_state_bytes_max + 1, 'x'));
+  CHECK_THAT(open_error(dir), Catch::Matchers::Contains("larger than any valid one"));
+}
+
+TEST_CASE("an entry too large for a record is refused before anything is written", "[log_store]") {
+  temp_dir dir;
+  recovered_state state;
+  auto store = open_ok(dir, state);
+  REQUIRE_FALSE(store->append(make_entries(1, 1, 1)).has_value());
+  const auto error = store->append(
+      {make_entry(2, 1), make_entry(3, 1, std::string(limits::log_record_bytes_max, 'x'))});
+  REQUIRE(error.has_value());
+  CHECK_THAT(*error, Catch::Matchers::Contains("over log_record_bytes_max"));
+  CHECK(store->last_index() == 1);
+  REQUIRE_FALSE(store->append({make_entry(2, 1)}).has_value()); // still usable
+}
+
+TEST_CASE("random bytes and mutated segments never crash recovery", "[log_store][fuzz]") {
+  const std::uint64_t seed = 4242;
+  INFO("seed=" << seed);
+  test_rng random{seed};
+  temp_dir source;
+  write_log(source, make_entries(1, 12, 1));
+  const std::string valid = read_bytes(source.file(segment_file(1)));
+  for (int round = 0; round < 400; ++round) {
+    temp_dir dir;
+    std::string bytes;
+    if (random.below(3) == 0) {
+      bytes.resize(random.below(300));
+      for (auto& b : bytes)
+        b = static_cast<char>(random.next());
+    } else {
+      bytes = valid;
+      const std::size_t edits = 1 + random.below(3);
+      for (std::size_t e = 0; e < edits && !bytes.empty(); ++e) {
+        const std::size_t at = random.below(bytes.size());
+        switch (random.below(4)) {
+          case 0:
+            bytes[at] = static_cast<char>(bytes[at] ^ (1u << random.below(8)));
+            break;
+          case 1:
+            bytes[at] = static_cast<char>(random.next());
+            break;
+          case 2:
+            bytes.resize(at);
+            break;
+          default:
+            bytes.insert(at, 1, static_cast<char>(random.next()));
+            break;
+        }
+      }
+    }
+    write_bytes(dir.file(segment_file(1)), bytes);
+    if (random.below(4) == 0) {
+      std::string hard(random.below(40), '\0');
+      for (auto& b : hard)
+        b = static_cast<char>(random.next());
+      write_bytes(dir.file("hard-state"), hard);
+    }
+    recovered_state state;
+    auto opened = log_store::open(dir.path, state);
+    if (auto* store = std::get_if<std::unique_ptr<log_store>>(&opened)) {
+      // Whatever was accepted is a clean prefix-shaped log that can keep growing.
+      for (std::size_t i = 0; i < state.entries.size(); ++i)
+        REQUIRE(state.entries[i].index == i + 1);
+      REQUIRE((*store)->last_index() == state.entries.size());
+      const std::uint64_t next = state.entries.size() + 1;
+      const std::uint64_t term = state.entries.empty() ? 1 : state.entries.back().term;
+      REQUIRE_FALSE((*store)->append({make_entry(next, term)}).has_value());
+      REQUIRE_FALSE((*store)->sync().has_value());
+    } else {
+      REQUIRE_FALSE(std::get<std::string>(opened).empty());
+    }
+  }
+}
