@@ -30,6 +30,14 @@ int fail(const std::string& message) {
   return 1;
 }
 
+/// Fails once the actor system runs: its destructor would wait for actors that never end.
+[[noreturn]] void fail_now(const std::string& message) {
+  std::fprintf(stderr, "prez-server: %s\n", message.c_str());
+  std::fflush(stderr);
+  spdlog::shutdown();
+  std::_Exit(1);
+}
+
 /// Creates the data directory and proves it writable, so a bad `dir` stops start-up at once.
 std::string prepare_dir(const prez::node_config& config) {
   std::error_code ec;
@@ -147,9 +155,8 @@ int main(int argc, char** argv) {
                              [&](const auto& m) { return m.name == config.name; });
     auto published = system.middleman().publish(node, self->cluster_port, self->host.c_str(), true);
     if (!published) {
-      caf::anon_send_exit(node, caf::exit_reason::user_shutdown);
-      return fail(config.source_file + ": cluster-port " + std::to_string(self->cluster_port) +
-                  " on " + self->host + ": " + system.render(published.error()));
+      fail_now(config.source_file + ": cluster-port " + std::to_string(self->cluster_port) +
+               " on " + self->host + ": " + system.render(published.error()));
     }
   }
 
@@ -163,10 +170,9 @@ int main(int argc, char** argv) {
   gateway.reply_deadline = prez::session_reply_deadline(session_settings);
   auto gateway_actor = prez::spawn_resp_gateway(system, gateway);
   if (!gateway_actor) {
-    caf::anon_send_exit(node, caf::exit_reason::user_shutdown);
-    return fail((config.source_file.empty() ? std::string("prez-server") : config.source_file) +
-                ": port " + std::to_string(config.port) + " on " + config.bind + ": " +
-                system.render(gateway_actor.error()));
+    fail_now((config.source_file.empty() ? std::string("prez-server") : config.source_file) +
+             ": port " + std::to_string(config.port) + " on " + config.bind + ": " +
+             system.render(gateway_actor.error()));
   }
   spdlog::info("{} ready: redis-cli -h {} -p {}", config.name, config.bind, config.port);
 

@@ -43,8 +43,8 @@ std::uint64_t read_big_endian(const unsigned char* bytes, std::size_t width) {
 }
 
 /// How one msgpack header byte continues: a length field of `length_bytes` bytes may follow;
-/// then `skip_bytes` payload bytes (plus the length when `length_is_skip`) or `children`
-/// elements (times `children_per_count` for maps).
+/// then `skip_bytes` payload bytes (plus the length when `length_is_skip`), and `children`
+/// nested elements (for array16/32 and map16/32: the length times `children_per_count`).
 struct header_shape {
   std::size_t length_bytes = 0;
   std::uint64_t skip_bytes = 0;
@@ -54,115 +54,49 @@ struct header_shape {
   bool valid = true;
 };
 
-header_shape shape_of(unsigned char b) {
+header_shape fixed(std::uint64_t skip_bytes) {
   header_shape s;
-  if (b <= 0x7f || b >= 0xe0) { // positive or negative fixint
-    return s;
-  }
-  if (b <= 0x8f) { // fixmap
-    s.children = 2u * (b & 0x0fu);
-    return s;
-  }
-  if (b <= 0x9f) { // fixarray
-    s.children = b & 0x0fu;
-    return s;
-  }
-  if (b <= 0xbf) { // fixstr
-    s.skip_bytes = b & 0x1fu;
-    return s;
-  }
-  switch (b) {
-    case 0xc0:
-    case 0xc2:
-    case 0xc3:
-      return s; // nil, false, true
-    case 0xc4:
-    case 0xd9:
-      s.length_bytes = 1;
-      s.length_is_skip = true;
-      return s; // bin8, str8
-    case 0xc5:
-    case 0xda:
-      s.length_bytes = 2;
-      s.length_is_skip = true;
-      return s;
-    case 0xc6:
-    case 0xdb:
-      s.length_bytes = 4;
-      s.length_is_skip = true;
-      return s;
-    case 0xc7:
-      s.length_bytes = 1;
-      s.length_is_skip = true;
-      s.skip_bytes = 1;
-      return s; // ext8
-    case 0xc8:
-      s.length_bytes = 2;
-      s.length_is_skip = true;
-      s.skip_bytes = 1;
-      return s;
-    case 0xc9:
-      s.length_bytes = 4;
-      s.length_is_skip = true;
-      s.skip_bytes = 1;
-      return s;
-    case 0xca:
-      s.skip_bytes = 4;
-      return s; // float32
-    case 0xcb:
-      s.skip_bytes = 8;
-      return s; // float64
-    case 0xcc:
-    case 0xd0:
-      s.skip_bytes = 1;
-      return s;
-    case 0xcd:
-    case 0xd1:
-      s.skip_bytes = 2;
-      return s;
-    case 0xce:
-    case 0xd2:
-      s.skip_bytes = 4;
-      return s;
-    case 0xcf:
-    case 0xd3:
-      s.skip_bytes = 8;
-      return s;
-    case 0xd4:
-      s.skip_bytes = 2;
-      return s; // fixext 1..16 (+1 type byte)
-    case 0xd5:
-      s.skip_bytes = 3;
-      return s;
-    case 0xd6:
-      s.skip_bytes = 5;
-      return s;
-    case 0xd7:
-      s.skip_bytes = 9;
-      return s;
-    case 0xd8:
-      s.skip_bytes = 17;
-      return s;
-    case 0xdc:
-      s.length_bytes = 2;
-      s.children_per_count = 1;
-      return s; // array16
-    case 0xdd:
-      s.length_bytes = 4;
-      s.children_per_count = 1;
-      return s; // array32
-    case 0xde:
-      s.length_bytes = 2;
-      s.children_per_count = 2;
-      return s; // map16
-    case 0xdf:
-      s.length_bytes = 4;
-      s.children_per_count = 2;
-      return s; // map32
-    default:
-      s.valid = false;
-      return s; // 0xc1 is never used
-  }
+  s.skip_bytes = skip_bytes;
+  return s;
+}
+
+header_shape length_prefixed(std::size_t length_bytes, std::uint64_t extra_bytes) {
+  header_shape s;
+  s.length_bytes = length_bytes;
+  s.length_is_skip = true;
+  s.skip_bytes = extra_bytes;
+  return s;
+}
+
+header_shape container(std::size_t length_bytes, std::uint64_t children_per_count,
+                       std::uint64_t inline_count) {
+  header_shape s;
+  s.length_bytes = length_bytes;
+  s.children_per_count = children_per_count;
+  s.children = inline_count * children_per_count;
+  return s;
+}
+
+/// The msgpack format table (msgpack spec, "Formats"), grouped by ranges.
+header_shape shape_of(unsigned char b) {
+  const auto width = [b](unsigned first) { return std::size_t{1} << (b - first); }; // 1, 2, 4...
+  if (b <= 0x7f || b >= 0xe0) return fixed(0);                         // positive / negative fixint
+  if (b <= 0x8f) return container(0, 2, b & 0x0fu);                    // fixmap
+  if (b <= 0x9f) return container(0, 1, b & 0x0fu);                    // fixarray
+  if (b <= 0xbf) return fixed(b & 0x1fu);                              // fixstr
+  if (b == 0xc0 || b == 0xc2 || b == 0xc3) return fixed(0);            // nil, false, true
+  if (b >= 0xc4 && b <= 0xc6) return length_prefixed(width(0xc4), 0);  // bin 8/16/32
+  if (b >= 0xc7 && b <= 0xc9) return length_prefixed(width(0xc7), 1);  // ext 8/16/32 + type
+  if (b == 0xca || b == 0xcb) return fixed(4 * width(0xca));           // float 32/64
+  if (b >= 0xcc && b <= 0xcf) return fixed(width(0xcc));               // uint 8..64
+  if (b >= 0xd0 && b <= 0xd3) return fixed(width(0xd0));               // int 8..64
+  if (b >= 0xd4 && b <= 0xd8) return fixed(1 + width(0xd4));           // fixext 1..16 + type
+  if (b >= 0xd9 && b <= 0xdb) return length_prefixed(width(0xd9), 0);  // str 8/16/32
+  if (b == 0xdc || b == 0xdd) return container(2 * width(0xdc), 1, 0); // array 16/32
+  if (b == 0xde || b == 0xdf) return container(2 * width(0xde), 2, 0); // map 16/32
+  header_shape invalid;                                                // 0xc1 is never used
+  invalid.valid = false;
+  return invalid;
 }
 
 /// Walks the first msgpack object in [data, data + size) without allocating. Refuses invalid

@@ -69,6 +69,15 @@ struct connection_state {
   std::uint64_t first_slot = 0;
   bool reading_halted = false;
   bool closing = false;
+  /// Writes sent to the session manager and not yet answered.
+  std::size_t writes_in_flight = 0;
+  struct deferred_command {
+    std::uint64_t slot;
+    client_command command;
+    bool write;
+  };
+  /// Commands held back to keep per-connection read-your-writes order (see handle_command).
+  std::deque<deferred_command> deferred;
   static inline const char* name = "resp_connection";
 };
 
@@ -188,6 +197,45 @@ bool handle_local(connection* self, std::uint64_t slot, const std::vector<std::s
   return true;
 }
 
+void dispatch(connection* self, std::uint64_t slot, client_command&& command, bool write);
+
+/// Sends deferred commands once no write of this connection is in flight, up to the next read
+/// that would have to wait again.
+void release_deferred(connection* self) {
+  auto& st = self->state;
+  while (!st.deferred.empty()) {
+    auto& next = st.deferred.front();
+    if (!next.write && st.writes_in_flight > 0) return;
+    auto item = std::move(next);
+    st.deferred.pop_front();
+    dispatch(self, item.slot, std::move(item.command), item.write);
+  }
+}
+
+void dispatch(connection* self, std::uint64_t slot, client_command&& command, bool write) {
+  auto& st = self->state;
+  if (write) ++st.writes_in_flight;
+  self->request(st.settings.session, st.settings.reply_deadline, command_atom::value,
+                std::move(command))
+      .then(
+          [=](std::string& reply) {
+            fill(self, slot, std::move(reply));
+            if (write) {
+              --self->state.writes_in_flight;
+              release_deferred(self);
+            }
+          },
+          [=](const caf::error&) {
+            fill(self, slot,
+                 resp::error("UNKNOWN no answer from the cluster in time; a write may or may not "
+                             "have been applied"));
+            if (write) {
+              --self->state.writes_in_flight;
+              release_deferred(self);
+            }
+          });
+}
+
 void handle_command(connection* self, std::vector<std::string>&& argv) {
   auto& st = self->state;
   auto slot = st.first_slot + st.slots.size();
@@ -199,15 +247,16 @@ void handle_command(connection* self, std::vector<std::string>&& argv) {
     fill(self, slot, error);
     return;
   }
+  bool write = kind == command_kind::write;
   client_command command{st.client_id, ++st.next_seq, 0, std::move(argv)};
-  self->request(st.settings.session, st.settings.reply_deadline, command_atom::value,
-                std::move(command))
-      .then([=](std::string& reply) { fill(self, slot, std::move(reply)); },
-            [=](const caf::error&) {
-              fill(self, slot,
-                   resp::error("UNKNOWN no answer from the cluster in time; a write may or may not "
-                               "have been applied"));
-            });
+  // A pipelined read must see the writes sent before it on the same connection, and must not
+  // see writes sent after it: it waits until earlier writes are answered, and everything behind
+  // a waiting command waits too. Writes alone pipeline freely (the log keeps their order).
+  if (!st.deferred.empty() || (!write && st.writes_in_flight > 0)) {
+    st.deferred.push_back({slot, std::move(command), write});
+    return;
+  }
+  dispatch(self, slot, std::move(command), write);
 }
 
 caf::behavior connection_actor(connection* self, caf::io::connection_handle handle,

@@ -3,6 +3,8 @@
 #include <catch2/catch.hpp>
 
 #include <cstdint>
+#include <functional>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -238,6 +240,73 @@ TEST_CASE("msgpack that breaks the unpack limits is refused", "[wire_codec]") {
   }
   SECTION("a map where a struct is expected") {
     require_refused(frame_with_raw_body(3, {static_cast<char>(0x81), 0x01, 0x02}), "wrong types");
+  }
+}
+
+TEST_CASE("the structural scan walks every msgpack format", "[wire_codec]") {
+  // Each value is a well-formed body of the wrong type: the refusal must come from the type
+  // check (or, for ext, msgpack's limit), never from the scan calling it truncated or invalid.
+  std::vector<std::function<void(msgpack::packer<msgpack::sbuffer>&)>> writers = {
+      [](auto& p) { p.pack_nil(); },
+      [](auto& p) { p.pack_true(); },
+      [](auto& p) { p.pack_false(); },
+      [](auto& p) { p.pack_float(1.5f); },
+      [](auto& p) { p.pack_double(2.5); },
+      [](auto& p) { p.pack_fix_uint8(1); },
+      [](auto& p) { p.pack_fix_uint16(1); },
+      [](auto& p) { p.pack_fix_uint32(1); },
+      [](auto& p) { p.pack_fix_uint64(1); },
+      [](auto& p) { p.pack_fix_int8(-1); },
+      [](auto& p) { p.pack_fix_int16(-1); },
+      [](auto& p) { p.pack_fix_int32(-1); },
+      [](auto& p) { p.pack_fix_int64(-1); },
+      [](auto& p) { p.pack_int(-5); },
+      [](auto& p) { p.pack(std::string(40, 's')); },
+      [](auto& p) { p.pack(std::string(300, 's')); },
+      [](auto& p) { p.pack(std::string(70000, 's')); },
+      [](auto& p) {
+        p.pack_bin(3);
+        p.pack_bin_body("abc", 3);
+      },
+      [](auto& p) {
+        p.pack_bin(300);
+        p.pack_bin_body(std::string(300, 'b').data(), 300);
+      },
+      [](auto& p) {
+        p.pack_bin(70000);
+        p.pack_bin_body(std::string(70000, 'b').data(), 70000);
+      },
+      [](auto& p) { p.pack(std::vector<int>(20, 1)); },
+      [](auto& p) { p.pack(std::vector<int>(70000, 1)); },
+      [](auto& p) {
+        p.pack(std::map<int, int>{{1, 2}});
+      },
+      [](auto& p) {
+        p.pack_map(20);
+        for (int i = 0; i < 20; ++i) {
+          p.pack(i);
+          p.pack(std::vector<int>{i});
+        }
+      },
+  };
+  for (std::size_t i = 0; i < writers.size(); ++i) {
+    msgpack::sbuffer body;
+    msgpack::packer<msgpack::sbuffer> packer(body);
+    writers[i](packer);
+    const auto result = decode(frame_with_raw_body(3, {body.data(), body.data() + body.size()}));
+    INFO("writer " << i << ": " << result.error);
+    CHECK_FALSE(result.frame.has_value());
+    CHECK_THAT(result.error, Catch::Matchers::Contains("wrong types"));
+  }
+  for (std::size_t size : {1u, 2u, 4u, 8u, 16u, 3u, 300u, 70000u}) {
+    msgpack::sbuffer body;
+    msgpack::packer<msgpack::sbuffer> packer(body);
+    packer.pack_ext(size, 7);
+    const std::string payload(size, 'e');
+    packer.pack_ext_body(payload.data(), payload.size());
+    const auto result = decode(frame_with_raw_body(3, {body.data(), body.data() + body.size()}));
+    INFO("ext of " << size << " bytes: " << result.error);
+    CHECK_THAT(result.error, Catch::Matchers::Contains("limit exceeded"));
   }
 }
 
