@@ -136,6 +136,7 @@ int main(int argc, char** argv) {
       std::max(3000ms, 3 * std::chrono::milliseconds{config.cluster_node_timeout_ms});
   session_settings.write_timeout =
       std::max(5000ms, 5 * std::chrono::milliseconds{config.cluster_node_timeout_ms});
+  session_settings.redirect = config.mode == prez::follower_mode::redirect;
   auto session = prez::spawn_session_manager(system, session_settings);
   auto state_machine = prez::spawn_state_machine(system, session);
   caf::anon_send(session, prez::start_atom::value, state_machine);

@@ -17,6 +17,9 @@ inline constexpr std::size_t multibulk_count_max = 1024 * 1024;
 /// Longest single bulk string (Redis's proto-max-bulk-len default is 512 MiB; a replicated
 /// store keeps entries small so one write cannot stall the log: 16 MiB).
 inline constexpr std::size_t bulk_bytes_max = 16 * 1024 * 1024;
+/// Total argument bytes of one replicated command: one command is one log entry, and a log record
+/// must stay below log_record_bytes_max.
+inline constexpr std::size_t command_bytes_max = bulk_bytes_max + 64 * 1024;
 /// Bytes a parser reserves up front for a declared bulk or array, whatever the client declares.
 inline constexpr std::size_t declared_reserve_bytes_max = 16 * 1024;
 /// Unparsed bytes buffered per client (Redis: client-query-buffer-limit 1 GiB; ours bounds memory).

@@ -71,7 +71,8 @@ struct role_handoff {
 struct role_info {
   raft::role current = raft::role::follower;
   std::uint64_t term = 0;
-  node_name leader; ///< empty when unknown
+  node_name leader;           ///< empty when unknown
+  std::string leader_address; ///< the leader's client address "host:port"; empty when unknown
 };
 
 /// The result of applying one client command, for the session that waits for it.

@@ -247,6 +247,14 @@ void handle_command(connection* self, std::vector<std::string>&& argv) {
     fill(self, slot, error);
     return;
   }
+  std::size_t command_bytes = 0;
+  for (const auto& arg : argv)
+    command_bytes += arg.size();
+  if (command_bytes > limits::command_bytes_max) {
+    fill(self, slot, resp::error("ERR command too large: its arguments exceed " +
+                                 std::to_string(limits::command_bytes_max) + " bytes"));
+    return;
+  }
   bool write = kind == command_kind::write;
   client_command command{st.client_id, ++st.next_seq, 0, std::move(argv)};
   // A pipelined read must see the writes sent before it on the same connection, and must not

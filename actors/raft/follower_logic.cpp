@@ -80,7 +80,7 @@ void follower_logic::handle_append_entries(const raft_message& message,
   // A success claims the entries are durable: it always waits for persistence (the actor layer
   // issues a sync barrier when this step wrote nothing).
   if (outcome.response.success)
-    effects.messages.push_back(std::move(reply));
+    effects.messages_after_persist.push_back(std::move(reply));
   else
     send_reply(effects, std::move(reply));
 }

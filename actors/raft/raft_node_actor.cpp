@@ -36,9 +36,11 @@ struct node_state {
 
 using node_actor = caf::stateful_actor<node_state>;
 
+std::string leader_address(const node_state& st);
+
 void notify_session(node_actor* self) {
   auto& st = self->state;
-  role_info info{st.current_role, st.term, st.leader};
+  role_info info{st.current_role, st.term, st.leader, leader_address(st)};
   self->send(st.handles.session, role_atom::value, std::move(info), st.role_actor);
 }
 

@@ -118,6 +118,10 @@ void route(session* self, pending_command&& pc) {
     st.waiting.push_back(std::move(pc));
     return;
   }
+  if (st.settings.redirect && !st.role.leader_address.empty()) {
+    reply(self, pc.from, forward_status::ok, "-MOVED 0 " + st.role.leader_address + "\r\n");
+    return;
+  }
   auto id = ++st.next_forward_id;
   pc.deadline = std::max(pc.deadline, clock_type::now() + st.settings.write_timeout + 1s);
   self->send(peer->second, peer_send_atom::value, forward_request{id, pc.command});

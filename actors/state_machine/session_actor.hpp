@@ -19,6 +19,9 @@ struct session_settings {
   /// A write proposed (here or by a forward) waits this long for its result before its outcome
   /// is reported unknown.
   std::chrono::milliseconds write_timeout{5000};
+  /// follower-mode redirect: a follower answers `-MOVED 0 <leader host>:<port>` instead of
+  /// forwarding, so `redis-cli -c` and cluster-aware clients go to the leader themselves.
+  bool redirect = false;
 };
 
 /// Spawns the session manager. Messages:

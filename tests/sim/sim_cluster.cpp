@@ -88,6 +88,9 @@ const raft::raft_context* context_of(const sim_node& node) {
     node.role);
 }
 
+/// Messages in flight at once before the run is declared a message storm.
+constexpr std::size_t network_messages_max = 100000;
+
 class simulation {
 public:
   explicit simulation(const sim_options& options) : options_(options) {
@@ -135,9 +138,9 @@ private:
     rates_.duplicate = rng_.unit() * 0.1;
     rates_.delay_ticks_max = rng_.between(1, 4);
     rates_.fsync_ticks_max = rng_.between(0, 3);
-    rates_.crash = rng_.unit() * 0.01;
+    rates_.crash = rng_.unit() * 0.02;
     rates_.restart = 0.02 + rng_.unit() * 0.1;
-    rates_.partition = rng_.unit() * 0.01;
+    rates_.partition = rng_.unit() * 0.03;
     rates_.heal = 0.02 + rng_.unit() * 0.1;
     rates_.propose = 0.1 + rng_.unit() * 0.5;
     rates_.read = rng_.unit() * 0.2;
@@ -339,6 +342,12 @@ private:
 
   void send(raft_message m) {
     ++result_.messages;
+    // A runaway (each reply breeding more than one message) is a bug, not a workload.
+    if (network_.size() > network_messages_max) {
+      checker_fail("message storm: more than " + std::to_string(network_messages_max) +
+                   " messages in flight");
+      return;
+    }
     if (rng_.chance(rates_.drop))
       return;
     if (rng_.chance(rates_.duplicate))
@@ -410,10 +419,17 @@ private:
       }
     if (rng_.chance(rates_.partition)) {
       std::string line = "partition:";
+      const auto current = leaders();
+      const bool isolate_leader = !current.empty() && rng_.chance(0.5);
       for (std::size_t i = 0; i < nodes_.size(); ++i) {
+        // Either random groups, or the leader alone (with at most a minority) to force a new
+        // election while it still holds uncommitted entries (the Figure 8 shapes).
         group_[i] = static_cast<int>(rng_.between(0, 3));
-        line += " " + nodes_[i].name + "=" + std::to_string(group_[i]);
+        if (isolate_leader)
+          group_[i] = i == current.front() || (group_[i] == 0 && rng_.chance(0.3)) ? 1 : 0;
       }
+      for (std::size_t i = 0; i < nodes_.size(); ++i)
+        line += " " + nodes_[i].name + "=" + std::to_string(group_[i]);
       trace(line);
     } else if (rng_.chance(rates_.heal)) {
       if (std::any_of(group_.begin(), group_.end(), [](int g) { return g != 0; }))
