@@ -19,9 +19,8 @@ volatile std::sig_atomic_t current_seed = 0;
 extern "C" void on_abort(int) {
   char line[64];
   const int n =
-    std::snprintf(line, sizeof line, "seed=%lld aborted\n", static_cast<long long>(current_seed));
-  if (n > 0)
-    std::fwrite(line, 1, static_cast<std::size_t>(n), stderr);
+      std::snprintf(line, sizeof line, "seed=%lld aborted\n", static_cast<long long>(current_seed));
+  if (n > 0) std::fwrite(line, 1, static_cast<std::size_t>(n), stderr);
 }
 
 int usage() {
@@ -49,17 +48,13 @@ int main(int argc, char** argv) {
     if (arg == "-v") {
       verbose = true;
     } else if (arg == "--seed" && has_value) {
-      if (!parse_number(argv[++i], seed))
-        return usage();
+      if (!parse_number(argv[++i], seed)) return usage();
     } else if (arg == "--seeds" && has_value) {
-      if (!parse_number(argv[++i], count) || count == 0)
-        return usage();
+      if (!parse_number(argv[++i], count) || count == 0) return usage();
     } else if (arg == "--nodes" && has_value) {
-      if (!parse_number(argv[++i], nodes) || (nodes != 3 && nodes != 5))
-        return usage();
+      if (!parse_number(argv[++i], nodes) || (nodes != 3 && nodes != 5)) return usage();
     } else if (arg == "--steps" && has_value) {
-      if (!parse_number(argv[++i], steps))
-        return usage();
+      if (!parse_number(argv[++i], steps)) return usage();
     } else {
       return usage();
     }
@@ -75,8 +70,7 @@ int main(int argc, char** argv) {
     options.trace = verbose ? &std::cout : nullptr;
     const auto result = prez::sim::run_simulation(options);
     std::cout << prez::sim::describe(s, result) << std::endl;
-    if (!result.ok)
-      ++failures;
+    if (!result.ok) ++failures;
   }
   if (count > 1)
     std::cout << (count - static_cast<std::uint64_t>(failures)) << "/" << count << " seeds ok"

@@ -46,8 +46,7 @@ void candidate_logic::start_election(raft_effects& effects) {
   const auto request = make_vote_request(context_, false);
   for (const auto& peer : peers_of(context_.config))
     effects.messages_after_persist.push_back(make_message(context_, peer, request));
-  if (granted_.size() >= context_.config.quorum())
-    effects.next_role = role::leader;
+  if (granted_.size() >= context_.config.quorum()) effects.next_role = role::leader;
 }
 
 raft_effects candidate_logic::tick() {
@@ -75,29 +74,28 @@ void candidate_logic::step_down(raft_effects& effects, std::optional<raft_messag
 
 raft_effects candidate_logic::step(const raft_message& message) {
   raft_effects effects;
-  if (!is_peer(context_.config, message.from))
-    return effects;
+  if (!is_peer(context_.config, message.from)) return effects;
   std::visit(
-    [&](const auto& payload) {
-      using T = std::decay_t<decltype(payload)>;
-      if constexpr (std::is_same_v<T, vote_request>)
-        handle_vote_request(message, payload, effects);
-      else if constexpr (std::is_same_v<T, vote_response>)
-        handle_vote_response(message, payload, effects);
-      else if constexpr (std::is_same_v<T, append_entries_request>)
-        handle_append_entries(message, payload, effects);
-      else if (payload.term > context_.hard.term) {
-        // A late AppendEntries response of a newer term: adopt it and follow.
-        maybe_adopt_term(context_, payload.term, effects);
-        step_down(effects, std::nullopt);
-      }
-    },
-    message.payload);
+      [&](const auto& payload) {
+        using T = std::decay_t<decltype(payload)>;
+        if constexpr (std::is_same_v<T, vote_request>)
+          handle_vote_request(message, payload, effects);
+        else if constexpr (std::is_same_v<T, vote_response>)
+          handle_vote_response(message, payload, effects);
+        else if constexpr (std::is_same_v<T, append_entries_request>)
+          handle_append_entries(message, payload, effects);
+        else if (payload.term > context_.hard.term) {
+          // A late AppendEntries response of a newer term: adopt it and follow.
+          maybe_adopt_term(context_, payload.term, effects);
+          step_down(effects, std::nullopt);
+        }
+      },
+      message.payload);
   return effects;
 }
 
-void candidate_logic::handle_vote_request(const raft_message& message,
-                                          const vote_request& request, raft_effects& effects) {
+void candidate_logic::handle_vote_request(const raft_message& message, const vote_request& request,
+                                          raft_effects& effects) {
   if (request.pre_vote) {
     // A candidate knows no leader: only the term, vote and log decide.
     const bool granted = should_grant_pre_vote(context_, message.from, request, false);
@@ -122,11 +120,9 @@ void candidate_logic::handle_vote_response(const raft_message& message,
                                            const vote_response& response, raft_effects& effects) {
   if (response.pre_vote && response.granted) {
     // Granted pre-votes carry the term asked about, hard.term + 1.
-    if (!pre_vote_phase_ || response.term != context_.hard.term + 1)
-      return;
+    if (!pre_vote_phase_ || response.term != context_.hard.term + 1) return;
     granted_.insert(message.from);
-    if (granted_.size() >= context_.config.quorum())
-      start_election(effects);
+    if (granted_.size() >= context_.config.quorum()) start_election(effects);
     return;
   }
   // A refusal (pre-vote or real) or a real vote: carries the voter's real term.
@@ -142,8 +138,7 @@ void candidate_logic::handle_vote_response(const raft_message& message,
     return;
   }
   granted_.insert(message.from);
-  if (granted_.size() >= context_.config.quorum())
-    effects.next_role = role::leader;
+  if (granted_.size() >= context_.config.quorum()) effects.next_role = role::leader;
 }
 
 void candidate_logic::handle_append_entries(const raft_message& message,

@@ -6,7 +6,7 @@
 namespace prez::raft {
 
 follower_logic::follower_logic(raft_context context, node_name leader)
-  : context_(std::move(context)), leader_(std::move(leader)) {
+    : context_(std::move(context)), leader_(std::move(leader)) {
   check_context(context_);
   election_deadline_ticks_ = random_election_timeout(context_);
 }
@@ -20,8 +20,7 @@ raft_effects follower_logic::tick() {
   ++ticks_since_leader_;
   // Figure 2, "followers": no AppendEntries from the leader and no vote granted for an election
   // timeout: campaign.
-  if (ticks_since_leader_ >= election_deadline_ticks_)
-    effects.next_role = role::candidate;
+  if (ticks_since_leader_ >= election_deadline_ticks_) effects.next_role = role::candidate;
   return effects;
 }
 
@@ -41,29 +40,27 @@ bool follower_logic::leader_recently_heard() const {
 
 raft_effects follower_logic::step(const raft_message& message) {
   raft_effects effects;
-  if (!is_peer(context_.config, message.from))
-    return effects;
+  if (!is_peer(context_.config, message.from)) return effects;
   // A request older than our term is refused with our term (Figure 2); a stale response is
   // dropped.
   if (message.term() < context_.hard.term) {
     const bool is_request = std::holds_alternative<vote_request>(message.payload) ||
                             std::holds_alternative<append_entries_request>(message.payload);
-    if (is_request)
-      effects.messages.push_back(stale_refusal(context_, message));
+    if (is_request) effects.messages.push_back(stale_refusal(context_, message));
     return effects;
   }
   if (carries_real_term(message) && maybe_adopt_term(context_, message.term(), effects))
     leader_.clear();
   std::visit(
-    [&](const auto& payload) {
-      using T = std::decay_t<decltype(payload)>;
-      if constexpr (std::is_same_v<T, append_entries_request>)
-        handle_append_entries(message, payload, effects);
-      else if constexpr (std::is_same_v<T, vote_request>)
-        handle_vote_request(message, payload, effects);
-      // Responses of our term reach a follower only late, from a role it left: ignored.
-    },
-    message.payload);
+      [&](const auto& payload) {
+        using T = std::decay_t<decltype(payload)>;
+        if constexpr (std::is_same_v<T, append_entries_request>)
+          handle_append_entries(message, payload, effects);
+        else if constexpr (std::is_same_v<T, vote_request>)
+          handle_vote_request(message, payload, effects);
+        // Responses of our term reach a follower only late, from a role it left: ignored.
+      },
+      message.payload);
   return effects;
 }
 
@@ -72,8 +69,7 @@ void follower_logic::handle_append_entries(const raft_message& message,
                                            raft_effects& effects) {
   PREZ_ASSERT(request.term == context_.hard.term);
   auto outcome = accept_append(context_, request, effects);
-  if (outcome.malformed)
-    return;
+  if (outcome.malformed) return;
   leader_ = message.from;
   reset_election_timer();
   auto reply = make_message(context_, message.from, outcome.response);
@@ -88,16 +84,15 @@ void follower_logic::handle_append_entries(const raft_message& message,
 void follower_logic::handle_vote_request(const raft_message& message, const vote_request& request,
                                          raft_effects& effects) {
   if (request.pre_vote) {
-    const bool granted = should_grant_pre_vote(context_, message.from, request,
-                                               leader_recently_heard());
+    const bool granted =
+        should_grant_pre_vote(context_, message.from, request, leader_recently_heard());
     effects.messages.push_back(pre_vote_reply(context_, message, granted));
     return;
   }
   // A real vote request at a higher term is not ignored here even if a leader was heard from
   // recently (the second half of thesis §9.6): with pre-vote, a candidate only reaches a real
   // election after a majority, leader included or not, agreed it may, so it is not a disruption.
-  if (answer_vote_request(context_, message, effects))
-    reset_election_timer();
+  if (answer_vote_request(context_, message, effects)) reset_election_timer();
 }
 
 raft_status follower_logic::status() const {

@@ -56,8 +56,7 @@ void leader_logic::send_entries(const node_name& peer, peer_progress& progress,
                                 raft_effects& effects) {
   if (!progress.replicating) {
     // Probing: one request at a time until a response tells us where the logs match.
-    if (progress.inflight == 0)
-      send_append(peer, progress, true, effects);
+    if (progress.inflight == 0) send_append(peer, progress, true, effects);
     return;
   }
   while (progress.inflight < context_.config.inflight_appends_max &&
@@ -74,8 +73,7 @@ void leader_logic::send_heartbeat(const node_name& peer, const peer_progress& pr
 }
 
 void leader_logic::heartbeat_round(bool detect_lost, raft_effects& effects) {
-  if (detect_lost)
-    ++heartbeat_round_;
+  if (detect_lost) ++heartbeat_round_;
   for (auto& [name, progress] : peers_) {
     if (detect_lost) {
       // The oldest request in flight has had a whole heartbeat interval to be answered and the
@@ -152,8 +150,7 @@ void leader_logic::step_down(raft_effects& effects, std::optional<raft_message> 
 
 raft_effects leader_logic::step(const raft_message& message) {
   raft_effects effects;
-  if (!is_peer(context_.config, message.from))
-    return effects;
+  if (!is_peer(context_.config, message.from)) return effects;
   const auto term = message.term();
   const bool is_request = std::holds_alternative<vote_request>(message.payload) ||
                           std::holds_alternative<append_entries_request>(message.payload);
@@ -206,8 +203,7 @@ void leader_logic::handle_append_response(const node_name& from,
     auto next = response.conflict_index;
     if (response.conflict_term != 0) {
       const auto last = context_.log.last_index_with_term_at_most(response.conflict_term);
-      if (last > 0 && context_.log.term_at(last) == response.conflict_term)
-        next = last + 1;
+      if (last > 0 && context_.log.term_at(last) == response.conflict_term) next = last + 1;
     }
     become_probing(progress, next);
     send_entries(from, progress, effects);
@@ -281,8 +277,7 @@ raft_effects leader_logic::read_index(const std::vector<std::uint64_t>& read_ids
 
 void leader_logic::start_read_round(const std::vector<std::uint64_t>& read_ids,
                                     raft_effects& effects) {
-  if (read_ids.empty())
-    return;
+  if (read_ids.empty()) return;
   ++heartbeat_seq_;
   for (auto id : read_ids)
     pending_reads_.push_back(pending_read{id, context_.commit_index, heartbeat_seq_});
@@ -297,8 +292,7 @@ void leader_logic::maybe_confirm_reads(raft_effects& effects) {
     for (const auto& [name, progress] : peers_)
       acks += progress.acked_heartbeat_seq >= read.heartbeat_seq ? 1 : 0;
     // Sequence numbers grow along pending_reads_: once one is short, so are the rest.
-    if (acks < context_.config.quorum())
-      break;
+    if (acks < context_.config.quorum()) break;
     effects.reads.push_back(read_ready{read.read_id, read.index});
     ++confirmed;
   }

@@ -24,10 +24,8 @@ std::uint64_t raft_log::last_term() const {
 }
 
 std::optional<std::uint64_t> raft_log::term_at(std::uint64_t index) const {
-  if (index == 0)
-    return 0;
-  if (index > entries_.size())
-    return std::nullopt;
+  if (index == 0) return 0;
+  if (index > entries_.size()) return std::nullopt;
   return entries_[index - 1].term;
 }
 
@@ -46,8 +44,7 @@ void raft_log::append(log_entry e) {
 
 void raft_log::truncate_from(std::uint64_t index) {
   PREZ_ASSERT(index >= 1);
-  if (index <= entries_.size())
-    entries_.resize(index - 1);
+  if (index <= entries_.size()) entries_.resize(index - 1);
 }
 
 std::vector<log_entry> raft_log::slice(std::uint64_t from, std::size_t entries_max,
@@ -58,8 +55,7 @@ std::vector<log_entry> raft_log::slice(std::uint64_t from, std::size_t entries_m
   for (auto index = from; index <= last_index() && result.size() < entries_max; ++index) {
     const auto& e = entries_[index - 1];
     // Always at least one entry, so an entry larger than the byte cap still goes out alone.
-    if (!result.empty() && bytes + e.data.size() > bytes_max)
-      break;
+    if (!result.empty() && bytes + e.data.size() > bytes_max) break;
     bytes += e.data.size();
     result.push_back(e);
   }
@@ -85,8 +81,7 @@ std::uint64_t raft_log::last_index_with_term_at_most(std::uint64_t term) const {
 
 bool raft_log::is_up_to_date(std::uint64_t other_last_index, std::uint64_t other_last_term) const {
   // Raft §5.4.1: compare the terms of the last entries, then the lengths.
-  if (other_last_term != last_term())
-    return other_last_term > last_term();
+  if (other_last_term != last_term()) return other_last_term > last_term();
   return other_last_index >= last_index();
 }
 

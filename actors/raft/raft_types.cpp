@@ -10,9 +10,12 @@ namespace prez::raft {
 
 const char* to_string(role r) {
   switch (r) {
-    case role::follower: return "follower";
-    case role::candidate: return "candidate";
-    case role::leader: return "leader";
+    case role::follower:
+      return "follower";
+    case role::candidate:
+      return "candidate";
+    case role::leader:
+      return "leader";
   }
   return "unknown";
 }

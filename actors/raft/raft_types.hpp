@@ -112,6 +112,7 @@ struct raft_effects {
     return hard_state_changed || truncate_from || !entries_to_persist.empty();
   }
   /// Appends `other` (a later step's effects) to this one, keeping the order rules above.
+  /// Precondition: this has no next_role (an ended role produces no later effects).
   void merge(raft_effects&& other);
 };
 

@@ -24,8 +24,7 @@ std::uint64_t quorum_index(std::vector<std::uint64_t> indexes, std::size_t quoru
 std::vector<node_name> peers_of(const raft_config& config) {
   std::vector<node_name> result;
   for (const auto& v : config.voters)
-    if (v != config.self)
-      result.push_back(v);
+    if (v != config.self) result.push_back(v);
   return result;
 }
 
@@ -35,8 +34,7 @@ bool is_peer(const raft_config& config, const node_name& name) {
 }
 
 bool maybe_adopt_term(raft_context& context, std::uint64_t term, raft_effects& effects) {
-  if (term <= context.hard.term)
-    return false;
+  if (term <= context.hard.term) return false;
   context.hard.term = term;
   context.hard.voted_for.clear();
   effects.hard_state_changed = true;
@@ -44,8 +42,7 @@ bool maybe_adopt_term(raft_context& context, std::uint64_t term, raft_effects& e
 }
 
 bool carries_real_term(const raft_message& message) {
-  if (const auto* request = std::get_if<vote_request>(&message.payload))
-    return !request->pre_vote;
+  if (const auto* request = std::get_if<vote_request>(&message.payload)) return !request->pre_vote;
   if (const auto* response = std::get_if<vote_response>(&message.payload))
     return !response->pre_vote || !response->granted;
   return true;
@@ -78,23 +75,17 @@ void send_reply(raft_effects& effects, raft_message reply) {
 bool should_grant_vote(const raft_context& context, const node_name& candidate,
                        const vote_request& request) {
   PREZ_ASSERT(request.term <= context.hard.term);
-  if (request.term != context.hard.term)
-    return false;
-  if (!context.hard.voted_for.empty() && context.hard.voted_for != candidate)
-    return false;
+  if (request.term != context.hard.term) return false;
+  if (!context.hard.voted_for.empty() && context.hard.voted_for != candidate) return false;
   return context.log.is_up_to_date(request.last_log_index, request.last_log_term);
 }
 
 bool should_grant_pre_vote(const raft_context& context, const node_name& candidate,
                            const vote_request& request, bool leader_known) {
-  if (request.term < context.hard.term)
-    return false;
-  if (!context.log.is_up_to_date(request.last_log_index, request.last_log_term))
-    return false;
-  if (leader_known)
-    return false; // leader stickiness, thesis §9.6
-  if (request.term > context.hard.term)
-    return true;
+  if (request.term < context.hard.term) return false;
+  if (!context.log.is_up_to_date(request.last_log_index, request.last_log_term)) return false;
+  if (leader_known) return false; // leader stickiness, thesis §9.6
+  if (request.term > context.hard.term) return true;
   // Same term: we could still vote for it there only if our vote is free or already its.
   return context.hard.voted_for.empty() || context.hard.voted_for == candidate;
 }
@@ -118,7 +109,8 @@ bool answer_vote_request(raft_context& context, const raft_message& request,
     effects.hard_state_changed = true;
   }
   // A grant must be durable before the candidate can count it (Figure 2, "persistent state").
-  auto reply = make_message(context, request.from, vote_response{context.hard.term, granted, false});
+  auto reply =
+      make_message(context, request.from, vote_response{context.hard.term, granted, false});
   if (granted)
     effects.messages_after_persist.push_back(std::move(reply));
   else
@@ -154,7 +146,8 @@ append_entries_request make_append_request(const raft_context& context, std::uin
 namespace {
 
 bool is_well_formed(const append_entries_request& request) {
-  if (request.prev_log_term > request.term || (request.prev_log_index == 0 && request.prev_log_term != 0))
+  if (request.prev_log_term > request.term ||
+      (request.prev_log_index == 0 && request.prev_log_term != 0))
     return false;
   auto previous_term = request.prev_log_term;
   for (std::size_t k = 0; k < request.entries.size(); ++k) {
@@ -196,15 +189,14 @@ append_outcome accept_append(raft_context& context, const append_entries_request
   // Receiver rules 3 and 4: skip what we have, cut at the first conflict, append the rest.
   for (const auto& e : request.entries) {
     const auto existing = log.term_at(e.index);
-    if (existing && *existing == e.term)
-      continue;
+    if (existing && *existing == e.term) continue;
     if (existing) {
       PREZ_ASSERT(e.index > context.commit_index); // committed entries are never overwritten
       log.truncate_from(e.index);
       std::erase_if(effects.entries_to_persist,
                     [&](const log_entry& pending) { return pending.index >= e.index; });
       effects.truncate_from =
-        effects.truncate_from ? std::min(*effects.truncate_from, e.index) : e.index;
+          effects.truncate_from ? std::min(*effects.truncate_from, e.index) : e.index;
       context.persisted_index = std::min(context.persisted_index, e.index - 1);
     }
     log.append(e);
@@ -232,8 +224,7 @@ void emit_committed(raft_context& context, raft_effects& effects) {
 
 void note_persisted(raft_context& context, std::uint64_t index, std::uint64_t term) {
   const auto ours = context.log.term_at(index);
-  if (ours && *ours == term)
-    context.persisted_index = std::max(context.persisted_index, index);
+  if (ours && *ours == term) context.persisted_index = std::max(context.persisted_index, index);
   check_context(context);
 }
 

@@ -63,14 +63,12 @@ bool should_grant_pre_vote(const raft_context& context, const node_name& candida
                            const vote_request& request, bool leader_known);
 
 /// Answers a pre-vote request: granted responses carry the asked term, refusals our own term.
-raft_message pre_vote_reply(const raft_context& context, const raft_message& request,
-                            bool granted);
+raft_message pre_vote_reply(const raft_context& context, const raft_message& request, bool granted);
 
 /// Grants or refuses a real vote request of our current term; a grant records the vote
 /// (hard state) and its reply waits for persistence. Returns whether the vote was granted.
 /// Precondition: request.term == context.hard.term.
-bool answer_vote_request(raft_context& context, const raft_message& request,
-                         raft_effects& effects);
+bool answer_vote_request(raft_context& context, const raft_message& request, raft_effects& effects);
 
 /// The vote request a candidate sends; `pre_vote` asks about term + 1 without bumping it.
 vote_request make_vote_request(const raft_context& context, bool pre_vote);

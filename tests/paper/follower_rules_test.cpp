@@ -163,13 +163,15 @@ TEST_CASE("§5.4.1 election restriction", "[paper][follower]") {
   SECTION("candidate's last term is older: refused, even with a longer log") {
     follower_logic f(context_for("n2", 3, 2, {1, 2, 2}));
     auto fx = f.step(vote("n3", "n2", 3, 10, 1));
-    CHECK_FALSE(sent<vote_response>(fx.messages, "n3").at(0).granted);
+    // The refusal carries the newly adopted term, so it too waits for the hard state write.
+    CHECK(sent<vote_response>(fx.messages).empty());
+    CHECK_FALSE(sent<vote_response>(fx.messages_after_persist, "n3").at(0).granted);
     CHECK(f.context().hard.term == 3); // the term is still adopted
   }
   SECTION("same last term, shorter log: refused") {
     follower_logic f(context_for("n2", 3, 2, {1, 2, 2}));
     auto fx = f.step(vote("n3", "n2", 3, 2, 2));
-    CHECK_FALSE(sent<vote_response>(fx.messages, "n3").at(0).granted);
+    CHECK_FALSE(sent<vote_response>(fx.messages_after_persist, "n3").at(0).granted);
   }
   SECTION("same last term, same length: granted") {
     follower_logic f(context_for("n2", 3, 2, {1, 2, 2}));
@@ -279,6 +281,6 @@ TEST_CASE("state machine safety: committed entries reach the state machine once,
   collect(f.step(append("n1", "n2", 2, 2, 1, {}, 1)));
   collect(f.step(append("n1", "n2", 2, 2, 1, {entry(3, 2)}, 3)));
   collect(f.step(append("n1", "n2", 2, 2, 1, {entry(3, 2)}, 3))); // duplicate
-  collect(f.step(append("n1", "n2", 2, 1, 1, {}, 3)));             // stale, lower anchor
+  collect(f.step(append("n1", "n2", 2, 1, 1, {}, 3)));            // stale, lower anchor
   CHECK(applied == std::vector<std::uint64_t>{1, 2, 3});
 }

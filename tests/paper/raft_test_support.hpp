@@ -69,14 +69,14 @@ inline raft_message vote(const std::string& from, const std::string& to, std::ui
   return raft_message{from, to, vote_request{term, last_index, last_term, pre_vote}};
 }
 
-inline raft_message vote_reply(const std::string& from, const std::string& to,
-                               std::uint64_t term, bool granted, bool pre_vote = false) {
+inline raft_message vote_reply(const std::string& from, const std::string& to, std::uint64_t term,
+                               bool granted, bool pre_vote = false) {
   return raft_message{from, to, vote_response{term, granted, pre_vote}};
 }
 
-inline raft_message append_reply(const std::string& from, const std::string& to,
-                                 std::uint64_t term, bool success, std::uint64_t match,
-                                 std::uint64_t seq = 0, std::uint64_t conflict_index = 0,
+inline raft_message append_reply(const std::string& from, const std::string& to, std::uint64_t term,
+                                 bool success, std::uint64_t match, std::uint64_t seq = 0,
+                                 std::uint64_t conflict_index = 0,
                                  std::uint64_t conflict_term = 0) {
   append_entries_response r;
   r.term = term;

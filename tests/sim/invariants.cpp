@@ -7,8 +7,7 @@
 namespace prez::sim {
 
 void invariant_checker::fail(std::string message) {
-  if (failure_.empty())
-    failure_ = std::move(message);
+  if (failure_.empty()) failure_ = std::move(message);
 }
 
 void invariant_checker::on_leader(std::uint64_t term, const node_name& node,
@@ -16,8 +15,7 @@ void invariant_checker::on_leader(std::uint64_t term, const node_name& node,
   auto [it, inserted] = leaders_.emplace(term, node);
   if (!inserted && it->second != node) {
     std::ostringstream out;
-    out << "election safety: " << it->second << " and " << node << " both leaders of term "
-        << term;
+    out << "election safety: " << it->second << " and " << node << " both leaders of term " << term;
     fail(out.str());
     return;
   }
@@ -40,14 +38,13 @@ void invariant_checker::on_append(const node_name& node, const log_entry& entry,
                                   std::uint64_t prev_term) {
   entry_fingerprint print{entry.data, entry.type, prev_term};
   auto [it, inserted] = entries_.emplace(std::make_pair(entry.index, entry.term), print);
-  if (inserted)
-    return;
+  if (inserted) return;
   if (it->second.data != print.data || it->second.type != print.type ||
       it->second.prev_term != print.prev_term) {
     std::ostringstream out;
     out << "log matching: " << node << " holds a different entry at index " << entry.index
-        << " term " << entry.term << " (or a different predecessor term " << prev_term
-        << " vs " << it->second.prev_term << ")";
+        << " term " << entry.term << " (or a different predecessor term " << prev_term << " vs "
+        << it->second.prev_term << ")";
     fail(out.str());
   }
 }
@@ -97,7 +94,7 @@ void invariant_checker::on_commit_index(const node_name& node, std::uint64_t com
 }
 
 void invariant_checker::check_logs(
-  const std::vector<std::pair<node_name, const raft::raft_log*>>& logs) {
+    const std::vector<std::pair<node_name, const raft::raft_log*>>& logs) {
   for (std::size_t a = 0; a < logs.size(); ++a) {
     for (std::size_t b = a + 1; b < logs.size(); ++b) {
       const auto& x = *logs[a].second;

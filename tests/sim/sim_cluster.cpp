@@ -73,19 +73,21 @@ struct in_flight {
 struct sim_rng {
   raft::rng inner;
   std::uint64_t between(std::uint64_t lo, std::uint64_t hi) { return inner.between(lo, hi); }
-  double unit() { return static_cast<double>(inner.next() >> 11) / static_cast<double>(1ULL << 53); }
+  double unit() {
+    return static_cast<double>(inner.next() >> 11) / static_cast<double>(1ULL << 53);
+  }
   bool chance(double p) { return p > 0 && unit() < p; }
 };
 
 const raft::raft_context* context_of(const sim_node& node) {
   return std::visit(
-    [](const auto& logic) -> const raft::raft_context* {
-      if constexpr (std::is_same_v<std::decay_t<decltype(logic)>, std::monostate>)
-        return nullptr;
-      else
-        return &logic.context();
-    },
-    node.role);
+      [](const auto& logic) -> const raft::raft_context* {
+        if constexpr (std::is_same_v<std::decay_t<decltype(logic)>, std::monostate>)
+          return nullptr;
+        else
+          return &logic.context();
+      },
+      node.role);
 }
 
 /// Messages in flight at once before the run is declared a message storm.
@@ -121,10 +123,8 @@ public:
       boot(i);
     for (std::uint64_t step = 0; step < options_.steps && !checker_.failed(); ++step)
       tick_once(true);
-    if (!checker_.failed())
-      liveness_phase();
-    if (!checker_.failed())
-      check_all_logs();
+    if (!checker_.failed()) liveness_phase();
+    if (!checker_.failed()) check_all_logs();
     result_.ok = !checker_.failed();
     result_.failure = checker_.failure();
     result_.ticks = now_;
@@ -147,14 +147,12 @@ private:
   }
 
   void trace(const std::string& line) {
-    if (options_.trace)
-      *options_.trace << "t=" << now_ << " " << line << "\n";
+    if (options_.trace) *options_.trace << "t=" << now_ << " " << line << "\n";
   }
 
   std::size_t index_of(const node_name& name) const {
     for (std::size_t i = 0; i < nodes_.size(); ++i)
-      if (nodes_[i].name == name)
-        return i;
+      if (nodes_[i].name == name) return i;
     raft::assert_fail("message to an unknown node", __FILE__, __LINE__);
   }
 
@@ -194,13 +192,13 @@ private:
   template <class F>
   void drive(std::size_t i, F&& input) {
     auto effects = std::visit(
-      [&](auto& logic) -> raft_effects {
-        if constexpr (std::is_same_v<std::decay_t<decltype(logic)>, std::monostate>)
-          return {};
-        else
-          return input(logic);
-      },
-      nodes_[i].role);
+        [&](auto& logic) -> raft_effects {
+          if constexpr (std::is_same_v<std::decay_t<decltype(logic)>, std::monostate>)
+            return {};
+          else
+            return input(logic);
+        },
+        nodes_[i].role);
     apply_effects(i, std::move(effects));
   }
 
@@ -208,10 +206,8 @@ private:
   void apply_effects(std::size_t i, raft_effects effects) {
     auto& node = nodes_[i];
     const auto* context = context_of(node);
-    if (context == nullptr)
-      return;
-    if (effects.has_writes())
-      issue_write(node, *context, effects);
+    if (context == nullptr) return;
+    if (effects.has_writes()) issue_write(node, *context, effects);
     for (auto& m : effects.messages)
       send(std::move(m));
     for (auto& m : effects.messages_after_persist) {
@@ -234,14 +230,12 @@ private:
     if (context->applied_index != node.applied)
       checker_fail(node.name + ": context applied_index differs from what reached the state "
                                "machine");
-    if (effects.next_role)
-      change_role(i, *effects.next_role, std::move(effects.redeliver));
+    if (effects.next_role) change_role(i, *effects.next_role, std::move(effects.redeliver));
   }
 
   void checker_fail(const std::string& message) { checker_.report_failure(message); }
 
-  void issue_write(sim_node& node, const raft::raft_context& context,
-                   const raft_effects& effects) {
+  void issue_write(sim_node& node, const raft::raft_context& context, const raft_effects& effects) {
     for (const auto& e : effects.entries_to_persist) {
       const auto prev = context.log.term_at(e.index - 1);
       if (!prev || e.index > context.log.last_index() || !(context.log.at(e.index) == e)) {
@@ -256,8 +250,7 @@ private:
     node.last_done_at = w.done_at;
     w.truncate_from = effects.truncate_from;
     w.entries = effects.entries_to_persist;
-    if (effects.hard_state_changed)
-      w.hard = context.hard;
+    if (effects.hard_state_changed) w.hard = context.hard;
     node.writes.push_back(std::move(w));
   }
 
@@ -272,8 +265,7 @@ private:
         PREZ_ASSERT(e.index == node.durable_log.size() + 1);
         node.durable_log.push_back(e);
       }
-      if (w.hard)
-        node.durable_hard = *w.hard;
+      if (w.hard) node.durable_hard = *w.hard;
       node.writes_done = w.seq;
       if (!w.entries.empty()) {
         const auto last = w.entries.back();
@@ -297,17 +289,21 @@ private:
   void change_role(std::size_t i, raft::role next, std::optional<raft_message> redeliver) {
     auto& node = nodes_[i];
     auto context = std::visit(
-      [](auto& logic) -> raft::raft_context {
-        if constexpr (std::is_same_v<std::decay_t<decltype(logic)>, std::monostate>)
-          raft::assert_fail("role change on a crashed node", __FILE__, __LINE__);
-        else
-          return logic.release();
-      },
-      node.role);
+        [](auto& logic) -> raft::raft_context {
+          if constexpr (std::is_same_v<std::decay_t<decltype(logic)>, std::monostate>)
+            raft::assert_fail("role change on a crashed node", __FILE__, __LINE__);
+          else
+            return logic.release();
+        },
+        node.role);
     const auto term = context.hard.term;
     switch (next) {
-      case raft::role::follower: node.role.emplace<follower_logic>(std::move(context)); break;
-      case raft::role::candidate: node.role.emplace<candidate_logic>(std::move(context)); break;
+      case raft::role::follower:
+        node.role.emplace<follower_logic>(std::move(context));
+        break;
+      case raft::role::candidate:
+        node.role.emplace<candidate_logic>(std::move(context));
+        break;
       case raft::role::leader:
         checker_.on_leader(term, node.name, context.log);
         ++result_.elections;
@@ -316,15 +312,13 @@ private:
     }
     trace(node.name + " becomes " + raft::to_string(next) + " in term " + std::to_string(term));
     drive(i, [](auto& logic) { return logic.start(); });
-    if (redeliver && node.up)
-      drive(i, [&](auto& logic) { return logic.step(*redeliver); });
+    if (redeliver && node.up) drive(i, [&](auto& logic) { return logic.step(*redeliver); });
   }
 
   void apply_entry(sim_node& node, const log_entry& e, std::uint64_t term_now) {
     checker_.on_apply(node.name, term_now, e);
     node.applied = e.index;
-    if (e.kind() != entry_type::command)
-      return;
+    if (e.kind() != entry_type::command) return;
     // "set <key> <value>"
     std::istringstream in(e.data);
     std::string verb, key, value;
@@ -333,8 +327,7 @@ private:
     if (e.index > global_applied_) {
       global_applied_ = e.index;
       last_write_[key] = e.index;
-      if (key == "marker")
-        marker_committed_ = true;
+      if (key == "marker") marker_committed_ = true;
     }
   }
 
@@ -348,37 +341,36 @@ private:
                    " messages in flight");
       return;
     }
-    if (rng_.chance(rates_.drop))
-      return;
+    if (rng_.chance(rates_.drop)) return;
     if (rng_.chance(rates_.duplicate))
       network_.push_back(
-        in_flight{now_ + rng_.between(1, rates_.delay_ticks_max + 1), ++message_seq_, m});
-    network_.push_back(
-      in_flight{now_ + rng_.between(1, rates_.delay_ticks_max + 1), ++message_seq_, std::move(m)});
+          in_flight{now_ + rng_.between(1, rates_.delay_ticks_max + 1), ++message_seq_, m});
+    network_.push_back(in_flight{now_ + rng_.between(1, rates_.delay_ticks_max + 1), ++message_seq_,
+                                 std::move(m)});
   }
 
   static std::string describe_message(const raft_message& m) {
     std::ostringstream out;
     out << m.from << "->" << m.to << " ";
     std::visit(
-      [&](const auto& p) {
-        using T = std::decay_t<decltype(p)>;
-        if constexpr (std::is_same_v<T, vote_request>)
-          out << (p.pre_vote ? "prevote" : "vote") << "_req t=" << p.term
-              << " last=" << p.last_log_index << "/" << p.last_log_term;
-        else if constexpr (std::is_same_v<T, vote_response>)
-          out << (p.pre_vote ? "prevote" : "vote") << "_resp t=" << p.term
-              << " granted=" << p.granted;
-        else if constexpr (std::is_same_v<T, append_entries_request>)
-          out << "append_req t=" << p.term << " prev=" << p.prev_log_index << "/"
-              << p.prev_log_term << " n=" << p.entries.size() << " commit=" << p.leader_commit
-              << " seq=" << p.heartbeat_seq;
-        else
-          out << "append_resp t=" << p.term << " ok=" << p.success << " match=" << p.match_index
-              << " conflict=" << p.conflict_index << "/" << p.conflict_term
-              << " seq=" << p.heartbeat_seq;
-      },
-      m.payload);
+        [&](const auto& p) {
+          using T = std::decay_t<decltype(p)>;
+          if constexpr (std::is_same_v<T, vote_request>)
+            out << (p.pre_vote ? "prevote" : "vote") << "_req t=" << p.term
+                << " last=" << p.last_log_index << "/" << p.last_log_term;
+          else if constexpr (std::is_same_v<T, vote_response>)
+            out << (p.pre_vote ? "prevote" : "vote") << "_resp t=" << p.term
+                << " granted=" << p.granted;
+          else if constexpr (std::is_same_v<T, append_entries_request>)
+            out << "append_req t=" << p.term << " prev=" << p.prev_log_index << "/"
+                << p.prev_log_term << " n=" << p.entries.size() << " commit=" << p.leader_commit
+                << " seq=" << p.heartbeat_seq;
+          else
+            out << "append_resp t=" << p.term << " ok=" << p.success << " match=" << p.match_index
+                << " conflict=" << p.conflict_index << "/" << p.conflict_term
+                << " seq=" << p.heartbeat_seq;
+        },
+        m.payload);
     return out.str();
   }
 
@@ -394,13 +386,10 @@ private:
     for (auto& f : due) {
       const auto to = index_of(f.message.to);
       const auto from = index_of(f.message.from);
-      if (!nodes_[to].up || group_[to] != group_[from])
-        continue;
-      if (trace_messages_)
-        trace(describe_message(f.message));
+      if (!nodes_[to].up || group_[to] != group_[from]) continue;
+      if (trace_messages_) trace(describe_message(f.message));
       drive(to, [&](auto& logic) { return logic.step(f.message); });
-      if (checker_.failed())
-        return;
+      if (checker_.failed()) return;
     }
   }
 
@@ -409,8 +398,7 @@ private:
   void inject_faults() {
     if (rng_.chance(rates_.crash)) {
       const auto i = rng_.between(0, nodes_.size());
-      if (nodes_[i].up)
-        crash(i);
+      if (nodes_[i].up) crash(i);
     }
     for (std::size_t i = 0; i < nodes_.size(); ++i)
       if (!nodes_[i].up && rng_.chance(rates_.restart)) {
@@ -441,25 +429,26 @@ private:
   std::vector<std::size_t> leaders() const {
     std::vector<std::size_t> result;
     for (std::size_t i = 0; i < nodes_.size(); ++i)
-      if (nodes_[i].up && std::holds_alternative<leader_logic>(nodes_[i].role))
-        result.push_back(i);
+      if (nodes_[i].up && std::holds_alternative<leader_logic>(nodes_[i].role)) result.push_back(i);
     return result;
   }
 
-  void propose_on(std::size_t i, std::string command) {
+  /// Proposes on leader `i`; false when the leader refused (uncommitted bytes over its limit).
+  bool propose_on(std::size_t i, std::string command) {
     raft_effects effects;
-    std::get<leader_logic>(nodes_[i].role).propose({std::move(command)}, effects);
+    const bool accepted =
+        std::get<leader_logic>(nodes_[i].role).propose({std::move(command)}, effects);
     apply_effects(i, std::move(effects));
+    return accepted;
   }
 
   void client_ops() {
     const auto current = leaders();
-    if (current.empty())
-      return;
+    if (current.empty()) return;
     if (rng_.chance(rates_.propose)) {
       const auto i = current[rng_.between(0, current.size())];
       propose_on(i, "set k" + std::to_string(rng_.between(0, 5)) + " v" +
-                      std::to_string(++value_counter_));
+                        std::to_string(++value_counter_));
     }
     if (rng_.chance(rates_.read)) {
       const auto i = current[rng_.between(0, current.size())];
@@ -477,8 +466,7 @@ private:
 
   void serve_reads(sim_node& node) {
     std::erase_if(node.reads, [&](const client_read& read) {
-      if (!read.ready_index || node.applied < *read.ready_index)
-        return false;
+      if (!read.ready_index || node.applied < *read.ready_index) return false;
       const auto it = node.kv.find(read.key);
       const std::uint64_t seen = it == node.kv.end() ? 0 : it->second.second;
       if (seen < read.last_write_at_start)
@@ -500,41 +488,38 @@ private:
       complete_writes(i);
     deliver_due();
     for (std::size_t i = 0; i < nodes_.size() && !checker_.failed(); ++i)
-      if (nodes_[i].up)
-        drive(i, [](auto& logic) { return logic.tick(); });
+      if (nodes_[i].up) drive(i, [](auto& logic) { return logic.tick(); });
     for (auto& node : nodes_)
       serve_reads(node);
-    if (now_ % 64 == 0)
-      check_all_logs();
+    if (now_ % 64 == 0) check_all_logs();
   }
 
   void check_all_logs() {
     std::vector<std::pair<node_name, const raft::raft_log*>> logs;
     for (const auto& node : nodes_)
-      if (const auto* context = context_of(node))
-        logs.emplace_back(node.name, &context->log);
+      if (const auto* context = context_of(node)) logs.emplace_back(node.name, &context->log);
     checker_.check_logs(logs);
   }
 
   void dump_state() {
-    if (!options_.trace)
-      return;
+    if (!options_.trace) return;
     auto& out = *options_.trace;
     for (const auto& node : nodes_) {
       const auto* c = context_of(node);
       out << node.name << (node.up ? " up" : " down");
       if (c != nullptr)
-        out << " role=" << raft::to_string(std::visit(
-                             [](const auto& l) {
-                               using T = std::decay_t<decltype(l)>;
-                               if constexpr (std::is_same_v<T, leader_logic>)
-                                 return raft::role::leader;
-                               else if constexpr (std::is_same_v<T, candidate_logic>)
-                                 return raft::role::candidate;
-                               else
-                                 return raft::role::follower;
-                             },
-                             node.role))
+        out << " role="
+            << raft::to_string(std::visit(
+                   [](const auto& l) {
+                     using T = std::decay_t<decltype(l)>;
+                     if constexpr (std::is_same_v<T, leader_logic>)
+                       return raft::role::leader;
+                     else if constexpr (std::is_same_v<T, candidate_logic>)
+                       return raft::role::candidate;
+                     else
+                       return raft::role::follower;
+                   },
+                   node.role))
             << " term=" << c->hard.term << " vote=" << c->hard.voted_for
             << " last=" << c->log.last_index() << "/" << c->log.last_term()
             << " commit=" << c->commit_index << " persisted=" << c->persisted_index
@@ -553,11 +538,9 @@ private:
 
   bool converged() const {
     const auto current = leaders();
-    if (current.size() != 1 || !marker_committed_)
-      return false;
+    if (current.size() != 1 || !marker_committed_) return false;
     const auto& leader = *context_of(nodes_[current.front()]);
-    if (leader.commit_index != leader.log.last_index())
-      return false;
+    if (leader.commit_index != leader.log.last_index()) return false;
     for (const auto& node : nodes_) {
       const auto* context = context_of(node);
       if (!node.up || context == nullptr || node.applied != leader.commit_index ||
@@ -571,8 +554,7 @@ private:
     trace("liveness phase: healing everything, no more faults");
     std::fill(group_.begin(), group_.end(), 0);
     for (std::size_t i = 0; i < nodes_.size(); ++i)
-      if (!nodes_[i].up)
-        boot(i);
+      if (!nodes_[i].up) boot(i);
     rates_ = fault_rates{};
     rates_.delay_ticks_max = 2;
     rates_.fsync_ticks_max = 1;
@@ -588,10 +570,10 @@ private:
       const auto current = leaders();
       if (!marker_committed_ && current.size() == 1) {
         const auto term = context_of(nodes_[current.front()])->hard.term;
-        if (term != marker_term) {
+        // Once per leader term, retried while the leader refuses it for back-pressure.
+        if (term != marker_term &&
+            propose_on(current.front(), "set marker " + std::to_string(options_.seed)))
           marker_term = term;
-          propose_on(current.front(), "set marker " + std::to_string(options_.seed));
-        }
       }
       if (converged()) {
         result_.liveness_ticks = t + 1;

@@ -29,12 +29,12 @@ prez::log_entry entry(std::uint64_t index, std::uint64_t term, std::string data 
 
 } // namespace
 
-TEST_CASE("simulation: 200 seeds, 3 nodes", "[sim]") {
-  run_seeds(3, 1, 200, 1000);
+TEST_CASE("simulation: 300 seeds, 3 nodes", "[sim]") {
+  run_seeds(3, 1, 300, 2000);
 }
 
-TEST_CASE("simulation: 200 seeds, 5 nodes", "[sim]") {
-  run_seeds(5, 1001, 200, 1000);
+TEST_CASE("simulation: 300 seeds, 5 nodes", "[sim]") {
+  run_seeds(5, 1001, 300, 2000);
 }
 
 TEST_CASE("simulation is deterministic: same seed, same run", "[sim]") {
@@ -73,7 +73,8 @@ TEST_CASE("invariant checker detects a log matching violation", "[sim][checker]"
   CHECK(full.failed());
 }
 
-TEST_CASE("invariant checker detects divergent applied entries and lost commits", "[sim][checker]") {
+TEST_CASE("invariant checker detects divergent applied entries and lost commits",
+          "[sim][checker]") {
   prez::sim::invariant_checker checker;
   checker.on_apply("n1", 1, entry(1, 1, "a"));
   checker.on_apply("n2", 1, entry(1, 1, "b"));
