@@ -99,7 +99,16 @@ caf::behavior peer_link_actor(peer_link* self, peer_link_args args) {
   connect(self);
   return {
       [=](peer_send_atom, const raft_message& m) { deliver(self, frame_body{m}); },
-      [=](peer_send_atom, const forward_request& m) { deliver(self, frame_body{m}); },
+      [=](peer_send_atom, const forward_request& m) {
+        if (!self->state.remote) {
+          // Never sent, so never proposed: tell the session at once that it may retry elsewhere.
+          auto sender = caf::actor_cast<caf::actor>(self->current_sender());
+          forward_response refused{
+              m.forward_id, static_cast<std::uint8_t>(forward_status::not_leader), {}};
+          self->send(sender, frame_atom::value, self->state.args.peer, std::move(refused));
+        }
+        deliver(self, frame_body{m});
+      },
       [=](peer_send_atom, const forward_response& m) { deliver(self, frame_body{m}); },
       [=](connect_atom_local) { connect(self); },
   };

@@ -43,7 +43,10 @@ using origin = std::variant<caf::response_promise, remote_origin>;
 struct pending_command {
   client_command command;
   origin from;
+  /// When an outstanding proposal, read or forward gives up (reset on every attempt).
   clock_type::time_point deadline;
+  /// When waiting for a leader gives up: fixed at acceptance, so retries cannot extend it.
+  clock_type::time_point leader_deadline;
 };
 
 struct session_state {
@@ -103,6 +106,7 @@ void route(session* self, pending_command&& pc) {
       st.writes.insert_or_assign(key, std::move(pc));
     } else {
       auto id = ++st.next_read_id;
+      pc.deadline = std::min(pc.leader_deadline, clock_type::now() + st.settings.write_timeout);
       self->send(st.role_actor, read_atom::value, id);
       st.reads.emplace(id, std::move(pc));
     }
@@ -123,7 +127,7 @@ void route(session* self, pending_command&& pc) {
     return;
   }
   auto id = ++st.next_forward_id;
-  pc.deadline = std::max(pc.deadline, clock_type::now() + st.settings.write_timeout + 1s);
+  pc.deadline = clock_type::now() + st.settings.write_timeout + 1s;
   self->send(peer->second, peer_send_atom::value, forward_request{id, pc.command});
   st.forwarded.emplace(id, std::move(pc));
 }
@@ -159,9 +163,14 @@ void sweep(session* self) {
   expire(self, st.writes, now, true);
   expire(self, st.reads, now, false);
   expire(self, st.forwarded, now, true);
-  while (!st.waiting.empty() && st.waiting.front().deadline <= now) {
-    reply(self, st.waiting.front().from, forward_status::ok, clusterdown_reply);
-    st.waiting.pop_front();
+  // Retried commands rejoin at the back, so deadlines are not ordered: scan them all.
+  for (auto i = st.waiting.begin(); i != st.waiting.end();) {
+    if (i->leader_deadline > now) {
+      ++i;
+      continue;
+    }
+    reply(self, i->from, forward_status::ok, clusterdown_reply);
+    i = st.waiting.erase(i);
   }
   drain_waiting(self);
 }
@@ -173,7 +182,7 @@ void accept(session* self, client_command&& command, origin from) {
     return;
   }
   auto deadline = clock_type::now() + st.settings.leader_wait;
-  route(self, pending_command{std::move(command), std::move(from), deadline});
+  route(self, pending_command{std::move(command), std::move(from), deadline, deadline});
 }
 
 caf::behavior session_actor(session* self, session_settings settings) {
