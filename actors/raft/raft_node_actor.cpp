@@ -71,6 +71,29 @@ void spawn_role(node_actor* self, raft::role next, std::shared_ptr<raft::raft_co
   notify_session(self);
 }
 
+/// One line per RPC for debug logs.
+std::string describe(const raft_message& m) {
+  return std::visit(
+      [](const auto& p) -> std::string {
+        using T = std::decay_t<decltype(p)>;
+        if constexpr (std::is_same_v<T, vote_request>)
+          return fmt::format("{}vote_request term {} last {}/{}", p.pre_vote ? "pre-" : "", p.term,
+                             p.last_log_index, p.last_log_term);
+        else if constexpr (std::is_same_v<T, vote_response>)
+          return fmt::format("{}vote_response term {} granted {}", p.pre_vote ? "pre-" : "", p.term,
+                             p.granted);
+        else if constexpr (std::is_same_v<T, append_entries_request>)
+          return fmt::format("append_entries term {} prev {}/{} entries {} commit {} hb {}", p.term,
+                             p.prev_log_index, p.prev_log_term, p.entries.size(), p.leader_commit,
+                             p.heartbeat_seq);
+        else
+          return fmt::format("append_response term {} success {} match {} conflict {}/{} hb {}",
+                             p.term, p.success, p.match_index, p.conflict_index, p.conflict_term,
+                             p.heartbeat_seq);
+      },
+      m.payload);
+}
+
 void handle_frame(node_actor* self, const std::vector<char>& bytes) {
   auto& st = self->state;
   auto decoded = decode_frame(bytes.data(), bytes.size());
@@ -96,6 +119,8 @@ void handle_frame(node_actor* self, const std::vector<char>& bytes) {
       ++st.frames_refused;
       return;
     }
+    if (spdlog::should_log(spdlog::level::debug))
+      spdlog::debug("raft: {} <- {}: {}", st.settings.self, m->from, describe(*m));
     self->send(st.role_actor, raft_atom::value, std::move(*m));
   } else if (auto* request = std::get_if<forward_request>(&frame.body)) {
     self->send(st.handles.session, frame_atom::value, frame.from, std::move(*request));
