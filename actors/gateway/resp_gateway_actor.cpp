@@ -251,8 +251,9 @@ void handle_command(connection* self, std::vector<std::string>&& argv) {
   for (const auto& arg : argv)
     command_bytes += arg.size();
   if (command_bytes > limits::command_bytes_max) {
-    fill(self, slot, resp::error("ERR command too large: its arguments exceed " +
-                                 std::to_string(limits::command_bytes_max) + " bytes"));
+    fill(self, slot,
+         resp::error("ERR command too large: its arguments exceed " +
+                     std::to_string(limits::command_bytes_max) + " bytes"));
     return;
   }
   bool write = kind == command_kind::write;
