@@ -132,6 +132,30 @@ void route(session* self, pending_command&& pc) {
   st.forwarded.emplace(id, std::move(pc));
 }
 
+/// A new leader is known: send it again every command whose leader went away. Writes keep their
+/// (client_id, seq), so one that was applied already is answered from the state machine's
+/// session table instead of being applied twice (thesis §6.3). Commands of remote origin are not
+/// retried here: their origin does that.
+void retry_with_new_leader(session* self) {
+  auto& st = self->state;
+  std::vector<pending_command> again;
+  for (auto& [id, pc] : st.forwarded)
+    again.push_back(std::move(pc));
+  st.forwarded.clear();
+  if (st.role.current != raft::role::leader) {
+    for (auto i = st.writes.begin(); i != st.writes.end();) {
+      if (std::holds_alternative<caf::response_promise>(i->second.from)) {
+        again.push_back(std::move(i->second));
+        i = st.writes.erase(i);
+      } else {
+        ++i;
+      }
+    }
+  }
+  for (auto& pc : again)
+    route(self, std::move(pc));
+}
+
 void drain_waiting(session* self) {
   auto& st = self->state;
   if (st.role.leader.empty()) return;
@@ -219,15 +243,16 @@ caf::behavior session_actor(session* self, session_settings settings) {
       [=](role_atom, const role_info& info, caf::actor role_actor) {
         auto& st = self->state;
         bool was_leader = st.role.current == raft::role::leader;
+        bool leader_changed = info.leader != st.role.leader;
         st.role = info;
         st.role_actor = std::move(role_actor);
         if (was_leader && info.current != raft::role::leader) {
-          // Reads are idempotent: retry them with the next leader. Writes stay pending: they may
-          // still commit (and then apply here) or time out as unknown.
+          // Reads are idempotent: retry them with the next leader.
           for (auto& [id, pc] : st.reads)
             st.waiting.push_back(std::move(pc));
           st.reads.clear();
         }
+        if (leader_changed && !info.leader.empty()) retry_with_new_leader(self);
         drain_waiting(self);
       },
       [=](applied_atom, std::vector<applied_result>& results) {

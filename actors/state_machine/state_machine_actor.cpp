@@ -5,6 +5,7 @@
 #include "caf/all.hpp"
 #include <spdlog/spdlog.h>
 
+#include "actors/state_machine/client_sessions.hpp"
 #include "actors/state_machine/kv_state.hpp"
 #include "messages/caf_messages.hpp"
 #include "messages/wire_codec.hpp"
@@ -20,6 +21,8 @@ struct waiting_read {
 
 struct state_machine_state {
   kv_state kv;
+  /// Replies of recent commands per client: a command applied twice is answered, not re-run.
+  client_sessions sessions;
   /// Index of the last entry applied. Invariant: entries are applied in order, each once.
   std::uint64_t last_applied = 0;
   /// Reads waiting for last_applied to reach their index.
@@ -47,7 +50,19 @@ void apply_entries(state_machine* self, const std::vector<log_entry>& entries) {
       spdlog::error("state machine: entry {} holds an undecodable command; skipped", entry.index);
       continue;
     }
-    auto reply = st.kv.apply(command->argv, command->time_ms);
+    std::string reply;
+    switch (st.sessions.check(command->client_id, command->seq, command->time_ms, reply)) {
+      case client_sessions::verdict::duplicate:
+        break;
+      case client_sessions::verdict::too_old:
+        reply = "-UNKNOWN this command was retried after its reply was forgotten; it may or may "
+                "not have been applied\r\n";
+        break;
+      case client_sessions::verdict::apply:
+        reply = st.kv.apply(command->argv, command->time_ms);
+        st.sessions.record(command->client_id, command->seq, command->time_ms, reply);
+        break;
+    }
     results.push_back({command->client_id, command->seq, std::move(reply)});
   }
   if (!results.empty()) self->send(st.session, applied_atom::value, std::move(results));
