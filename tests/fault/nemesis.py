@@ -1,0 +1,181 @@
+"""A seeded nemesis for real prez-server clusters (tests/integration/prez_harness.py).
+
+Faults, one at a time, separated by seeded random quiet periods:
+  kill         SIGKILL one node (the leader with probability 2/3), restart it after a while
+  kill-two     (5 nodes only) SIGKILL two nodes (a minority), restart them after a while
+  pause        SIGSTOP one node (the leader with probability 2/3) for 2-5x cluster-node-timeout,
+               then SIGCONT
+  restart-all  stop every node at once (SIGKILL or SIGTERM), then start them all
+
+Network partitions are not available: the peer link has no fault switch yet (see README.md).
+
+Every fault is recorded in `schedule` with its start time (relative to the run's t0) so a failing
+run can print what happened. heal() undoes everything (SIGCONT, start dead nodes).
+"""
+import random
+import signal
+import threading
+import time
+
+from prez_harness import info_raft
+
+KINDS = ("kill", "kill-two", "pause", "restart-all")
+
+
+class Nemesis(threading.Thread):
+    def __init__(self, cluster, seed, t0, until, node_timeout_ms, log=print,
+                 weights=None, quiet=(0.5, 2.0)):
+        super().__init__(name="nemesis", daemon=True)
+        self.cluster = cluster
+        self.rng = random.Random(seed)
+        self.t0, self.until = t0, until
+        self.node_timeout = node_timeout_ms / 1000.0
+        self.log = log
+        self.weights = dict(weights or {"kill": 4, "kill-two": 1, "pause": 3, "restart-all": 1})
+        if len(cluster.nodes) < 5:
+            self.weights.pop("kill-two", None)
+        self.quiet = quiet
+        self.schedule = []          # (t, kind, [node names], detail)
+        self.counts = {k: 0 for k in KINDS}
+        self.paused = set()
+        self.lock = threading.Lock()
+        self.stop_event = threading.Event()
+        self.error = None
+        self.crashes = []           # (t, node name, exit code, last log lines): exits we did not cause
+
+    # -- helpers ----------------------------------------------------------------------------
+    def now(self):
+        return time.monotonic() - self.t0
+
+    def _sleep(self, seconds):
+        """Sleeps, but wakes early when asked to stop. Returns False if stopping."""
+        return not self.stop_event.wait(max(0.0, seconds))
+
+    def _record(self, kind, nodes, detail=""):
+        entry = (self.now(), kind, [n.name for n in nodes], detail)
+        self.schedule.append(entry)
+        self.counts[kind] += 1
+        self.log("nemesis %7.3f %-11s %s %s" % (entry[0], kind, ",".join(entry[2]), detail))
+
+    def _leader(self):
+        """The node that says it is leader (among live, unpaused nodes), or None. Bounded."""
+        with self.lock:
+            candidates = [n for n in self.cluster.nodes if n.alive() and n not in self.paused]
+        for n in candidates:
+            if info_raft(n.port, timeout=0.3).get("role", "").strip() == "leader":
+                return n
+        return None
+
+    def _pick(self, prefer_leader=True):
+        live = [n for n in self.cluster.nodes if n.alive() and n not in self.paused]
+        if not live:
+            return None
+        if prefer_leader and self.rng.random() < 2 / 3:
+            leader = self._leader()
+            if leader is not None:
+                return leader
+        return self.rng.choice(live)
+
+    def check_crashes(self):
+        """Records nodes whose process exited although nobody stopped it (a server bug)."""
+        for n in self.cluster.nodes:
+            if n.proc is not None and n.proc.poll() is not None:
+                code = n.proc.returncode
+                self.crashes.append((self.now(), n.name, code, n.tail_log(40)))
+                self.log("nemesis %7.3f CRASH: %s exited by itself with code %s"
+                         % (self.now(), n.name, code))
+                try:
+                    n.log.close()
+                except Exception:
+                    pass
+                n.proc = None
+
+    # -- faults -----------------------------------------------------------------------------
+    def _kill(self, count):
+        victims = []
+        for _ in range(count):
+            n = self._pick(prefer_leader=not victims)
+            if n is None or n in victims:
+                n = self.rng.choice([m for m in self.cluster.nodes if m not in victims])
+            victims.append(n)
+        down = self.rng.uniform(0.5, 3.0)
+        self._record("kill-two" if count == 2 else "kill", victims, "down %.1fs" % down)
+        for n in victims:
+            n.kill()
+        self._sleep(down)  # restart even when stopping: heal() would do it anyway
+        for n in victims:
+            if not n.alive():
+                n.start()
+
+    def _pause(self):
+        n = self._pick()
+        if n is None:
+            return
+        length = self.rng.uniform(2.0, 5.0) * self.node_timeout
+        self._record("pause", [n], "SIGSTOP %.1fs" % length)
+        with self.lock:
+            self.paused.add(n)
+        n.signal(signal.SIGSTOP)
+        self._sleep(length)
+        n.signal(signal.SIGCONT)
+        with self.lock:
+            self.paused.discard(n)
+
+    def _restart_all(self):
+        how = self.rng.choice(["SIGKILL", "SIGTERM"])
+        down = self.rng.uniform(0.2, 1.5)
+        self._record("restart-all", list(self.cluster.nodes), "%s, down %.1fs" % (how, down))
+        for n in self.cluster.nodes:
+            if how == "SIGKILL":
+                n.kill()
+            else:
+                n.signal(signal.SIGCONT)
+                n.stop()
+        self._sleep(down)
+        for n in self.cluster.nodes:
+            if not n.alive():
+                n.start()
+
+    def run(self):
+        try:
+            kinds = sorted(self.weights)
+            weights = [self.weights[k] for k in kinds]
+            # Let the cluster settle and the clients warm up before the first fault.
+            if not self._sleep(self.rng.uniform(*self.quiet)):
+                return
+            while time.monotonic() < self.until and not self.stop_event.is_set():
+                self.check_crashes()
+                kind = self.rng.choices(kinds, weights)[0]
+                if kind == "kill":
+                    self._kill(1)
+                elif kind == "kill-two":
+                    self._kill(2)
+                elif kind == "pause":
+                    self._pause()
+                else:
+                    self._restart_all()
+                if not self._sleep(self.rng.uniform(*self.quiet)):
+                    break
+        except Exception as e:  # reported by the runner; heal() still runs
+            self.error = e
+            self.log("nemesis error: %r" % (e,))
+
+    def stop(self, timeout=30):
+        self.stop_event.set()
+        self.join(timeout)
+
+    def heal(self):
+        """SIGCONT every node and start every dead one."""
+        self.check_crashes()
+        for n in self.cluster.nodes:
+            if n.alive():
+                n.signal(signal.SIGCONT)
+        with self.lock:
+            self.paused.clear()
+        for n in self.cluster.nodes:
+            if not n.alive():
+                n.start()
+
+    def describe_schedule(self):
+        return "\n".join("  %7.3f %-11s %-30s %s" % (t, k, ",".join(names), d)
+                         for t, k, names, d in self.schedule)
