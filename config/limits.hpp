@@ -86,4 +86,19 @@ inline constexpr std::size_t node_name_bytes_max = 64;
 /// Client commands waiting in one node's session manager.
 inline constexpr std::size_t pending_commands_max = 256 * 1024;
 
+// --- key-value state (appended by the kv state machine, issue 3) --------------------------------
+
+/// Longest string value APPEND/SETRANGE may build: Redis's proto-max-bulk-len default, so the
+/// error text ("string exceeds maximum allowed size (proto-max-bulk-len)") means the same.
+inline constexpr std::size_t string_value_bytes_max = 512 * 1024 * 1024;
+/// Expired keys deleted by active expiry at the start of one apply: bounds the work a single
+/// entry can cause; the rest go lazily on access or in later entries (reads hide them anyway).
+inline constexpr std::size_t kv_expire_per_apply_max = 64;
+/// Deleted keys whose WATCH version is remembered; past it all absent keys get a new version at
+/// once (a WATCH may then abort needlessly, never wrongly succeed).
+inline constexpr std::size_t kv_tombstones_max = 64 * 1024;
+/// Elements SRANDMEMBER with a negative count may return (Redis has no such cap: a count of -1e9
+/// would build a reply of billions of elements on the leader).
+inline constexpr std::size_t kv_random_reply_elements_max = 1024 * 1024;
+
 } // namespace prez::limits

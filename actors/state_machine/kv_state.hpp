@@ -1,12 +1,17 @@
 #pragma once
-// The replicated key-value state: Redis semantics, RESP replies as bytes. Pure and
+// The replicated key-value state: Redis semantics, RESP2 replies as bytes. Pure and
 // deterministic (STYLE §1): the same commands in the same order give the same replies and the
-// same state on every replica. Owned by the state_machine_actor.
+// same state on every replica. Owned by the state_machine_actor. The expiry model is in
+// docs/expiry.md.
 
 #include <cstddef>
 #include <cstdint>
+#include <deque>
+#include <map>
+#include <set>
 #include <string>
-#include <unordered_map>
+#include <string_view>
+#include <utility>
 #include <variant>
 #include <vector>
 
@@ -14,57 +19,184 @@ namespace prez {
 
 /// How a command travels.
 enum class command_kind : std::uint8_t {
-  read,    ///< served from the state after a ReadIndex round (GET, EXISTS)
-  write,   ///< proposed to the log, then applied on every replica (SET, DEL)
-  local,   ///< answered by the receiving node, never replicated (PING, ECHO)
-  unknown, ///< not runnable: unknown name, wrong arity or bad syntax; error_reply says why
+  read,    ///< served from the state after a ReadIndex round (GET, EXISTS, SCAN)
+  write,   ///< proposed to the log, then applied on every replica (SET, DEL, SPOP)
+  local,   ///< answered by the receiving connection, never replicated (PING, MULTI, CLIENT)
+  unknown, ///< not runnable: unknown or refused name, wrong arity or bad syntax; see error_reply
 };
 
-/// Classifies a client command and checks its arity and syntax the way Redis 7 does, so an
-/// invalid command is answered at once and never enters the log. Returns command_kind::unknown
-/// exactly when it sets `error_reply` to a RESP error (e.g. "-ERR wrong number of arguments for
-/// 'set' command\r\n", "-ERR syntax error\r\n", "-ERR unknown command 'foo', with args beginning
-/// with: \r\n"); otherwise clears `error_reply`. Command names are case-insensitive.
+/// Classifies a client command and checks its arity the way Redis 7 does (plus SET's options),
+/// so an invalid command is answered at once and never enters the log. Returns
+/// command_kind::unknown exactly when it sets `error_reply` to a RESP error (e.g. "-ERR wrong
+/// number of arguments for 'set' command\r\n", "-ERR unknown command 'foo', with args beginning
+/// with: \r\n", "-ERR prez does not support 'sync': replication is done by Raft\r\n");
+/// otherwise clears `error_reply`. Command names are case-insensitive. Errors that depend on
+/// argument values (not an integer, bad option) are mostly answered by apply(), as in Redis.
 command_kind classify(const std::vector<std::string>& argv, std::string& error_reply);
 
-/// Runs a command of kind `local` (PING, ECHO) and returns its RESP reply. Any other command
-/// gets the same error reply classify() gives, or an error saying it is not local.
+/// Runs PING or ECHO and returns its RESP reply. The other local commands (SELECT, CLIENT,
+/// MULTI, ...) belong to the connection layer and get an error saying so; any other command gets
+/// the error classify() gives, or an error saying it is not local.
 std::string run_local(const std::vector<std::string>& argv);
 
-/// The key space. Values are strings for now; the variant is where lists, hashes, sets and
-/// sorted sets will go, and where a per-key expiry will sit beside the value.
+namespace kv {
+
+using list_value = std::deque<std::string>;
+/// Sorted containers: every reply that walks a hash or set is the same on every replica.
+using hash_value = std::map<std::string, std::string, std::less<>>;
+using set_value = std::set<std::string, std::less<>>;
+using value = std::variant<std::string, list_value, hash_value, set_value>;
+
+/// Where a key sits in the key space's order: by a fixed 64-bit hash of its name, then by name.
+/// The order is the same on every replica and on every run, and it is what makes SCAN's cursor
+/// (the next hash to visit) survive inserts and deletes between calls.
+struct key_slot {
+  std::uint64_t hash = 0;
+  std::string name;
+};
+
+/// The fixed hash of a key name (FNV-1a 64, then a splitmix64 finish); never 0.
+std::uint64_t key_hash(std::string_view name);
+
+struct slot_order {
+  using is_transparent = void;
+  template <class A, class B>
+  bool operator()(const A& a, const B& b) const {
+    return a.hash != b.hash ? a.hash < b.hash : std::string_view(a.name) < std::string_view(b.name);
+  }
+};
+
+/// One key's value and metadata. Plain data (no pointers to other keys): snapshot-ready.
+struct entry {
+  value data;
+  /// Absolute deadline on the cluster clock, 0 when the key does not expire.
+  /// Invariant: expires_at_ms != 0 exactly when (expires_at_ms, key) is in keyspace's expiry index.
+  std::uint64_t expires_at_ms = 0;
+  /// WATCH version: changes whenever the key is written (see keyspace::version()).
+  std::uint64_t version = 0;
+  /// Payload bytes of `data` (strings, elements, fields and values).
+  std::size_t bytes = 0;
+};
+
+/// The key space and its bookkeeping (expiry index, WATCH versions, byte count). The command
+/// handlers (kv_*.cpp) work on it directly; kv_state is the public face.
+class keyspace {
+public:
+  using map_type = std::map<key_slot, entry, slot_order>;
+
+  /// The entry for `key` regardless of its deadline, or nullptr.
+  entry* find(std::string_view key);
+  const entry* find(std::string_view key) const;
+  /// Write path: the entry for `key`, deleting it first (lazy expiry) if its deadline is
+  /// <= time_ms.
+  entry* find_live(std::string_view key, std::uint64_t time_ms);
+  /// Read path: the entry for `key` unless absent or expired at now_ms. Never modifies.
+  const entry* find_visible(std::string_view key, std::uint64_t now_ms) const;
+  /// Inserts a key that is absent (precondition), without expiry, with a fresh version.
+  entry& insert(std::string_view key, value data);
+  /// Inserts or overwrites `key` with a string and no expiry (SET, MSET, ...).
+  entry& put_string(std::string_view key, std::string text);
+  /// Deletes `key` with its expiry; returns whether it existed.
+  bool erase(std::string_view key);
+  /// Sets or clears (deadline 0) the key's deadline and bumps its version.
+  void set_expiry(std::string_view key, entry& e, std::uint64_t deadline_ms);
+  /// Gives `e` a fresh version: call after every change to it.
+  void touch(entry& e) { e.version = ++version_clock_; }
+  /// Adjusts the byte count after elements were added to or removed from `e`.
+  void grow(entry& e, std::size_t added_bytes);
+  void shrink(entry& e, std::size_t removed_bytes);
+  /// Deletes up to `keys_max` keys whose deadline is <= time_ms, earliest first; returns how many.
+  std::size_t expire_due(std::uint64_t time_ms, std::size_t keys_max);
+  /// Deletes every key (FLUSHDB, FLUSHALL); every version changes.
+  void flush();
+
+  /// The WATCH version of `key`: changes whenever the key is created, modified, deleted or
+  /// expires. An absent key keeps a tombstone version after deletion (bounded by
+  /// limits::kv_tombstones_max; past it every absent key gets a new version at once, which can
+  /// only abort a transaction needlessly, never let a changed key through).
+  std::uint64_t version(std::string_view key) const;
+  /// A pseudo-random number for SPOP and friends: a function of the state and time_ms only.
+  std::uint64_t draw(std::uint64_t time_ms);
+
+  const map_type& keys() const { return keys_; }
+  /// Keys visible at now_ms (not counting those whose deadline has passed).
+  std::size_t visible_count(std::uint64_t now_ms) const;
+  std::size_t size() const { return keys_.size(); }
+  std::size_t bytes() const { return bytes_; }
+  /// Recomputes bytes() from scratch (tests and invariant checks; O(size)).
+  std::size_t recount_bytes() const;
+
+  /// The cluster clock: the largest time_ms applied so far. Stamped times may go backwards
+  /// across a leader change; expiry uses this monotonic maximum instead.
+  std::uint64_t clock_ms() const { return clock_ms_; }
+  /// Advances clock_ms() to time_ms if later; returns the (monotonic) time to use.
+  std::uint64_t advance_clock(std::uint64_t time_ms);
+
+private:
+  void record_tombstone(std::string_view key);
+
+  map_type keys_;
+  /// Invariant: holds (deadline, name) exactly for the keys whose entry has expires_at_ms != 0.
+  std::set<std::pair<std::uint64_t, std::string>> expiries_;
+  /// Version of recently deleted keys. Invariant: no key in here is in keys_.
+  std::map<std::string, std::uint64_t, std::less<>> tombstones_;
+  /// Version of every absent key without a tombstone.
+  std::uint64_t absent_version_ = 0;
+  /// Source of versions. Invariant: greater than every version handed out.
+  std::uint64_t version_clock_ = 0;
+  /// Draws made by draw(), so two draws in one millisecond differ.
+  std::uint64_t draws_ = 0;
+  std::uint64_t clock_ms_ = 0;
+  /// Invariant: bytes_ == sum over keys_ of name.size() + entry.bytes.
+  std::size_t bytes_ = 0;
+};
+
+} // namespace kv
+
+/// A watched key and the version WATCH saw (kv_state::key_version).
+using watched_key = std::pair<std::string, std::uint64_t>;
+
+/// The key space seen through Redis commands.
 class kv_state {
 public:
   /// Applies a command taken from the committed log and returns its RESP reply. Deterministic:
-  /// depends only on the state and the arguments. `time_ms` is the leader's clock stamped in the
-  /// entry (the only time replicas may use: future expiry). Write, read and local commands are
-  /// all accepted, so reads sent through the log work too; an invalid command gets the error
-  /// reply classify() gives and changes nothing.
+  /// depends only on the state, the arguments and `time_ms`, the leader's clock stamped in the
+  /// entry. First deletes up to limits::kv_expire_per_apply_max keys whose deadline has passed
+  /// (active expiry), then runs the command. Reads and local PING/ECHO are accepted too; an
+  /// invalid command gets the error reply classify() gives and changes nothing.
   std::string apply(const std::vector<std::string>& argv, std::uint64_t time_ms);
 
-  /// Serves a read command (GET, EXISTS) from the current state and returns its RESP reply.
-  /// Never changes the state. A write command gets "-ERR ... is not a read command" (a routing
-  /// bug in the caller; writes must go through apply()).
+  /// Applies the commands of one MULTI/EXEC atomically, in order, and returns EXEC's reply: an
+  /// array of their replies. When `watched` is given and any key's version differs from
+  /// key_version() at apply time (after active expiry), nothing runs and the reply is the null
+  /// array "*-1\r\n", as EXEC after a touched WATCH.
+  std::string apply_transaction(const std::vector<std::vector<std::string>>& commands,
+                                std::uint64_t time_ms,
+                                const std::vector<watched_key>& watched = {});
+
+  /// Serves a read command from the current state and returns its RESP reply. Keys whose
+  /// deadline is <= now_ms (the leader's clock) are absent; TTL is computed from now_ms. Never
+  /// changes the state. A write command gets "-ERR internal error: '...' is not a read command"
+  /// (a routing bug in the caller; writes go through apply()).
+  std::string read(const std::vector<std::string>& argv, std::uint64_t now_ms) const;
+  /// read() at the cluster clock of the last applied entry: hides only keys already expired at
+  /// that time. Prefer the overload with the leader's clock.
   std::string read(const std::vector<std::string>& argv) const;
 
-  /// Number of keys.
+  /// The WATCH version of `key` (see kv::keyspace::version()).
+  std::uint64_t key_version(const std::string& key) const { return keys_.version(key); }
+
+  /// Number of keys held, including expired keys not yet deleted.
   std::size_t size() const { return keys_.size(); }
   /// Bytes of keys plus values held (payload only, not allocator overhead).
-  std::size_t bytes() const { return bytes_; }
+  std::size_t bytes() const { return keys_.bytes(); }
+  /// The key space itself (tests, INFO keyspace, snapshots).
+  const kv::keyspace& keys() const { return keys_; }
 
 private:
-  friend struct kv_commands; // the command table in kv_state.cpp
+  std::string run(const std::vector<std::string>& argv, std::uint64_t time_ms);
 
-  using value = std::variant<std::string>;
-  static std::size_t value_bytes(const value& v);
-  void put(const std::string& key, value v);
-  bool erase(const std::string& key);
-
-  /// Iteration order of this map is unspecified: anything that walks it (SCAN, KEYS, snapshots)
-  /// must sort first, so replicas agree (STYLE §6).
-  std::unordered_map<std::string, value> keys_;
-  /// Invariant: bytes_ == sum over keys_ of key.size() + value_bytes(value).
-  std::size_t bytes_ = 0;
+  kv::keyspace keys_;
 };
 
 } // namespace prez

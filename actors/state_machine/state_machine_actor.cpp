@@ -14,6 +14,14 @@ namespace prez {
 
 namespace {
 
+/// This node's wall clock. Reads run on the leader after a ReadIndex round, so this is the
+/// leader's clock, which is never behind the times it stamped into entries (docs/expiry.md).
+std::uint64_t now_ms() {
+  using namespace std::chrono;
+  return static_cast<std::uint64_t>(
+      duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count());
+}
+
 struct waiting_read {
   std::vector<std::string> argv;
   caf::response_promise promise;
@@ -68,7 +76,7 @@ void apply_entries(state_machine* self, const std::vector<log_entry>& entries) {
   if (!results.empty()) self->send(st.session, applied_atom::value, std::move(results));
   while (!st.reads.empty() && st.reads.begin()->first <= st.last_applied) {
     auto node = st.reads.extract(st.reads.begin());
-    node.mapped().promise.deliver(st.kv.read(node.mapped().argv));
+    node.mapped().promise.deliver(st.kv.read(node.mapped().argv, now_ms()));
   }
 }
 
@@ -79,7 +87,7 @@ caf::behavior state_machine_actor(state_machine* self, caf::actor session) {
       [=](read_atom, std::uint64_t index,
           std::vector<std::string>& argv) -> caf::result<std::string> {
         auto& st = self->state;
-        if (index <= st.last_applied) return st.kv.read(argv);
+        if (index <= st.last_applied) return st.kv.read(argv, now_ms());
         auto promise = self->make_response_promise();
         st.reads.emplace(index, waiting_read{std::move(argv), promise});
         return caf::delegated<std::string>{};

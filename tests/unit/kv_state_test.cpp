@@ -74,17 +74,24 @@ TEST_CASE("unknown commands get Redis 7's error", "[kv_state]") {
         "-ERR unknown command 'GETX', with args beginning with: 'k' \r\n");
 }
 
-TEST_CASE("SET options: NX, XX, GET, KEEPTTL; everything else is a syntax error", "[kv_state]") {
+TEST_CASE("SET options: Redis 7's combinations; everything else is a syntax error", "[kv_state]") {
   CHECK(kind_of({"SET", "k", "v", "NX"}) == command_kind::write);
   CHECK(kind_of({"SET", "k", "v", "xx", "GET"}) == command_kind::write);
   CHECK(kind_of({"SET", "k", "v", "NX", "GET"}) == command_kind::write);
   CHECK(kind_of({"SET", "k", "v", "NX", "nx"}) == command_kind::write);
   CHECK(kind_of({"SET", "k", "v", "KEEPTTL"}) == command_kind::write);
+  CHECK(kind_of({"SET", "k", "v", "EX", "10"}) == command_kind::write);
+  CHECK(kind_of({"SET", "k", "v", "px", "10", "NX"}) == command_kind::write);
+  CHECK(kind_of({"SET", "k", "v", "EXAT", "10", "EXAT", "11"}) == command_kind::write);
+  CHECK(kind_of({"SET", "k", "v", "PXAT", "10", "GET"}) == command_kind::write);
   const std::string syntax = "-ERR syntax error\r\n";
   CHECK(error_of({"SET", "k", "v", "NX", "XX"}) == syntax);
   CHECK(error_of({"SET", "k", "v", "XX", "NX"}) == syntax);
-  CHECK(error_of({"SET", "k", "v", "EX", "10"}) == syntax);
-  CHECK(error_of({"SET", "k", "v", "PX", "10"}) == syntax);
+  CHECK(error_of({"SET", "k", "v", "EX"}) == syntax);
+  CHECK(error_of({"SET", "k", "v", "EX", "1", "PX", "1"}) == syntax);
+  CHECK(error_of({"SET", "k", "v", "KEEPTTL", "EX", "1"}) == syntax);
+  CHECK(error_of({"SET", "k", "v", "EX", "1", "KEEPTTL"}) == syntax);
+  CHECK(error_of({"SET", "k", "v", "PERSIST"}) == syntax);
   CHECK(error_of({"SET", "k", "v", "BOGUS"}) == syntax);
   CHECK(error_of({"SET", "k", "v", "KEEPTTLX"}) == syntax);
   CHECK(error_of({"SET", "k", "v", ""}) == syntax);
@@ -164,7 +171,9 @@ TEST_CASE("bytes() tracks keys and values", "[kv_state]") {
 TEST_CASE("apply answers invalid commands with an error and changes nothing", "[kv_state]") {
   kv_state state;
   CHECK(state.apply({"SET", "k"}, 0) == "-ERR wrong number of arguments for 'set' command\r\n");
-  CHECK(state.apply({"SET", "k", "v", "EX", "1"}, 0) == "-ERR syntax error\r\n");
+  CHECK(state.apply({"SET", "k", "v", "EX", "1", "PX", "1"}, 0) == "-ERR syntax error\r\n");
+  CHECK(state.apply({"SET", "k", "v", "EX", "0"}, 0) ==
+        "-ERR invalid expire time in 'set' command\r\n");
   CHECK(state.apply({"NOPE"}, 0) == "-ERR unknown command 'NOPE', with args beginning with: \r\n");
   CHECK(state.size() == 0);
   // Reads and local commands through the log are answered too.
@@ -213,4 +222,174 @@ TEST_CASE("two replicas applying the same commands agree", "[kv_state]") {
   for (int k = 0; k < 20; ++k)
     CHECK(first.read({"GET", "k" + std::to_string(k)}) ==
           second.read({"GET", "k" + std::to_string(k)}));
+}
+
+TEST_CASE("every command is classified as read, write or local", "[kv_state]") {
+  // Anything that may modify the key space is a write (GETEX, GETDEL, SPOP, LPOP, the STORE
+  // forms); random and iterating reads (RANDOMKEY, SRANDMEMBER, KEYS, SCAN) are reads.
+  const std::vector<std::pair<std::string, command_kind>> commands = {
+      {"append k v", command_kind::write},
+      {"decr k", command_kind::write},
+      {"decrby k 1", command_kind::write},
+      {"del k", command_kind::write},
+      {"expire k 1", command_kind::write},
+      {"expireat k 1", command_kind::write},
+      {"flushall", command_kind::write},
+      {"flushdb", command_kind::write},
+      {"getdel k", command_kind::write},
+      {"getex k", command_kind::write},
+      {"getset k v", command_kind::write},
+      {"hdel k f", command_kind::write},
+      {"hincrby k f 1", command_kind::write},
+      {"hincrbyfloat k f 1", command_kind::write},
+      {"hmset k f v", command_kind::write},
+      {"hset k f v", command_kind::write},
+      {"hsetnx k f v", command_kind::write},
+      {"incr k", command_kind::write},
+      {"incrby k 1", command_kind::write},
+      {"incrbyfloat k 1", command_kind::write},
+      {"linsert k before p v", command_kind::write},
+      {"lmove a b left right", command_kind::write},
+      {"lpop k", command_kind::write},
+      {"lpush k v", command_kind::write},
+      {"lpushx k v", command_kind::write},
+      {"lrem k 0 v", command_kind::write},
+      {"lset k 0 v", command_kind::write},
+      {"ltrim k 0 1", command_kind::write},
+      {"mset k v", command_kind::write},
+      {"msetnx k v", command_kind::write},
+      {"persist k", command_kind::write},
+      {"pexpire k 1", command_kind::write},
+      {"pexpireat k 1", command_kind::write},
+      {"psetex k 1 v", command_kind::write},
+      {"rename a b", command_kind::write},
+      {"renamenx a b", command_kind::write},
+      {"rpop k 2", command_kind::write},
+      {"rpoplpush a b", command_kind::write},
+      {"rpush k v", command_kind::write},
+      {"rpushx k v", command_kind::write},
+      {"sadd k m", command_kind::write},
+      {"sdiffstore d a", command_kind::write},
+      {"set k v", command_kind::write},
+      {"setex k 1 v", command_kind::write},
+      {"setnx k v", command_kind::write},
+      {"setrange k 0 v", command_kind::write},
+      {"sinterstore d a", command_kind::write},
+      {"smove a b m", command_kind::write},
+      {"spop k", command_kind::write},
+      {"srem k m", command_kind::write},
+      {"sunionstore d a", command_kind::write},
+      {"unlink k", command_kind::write},
+      {"dbsize", command_kind::read},
+      {"exists k", command_kind::read},
+      {"expiretime k", command_kind::read},
+      {"get k", command_kind::read},
+      {"getrange k 0 1", command_kind::read},
+      {"hexists k f", command_kind::read},
+      {"hget k f", command_kind::read},
+      {"hgetall k", command_kind::read},
+      {"hkeys k", command_kind::read},
+      {"hlen k", command_kind::read},
+      {"hmget k f", command_kind::read},
+      {"hscan k 0", command_kind::read},
+      {"hstrlen k f", command_kind::read},
+      {"hvals k", command_kind::read},
+      {"keys *", command_kind::read},
+      {"lindex k 0", command_kind::read},
+      {"llen k", command_kind::read},
+      {"lpos k v", command_kind::read},
+      {"lrange k 0 1", command_kind::read},
+      {"mget k", command_kind::read},
+      {"pexpiretime k", command_kind::read},
+      {"pttl k", command_kind::read},
+      {"randomkey", command_kind::read},
+      {"scan 0", command_kind::read},
+      {"scard k", command_kind::read},
+      {"sdiff k", command_kind::read},
+      {"sinter k", command_kind::read},
+      {"sismember k m", command_kind::read},
+      {"smembers k", command_kind::read},
+      {"smismember k m", command_kind::read},
+      {"srandmember k 3", command_kind::read},
+      {"sscan k 0", command_kind::read},
+      {"strlen k", command_kind::read},
+      {"sunion k", command_kind::read},
+      {"ttl k", command_kind::read},
+      {"type k", command_kind::read},
+      {"ping", command_kind::local},
+      {"echo x", command_kind::local},
+      {"select 0", command_kind::local},
+      {"client id", command_kind::local},
+      {"hello 2", command_kind::local},
+      {"reset", command_kind::local},
+      {"time", command_kind::local},
+      {"command", command_kind::local},
+      {"config get x", command_kind::local},
+      {"info", command_kind::local},
+      {"quit", command_kind::local},
+      {"auth p", command_kind::local},
+      {"multi", command_kind::local},
+      {"exec", command_kind::local},
+      {"discard", command_kind::local},
+      {"watch k", command_kind::local},
+      {"unwatch", command_kind::local},
+  };
+  for (const auto& [line, kind] : commands) {
+    argv_type argv;
+    std::size_t start = 0;
+    for (std::size_t space = line.find(' '); space != std::string::npos;
+         start = space + 1, space = line.find(' ', start))
+      argv.push_back(line.substr(start, space - start));
+    argv.push_back(line.substr(start));
+    INFO(line);
+    CHECK(kind_of(argv) == kind);
+  }
+}
+
+TEST_CASE("replication, persistence and blocking commands are refused with a reason",
+          "[kv_state]") {
+  CHECK(error_of({"SYNC"}) == "-ERR prez does not support 'sync': replication is done by Raft\r\n");
+  CHECK(error_of({"psync", "x", "1"}) ==
+        "-ERR prez does not support 'psync': replication is done by Raft\r\n");
+  CHECK(error_of({"REPLICAOF", "no", "one"}) ==
+        "-ERR prez does not support 'replicaof': replication is done by Raft\r\n");
+  CHECK(error_of({"SLAVEOF", "no", "one"}) ==
+        "-ERR prez does not support 'slaveof': replication is done by Raft\r\n");
+  CHECK(error_of({"SAVE"}) ==
+        "-ERR prez does not support 'save': the Raft log is the persistence\r\n");
+  CHECK(error_of({"BGSAVE"}) ==
+        "-ERR prez does not support 'bgsave': the Raft log is the persistence\r\n");
+  CHECK(error_of({"BGREWRITEAOF"}) ==
+        "-ERR prez does not support 'bgrewriteaof': the Raft log is the persistence\r\n");
+  CHECK(error_of({"DEBUG", "sleep", "0"}) ==
+        "-ERR prez does not support 'debug': it inspects one Redis process's internals\r\n");
+  CHECK(error_of({"MONITOR"}).rfind("-ERR prez does not support 'monitor': ", 0) == 0);
+  CHECK(error_of({"WAIT", "1", "0"}) == "-ERR prez does not support 'wait': every acknowledged "
+                                        "write is already on a majority (Raft)\r\n");
+  for (const std::string name :
+       {"blpop", "brpop", "blmove", "brpoplpush", "bzpopmin", "bzpopmax", "blmpop", "bzmpop"})
+    CHECK(error_of({name, "k", "0"}) ==
+          "-ERR prez does not support blocking commands ('" + name + "')\r\n");
+  CHECK(error_of({"BLPOP", "k", "0"}) ==
+        "-ERR prez does not support blocking commands ('blpop')\r\n");
+}
+
+TEST_CASE("local commands other than PING and ECHO belong to the connection", "[kv_state]") {
+  CHECK(run_local({"SELECT", "0"}) ==
+        "-ERR internal error: 'select' is run by the connection, not the state machine\r\n");
+  CHECK(run_local({"MULTI"}).rfind("-ERR internal error: 'multi'", 0) == 0);
+  CHECK(error_of({"SELECT"}) == "-ERR wrong number of arguments for 'select' command\r\n");
+  CHECK(error_of({"MULTI", "x"}) == "-ERR wrong number of arguments for 'multi' command\r\n");
+  CHECK(error_of({"WATCH"}) == "-ERR wrong number of arguments for 'watch' command\r\n");
+}
+
+TEST_CASE("arity checks beyond Redis's table: pairs and optional counts", "[kv_state]") {
+  CHECK(error_of({"MSET", "a", "1", "b"}) ==
+        "-ERR wrong number of arguments for 'mset' command\r\n");
+  CHECK(error_of({"msetnx", "a"}) == "-ERR wrong number of arguments for 'msetnx' command\r\n");
+  CHECK(error_of({"HSET", "h", "f", "v", "g"}) ==
+        "-ERR wrong number of arguments for 'hset' command\r\n");
+  CHECK(error_of({"HMSET", "h", "f"}) == "-ERR wrong number of arguments for 'hmset' command\r\n");
+  CHECK(error_of({"LPOP", "l", "1", "2"}) ==
+        "-ERR wrong number of arguments for 'lpop' command\r\n");
 }

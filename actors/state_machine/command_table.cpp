@@ -1,0 +1,280 @@
+// The command table: every command prez knows, its arity, kind and handler, plus the commands it
+// refuses and why. classify() and run_local() live here.
+
+#include <algorithm>
+#include <array>
+
+#include "actors/state_machine/kv_commands.hpp"
+
+namespace prez::kv {
+
+namespace {
+
+/// Client text quoted in an error: cut at `bytes_max` and at the first NUL (Redis formats with
+/// printf's %s), CR and LF replaced by spaces so the reply stays one line.
+std::string sanitize(std::string_view text, std::size_t bytes_max) {
+  text = text.substr(0, std::min(bytes_max, text.find('\0')));
+  std::string out(text);
+  std::replace(out.begin(), out.end(), '\r', ' ');
+  std::replace(out.begin(), out.end(), '\n', ' ');
+  return out;
+}
+
+/// Redis 7's reply to an unknown command, including its 128-byte budget for quoted arguments.
+std::string unknown_command_reply(const argv_type& argv) {
+  const std::string name = argv.empty() ? std::string() : sanitize(argv[0], 128);
+  std::string args;
+  for (std::size_t i = 1; i < argv.size() && args.size() < 128; ++i)
+    args += "'" + sanitize(argv[i], 128 - args.size()) + "' ";
+  return error_reply("ERR unknown command '" + name + "', with args beginning with: " + args);
+}
+
+// --- checks classify() runs beyond arity ---------------------------------------------------------
+
+std::string check_ping(const argv_type& argv) {
+  return argv.size() > 2 ? arity_error("ping") : std::string();
+}
+std::string check_pop(const argv_type& argv) {
+  return argv.size() > 3 ? arity_error(command_name(argv)) : std::string();
+}
+std::string check_pairs(const argv_type& argv) { // MSET, MSETNX: key value pairs
+  return argv.size() % 2 == 0 ? arity_error(command_name(argv)) : std::string();
+}
+std::string check_field_pairs(const argv_type& argv) { // HSET, HMSET: key then field value pairs
+  return argv.size() % 2 == 1 ? arity_error(command_name(argv)) : std::string();
+}
+
+// --- local commands -----------------------------------------------------------------------------
+
+std::string ping_command(const argv_type& argv) {
+  return argv.size() == 1 ? simple_string("PONG") : bulk(argv[1]);
+}
+std::string echo_command(const argv_type& argv) {
+  return bulk(argv[1]);
+}
+
+constexpr command_spec w(std::string_view name, int arity, write_handler handler,
+                         std::string (*check)(const argv_type&) = nullptr) {
+  return {name, arity, command_kind::write, check, handler, nullptr, nullptr};
+}
+constexpr command_spec r(std::string_view name, int arity, read_handler handler) {
+  return {name, arity, command_kind::read, nullptr, nullptr, handler, nullptr};
+}
+constexpr command_spec l(std::string_view name, int arity,
+                         std::string (*handler)(const argv_type&) = nullptr,
+                         std::string (*check)(const argv_type&) = nullptr) {
+  return {name, arity, command_kind::local, check, nullptr, nullptr, handler};
+}
+
+/// Sorted by name (asserted below), so lookup is a binary search.
+constexpr std::array table = {
+    w("append", 3, &append_command),
+    l("auth", -2),
+    l("client", -2),
+    l("command", -1),
+    l("config", -2),
+    r("dbsize", 1, &dbsize_command),
+    w("decr", 2, &decr_command),
+    w("decrby", 3, &decrby_command),
+    w("del", -2, &del_command),
+    l("discard", 1),
+    l("echo", 2, &echo_command),
+    l("exec", 1),
+    r("exists", -2, &exists_command),
+    w("expire", -3, &expire_command),
+    w("expireat", -3, &expireat_command),
+    r("expiretime", 2, &expiretime_command),
+    w("flushall", -1, &flush_command),
+    w("flushdb", -1, &flush_command),
+    r("get", 2, &get_command),
+    w("getdel", 2, &getdel_command),
+    w("getex", -2, &getex_command),
+    r("getrange", 4, &getrange_command),
+    w("getset", 3, &getset_command),
+    w("hdel", -3, &hdel_command),
+    l("hello", -1),
+    r("hexists", 3, &hexists_command),
+    r("hget", 3, &hget_command),
+    r("hgetall", 2, &hgetall_command),
+    w("hincrby", 4, &hincrby_command),
+    w("hincrbyfloat", 4, &hincrbyfloat_command),
+    r("hkeys", 2, &hkeys_command),
+    r("hlen", 2, &hlen_command),
+    r("hmget", -3, &hmget_command),
+    w("hmset", -4, &hmset_command, &check_field_pairs),
+    r("hscan", -3, &hscan_command),
+    w("hset", -4, &hset_command, &check_field_pairs),
+    w("hsetnx", 4, &hsetnx_command),
+    r("hstrlen", 3, &hstrlen_command),
+    r("hvals", 2, &hvals_command),
+    w("incr", 2, &incr_command),
+    w("incrby", 3, &incrby_command),
+    w("incrbyfloat", 3, &incrbyfloat_command),
+    l("info", -1),
+    r("keys", 2, &keys_command),
+    r("lindex", 3, &lindex_command),
+    w("linsert", 5, &linsert_command),
+    r("llen", 2, &llen_command),
+    w("lmove", 5, &lmove_command),
+    w("lpop", -2, &lpop_command, &check_pop),
+    r("lpos", -3, &lpos_command),
+    w("lpush", -3, &lpush_command),
+    w("lpushx", -3, &lpushx_command),
+    r("lrange", 4, &lrange_command),
+    w("lrem", 4, &lrem_command),
+    w("lset", 4, &lset_command),
+    w("ltrim", 4, &ltrim_command),
+    r("mget", -2, &mget_command),
+    w("mset", -3, &mset_command, &check_pairs),
+    w("msetnx", -3, &msetnx_command, &check_pairs),
+    l("multi", 1),
+    w("persist", 2, &persist_command),
+    w("pexpire", -3, &pexpire_command),
+    w("pexpireat", -3, &pexpireat_command),
+    r("pexpiretime", 2, &pexpiretime_command),
+    l("ping", -1, &ping_command, &check_ping),
+    w("psetex", 4, &psetex_command),
+    r("pttl", 2, &pttl_command),
+    l("quit", -1),
+    r("randomkey", 1, &randomkey_command),
+    w("rename", 3, &rename_command),
+    w("renamenx", 3, &renamenx_command),
+    l("reset", 1),
+    w("rpop", -2, &rpop_command, &check_pop),
+    w("rpoplpush", 3, &rpoplpush_command),
+    w("rpush", -3, &rpush_command),
+    w("rpushx", -3, &rpushx_command),
+    w("sadd", -3, &sadd_command),
+    r("scan", -2, &scan_command),
+    r("scard", 2, &scard_command),
+    r("sdiff", -2, &sdiff_command),
+    w("sdiffstore", -3, &sdiffstore_command),
+    l("select", 2),
+    w("set", -3, &set_command, &check_set),
+    w("setex", 4, &setex_command),
+    w("setnx", 3, &setnx_command),
+    w("setrange", 4, &setrange_command),
+    r("sinter", -2, &sinter_command),
+    w("sinterstore", -3, &sinterstore_command),
+    r("sismember", 3, &sismember_command),
+    r("smembers", 2, &smembers_command),
+    r("smismember", -3, &smismember_command),
+    w("smove", 4, &smove_command),
+    w("spop", -2, &spop_command),
+    r("srandmember", -2, &srandmember_command),
+    w("srem", -3, &srem_command),
+    r("sscan", -3, &sscan_command),
+    r("strlen", 2, &strlen_command),
+    r("sunion", -2, &sunion_command),
+    w("sunionstore", -3, &sunionstore_command),
+    l("time", 1),
+    r("ttl", 2, &ttl_command),
+    r("type", 2, &type_command),
+    w("unlink", -2, &del_command),
+    l("unwatch", 1),
+    l("watch", -2),
+};
+
+static_assert(std::is_sorted(table.begin(), table.end(),
+                             [](const auto& a, const auto& b) { return a.name < b.name; }));
+
+/// A command prez knows and refuses, with the reason it gives.
+struct refusal {
+  std::string_view name; ///< lowercase
+  std::string_view reason;
+};
+
+constexpr std::string_view by_raft = "replication is done by Raft";
+constexpr std::string_view by_log = "the Raft log is the persistence";
+constexpr std::string_view blocking = "";
+
+/// Sorted by name (asserted below). An empty reason marks a blocking command.
+constexpr std::array refusals = {
+    refusal{"bgrewriteaof", by_log},
+    refusal{"bgsave", by_log},
+    refusal{"blmove", blocking},
+    refusal{"blmpop", blocking},
+    refusal{"blpop", blocking},
+    refusal{"brpop", blocking},
+    refusal{"brpoplpush", blocking},
+    refusal{"bzmpop", blocking},
+    refusal{"bzpopmax", blocking},
+    refusal{"bzpopmin", blocking},
+    refusal{"debug", "it inspects one Redis process's internals"},
+    refusal{"failover", "leadership is decided by Raft elections"},
+    refusal{"lastsave", by_log},
+    refusal{"monitor", "a node only sees the commands it receives, not the cluster's"},
+    refusal{"psync", by_raft},
+    refusal{"replconf", by_raft},
+    refusal{"replicaof", by_raft},
+    refusal{"save", by_log},
+    refusal{"shutdown", "stop the prez-server process instead"},
+    refusal{"slaveof", by_raft},
+    refusal{"sync", by_raft},
+    refusal{"wait", "every acknowledged write is already on a majority (Raft)"},
+    refusal{"waitaof", by_log},
+};
+
+static_assert(std::is_sorted(refusals.begin(), refusals.end(),
+                             [](const auto& a, const auto& b) { return a.name < b.name; }));
+
+template <class Table>
+const auto* find_by_name(const Table& rows, const std::string& lower) {
+  const auto it =
+      std::lower_bound(rows.begin(), rows.end(), lower,
+                       [](const auto& row, const std::string& n) { return row.name < n; });
+  return it != rows.end() && it->name == lower ? &*it : nullptr;
+}
+
+} // namespace
+
+const command_spec* validate(const argv_type& argv, std::string& error) {
+  error.clear();
+  constexpr std::size_t name_bytes_max = 32; // longer than any command name
+  const std::string lower =
+      argv.empty() || argv[0].size() > name_bytes_max ? std::string() : lowercase(argv[0]);
+  const command_spec* command = lower.empty() ? nullptr : find_by_name(table, lower);
+  if (command == nullptr) {
+    const refusal* refused = lower.empty() ? nullptr : find_by_name(refusals, lower);
+    if (refused == nullptr)
+      error = unknown_command_reply(argv);
+    else if (refused->reason.empty())
+      error = error_reply("ERR prez does not support blocking commands ('" + lower + "')");
+    else
+      error =
+          error_reply("ERR prez does not support '" + lower + "': " + std::string(refused->reason));
+    return nullptr;
+  }
+  const auto count = static_cast<long long>(argv.size());
+  if ((command->arity > 0 && count != command->arity) ||
+      (command->arity < 0 && count < -command->arity)) {
+    error = arity_error(command->name);
+    return nullptr;
+  }
+  if (command->check != nullptr) error = command->check(argv);
+  return error.empty() ? command : nullptr;
+}
+
+} // namespace prez::kv
+
+namespace prez {
+
+command_kind classify(const std::vector<std::string>& argv, std::string& error_reply) {
+  const kv::command_spec* command = kv::validate(argv, error_reply);
+  return command == nullptr ? command_kind::unknown : command->kind;
+}
+
+std::string run_local(const std::vector<std::string>& argv) {
+  std::string error;
+  const kv::command_spec* command = kv::validate(argv, error);
+  if (command == nullptr) return error;
+  if (command->kind != command_kind::local)
+    return kv::error_reply("ERR internal error: '" + std::string(command->name) +
+                           "' is not a local command");
+  if (command->local == nullptr)
+    return kv::error_reply("ERR internal error: '" + std::string(command->name) +
+                           "' is run by the connection, not the state machine");
+  return command->local(argv);
+}
+
+} // namespace prez

@@ -1,0 +1,258 @@
+#pragma once
+// Internals shared by the command handlers (kv_strings.cpp, kv_keys.cpp, kv_hashes.cpp,
+// kv_lists.cpp, kv_sets.cpp) and the command table (command_table.cpp): RESP2 encoders, Redis's
+// error texts, argument parsing as Redis does it, and the handler declarations. Pure.
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "actors/state_machine/kv_state.hpp"
+
+namespace prez::kv {
+
+using argv_type = std::vector<std::string>;
+
+// --- RESP2 encoding -----------------------------------------------------------------------------
+
+inline std::string simple_string(std::string_view text) {
+  return "+" + std::string(text) + "\r\n";
+}
+/// An error reply. Precondition: `message` holds no CR or LF.
+inline std::string error_reply(std::string_view message) {
+  return "-" + std::string(message) + "\r\n";
+}
+inline std::string bulk(std::string_view data) {
+  return "$" + std::to_string(data.size()) + "\r\n" + std::string(data) + "\r\n";
+}
+inline std::string null_bulk() {
+  return "$-1\r\n";
+}
+inline std::string null_array() {
+  return "*-1\r\n";
+}
+inline std::string integer(long long number) {
+  return ":" + std::to_string(number) + "\r\n";
+}
+inline std::string array_header(std::size_t count) {
+  return "*" + std::to_string(count) + "\r\n";
+}
+inline std::string ok() {
+  return "+OK\r\n";
+}
+/// An array of bulk strings.
+template <class Range>
+std::string bulk_array(const Range& items) {
+  std::string out = array_header(items.size());
+  for (const auto& item : items)
+    out += bulk(item);
+  return out;
+}
+
+// --- Redis 7's error texts ----------------------------------------------------------------------
+
+inline const std::string_view syntax_error = "ERR syntax error";
+inline const std::string_view wrong_type =
+    "WRONGTYPE Operation against a key holding the wrong kind of value";
+inline const std::string_view not_integer = "ERR value is not an integer or out of range";
+inline const std::string_view not_float = "ERR value is not a valid float";
+inline const std::string_view overflow = "ERR increment or decrement would overflow";
+inline const std::string_view nan_or_infinity = "ERR increment would produce NaN or Infinity";
+inline const std::string_view not_positive = "ERR value is out of range, must be positive";
+inline const std::string_view no_such_key = "ERR no such key";
+inline const std::string_view too_large =
+    "ERR string exceeds maximum allowed size (proto-max-bulk-len)";
+
+inline std::string wrong_type_reply() {
+  return error_reply(wrong_type);
+}
+inline std::string arity_error(std::string_view name) {
+  return error_reply("ERR wrong number of arguments for '" + std::string(name) + "' command");
+}
+/// "ERR invalid expire time in 'set' command". `name` is the lowercase command name.
+inline std::string invalid_expire_error(std::string_view name) {
+  return error_reply("ERR invalid expire time in '" + std::string(name) + "' command");
+}
+
+// --- argument parsing ---------------------------------------------------------------------------
+
+std::string lowercase(std::string_view text);
+/// Case-insensitive comparison with a lowercase word.
+bool is_word(std::string_view text, std::string_view lower_word);
+/// Redis's string2ll: optional '-', no '+', no spaces, no leading zeros, must fit a long long.
+std::optional<long long> parse_integer(std::string_view text);
+/// Redis's string2ld: strtold over the whole text, no leading space, no NaN.
+std::optional<long double> parse_float(std::string_view text);
+/// Redis's human-friendly long double text ("%.17Lf" without trailing zeros).
+std::string format_float(long double number);
+/// Glob-style match as KEYS and SCAN MATCH do: * ? [abc] [^a-z] and \ escapes.
+bool glob_match(std::string_view pattern, std::string_view text);
+/// The name (argv[0]) in lowercase for error texts.
+inline std::string command_name(const argv_type& argv) {
+  return lowercase(argv[0]);
+}
+
+/// Redis's clamping of LRANGE/GETRANGE-style [start, stop] to [0, length); nullopt when empty.
+std::optional<std::pair<std::size_t, std::size_t>> clamp_range(long long start, long long stop,
+                                                               std::size_t length);
+
+/// SCAN-family options: [MATCH pattern] [COUNT n] [TYPE t]; `type_allowed` only for SCAN.
+struct scan_options {
+  std::optional<std::string> pattern; ///< nullopt: match everything
+  long long count = 10;
+  std::string type; ///< lowercase type name; empty: every type
+};
+/// Parses options starting at argv[first]; on error returns the reply in `error`.
+std::optional<scan_options> parse_scan_options(const argv_type& argv, std::size_t first,
+                                               bool type_allowed, std::string& error);
+/// A SCAN cursor: decimal unsigned 64-bit; nullopt for "ERR invalid cursor".
+std::optional<std::uint64_t> parse_cursor(std::string_view text);
+
+/// Whether `name` passes the MATCH pattern of `options`.
+inline bool matches(const scan_options& options, std::string_view name) {
+  return !options.pattern || glob_match(*options.pattern, name);
+}
+
+/// The type name TYPE answers for a value.
+std::string_view type_name(const value& data);
+
+/// Bytes of a hash field and its value, for keyspace::grow/shrink.
+inline std::size_t field_bytes(const std::string& field, const std::string& text) {
+  return field.size() + text.size();
+}
+
+/// The 64-bit splitmix finalizer: deterministic mixing for seeds.
+std::uint64_t mix64(std::uint64_t x);
+
+// --- handlers -----------------------------------------------------------------------------------
+
+/// A write command: may change `keys`. `time_ms` is the entry's (monotonic) time.
+using write_handler = std::string (*)(keyspace& keys, const argv_type& argv, std::uint64_t time_ms);
+/// A read command: never changes `keys`; keys expired at `now_ms` are absent.
+using read_handler = std::string (*)(const keyspace& keys, const argv_type& argv,
+                                     std::uint64_t now_ms);
+
+#define PREZ_KV_WRITE(name) std::string name(keyspace&, const argv_type&, std::uint64_t)
+#define PREZ_KV_READ(name) std::string name(const keyspace&, const argv_type&, std::uint64_t)
+
+// strings (kv_strings.cpp)
+std::string check_set(const argv_type& argv);
+PREZ_KV_WRITE(set_command);
+PREZ_KV_READ(get_command);
+PREZ_KV_WRITE(getset_command);
+PREZ_KV_WRITE(getdel_command);
+PREZ_KV_WRITE(getex_command);
+PREZ_KV_WRITE(setnx_command);
+PREZ_KV_WRITE(setex_command);
+PREZ_KV_WRITE(psetex_command);
+PREZ_KV_READ(mget_command);
+PREZ_KV_WRITE(mset_command);
+PREZ_KV_WRITE(msetnx_command);
+PREZ_KV_WRITE(append_command);
+PREZ_KV_READ(strlen_command);
+PREZ_KV_READ(getrange_command);
+PREZ_KV_WRITE(setrange_command);
+PREZ_KV_WRITE(incr_command);
+PREZ_KV_WRITE(decr_command);
+PREZ_KV_WRITE(incrby_command);
+PREZ_KV_WRITE(decrby_command);
+PREZ_KV_WRITE(incrbyfloat_command);
+
+// keys (kv_keys.cpp)
+PREZ_KV_WRITE(del_command);
+PREZ_KV_READ(exists_command);
+PREZ_KV_READ(type_command);
+PREZ_KV_WRITE(rename_command);
+PREZ_KV_WRITE(renamenx_command);
+PREZ_KV_READ(keys_command);
+PREZ_KV_READ(scan_command);
+PREZ_KV_READ(dbsize_command);
+PREZ_KV_WRITE(flush_command);
+PREZ_KV_READ(randomkey_command);
+PREZ_KV_WRITE(expire_command);
+PREZ_KV_WRITE(pexpire_command);
+PREZ_KV_WRITE(expireat_command);
+PREZ_KV_WRITE(pexpireat_command);
+PREZ_KV_READ(ttl_command);
+PREZ_KV_READ(pttl_command);
+PREZ_KV_READ(expiretime_command);
+PREZ_KV_READ(pexpiretime_command);
+PREZ_KV_WRITE(persist_command);
+
+// hashes (kv_hashes.cpp)
+PREZ_KV_WRITE(hset_command);
+PREZ_KV_WRITE(hmset_command);
+PREZ_KV_WRITE(hsetnx_command);
+PREZ_KV_READ(hget_command);
+PREZ_KV_READ(hmget_command);
+PREZ_KV_WRITE(hdel_command);
+PREZ_KV_READ(hexists_command);
+PREZ_KV_READ(hlen_command);
+PREZ_KV_READ(hkeys_command);
+PREZ_KV_READ(hvals_command);
+PREZ_KV_READ(hgetall_command);
+PREZ_KV_WRITE(hincrby_command);
+PREZ_KV_WRITE(hincrbyfloat_command);
+PREZ_KV_READ(hstrlen_command);
+PREZ_KV_READ(hscan_command);
+
+// lists (kv_lists.cpp)
+PREZ_KV_WRITE(lpush_command);
+PREZ_KV_WRITE(rpush_command);
+PREZ_KV_WRITE(lpushx_command);
+PREZ_KV_WRITE(rpushx_command);
+PREZ_KV_WRITE(lpop_command);
+PREZ_KV_WRITE(rpop_command);
+PREZ_KV_READ(llen_command);
+PREZ_KV_READ(lrange_command);
+PREZ_KV_READ(lindex_command);
+PREZ_KV_WRITE(lset_command);
+PREZ_KV_WRITE(lrem_command);
+PREZ_KV_WRITE(ltrim_command);
+PREZ_KV_WRITE(linsert_command);
+PREZ_KV_READ(lpos_command);
+PREZ_KV_WRITE(lmove_command);
+PREZ_KV_WRITE(rpoplpush_command);
+
+// sets (kv_sets.cpp)
+PREZ_KV_WRITE(sadd_command);
+PREZ_KV_WRITE(srem_command);
+PREZ_KV_READ(smembers_command);
+PREZ_KV_READ(sismember_command);
+PREZ_KV_READ(smismember_command);
+PREZ_KV_READ(scard_command);
+PREZ_KV_WRITE(spop_command);
+PREZ_KV_READ(srandmember_command);
+PREZ_KV_WRITE(smove_command);
+PREZ_KV_READ(sinter_command);
+PREZ_KV_READ(sunion_command);
+PREZ_KV_READ(sdiff_command);
+PREZ_KV_WRITE(sinterstore_command);
+PREZ_KV_WRITE(sunionstore_command);
+PREZ_KV_WRITE(sdiffstore_command);
+PREZ_KV_READ(sscan_command);
+
+#undef PREZ_KV_WRITE
+#undef PREZ_KV_READ
+
+// --- the command table (command_table.cpp) ------------------------------------------------------
+
+/// One command. `arity` follows Redis: n means exactly n arguments including the name, -n
+/// means at least n. The handler matching `kind` is set (local commands other than PING and
+/// ECHO have none: the connection layer runs them).
+struct command_spec {
+  std::string_view name; ///< lowercase
+  int arity;
+  command_kind kind;
+  std::string (*check)(const argv_type&); ///< checks beyond arity; empty string when fine
+  write_handler write;
+  read_handler read;
+  std::string (*local)(const argv_type&);
+};
+
+/// The spec for a runnable command, or nullptr with `error` set to the RESP error reply.
+const command_spec* validate(const argv_type& argv, std::string& error);
+
+} // namespace prez::kv

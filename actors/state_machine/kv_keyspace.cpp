@@ -1,0 +1,207 @@
+// The key space's bookkeeping: lookup with lazy expiry, the expiry index, WATCH versions and the
+// byte count. Every change to a key goes through here or calls touch()/grow()/shrink().
+
+#include <algorithm>
+
+#include "actors/raft/rules.hpp"
+#include "actors/state_machine/kv_commands.hpp"
+#include "config/limits.hpp"
+
+namespace prez::kv {
+
+namespace {
+
+struct key_probe {
+  std::uint64_t hash;
+  std::string_view name;
+};
+
+key_probe probe(std::string_view key) {
+  return {key_hash(key), key};
+}
+
+std::size_t payload_bytes(const value& data) {
+  struct counter {
+    std::size_t operator()(const std::string& text) const { return text.size(); }
+    std::size_t operator()(const list_value& list) const {
+      std::size_t total = 0;
+      for (const auto& item : list)
+        total += item.size();
+      return total;
+    }
+    std::size_t operator()(const hash_value& hash) const {
+      std::size_t total = 0;
+      for (const auto& [field, text] : hash)
+        total += field_bytes(field, text);
+      return total;
+    }
+    std::size_t operator()(const set_value& set) const {
+      std::size_t total = 0;
+      for (const auto& member : set)
+        total += member.size();
+      return total;
+    }
+  };
+  return std::visit(counter{}, data);
+}
+
+bool expired(const entry& e, std::uint64_t time_ms) {
+  return e.expires_at_ms != 0 && e.expires_at_ms <= time_ms;
+}
+
+} // namespace
+
+std::uint64_t mix64(std::uint64_t x) {
+  x += 0x9e3779b97f4a7c15ULL;
+  x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ULL;
+  x = (x ^ (x >> 27)) * 0x94d049bb133111ebULL;
+  return x ^ (x >> 31);
+}
+
+std::uint64_t key_hash(std::string_view name) {
+  std::uint64_t hash = 0xcbf29ce484222325ULL; // FNV-1a 64
+  for (const char c : name) {
+    hash ^= static_cast<unsigned char>(c);
+    hash *= 0x100000001b3ULL;
+  }
+  hash = mix64(hash);
+  return hash == 0 ? 1 : hash; // 0 is SCAN's "start"/"done" cursor
+}
+
+entry* keyspace::find(std::string_view key) {
+  const auto found = keys_.find(probe(key));
+  return found == keys_.end() ? nullptr : &found->second;
+}
+
+const entry* keyspace::find(std::string_view key) const {
+  const auto found = keys_.find(probe(key));
+  return found == keys_.end() ? nullptr : &found->second;
+}
+
+entry* keyspace::find_live(std::string_view key, std::uint64_t time_ms) {
+  entry* e = find(key);
+  if (e == nullptr || !expired(*e, time_ms)) return e;
+  erase(key);
+  return nullptr;
+}
+
+const entry* keyspace::find_visible(std::string_view key, std::uint64_t now_ms) const {
+  const entry* e = find(key);
+  return e == nullptr || expired(*e, now_ms) ? nullptr : e;
+}
+
+entry& keyspace::insert(std::string_view key, value data) {
+  const std::size_t payload = payload_bytes(data);
+  auto [it, inserted] = keys_.try_emplace(key_slot{key_hash(key), std::string(key)},
+                                          entry{std::move(data), 0, 0, payload});
+  PREZ_ASSERT(inserted);
+  if (const auto tombstone = tombstones_.find(key); tombstone != tombstones_.end())
+    tombstones_.erase(tombstone);
+  bytes_ += key.size() + payload;
+  touch(it->second);
+  return it->second;
+}
+
+entry& keyspace::put_string(std::string_view key, std::string text) {
+  entry* e = find(key);
+  if (e == nullptr) return insert(key, std::move(text));
+  set_expiry(key, *e, 0);
+  shrink(*e, e->bytes);
+  const std::size_t added = text.size();
+  e->data = std::move(text);
+  grow(*e, added);
+  return *e;
+}
+
+bool keyspace::erase(std::string_view key) {
+  const auto found = keys_.find(probe(key));
+  if (found == keys_.end()) return false;
+  if (found->second.expires_at_ms != 0)
+    expiries_.erase({found->second.expires_at_ms, std::string(key)});
+  bytes_ -= key.size() + found->second.bytes;
+  keys_.erase(found);
+  record_tombstone(key);
+  return true;
+}
+
+void keyspace::record_tombstone(std::string_view key) {
+  if (tombstones_.size() >= limits::kv_tombstones_max) {
+    tombstones_.clear();
+    absent_version_ = ++version_clock_;
+  }
+  tombstones_.insert_or_assign(std::string(key), ++version_clock_);
+}
+
+void keyspace::set_expiry(std::string_view key, entry& e, std::uint64_t deadline_ms) {
+  if (e.expires_at_ms == deadline_ms) return;
+  if (e.expires_at_ms != 0) expiries_.erase({e.expires_at_ms, std::string(key)});
+  e.expires_at_ms = deadline_ms;
+  if (deadline_ms != 0) expiries_.emplace(deadline_ms, std::string(key));
+  touch(e);
+}
+
+void keyspace::grow(entry& e, std::size_t added_bytes) {
+  e.bytes += added_bytes;
+  bytes_ += added_bytes;
+  touch(e);
+}
+
+void keyspace::shrink(entry& e, std::size_t removed_bytes) {
+  PREZ_ASSERT(removed_bytes <= e.bytes);
+  e.bytes -= removed_bytes;
+  bytes_ -= removed_bytes;
+  touch(e);
+}
+
+std::size_t keyspace::expire_due(std::uint64_t time_ms, std::size_t keys_max) {
+  std::size_t removed = 0;
+  while (removed < keys_max && !expiries_.empty() && expiries_.begin()->first <= time_ms) {
+    const std::string key = expiries_.begin()->second;
+    PREZ_ASSERT(find(key) != nullptr);
+    erase(key);
+    ++removed;
+  }
+  return removed;
+}
+
+void keyspace::flush() {
+  keys_.clear();
+  expiries_.clear();
+  tombstones_.clear();
+  bytes_ = 0;
+  absent_version_ = ++version_clock_;
+}
+
+std::uint64_t keyspace::version(std::string_view key) const {
+  if (const entry* e = find(key)) return e->version;
+  const auto tombstone = tombstones_.find(key);
+  return tombstone == tombstones_.end() ? absent_version_ : tombstone->second;
+}
+
+std::uint64_t keyspace::draw(std::uint64_t time_ms) {
+  ++draws_;
+  return mix64(time_ms ^ mix64(draws_));
+}
+
+std::size_t keyspace::visible_count(std::uint64_t now_ms) const {
+  std::size_t expired_count = 0;
+  for (auto it = expiries_.begin(); it != expiries_.end() && it->first <= now_ms; ++it)
+    ++expired_count;
+  return keys_.size() - expired_count;
+}
+
+std::size_t keyspace::recount_bytes() const {
+  std::size_t total = 0;
+  for (const auto& [slot, e] : keys_) {
+    PREZ_ASSERT(e.bytes == payload_bytes(e.data));
+    total += slot.name.size() + e.bytes;
+  }
+  return total;
+}
+
+std::uint64_t keyspace::advance_clock(std::uint64_t time_ms) {
+  clock_ms_ = std::max(clock_ms_, time_ms);
+  return clock_ms_;
+}
+
+} // namespace prez::kv

@@ -1,0 +1,225 @@
+// Argument parsing and formatting exactly as Redis 7 accepts and prints them: integers
+// (string2ll), floats (string2ld, "%.17Lf" trimmed), glob patterns, ranges, SCAN options.
+// Written from Redis's documented behaviour; no Redis source is copied.
+
+#include <cctype>
+#include <cerrno>
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
+#include <limits>
+
+#include "actors/state_machine/kv_commands.hpp"
+
+namespace prez::kv {
+
+namespace {
+
+/// Longest text accepted as a float (Redis's MAX_LONG_DOUBLE_CHARS).
+constexpr std::size_t float_chars_max = 5 * 1024;
+
+/// Matches one character against the class starting after '[' at pattern[at]; returns whether it
+/// matched and moves `at` onto the closing ']' (or the pattern's end when unterminated).
+bool class_match(std::string_view pattern, std::size_t& at, unsigned char c) {
+  const bool negated = at < pattern.size() && pattern[at] == '^';
+  if (negated) ++at;
+  bool matched = false;
+  while (at < pattern.size() && pattern[at] != ']') {
+    const auto p = static_cast<unsigned char>(pattern[at]);
+    if (p == '\\' && at + 1 < pattern.size()) {
+      ++at;
+      matched |= static_cast<unsigned char>(pattern[at]) == c;
+    } else if (at + 2 < pattern.size() && pattern[at + 1] == '-') {
+      auto low = p;
+      auto high = static_cast<unsigned char>(pattern[at + 2]);
+      if (low > high) std::swap(low, high);
+      matched |= c >= low && c <= high;
+      at += 2;
+    } else {
+      matched |= p == c;
+    }
+    ++at;
+  }
+  return negated ? !matched : matched;
+}
+
+/// Matches the single-character token at pattern[at] (not '*') against c and returns the index
+/// after the token, or nullopt on mismatch.
+std::optional<std::size_t> token_match(std::string_view pattern, std::size_t at, char c) {
+  switch (pattern[at]) {
+    case '?':
+      return at + 1;
+    case '[': {
+      ++at;
+      if (!class_match(pattern, at, static_cast<unsigned char>(c))) return std::nullopt;
+      return at < pattern.size() ? at + 1 : at;
+    }
+    case '\\':
+      if (at + 1 < pattern.size()) ++at;
+      [[fallthrough]];
+    default:
+      return pattern[at] == c ? std::optional<std::size_t>(at + 1) : std::nullopt;
+  }
+}
+
+} // namespace
+
+std::string lowercase(std::string_view text) {
+  std::string out(text);
+  for (char& c : out)
+    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+  return out;
+}
+
+bool is_word(std::string_view text, std::string_view lower_word) {
+  return text.size() == lower_word.size() && lowercase(text) == lower_word;
+}
+
+std::optional<long long> parse_integer(std::string_view text) {
+  if (text.empty() || text.size() > 20) return std::nullopt;
+  if (text == "0") return 0;
+  const bool negative = text[0] == '-';
+  const std::string_view digits = negative ? text.substr(1) : text;
+  if (digits.empty() || digits[0] < '1' || digits[0] > '9') return std::nullopt;
+  unsigned long long magnitude = 0;
+  for (const char c : digits) {
+    if (c < '0' || c > '9') return std::nullopt;
+    const auto digit = static_cast<unsigned long long>(c - '0');
+    if (magnitude > (std::numeric_limits<unsigned long long>::max() - digit) / 10)
+      return std::nullopt;
+    magnitude = magnitude * 10 + digit;
+  }
+  constexpr auto max = static_cast<unsigned long long>(std::numeric_limits<long long>::max());
+  if (negative) {
+    if (magnitude > max + 1) return std::nullopt;
+    return magnitude == max + 1 ? std::numeric_limits<long long>::min()
+                                : -static_cast<long long>(magnitude);
+  }
+  if (magnitude > max) return std::nullopt;
+  return static_cast<long long>(magnitude);
+}
+
+std::optional<long double> parse_float(std::string_view text) {
+  if (text.empty() || text.size() >= float_chars_max) return std::nullopt;
+  if (std::isspace(static_cast<unsigned char>(text[0]))) return std::nullopt;
+  const std::string buffer(text); // NUL-terminated for strtold
+  char* end = nullptr;
+  errno = 0;
+  const long double number = std::strtold(buffer.c_str(), &end);
+  if (end != buffer.c_str() + buffer.size()) return std::nullopt; // also catches embedded NULs
+  if (errno == ERANGE && (std::isinf(number) || number == 0.0L)) return std::nullopt;
+  if (errno == EINVAL || std::isnan(number)) return std::nullopt;
+  return number;
+}
+
+std::string format_float(long double number) {
+  std::string buffer(float_chars_max + 64, '\0');
+  const int written = std::snprintf(buffer.data(), buffer.size(), "%.17Lf", number);
+  if (written <= 0 || static_cast<std::size_t>(written) >= buffer.size()) return "0";
+  buffer.resize(static_cast<std::size_t>(written));
+  if (buffer.find('.') != std::string::npos) {
+    while (buffer.back() == '0')
+      buffer.pop_back();
+    if (buffer.back() == '.') buffer.pop_back();
+  }
+  if (buffer == "-0") buffer = "0";
+  return buffer;
+}
+
+bool glob_match(std::string_view pattern, std::string_view text) {
+  // Iterative matching with backtracking to the last '*': every other token eats exactly one
+  // character, so retrying from the last star is enough and bounds the work to O(|p| * |t|).
+  std::size_t p = 0;
+  std::size_t t = 0;
+  std::optional<std::size_t> star_pattern;
+  std::size_t star_text = 0;
+  while (t < text.size()) {
+    if (p < pattern.size() && pattern[p] == '*') {
+      while (p < pattern.size() && pattern[p] == '*')
+        ++p;
+      if (p == pattern.size()) return true;
+      star_pattern = p;
+      star_text = t;
+      continue;
+    }
+    if (p < pattern.size()) {
+      if (const auto next = token_match(pattern, p, text[t])) {
+        p = *next;
+        ++t;
+        continue;
+      }
+    }
+    if (!star_pattern) return false;
+    p = *star_pattern;
+    t = ++star_text;
+  }
+  while (p < pattern.size() && pattern[p] == '*')
+    ++p;
+  return p == pattern.size();
+}
+
+std::optional<std::pair<std::size_t, std::size_t>> clamp_range(long long start, long long stop,
+                                                               std::size_t length) {
+  const auto size = static_cast<long long>(length);
+  if (start < 0) start = size + start;
+  if (stop < 0) stop = size + stop;
+  if (start < 0) start = 0;
+  if (start > stop || start >= size) return std::nullopt;
+  if (stop >= size) stop = size - 1;
+  return std::pair{static_cast<std::size_t>(start), static_cast<std::size_t>(stop)};
+}
+
+std::optional<scan_options> parse_scan_options(const argv_type& argv, std::size_t first,
+                                               bool type_allowed, std::string& error) {
+  scan_options options;
+  for (std::size_t i = first; i < argv.size(); i += 2) {
+    const bool has_value = i + 1 < argv.size();
+    if (has_value && is_word(argv[i], "count")) {
+      const auto count = parse_integer(argv[i + 1]);
+      if (!count) {
+        error = error_reply(not_integer);
+        return std::nullopt;
+      }
+      if (*count < 1) {
+        error = error_reply(syntax_error);
+        return std::nullopt;
+      }
+      options.count = *count;
+    } else if (has_value && is_word(argv[i], "match")) {
+      options.pattern = argv[i + 1];
+      if (*options.pattern == "*") options.pattern.reset();
+    } else if (has_value && type_allowed && is_word(argv[i], "type")) {
+      options.type = lowercase(argv[i + 1]);
+    } else {
+      error = error_reply(syntax_error);
+      return std::nullopt;
+    }
+  }
+  return options;
+}
+
+std::optional<std::uint64_t> parse_cursor(std::string_view text) {
+  // Redis reads the cursor with strtoul: a sign is accepted ("-1" wraps), leading space is not.
+  if (!text.empty() && std::isspace(static_cast<unsigned char>(text[0]))) return std::nullopt;
+  const std::string buffer(text);
+  char* end = nullptr;
+  errno = 0;
+  const unsigned long long cursor = std::strtoull(buffer.c_str(), &end, 10);
+  if (end != buffer.c_str() + buffer.size() || errno == ERANGE) return std::nullopt;
+  return cursor;
+}
+
+std::string_view type_name(const value& data) {
+  switch (data.index()) {
+    case 0:
+      return "string";
+    case 1:
+      return "list";
+    case 2:
+      return "hash";
+    default:
+      return "set";
+  }
+}
+
+} // namespace prez::kv
