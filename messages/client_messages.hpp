@@ -18,7 +18,15 @@ struct client_command {
   /// Stamped by the leader so every replica sees the same time at the same log position.
   std::uint64_t time_ms = 0;
   std::vector<std::string> argv;
-  MSGPACK_DEFINE(client_id, seq, time_ms, argv)
+  /// MULTI ... EXEC: the queued commands, applied atomically as one log entry (argv is {"EXEC"}).
+  std::vector<std::vector<std::string>> transaction;
+  /// WATCH: (key, version) pairs read before MULTI; EXEC aborts if any version changed. Checked at
+  /// apply time, identically on every replica.
+  std::vector<std::pair<std::string, std::uint64_t>> watched;
+  MSGPACK_DEFINE(client_id, seq, time_ms, argv, transaction, watched)
+
+  /// True when the command changes state and so goes through the log.
+  bool is_transaction() const { return !transaction.empty(); }
   friend bool operator==(const client_command&, const client_command&) = default;
 };
 

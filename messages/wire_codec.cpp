@@ -268,8 +268,11 @@ std::optional<client_command> decode_command(const char* data, std::size_t size)
     msgpack::object_handle handle;
     if (!unpack_strict(data, size, handle).empty()) return std::nullopt;
     const msgpack::object& root = handle.get();
-    if (root.type != msgpack::type::ARRAY || root.via.array.size != 4) return std::nullopt;
-    return root.as<client_command>();
+    if (root.type != msgpack::type::ARRAY) return std::nullopt;
+    auto command = root.as<client_command>();
+    // Canonical form only, as for frames: the bytes must be exactly what we would write.
+    if (encode_command(command) != std::string_view(data, size)) return std::nullopt;
+    return command;
   } catch (const std::exception&) { // msgpack errors, type_error (a bad_cast), bad_alloc
     return std::nullopt;
   }

@@ -18,10 +18,10 @@ cmake --build build -j "$jobs"
 echo "== tests"
 (cd build && ctest --output-on-failure -j 1 --timeout 600)
 
-echo "== build and unit/paper/sim tests under ASan+UBSan"
+echo "== build, then unit/paper/sim and real-process tests again under ASan+UBSan"
 cmake -S . -B build-asan -G Ninja -DCMAKE_BUILD_TYPE=Debug -DPREZ_SANITIZE=ON >/dev/null
 cmake --build build-asan -j "$jobs"
 (cd build-asan && ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
-   ctest --output-on-failure -j "$jobs" --timeout 900 -E '^integration:')
+   ctest --output-on-failure -j "$jobs" --timeout 900 -E '^fault:short_run$')
 
 echo "== all tests passed in $(( $(date +%s) - start )) s"

@@ -57,6 +57,24 @@ struct reply_slot {
   std::string text;
 };
 
+/// The versions a WATCH read returned (kv_state::key_version), for the EXEC that follows.
+struct watch_result {
+  bool done = false;
+  bool failed = false; ///< the WATCH got an error: the EXEC that depends on it aborts
+  std::vector<std::pair<std::string, std::uint64_t>> versions;
+};
+
+/// A command waiting for its turn on a connection.
+struct deferred_command {
+  std::uint64_t slot;
+  client_command command;
+  bool write;
+  /// EXEC only: the WATCHes it depends on; it is sent once all are answered.
+  std::vector<std::shared_ptr<watch_result>> watches;
+  /// WATCH only: where its versions go.
+  std::shared_ptr<watch_result> watch_target;
+};
+
 struct connection_state {
   gateway_settings settings;
   caf::io::connection_handle handle;
@@ -71,13 +89,16 @@ struct connection_state {
   bool closing = false;
   /// Writes sent to the session manager and not yet answered.
   std::size_t writes_in_flight = 0;
-  struct deferred_command {
-    std::uint64_t slot;
-    client_command command;
-    bool write;
-  };
-  /// Commands held back to keep per-connection read-your-writes order (see handle_command).
+  /// Commands held back to keep per-connection order (see handle_command).
   std::deque<deferred_command> deferred;
+  /// MULTI: commands queued until EXEC, and whether one of them was refused while queueing.
+  bool in_multi = false;
+  bool multi_refused = false;
+  std::vector<std::vector<std::string>> queued;
+  /// WATCH results since the last EXEC/DISCARD/UNWATCH, in order; filled when their reads return.
+  std::vector<std::shared_ptr<watch_result>> watches;
+  std::string client_name;
+  std::uint64_t connection_number = 0;
   static inline const char* name = "resp_connection";
 };
 
@@ -141,6 +162,36 @@ std::string info_text(const connection_state& st, const std::string& raft_sectio
   return server + "\r\n" + raft_section;
 }
 
+/// CLIENT ID, SETNAME, GETNAME, LIST, INFO (LIST and INFO show this connection only).
+void handle_client(connection* self, std::uint64_t slot, const std::vector<std::string>& argv) {
+  auto& st = self->state;
+  auto sub = argv.size() > 1 ? lower(argv[1]) : "";
+  auto describe = [&] {
+    return "id=" + std::to_string(st.connection_number) + " name=" + st.client_name +
+           " db=0 multi=" + (st.in_multi ? std::to_string(st.queued.size()) : "-1") + "\n";
+  };
+  if (sub == "id" && argv.size() == 2) {
+    fill(self, slot, resp::integer(static_cast<std::int64_t>(st.connection_number)));
+  } else if (sub == "setname" && argv.size() == 3) {
+    if (argv[2].find_first_of(" \n\r") != std::string::npos)
+      return fill(self, slot,
+                  resp::error("ERR Client names cannot contain spaces, newlines or special "
+                              "characters."));
+    st.client_name = argv[2];
+    fill(self, slot, resp::simple("OK"));
+  } else if (sub == "getname" && argv.size() == 2) {
+    fill(self, slot, st.client_name.empty() ? std::string{"$-1\r\n"} : resp::bulk(st.client_name));
+  } else if ((sub == "list" || sub == "info") && argv.size() == 2) {
+    fill(self, slot, resp::bulk(describe()));
+  } else if (sub == "setinfo" && argv.size() == 4) {
+    fill(self, slot, resp::simple("OK"));
+  } else {
+    fill(self, slot,
+         resp::error("ERR unknown subcommand or wrong number of arguments for '" +
+                     (argv.size() > 1 ? argv[1] : std::string{}) + "'. Try CLIENT HELP."));
+  }
+}
+
 /// Commands a connection answers without the cluster. Returns false when `argv` is not one.
 bool handle_local(connection* self, std::uint64_t slot, const std::vector<std::string>& argv) {
   auto& st = self->state;
@@ -183,6 +234,32 @@ bool handle_local(connection* self, std::uint64_t slot, const std::vector<std::s
       }
     }
     fill(self, slot, resp::array_header(pairs * 2) + out);
+  } else if (name == "client") {
+    handle_client(self, slot, argv);
+  } else if (name == "hello") {
+    if (argv.size() >= 2 && argv[1] != "2")
+      return fill(self, slot, resp::error("NOPROTO sorry, this protocol version is not supported")),
+             true;
+    std::string out = resp::array_header(14) + resp::bulk("server") + resp::bulk("redis") +
+                      resp::bulk("version") + resp::bulk("7.0.0") + resp::bulk("proto") +
+                      resp::integer(2) + resp::bulk("id") +
+                      resp::integer(static_cast<std::int64_t>(st.connection_number)) +
+                      resp::bulk("mode") + resp::bulk("standalone") + resp::bulk("role") +
+                      resp::bulk("master") + resp::bulk("modules") + resp::array_header(0);
+    fill(self, slot, std::move(out));
+  } else if (name == "reset") {
+    st.in_multi = false;
+    st.queued.clear();
+    st.watches.clear();
+    st.client_name.clear();
+    fill(self, slot, resp::simple("RESET"));
+  } else if (name == "time") {
+    auto now = std::chrono::duration_cast<std::chrono::microseconds>(
+                   std::chrono::system_clock::now().time_since_epoch())
+                   .count();
+    fill(self, slot,
+         resp::array_header(2) + resp::bulk(std::to_string(now / 1000000)) +
+             resp::bulk(std::to_string(now % 1000000)));
   } else if (name == "info") {
     auto section = argv.size() > 1 ? lower(argv[1]) : "";
     self->request(st.settings.node, std::chrono::seconds(3), status_atom::value)
@@ -197,80 +274,204 @@ bool handle_local(connection* self, std::uint64_t slot, const std::vector<std::s
   return true;
 }
 
-void dispatch(connection* self, std::uint64_t slot, client_command&& command, bool write);
+void dispatch(connection* self, deferred_command&& item);
 
-/// Sends deferred commands once no write of this connection is in flight, up to the next read
-/// that would have to wait again.
+bool watches_done(const std::vector<std::shared_ptr<watch_result>>& watches) {
+  return std::all_of(watches.begin(), watches.end(), [](const auto& w) { return w->done; });
+}
+
+/// May `item` be sent now? Reads wait for earlier writes of the connection (read-your-writes);
+/// an EXEC waits for the WATCH reads it depends on; everything keeps its order.
+bool ready(const connection_state& st, const deferred_command& item) {
+  return (item.write || st.writes_in_flight == 0) && watches_done(item.watches);
+}
+
+/// Sends deferred commands, in order, while the one in front may go.
 void release_deferred(connection* self) {
   auto& st = self->state;
-  while (!st.deferred.empty()) {
-    auto& next = st.deferred.front();
-    if (!next.write && st.writes_in_flight > 0) return;
-    auto item = std::move(next);
+  while (!st.deferred.empty() && ready(st, st.deferred.front())) {
+    auto item = std::move(st.deferred.front());
     st.deferred.pop_front();
-    dispatch(self, item.slot, std::move(item.command), item.write);
+    dispatch(self, std::move(item));
   }
 }
 
-void dispatch(connection* self, std::uint64_t slot, client_command&& command, bool write) {
+/// Parses a WATCH read's reply (an array of integers) into `target`.
+void take_watch_reply(watch_result& target, const std::vector<std::string>& keys,
+                      const std::string& reply) {
+  target.done = true;
+  std::size_t pos = 0;
+  auto line = [&]() -> std::string {
+    auto end = reply.find("\r\n", pos);
+    if (end == std::string::npos) return {};
+    auto text = reply.substr(pos, end - pos);
+    pos = end + 2;
+    return text;
+  };
+  auto header = line();
+  if (header.empty() || header[0] != '*') {
+    target.failed = true;
+    return;
+  }
+  for (std::size_t i = 1; i < keys.size(); ++i) {
+    auto item = line();
+    if (item.size() < 2 || item[0] != ':') {
+      target.failed = true;
+      return;
+    }
+    target.versions.emplace_back(keys[i], std::stoull(item.substr(1)));
+  }
+}
+
+void dispatch(connection* self, deferred_command&& item) {
   auto& st = self->state;
+  const bool write = item.write;
   if (write) ++st.writes_in_flight;
+  if (!item.watches.empty()) {
+    bool aborted = false;
+    for (const auto& w : item.watches) {
+      aborted = aborted || w->failed;
+      item.command.watched.insert(item.command.watched.end(), w->versions.begin(),
+                                  w->versions.end());
+    }
+    if (aborted) { // a WATCH that could not be confirmed: abort the transaction, as a changed key
+      --st.writes_in_flight;
+      fill(self, item.slot, "*-1\r\n");
+      return;
+    }
+  }
+  auto slot = item.slot;
+  auto target = std::move(item.watch_target);
+  auto keys = target ? item.command.argv : std::vector<std::string>{};
+  auto done = [=](std::string reply) {
+    if (target) {
+      take_watch_reply(*target, keys, reply);
+      if (!target->failed) reply = resp::simple("OK");
+    }
+    fill(self, slot, std::move(reply));
+    if (write) --self->state.writes_in_flight;
+    release_deferred(self);
+  };
   self->request(st.settings.session, st.settings.reply_deadline, command_atom::value,
-                std::move(command))
-      .then(
-          [=](std::string& reply) {
-            fill(self, slot, std::move(reply));
-            if (write) {
-              --self->state.writes_in_flight;
-              release_deferred(self);
-            }
-          },
-          [=](const caf::error&) {
-            fill(self, slot,
-                 resp::error("UNKNOWN no answer from the cluster in time; a write may or may not "
-                             "have been applied"));
-            if (write) {
-              --self->state.writes_in_flight;
-              release_deferred(self);
-            }
-          });
+                std::move(item.command))
+      .then([=](std::string& reply) { done(std::move(reply)); },
+            [=](const caf::error&) {
+              done(resp::error("UNKNOWN no answer from the cluster in time; a write may or may not "
+                               "have been applied"));
+            });
+}
+
+/// Queues `item` behind anything waiting, or sends it at once.
+void submit(connection* self, deferred_command&& item) {
+  auto& st = self->state;
+  if (!st.deferred.empty() || !ready(st, item)) {
+    st.deferred.push_back(std::move(item));
+    return;
+  }
+  dispatch(self, std::move(item));
+}
+
+/// MULTI, EXEC, DISCARD, WATCH, UNWATCH. Returns false when `name` is none of them.
+bool handle_transaction(connection* self, std::uint64_t slot, const std::string& name,
+                        std::vector<std::string>& argv) {
+  auto& st = self->state;
+  auto arity = [&](bool ok) {
+    if (!ok)
+      fill(self, slot, resp::error("ERR wrong number of arguments for '" + name + "' command"));
+    return ok;
+  };
+  if (name == "multi") {
+    if (!arity(argv.size() == 1)) return true;
+    if (st.in_multi)
+      return fill(self, slot, resp::error("ERR MULTI calls can not be nested")), true;
+    st.in_multi = true;
+    st.multi_refused = false;
+    st.queued.clear();
+    fill(self, slot, resp::simple("OK"));
+  } else if (name == "discard") {
+    if (!arity(argv.size() == 1)) return true;
+    if (!st.in_multi) return fill(self, slot, resp::error("ERR DISCARD without MULTI")), true;
+    st.in_multi = false;
+    st.queued.clear();
+    st.watches.clear();
+    fill(self, slot, resp::simple("OK"));
+  } else if (name == "exec") {
+    if (!arity(argv.size() == 1)) return true;
+    if (!st.in_multi) return fill(self, slot, resp::error("ERR EXEC without MULTI")), true;
+    st.in_multi = false;
+    auto watches = std::move(st.watches);
+    st.watches.clear();
+    if (st.multi_refused) {
+      st.queued.clear();
+      return fill(self, slot,
+                  resp::error("EXECABORT Transaction discarded because of previous errors.")),
+             true;
+    }
+    if (st.queued.empty() && watches.empty()) return fill(self, slot, resp::array_header(0)), true;
+    client_command command{st.client_id, ++st.next_seq, 0, {"EXEC"}, std::move(st.queued), {}};
+    st.queued.clear();
+    if (command.transaction.empty()) // only WATCH: nothing to apply, but a watched change aborts
+      command.transaction.push_back({"EXISTS", "__prez_exec_noop__"});
+    submit(self, {slot, std::move(command), true, std::move(watches), nullptr});
+  } else if (name == "watch") {
+    if (!arity(argv.size() >= 2)) return true;
+    if (st.in_multi)
+      return fill(self, slot, resp::error("ERR WATCH inside MULTI is not allowed")), true;
+    auto target = std::make_shared<watch_result>();
+    st.watches.push_back(target);
+    argv[0] = "WATCH";
+    client_command command{st.client_id, ++st.next_seq, 0, std::move(argv), {}, {}};
+    submit(self, {slot, std::move(command), false, {}, std::move(target)});
+  } else if (name == "unwatch") {
+    if (!arity(argv.size() == 1)) return true;
+    st.watches.clear();
+    fill(self, slot, resp::simple("OK"));
+  } else {
+    return false;
+  }
+  return true;
 }
 
 void handle_command(connection* self, std::vector<std::string>&& argv) {
   auto& st = self->state;
   auto slot = st.first_slot + st.slots.size();
   st.slots.emplace_back();
-  if (handle_local(self, slot, argv)) return;
+  auto name = lower(argv[0]);
+  if (handle_transaction(self, slot, name, argv)) return;
+  if (!st.in_multi && handle_local(self, slot, argv)) return;
   std::string error;
   auto kind = classify(argv, error);
-  if (kind == command_kind::unknown || !error.empty()) {
-    fill(self, slot, error);
-    return;
-  }
   std::size_t command_bytes = 0;
   for (const auto& arg : argv)
     command_bytes += arg.size();
-  if (command_bytes > limits::command_bytes_max) {
-    fill(self, slot,
-         resp::error("ERR command too large: its arguments exceed " +
-                     std::to_string(limits::command_bytes_max) + " bytes"));
+  if (error.empty() && command_bytes > limits::command_bytes_max)
+    error = resp::error("ERR command too large: its arguments exceed " +
+                        std::to_string(limits::command_bytes_max) + " bytes");
+  if (st.in_multi) {
+    // Inside MULTI only commands of the data set are queued; a refused one dooms the EXEC.
+    if (error.empty() && kind == command_kind::local)
+      error = resp::error("ERR '" + name + "' is not allowed inside MULTI in prez");
+    if (!error.empty()) {
+      st.multi_refused = true;
+      return fill(self, slot, error);
+    }
+    st.queued.push_back(std::move(argv));
+    return fill(self, slot, resp::simple("QUEUED"));
+  }
+  if (kind == command_kind::unknown || kind == command_kind::local || !error.empty()) {
+    fill(self, slot, error.empty() ? resp::error("ERR unknown command '" + name + "'") : error);
     return;
   }
   bool write = kind == command_kind::write;
-  client_command command{st.client_id, ++st.next_seq, 0, std::move(argv)};
-  // A pipelined read must see the writes sent before it on the same connection, and must not
-  // see writes sent after it: it waits until earlier writes are answered, and everything behind
-  // a waiting command waits too. Writes alone pipeline freely (the log keeps their order).
-  if (!st.deferred.empty() || (!write && st.writes_in_flight > 0)) {
-    st.deferred.push_back({slot, std::move(command), write});
-    return;
-  }
-  dispatch(self, slot, std::move(command), write);
+  client_command command{st.client_id, ++st.next_seq, 0, std::move(argv), {}, {}};
+  submit(self, {slot, std::move(command), write, {}, nullptr});
 }
 
 caf::behavior connection_actor(connection* self, caf::io::connection_handle handle,
-                               gateway_settings settings, std::uint64_t client_id) {
+                               gateway_settings settings, std::uint64_t client_id,
+                               std::uint64_t connection_number) {
   auto& st = self->state;
+  st.connection_number = connection_number;
   st.settings = std::move(settings);
   st.handle = handle;
   st.client_id = client_id;
@@ -323,7 +524,7 @@ caf::behavior acceptor_actor(acceptor* self, caf::io::doorman_ptr doorman,
       [=](const caf::io::new_connection_msg& msg) {
         auto& st = self->state;
         auto id = make_client_id(st.settings.incarnation, ++st.connections);
-        self->fork(connection_actor, msg.handle, st.settings, id);
+        self->fork(connection_actor, msg.handle, st.settings, id, st.connections);
       },
   };
 }

@@ -71,6 +71,7 @@ struct session_state {
 using session = caf::stateful_actor<session_state>;
 
 bool is_write(const client_command& command) {
+  if (command.is_transaction()) return true;
   std::string error;
   return classify(command.argv, error) == command_kind::write;
 }

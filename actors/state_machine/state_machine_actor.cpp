@@ -22,6 +22,18 @@ std::uint64_t now_ms() {
       duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count());
 }
 
+/// Serves a read: WATCH answers the keys' versions (an array of integers, for the connection to
+/// keep until EXEC); everything else is a kv_state read.
+std::string serve_read(const kv_state& kv, const std::vector<std::string>& argv) {
+  if (argv.size() >= 2 && (argv[0] == "WATCH" || argv[0] == "watch")) {
+    std::string out = "*" + std::to_string(argv.size() - 1) + "\r\n";
+    for (std::size_t i = 1; i < argv.size(); ++i)
+      out += ":" + std::to_string(kv.key_version(argv[i])) + "\r\n";
+    return out;
+  }
+  return kv.read(argv, now_ms());
+}
+
 struct waiting_read {
   std::vector<std::string> argv;
   caf::response_promise promise;
@@ -67,7 +79,10 @@ void apply_entries(state_machine* self, const std::vector<log_entry>& entries) {
                 "not have been applied\r\n";
         break;
       case client_sessions::verdict::apply:
-        reply = st.kv.apply(command->argv, command->time_ms);
+        reply =
+            command->is_transaction()
+                ? st.kv.apply_transaction(command->transaction, command->time_ms, command->watched)
+                : st.kv.apply(command->argv, command->time_ms);
         st.sessions.record(command->client_id, command->seq, command->time_ms, reply);
         break;
     }
@@ -76,7 +91,7 @@ void apply_entries(state_machine* self, const std::vector<log_entry>& entries) {
   if (!results.empty()) self->send(st.session, applied_atom::value, std::move(results));
   while (!st.reads.empty() && st.reads.begin()->first <= st.last_applied) {
     auto node = st.reads.extract(st.reads.begin());
-    node.mapped().promise.deliver(st.kv.read(node.mapped().argv, now_ms()));
+    node.mapped().promise.deliver(serve_read(st.kv, node.mapped().argv));
   }
 }
 
@@ -87,7 +102,7 @@ caf::behavior state_machine_actor(state_machine* self, caf::actor session) {
       [=](read_atom, std::uint64_t index,
           std::vector<std::string>& argv) -> caf::result<std::string> {
         auto& st = self->state;
-        if (index <= st.last_applied) return st.kv.read(argv, now_ms());
+        if (index <= st.last_applied) return serve_read(st.kv, argv);
         auto promise = self->make_response_promise();
         st.reads.emplace(index, waiting_read{std::move(argv), promise});
         return caf::delegated<std::string>{};

@@ -47,7 +47,8 @@ std::vector<frame_body> sample_bodies() {
   append.entries.push_back(make_entry(6, 42, binary_data));
   append.entries.push_back(make_entry(7, 43, ""));
   append.entries.push_back(make_entry(7, 44, std::string(300, '\0')));
-  client_command command{123456789012345ULL, 17, 1700000000000ULL, {"SET", "k\0ey", binary_data}};
+  client_command command{
+      123456789012345ULL, 17, 1700000000000ULL, {"SET", "k\0ey", binary_data}, {}, {}};
   command.argv[1] = std::string("k\0ey", 4);
   return {
       make_raft(vote_request{5, 10, 4, false}),
@@ -366,7 +367,7 @@ TEST_CASE("random bytes never crash", "[wire_codec][fuzz]") {
 }
 
 TEST_CASE("client commands round-trip and garbage is refused", "[wire_codec]") {
-  const client_command command{1, 2, 3, {"SET", std::string("k\0", 2), binary_data}};
+  const client_command command{1, 2, 3, {"SET", std::string("k\0", 2), binary_data}, {}, {}};
   const std::string data = encode_command(command);
   const auto decoded = decode_command(data.data(), data.size());
   REQUIRE(decoded.has_value());
