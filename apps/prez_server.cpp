@@ -168,6 +168,7 @@ int main(int argc, char** argv) {
   gateway.session = session;
   gateway.node = node;
   gateway.node_name = config.name;
+  gateway.node_timeout_ms = config.cluster_node_timeout_ms;
   gateway.reply_deadline = prez::session_reply_deadline(session_settings);
   auto gateway_actor = prez::spawn_resp_gateway(system, gateway);
   if (!gateway_actor) {

@@ -86,6 +86,25 @@ struct applied_result {
 struct apply_status {
   std::uint64_t last_applied = 0;
   std::size_t keys = 0;
+  std::size_t bytes = 0;    ///< key and value bytes held
+  std::size_t expiring = 0; ///< keys with a deadline
+};
+
+/// What INFO shows of a node: its Raft role and indexes and its state machine.
+struct node_status {
+  raft::raft_status raft;
+  apply_status applied;
+  node_name self;
+  std::string leader_address; ///< the leader's client address; empty when unknown
+  std::size_t voters = 0;
+  std::uint64_t role_epoch = 0;
+  std::uint64_t frames_refused = 0;
+};
+
+/// What the gateway's acceptor counts.
+struct gateway_status {
+  std::uint64_t connected = 0;
+  std::uint64_t accepted_total = 0;
 };
 
 } // namespace prez
@@ -99,6 +118,8 @@ CAF_ALLOW_UNSAFE_MESSAGE_TYPE(prez::persist_reply)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(prez::role_handoff)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(prez::role_info)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(prez::apply_status)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(prez::node_status)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(prez::gateway_status)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(prez::raft::raft_status)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(std::vector<prez::log_entry>)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(std::vector<prez::applied_result>)

@@ -3,13 +3,18 @@
 #include <algorithm>
 #include <cctype>
 #include <deque>
+#include <fstream>
+
+#include <unistd.h>
 
 #include "caf/all.hpp"
 #include "caf/io/all.hpp"
 #include <spdlog/spdlog.h>
 
+#include "actors/gateway/info_report.hpp"
 #include "actors/gateway/resp_parser.hpp"
 #include "actors/gateway/resp_writer.hpp"
+#include "actors/gateway/server_commands.hpp"
 #include "actors/state_machine/kv_state.hpp"
 #include "config/limits.hpp"
 #include "messages/caf_messages.hpp"
@@ -99,6 +104,7 @@ struct connection_state {
   std::vector<std::shared_ptr<watch_result>> watches;
   std::string client_name;
   std::uint64_t connection_number = 0;
+  caf::actor acceptor; ///< the gateway's listening broker (client counts for INFO)
   static inline const char* name = "resp_connection";
 };
 
@@ -150,16 +156,70 @@ void fill(connection* self, std::uint64_t slot, std::string text, bool close_aft
   flush_ready(self);
 }
 
-std::string info_text(const connection_state& st, const std::string& raft_section,
-                      const std::string& section) {
-  std::string server = "# Server\r\nredis_version:7.0.0\r\nprez_version:0.1.0\r\nredis_mode:"
-                       "standalone\r\nprocess_id:" +
-                       std::to_string(::getpid()) +
-                       "\r\ntcp_port:" + std::to_string(st.settings.port) +
-                       "\r\nnode_name:" + st.settings.node_name + "\r\n";
-  if (section == "raft") return raft_section;
-  if (section == "server") return server;
-  return server + "\r\n" + raft_section;
+/// The parameters CONFIG GET reports: what clients probe, answered truthfully for prez.
+std::vector<std::pair<std::string, std::string>> config_parameters(const gateway_settings& g) {
+  return {{"appendfsync", "always"},
+          {"appendonly", "yes"},
+          {"bind", g.bind},
+          {"cluster-node-timeout", std::to_string(g.node_timeout_ms)},
+          {"databases", "1"},
+          {"maxclients", "10000"},
+          {"maxmemory", "0"},
+          {"port", std::to_string(g.port)},
+          {"save", ""},
+          {"timeout", "0"}};
+}
+
+std::uint64_t rss_bytes() {
+  std::ifstream statm("/proc/self/statm");
+  std::uint64_t pages_total = 0, pages_resident = 0;
+  statm >> pages_total >> pages_resident;
+  return pages_resident * static_cast<std::uint64_t>(::sysconf(_SC_PAGESIZE));
+}
+
+/// INFO: asks the node (Raft and state machine) and the acceptor (clients), then formats.
+void handle_info(connection* self, std::uint64_t slot, std::string section) {
+  auto& st = self->state;
+  self->request(st.settings.node, std::chrono::seconds(3), status_atom::value)
+      .then(
+          [=](const node_status& node) {
+            self->request(self->state.acceptor, std::chrono::seconds(3), status_atom::value)
+                .then(
+                    [=](const gateway_status& gateway) {
+                      const auto& st = self->state;
+                      info_snapshot i;
+                      i.node_name = st.settings.node_name;
+                      i.process_id = static_cast<std::uint64_t>(::getpid());
+                      i.run_id = st.settings.incarnation;
+                      i.tcp_port = st.settings.port;
+                      i.uptime_s = static_cast<std::uint64_t>(
+                          std::chrono::duration_cast<std::chrono::seconds>(
+                              std::chrono::steady_clock::now() - st.settings.started)
+                              .count());
+                      i.connected_clients = gateway.connected;
+                      i.total_connections = gateway.accepted_total;
+                      i.used_memory = node.applied.bytes;
+                      i.rss_bytes = rss_bytes();
+                      i.role = raft::to_string(node.raft.current_role);
+                      i.term = node.raft.term;
+                      i.leader = node.raft.leader;
+                      i.leader_address = node.leader_address;
+                      i.commit_index = node.raft.commit_index;
+                      i.last_applied = node.applied.last_applied;
+                      i.last_log_index = node.raft.last_log_index;
+                      i.persisted_index = node.raft.persisted_index;
+                      i.voters = node.voters;
+                      i.role_epoch = node.role_epoch;
+                      i.peer_frames_refused = node.frames_refused;
+                      i.keys = node.applied.keys;
+                      i.expiring = node.applied.expiring;
+                      fill(self, slot, resp::bulk(format_info(i, section)));
+                    },
+                    [=](const caf::error&) {
+                      fill(self, slot, resp::error("ERR INFO unavailable"));
+                    });
+          },
+          [=](const caf::error&) { fill(self, slot, resp::error("ERR INFO unavailable")); });
 }
 
 /// CLIENT ID, SETNAME, GETNAME, LIST, INFO (LIST and INFO show this connection only).
@@ -216,24 +276,9 @@ bool handle_local(connection* self, std::uint64_t slot, const std::vector<std::s
     fill(self, slot,
          argv[1] == "0" ? resp::simple("OK") : resp::error("ERR DB index is out of range"));
   } else if (name == "command") {
-    auto sub = argv.size() > 1 ? lower(argv[1]) : "";
-    if (sub == "count")
-      fill(self, slot, resp::integer(0));
-    else // COMMAND, COMMAND DOCS, COMMAND INFO: no metadata yet; redis-cli just shows no hints
-      fill(self, slot, resp::array_header(0));
+    fill(self, slot, command_reply(argv));
   } else if (name == "config") {
-    if (argv.size() < 3 || lower(argv[1]) != "get")
-      return fill(self, slot, resp::error("ERR CONFIG supports only GET here")), true;
-    std::string out;
-    std::size_t pairs = 0;
-    for (std::size_t i = 2; i < argv.size(); ++i) {
-      auto key = lower(argv[i]);
-      if (key == "save" || key == "appendonly") {
-        out += resp::bulk(key) + resp::bulk(key == "save" ? "" : "yes");
-        ++pairs;
-      }
-    }
-    fill(self, slot, resp::array_header(pairs * 2) + out);
+    fill(self, slot, config_reply(argv, config_parameters(st.settings)));
   } else if (name == "client") {
     handle_client(self, slot, argv);
   } else if (name == "hello") {
@@ -261,13 +306,7 @@ bool handle_local(connection* self, std::uint64_t slot, const std::vector<std::s
          resp::array_header(2) + resp::bulk(std::to_string(now / 1000000)) +
              resp::bulk(std::to_string(now % 1000000)));
   } else if (name == "info") {
-    auto section = argv.size() > 1 ? lower(argv[1]) : "";
-    self->request(st.settings.node, std::chrono::seconds(3), status_atom::value)
-        .then(
-            [=](const std::string& raft_section) {
-              fill(self, slot, resp::bulk(info_text(self->state, raft_section, section)));
-            },
-            [=](const caf::error&) { fill(self, slot, resp::error("ERR INFO unavailable")); });
+    handle_info(self, slot, argv.size() > 1 ? lower(argv[1]) : "");
   } else {
     return false;
   }
@@ -469,9 +508,10 @@ void handle_command(connection* self, std::vector<std::string>&& argv) {
 
 caf::behavior connection_actor(connection* self, caf::io::connection_handle handle,
                                gateway_settings settings, std::uint64_t client_id,
-                               std::uint64_t connection_number) {
+                               std::uint64_t connection_number, caf::actor acceptor) {
   auto& st = self->state;
   st.connection_number = connection_number;
+  st.acceptor = std::move(acceptor);
   st.settings = std::move(settings);
   st.handle = handle;
   st.client_id = client_id;
@@ -502,7 +542,8 @@ caf::behavior connection_actor(connection* self, caf::io::connection_handle hand
 
 struct acceptor_state {
   gateway_settings settings;
-  std::uint64_t connections = 0;
+  std::uint64_t connections = 0; ///< accepted since start
+  std::uint64_t connected = 0;   ///< open now
   static inline const char* name = "resp_gateway";
 };
 
@@ -520,11 +561,18 @@ caf::behavior acceptor_actor(acceptor* self, caf::io::doorman_ptr doorman,
                              gateway_settings settings) {
   self->state.settings = std::move(settings);
   self->add_doorman(std::move(doorman));
+  self->set_down_handler([=](caf::down_msg&) { --self->state.connected; });
   return {
       [=](const caf::io::new_connection_msg& msg) {
         auto& st = self->state;
         auto id = make_client_id(st.settings.incarnation, ++st.connections);
-        self->fork(connection_actor, msg.handle, st.settings, id, st.connections);
+        auto worker = self->fork(connection_actor, msg.handle, st.settings, id, st.connections,
+                                 caf::actor_cast<caf::actor>(self));
+        self->monitor(worker);
+        ++st.connected;
+      },
+      [=](status_atom) {
+        return gateway_status{self->state.connected, self->state.connections};
       },
   };
 }

@@ -20,6 +20,8 @@ struct gateway_settings {
   caf::actor node;               ///< raft node (INFO raft)
   std::chrono::milliseconds reply_deadline{10000};
   std::string node_name;
+  std::uint32_t node_timeout_ms = 1000;
+  std::chrono::steady_clock::time_point started = std::chrono::steady_clock::now();
 };
 
 /// Opens the listening socket and spawns the gateway. Fails (port in use, bad address) with a

@@ -37,6 +37,7 @@ struct node_state {
 using node_actor = caf::stateful_actor<node_state>;
 
 std::string leader_address(const node_state& st);
+std::string address_of(const node_state& st, const node_name& name);
 
 void notify_session(node_actor* self) {
   auto& st = self->state;
@@ -129,11 +130,16 @@ void handle_frame(node_actor* self, const std::vector<char>& bytes) {
   }
 }
 
-std::string leader_address(const node_state& st) {
-  if (st.leader.empty()) return "";
-  if (st.leader == st.settings.self) return st.settings.client_address;
-  auto i = st.client_addresses.find(st.leader);
+/// The client address of node `name`: ours, or the one its frames carry; empty when unknown.
+std::string address_of(const node_state& st, const node_name& name) {
+  if (name.empty()) return "";
+  if (name == st.settings.self) return st.settings.client_address;
+  auto i = st.client_addresses.find(name);
   return i == st.client_addresses.end() ? "" : i->second;
+}
+
+std::string leader_address(const node_state& st) {
+  return address_of(st, st.leader);
 }
 
 caf::behavior raft_node(node_actor* self, node_settings settings,
@@ -177,7 +183,7 @@ caf::behavior raft_node(node_actor* self, node_settings settings,
       },
       [=](leader_atom) -> std::string { return leader_address(self->state); },
       [=](status_atom) {
-        auto rp = self->make_response_promise<std::string>();
+        auto rp = self->make_response_promise<node_status>();
         auto& st = self->state;
         self->request(st.role_actor, 2s, status_atom::value)
             .then(
@@ -185,35 +191,20 @@ caf::behavior raft_node(node_actor* self, node_settings settings,
                   self->request(self->state.handles.state_machine, 2s, status_atom::value)
                       .then(
                           [=](const apply_status& applied) mutable {
-                            auto& st = self->state;
-                            std::string out = "# Raft\r\n";
-                            auto line = [&](const std::string& k, const std::string& v) {
-                              out += k + ":" + v + "\r\n";
-                            };
-                            line("node", st.settings.self);
-                            line("role", raft::to_string(status.current_role));
-                            line("term", std::to_string(status.term));
-                            line("leader", status.leader);
-                            auto saved_leader = st.leader;
-                            st.leader = status.leader;
-                            line("leader_addr", leader_address(st));
-                            st.leader = saved_leader;
-                            line("commit_index", std::to_string(status.commit_index));
-                            line("last_applied", std::to_string(applied.last_applied));
-                            line("last_log_index", std::to_string(status.last_log_index));
-                            line("persisted_index", std::to_string(status.persisted_index));
-                            line("snapshot_index", "0");
-                            line("voters", std::to_string(st.settings.members.size()));
-                            line("role_epoch", std::to_string(st.epoch));
-                            line("keys", std::to_string(applied.keys));
-                            line("peer_frames_refused", std::to_string(st.frames_refused));
+                            const auto& st = self->state;
+                            node_status out;
+                            out.raft = status;
+                            out.applied = applied;
+                            out.self = st.settings.self;
+                            out.leader_address = address_of(st, status.leader);
+                            out.voters = st.settings.members.size();
+                            out.role_epoch = st.epoch;
+                            out.frames_refused = st.frames_refused;
                             rp.deliver(std::move(out));
                           },
-                          [=](const caf::error&) mutable {
-                            rp.deliver(std::string{"# Raft\r\n"});
-                          });
+                          [=](caf::error& error) mutable { rp.deliver(std::move(error)); });
                 },
-                [=](const caf::error&) mutable { rp.deliver(std::string{"# Raft\r\n"}); });
+                [=](caf::error& error) mutable { rp.deliver(std::move(error)); });
         return rp;
       },
   };

@@ -264,6 +264,14 @@ command_kind classify(const std::vector<std::string>& argv, std::string& error_r
   return command == nullptr ? command_kind::unknown : command->kind;
 }
 
+std::vector<command_description> describe_commands() {
+  std::vector<command_description> out;
+  out.reserve(kv::table.size());
+  for (const auto& row : kv::table)
+    out.push_back({row.name, row.arity, row.kind});
+  return out;
+}
+
 std::string run_local(const std::vector<std::string>& argv) {
   std::string error;
   const kv::command_spec* command = kv::validate(argv, error);

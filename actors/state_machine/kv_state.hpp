@@ -39,6 +39,16 @@ command_kind classify(const std::vector<std::string>& argv, std::string& error_r
 /// the error classify() gives, or an error saying it is not local.
 std::string run_local(const std::vector<std::string>& argv);
 
+/// What COMMAND tells a client about one command prez runs.
+struct command_description {
+  std::string_view name; ///< lowercase
+  int arity;             ///< Redis convention: n exactly, -n at least n (name included)
+  command_kind kind;
+};
+
+/// Every command prez runs (data commands and connection commands), sorted by name.
+std::vector<command_description> describe_commands();
+
 namespace kv {
 
 using list_value = std::deque<std::string>;
@@ -123,6 +133,8 @@ public:
   std::size_t visible_count(std::uint64_t now_ms) const;
   std::size_t size() const { return keys_.size(); }
   std::size_t bytes() const { return bytes_; }
+  /// Keys that have a deadline (INFO keyspace's expires=).
+  std::size_t expiring() const { return expiries_.size(); }
   /// Recomputes bytes() from scratch (tests and invariant checks; O(size)).
   std::size_t recount_bytes() const;
 

@@ -108,7 +108,8 @@ caf::behavior state_machine_actor(state_machine* self, caf::actor session) {
         return caf::delegated<std::string>{};
       },
       [=](status_atom) {
-        return apply_status{self->state.last_applied, self->state.kv.size()};
+        const auto& st = self->state;
+        return apply_status{st.last_applied, st.kv.size(), st.kv.bytes(), st.kv.keys().expiring()};
       },
   };
 }

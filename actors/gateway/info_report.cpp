@@ -1,0 +1,116 @@
+#include "actors/gateway/info_report.hpp"
+
+#include <cinttypes>
+#include <cstdio>
+
+namespace prez {
+
+namespace {
+
+struct section_writer {
+  std::string out;
+  void header(const char* name) {
+    if (!out.empty()) out += "\r\n";
+    out += "# ";
+    out += name;
+    out += "\r\n";
+  }
+  void line(const char* key, const std::string& value) {
+    out += key;
+    out += ':';
+    out += value;
+    out += "\r\n";
+  }
+  void line(const char* key, std::uint64_t value) { line(key, std::to_string(value)); }
+};
+
+std::string hex(std::uint64_t value) {
+  char buffer[17];
+  std::snprintf(buffer, sizeof buffer, "%016" PRIx64, value);
+  return buffer;
+}
+
+void server(section_writer& w, const info_snapshot& i) {
+  w.header("Server");
+  w.line("redis_version", "7.0.0");
+  w.line("prez_version", "0.1.0");
+  w.line("redis_mode", "standalone");
+  w.line("arch_bits", "64");
+  w.line("process_id", i.process_id);
+  w.line("run_id", hex(i.run_id));
+  w.line("tcp_port", i.tcp_port);
+  w.line("uptime_in_seconds", i.uptime_s);
+  w.line("node_name", i.node_name);
+}
+
+void clients(section_writer& w, const info_snapshot& i) {
+  w.header("Clients");
+  w.line("connected_clients", i.connected_clients);
+}
+
+void memory(section_writer& w, const info_snapshot& i) {
+  w.header("Memory");
+  w.line("used_memory", i.used_memory);
+  w.line("used_memory_rss", i.rss_bytes);
+}
+
+void stats(section_writer& w, const info_snapshot& i) {
+  w.header("Stats");
+  w.line("total_connections_received", i.total_connections);
+}
+
+/// Redis's replication section in Raft's terms: the leader is the master, followers its replicas.
+void replication(section_writer& w, const info_snapshot& i) {
+  w.header("Replication");
+  bool leader = i.role == "leader";
+  w.line("role", leader ? "master" : "slave");
+  if (leader) {
+    w.line("connected_slaves", i.voters > 0 ? i.voters - 1 : 0);
+  } else {
+    auto colon = i.leader_address.rfind(':');
+    w.line("master_host", colon == std::string::npos ? "" : i.leader_address.substr(0, colon));
+    w.line("master_port", colon == std::string::npos ? "" : i.leader_address.substr(colon + 1));
+    w.line("master_link_status", i.leader.empty() ? "down" : "up");
+  }
+}
+
+void keyspace(section_writer& w, const info_snapshot& i) {
+  w.header("Keyspace");
+  if (i.keys > 0)
+    w.line("db0", "keys=" + std::to_string(i.keys) + ",expires=" + std::to_string(i.expiring) +
+                      ",avg_ttl=0");
+}
+
+void raft(section_writer& w, const info_snapshot& i) {
+  w.header("Raft");
+  w.line("node", i.node_name);
+  w.line("role", i.role);
+  w.line("term", i.term);
+  w.line("leader", i.leader);
+  w.line("leader_addr", i.leader_address);
+  w.line("commit_index", i.commit_index);
+  w.line("last_applied", i.last_applied);
+  w.line("last_log_index", i.last_log_index);
+  w.line("persisted_index", i.persisted_index);
+  w.line("snapshot_index", "0");
+  w.line("voters", i.voters);
+  w.line("role_epoch", i.role_epoch);
+  w.line("peer_frames_refused", i.peer_frames_refused);
+}
+
+} // namespace
+
+std::string format_info(const info_snapshot& info, const std::string& section) {
+  section_writer w;
+  bool all = section.empty() || section == "default" || section == "all" || section == "everything";
+  if (all || section == "server") server(w, info);
+  if (all || section == "clients") clients(w, info);
+  if (all || section == "memory") memory(w, info);
+  if (all || section == "stats") stats(w, info);
+  if (all || section == "replication") replication(w, info);
+  if (all || section == "keyspace") keyspace(w, info);
+  if (all || section == "raft") raft(w, info);
+  return w.out;
+}
+
+} // namespace prez

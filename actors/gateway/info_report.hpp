@@ -1,0 +1,45 @@
+#pragma once
+// INFO's text, built from plain numbers the gateway gathers from the node, the state machine and
+// the acceptor. Pure: no CAF, no clock (uptime comes in as a number).
+
+#include <cstdint>
+#include <string>
+
+namespace prez {
+
+/// Everything INFO reports.
+struct info_snapshot {
+  // server
+  std::string node_name;
+  std::uint64_t process_id = 0;
+  std::uint64_t run_id = 0; ///< the node's random incarnation
+  std::uint16_t tcp_port = 0;
+  std::uint64_t uptime_s = 0;
+  // clients and stats
+  std::uint64_t connected_clients = 0;
+  std::uint64_t total_connections = 0;
+  // memory
+  std::uint64_t used_memory = 0; ///< bytes of keys and values
+  std::uint64_t rss_bytes = 0;
+  // raft
+  std::string role; ///< leader, follower, candidate
+  std::uint64_t term = 0;
+  std::string leader;
+  std::string leader_address;
+  std::uint64_t commit_index = 0;
+  std::uint64_t last_applied = 0;
+  std::uint64_t last_log_index = 0;
+  std::uint64_t persisted_index = 0;
+  std::uint64_t voters = 0;
+  std::uint64_t role_epoch = 0;
+  std::uint64_t peer_frames_refused = 0;
+  // keyspace
+  std::uint64_t keys = 0;
+  std::uint64_t expiring = 0;
+};
+
+/// The INFO text for `section` ("" or "default" or "all" or "everything": every section; else
+/// one of server, clients, memory, stats, replication, keyspace, raft; unknown: empty, as Redis).
+std::string format_info(const info_snapshot& info, const std::string& section);
+
+} // namespace prez
