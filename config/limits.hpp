@@ -20,6 +20,10 @@ inline constexpr std::size_t bulk_bytes_max = 16 * 1024 * 1024;
 /// Total argument bytes of one replicated command: one command is one log entry, and a log record
 /// must stay below log_record_bytes_max.
 inline constexpr std::size_t command_bytes_max = bulk_bytes_max + 64 * 1024;
+/// Before AUTH (when requirepass is set), as in Redis: a stranger cannot make the server buffer
+/// much before proving it knows the password.
+inline constexpr std::size_t unauthenticated_multibulk_count_max = 10;
+inline constexpr std::size_t unauthenticated_bulk_bytes_max = 16 * 1024;
 /// Bytes a parser reserves up front for a declared bulk or array, whatever the client declares.
 inline constexpr std::size_t declared_reserve_bytes_max = 16 * 1024;
 /// Unparsed bytes buffered per client (Redis: client-query-buffer-limit 1 GiB; ours bounds memory).

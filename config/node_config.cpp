@@ -171,6 +171,14 @@ std::string apply_key(node_config& config, const std::string& key, const std::st
     if (mode != "proxy" && mode != "redirect")
       return "invalid follower-mode '" + value + "' (expected proxy or redirect)";
     config.mode = mode == "proxy" ? follower_mode::proxy : follower_mode::redirect;
+  } else if (key == "requirepass") {
+    if (value.empty() || value.size() > 512) return "'requirepass' must be 1..512 bytes";
+    config.requirepass = value;
+  } else if (key == "protected-mode") {
+    std::string flag = to_lower(value);
+    if (flag != "yes" && flag != "no")
+      return "invalid protected-mode '" + value + "' (expected yes or no)";
+    config.protected_mode = flag == "yes";
   } else if (key == "dir" || key == "cluster-config-file") {
     if (value.empty()) return "'" + key + "' must not be empty";
     (key == "dir" ? config.dir : config.cluster_config_file) =

@@ -43,6 +43,10 @@ struct node_config {
   std::string loglevel = "notice"; ///< lower-case, one of the words is_valid_loglevel accepts
   std::string dir = "./prez-data"; ///< data directory, resolved against prez.conf's directory
   follower_mode mode = follower_mode::proxy;
+  /// Clients must AUTH with this password first (Redis's requirepass); empty: no password.
+  std::string requirepass;
+  /// Redis's protected mode: without a requirepass, only loopback clients are served.
+  bool protected_mode = true;
   /// Every voter including self, sorted by name, unique names and addresses. Filled by
   /// load_node_config / attach_members / default_single_node_config; parse_node_config fills it
   /// only in single-node mode (no cluster-config-file), with self alone.

@@ -11,6 +11,7 @@
 #include "caf/io/all.hpp"
 #include <spdlog/spdlog.h>
 
+#include "actors/gateway/client_gate.hpp"
 #include "actors/gateway/info_report.hpp"
 #include "actors/gateway/resp_parser.hpp"
 #include "actors/gateway/resp_writer.hpp"
@@ -104,6 +105,8 @@ struct connection_state {
   std::vector<std::shared_ptr<watch_result>> watches;
   std::string client_name;
   std::uint64_t connection_number = 0;
+  /// True once AUTH succeeded, or from the start when no requirepass is set.
+  bool authenticated = true;
   caf::actor acceptor; ///< the gateway's listening broker (client counts for INFO)
   static inline const char* name = "resp_connection";
 };
@@ -471,11 +474,58 @@ bool handle_transaction(connection* self, std::uint64_t slot, const std::string&
   return true;
 }
 
+/// Checks a password (and user: only "default" exists) and marks the connection authenticated.
+/// Returns the error reply, empty on success.
+std::string authenticate(connection* self, const std::string* user, const std::string& password) {
+  auto& st = self->state;
+  if (st.settings.requirepass.empty())
+    return resp::error("ERR AUTH <password> called without any password configured for the "
+                       "default user. Are you sure your configuration is correct?");
+  bool user_ok = user == nullptr || *user == "default";
+  if (!equal_constant_time(password, st.settings.requirepass) || !user_ok)
+    return resp::error("WRONGPASS invalid username-password pair or user is disabled.");
+  st.authenticated = true;
+  st.parser.set_authenticated(true);
+  return {};
+}
+
+/// AUTH, and the gate in front of everything else until a client has authenticated.
+/// Returns true when the command was answered here.
+bool handle_auth(connection* self, std::uint64_t slot, const std::string& name,
+                 std::vector<std::string>& argv) {
+  auto& st = self->state;
+  if (name == "auth") {
+    if (argv.size() < 2 || argv.size() > 3)
+      return fill(self, slot, resp::error("ERR wrong number of arguments for 'auth' command")),
+             true;
+    auto error = authenticate(self, argv.size() == 3 ? &argv[1] : nullptr, argv.back());
+    fill(self, slot, error.empty() ? resp::simple("OK") : error);
+    return true;
+  }
+  if (name == "hello" && argv.size() >= 5 && lower(argv[2]) == "auth") {
+    auto error = authenticate(self, &argv[3], argv[4]);
+    if (!error.empty()) return fill(self, slot, error), true;
+    argv.resize(2); // HELLO <proto> answered by handle_local
+    return false;
+  }
+  if (st.authenticated || name == "quit") return false;
+  if (name == "hello")
+    return fill(self, slot,
+                resp::error("NOAUTH HELLO must be called with the client already authenticated, "
+                            "otherwise the HELLO <proto> AUTH <user> <pass> option can be used to "
+                            "authenticate the client and select the RESP protocol version at the "
+                            "same time")),
+           true;
+  fill(self, slot, resp::error("NOAUTH Authentication required."));
+  return true;
+}
+
 void handle_command(connection* self, std::vector<std::string>&& argv) {
   auto& st = self->state;
   auto slot = st.first_slot + st.slots.size();
   st.slots.emplace_back();
   auto name = lower(argv[0]);
+  if (handle_auth(self, slot, name, argv)) return;
   if (handle_transaction(self, slot, name, argv)) return;
   if (!st.in_multi && handle_local(self, slot, argv)) return;
   std::string error;
@@ -515,7 +565,20 @@ caf::behavior connection_actor(connection* self, caf::io::connection_handle hand
   st.settings = std::move(settings);
   st.handle = handle;
   st.client_id = client_id;
+  st.authenticated = st.settings.requirepass.empty();
+  st.parser.set_authenticated(st.authenticated);
   self->configure_read(handle, caf::io::receive_policy::at_most(limits::read_chunk_bytes));
+  if (refused_by_protected_mode(st.settings.protected_mode, !st.settings.requirepass.empty(),
+                                self->remote_addr(handle))) {
+    // Redis's protected mode: no password set and not on loopback: explain, then hang up.
+    auto slot = st.first_slot + st.slots.size();
+    st.slots.emplace_back();
+    fill(self, slot,
+         resp::error("DENIED prez is running in protected mode because protected mode is enabled "
+                     "and no password is set. Connect from the loopback interface, set "
+                     "requirepass in prez.conf, or set protected-mode no."),
+         true);
+  }
   return {
       [=](const caf::io::new_data_msg& msg) {
         auto& st = self->state;

@@ -21,6 +21,8 @@ struct gateway_settings {
   std::chrono::milliseconds reply_deadline{10000};
   std::string node_name;
   std::uint32_t node_timeout_ms = 1000;
+  std::string requirepass; ///< empty: no AUTH needed
+  bool protected_mode = true;
   std::chrono::steady_clock::time_point started = std::chrono::steady_clock::now();
 };
 

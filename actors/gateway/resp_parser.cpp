@@ -193,6 +193,9 @@ resp_parser::step resp_parser::parse_multibulk_header() {
   auto count = digits ? parse_length(*digits) : std::nullopt;
   if (!count || *count > static_cast<std::int64_t>(limits::multibulk_count_max))
     return fail("Protocol error: invalid multibulk length");
+  if (!authenticated_ &&
+      *count > static_cast<std::int64_t>(limits::unauthenticated_multibulk_count_max))
+    return fail("Protocol error: unauthenticated multibulk length");
   consume_to(newline + 1);
   if (*count <= 0) return step::progressed; // `*0` and `*-1`: no command, as in Redis
   multibulk_remaining_ = static_cast<std::size_t>(*count);
@@ -216,6 +219,9 @@ resp_parser::step resp_parser::parse_bulk(std::vector<resp_command>& out) {
     auto length = digits ? parse_length(*digits) : std::nullopt;
     if (!length || *length < 0 || *length > static_cast<std::int64_t>(limits::bulk_bytes_max))
       return fail("Protocol error: invalid bulk length");
+    if (!authenticated_ &&
+        *length > static_cast<std::int64_t>(limits::unauthenticated_bulk_bytes_max))
+      return fail("Protocol error: unauthenticated bulk length");
     consume_to(newline + 1);
     bulk_len_ = static_cast<std::size_t>(*length);
   }

@@ -65,6 +65,11 @@ public:
   /// tests check that a declared size did not allocate.
   std::size_t allocated_bytes() const;
 
+  /// Before a client authenticates (requirepass), Redis's tighter limits apply: at most
+  /// limits::unauthenticated_multibulk_count_max arguments and
+  /// limits::unauthenticated_bulk_bytes_max bytes per bulk.
+  void set_authenticated(bool authenticated) { authenticated_ = authenticated; }
+
 private:
   enum class step { progressed, need_more, failed };
 
@@ -96,6 +101,7 @@ private:
   /// *bulk_len_ <= limits::bulk_bytes_max.
   std::optional<std::size_t> bulk_len_;
   std::string error_; ///< non-empty once failed; then the parser accepts nothing more
+  bool authenticated_ = true;
 };
 
 } // namespace prez

@@ -329,3 +329,14 @@ TEST_CASE("the sample files load", "[config]") {
   if (auto* error = std::get_if<config_error>(&result)) FAIL(error->message);
   CHECK(std::get<node_config>(result).members.size() == 3);
 }
+
+TEST_CASE("requirepass and protected-mode") {
+  auto config = parse_ok("requirepass \"two words\"\nprotected-mode no\n");
+  CHECK(config.requirepass == "two words");
+  CHECK_FALSE(config.protected_mode);
+  CHECK(parse_ok("port 9000\n").protected_mode);
+  CHECK(parse_ok("port 9000\n").requirepass.empty());
+  CHECK(parse_error("protected-mode maybe\n") ==
+        "prez.conf:1: invalid protected-mode 'maybe' (expected yes or no)");
+  CHECK(parse_error("requirepass \"\"\n") == "prez.conf:1: 'requirepass' must be 1..512 bytes");
+}

@@ -305,3 +305,20 @@ TEST_CASE("round trip: append_command then parse", "[resp_parser]") {
     CHECK(parse_all(bytes) == commands{argv});
   }
 }
+
+TEST_CASE("before AUTH, Redis's small limits apply; after it, the normal ones", "[resp_parser]") {
+  prez::resp_parser parser;
+  parser.set_authenticated(false);
+  std::vector<prez::resp_command> out;
+  CHECK_FALSE(parser.feed(std::string_view("*11\r\n"), out));
+  CHECK(parser.error() == "Protocol error: unauthenticated multibulk length");
+  prez::resp_parser bulk;
+  bulk.set_authenticated(false);
+  CHECK_FALSE(bulk.feed(std::string_view("*2\r\n$4\r\nAUTH\r\n$16385\r\n"), out));
+  CHECK(bulk.error() == "Protocol error: unauthenticated bulk length");
+  prez::resp_parser ok;
+  ok.set_authenticated(false);
+  CHECK(ok.feed(std::string_view("*2\r\n$4\r\nAUTH\r\n$3\r\npw1\r\n"), out));
+  ok.set_authenticated(true);
+  CHECK(ok.feed(std::string_view("*11\r\n"), out));
+}
