@@ -148,6 +148,7 @@ int main(int argc, char** argv) {
     node_settings.members.push_back({m.name, m.host, m.cluster_port});
   node_settings.client_address = config.bind + ":" + std::to_string(config.port);
   node_settings.incarnation = incarnation;
+  node_settings.cluster_secret = config.cluster_secret;
   node_settings.tick = tick;
   auto node = prez::spawn_raft_node(system, node_settings, context, log, state_machine, session);
 

@@ -174,6 +174,10 @@ std::string apply_key(node_config& config, const std::string& key, const std::st
   } else if (key == "requirepass") {
     if (value.empty() || value.size() > 512) return "'requirepass' must be 1..512 bytes";
     config.requirepass = value;
+  } else if (key == "cluster-secret") {
+    if (value.size() < 16 || value.size() > 512)
+      return "'cluster-secret' must be 16..512 bytes (the same on every node)";
+    config.cluster_secret = value;
   } else if (key == "protected-mode") {
     std::string flag = to_lower(value);
     if (flag != "yes" && flag != "no")

@@ -47,6 +47,9 @@ struct node_config {
   std::string requirepass;
   /// Redis's protected mode: without a requirepass, only loopback clients are served.
   bool protected_mode = true;
+  /// Shared by every node: each peer frame carries an HMAC-SHA256 under it, so only processes that
+  /// know it are heard. Empty: frames are accepted from any process claiming a member's name.
+  std::string cluster_secret;
   /// Every voter including self, sorted by name, unique names and addresses. Filled by
   /// load_node_config / attach_members / default_single_node_config; parse_node_config fills it
   /// only in single-node mode (no cluster-config-file), with self alone.

@@ -9,6 +9,7 @@
 #include <spdlog/spdlog.h>
 
 #include "messages/caf_messages.hpp"
+#include "messages/frame_auth.hpp"
 #include "messages/wire_codec.hpp"
 
 namespace prez {
@@ -82,8 +83,9 @@ void deliver(peer_link* self, const frame_body& body) {
     return;
   }
   ++st.frames_sent;
-  self->send(st.remote, frame_atom::value,
-             encode_frame(st.args.self, st.args.incarnation, st.args.client_address, body));
+  auto bytes = encode_frame(st.args.self, st.args.incarnation, st.args.client_address, body);
+  if (!st.args.cluster_secret.empty()) seal_frame(bytes, st.args.cluster_secret);
+  self->send(st.remote, frame_atom::value, std::move(bytes));
 }
 
 caf::behavior peer_link_actor(peer_link* self, peer_link_args args) {

@@ -18,6 +18,7 @@ struct peer_link_args {
   std::string host;
   std::uint16_t port{};
   std::string client_address; ///< our client (RESP) address, carried so peers can redirect
+  std::string cluster_secret; ///< when set, every frame is sealed with its HMAC
 };
 
 /// Spawns a peer link. It takes `(peer_send_atom, raft_message | forward_request |

@@ -9,6 +9,7 @@
 #include "actors/node_handles.hpp"
 #include "actors/raft/role_actor.hpp"
 #include "messages/caf_messages.hpp"
+#include "messages/frame_auth.hpp"
 #include "messages/wire_codec.hpp"
 
 namespace prez {
@@ -97,7 +98,18 @@ std::string describe(const raft_message& m) {
 
 void handle_frame(node_actor* self, const std::vector<char>& bytes) {
   auto& st = self->state;
-  auto decoded = decode_frame(bytes.data(), bytes.size());
+  auto size = bytes.size();
+  if (!st.settings.cluster_secret.empty()) {
+    auto authentic = open_frame(bytes, st.settings.cluster_secret);
+    if (!authentic) {
+      if (++st.frames_refused % 1000 == 1)
+        spdlog::warn("peer frame without a valid cluster-secret MAC refused ({} so far)",
+                     st.frames_refused);
+      return;
+    }
+    size = *authentic;
+  }
+  auto decoded = decode_frame(bytes.data(), size);
   if (!decoded.frame) {
     if (++st.frames_refused % 1000 == 1)
       spdlog::warn("peer frame refused ({} so far): {}", st.frames_refused, decoded.error);
@@ -153,8 +165,13 @@ caf::behavior raft_node(node_actor* self, node_settings settings,
   st.handles.session = std::move(session);
   for (const auto& member : st.settings.members) {
     if (member.name == st.settings.self) continue;
-    peer_link_args args{st.settings.self, st.settings.incarnation,   member.name, member.host,
-                        member.port,      st.settings.client_address};
+    peer_link_args args{st.settings.self,
+                        st.settings.incarnation,
+                        member.name,
+                        member.host,
+                        member.port,
+                        st.settings.client_address,
+                        st.settings.cluster_secret};
     auto link = spawn_peer_link(self->system(), std::move(args));
     self->link_to(link);
     st.handles.peers.emplace(member.name, std::move(link));

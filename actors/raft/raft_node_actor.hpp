@@ -26,6 +26,7 @@ struct node_settings {
   std::vector<member_address> members; ///< every voter, including self
   std::string client_address;          ///< our RESP address "host:port"
   std::uint64_t incarnation = 0;       ///< random per start
+  std::string cluster_secret;          ///< when set, frames must carry a valid HMAC
   std::chrono::milliseconds tick{10};
 };
 

@@ -340,3 +340,9 @@ TEST_CASE("requirepass and protected-mode") {
         "prez.conf:1: invalid protected-mode 'maybe' (expected yes or no)");
   CHECK(parse_error("requirepass \"\"\n") == "prez.conf:1: 'requirepass' must be 1..512 bytes");
 }
+
+TEST_CASE("cluster-secret must be long enough to mean something") {
+  CHECK(parse_ok("cluster-secret 0123456789abcdef\n").cluster_secret == "0123456789abcdef");
+  CHECK(parse_error("cluster-secret short\n") ==
+        "prez.conf:1: 'cluster-secret' must be 16..512 bytes (the same on every node)");
+}
