@@ -254,9 +254,9 @@ std::string lrem_command(keyspace& keys, const argv_type& argv, std::uint64_t ti
     else
       kept.push_back(std::move(item));
   }
+  *list = std::move(kept); // items were moved into `kept` whether or not any matched
   if (removed == 0) return integer(0);
   keys.shrink(*e, removed * argv[3].size());
-  *list = std::move(kept);
   if (list->empty()) keys.erase(argv[1]);
   return integer(static_cast<long long>(removed));
 }

@@ -90,6 +90,7 @@ TEST_CASE("List commands: replies match Redis 7 byte for byte", "[kv_lists]") {
           {{"LREM", "r", "0", "a"}, ":1\r\n"},
           {{"LREM", "r", "abc", "a"}, "-ERR value is not an integer or out of range\r\n"},
           {{"LREM", "nol", "0", "a"}, ":0\r\n"},
+          {{"LREM", "r", "0", "zz"}, ":0\r\n"}, // no match leaves the list as it was
           {{"LRANGE", "r", "0", "-1"}, "*3\r\n$1\r\nb\r\n$1\r\nc\r\n$1\r\nd\r\n"},
           {{"LINSERT", "r", "BEFORE", "c", "X"}, ":4\r\n"},
           {{"LINSERT", "r", "AFTER", "d", "Y"}, ":5\r\n"},
