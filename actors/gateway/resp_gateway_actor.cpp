@@ -135,9 +135,13 @@ void flush_ready(connection* self) {
   }
   if (wrote) self->flush(st.handle);
   if (close || out.size() > limits::reply_buffer_bytes_max) {
-    if (!close)
+    if (!close) {
       spdlog::warn("client {}: reply buffer over {} bytes; disconnecting a slow reader",
                    st.client_id, limits::reply_buffer_bytes_max);
+      // Drop what it has not taken: CAF's close still writes out its buffers before the FIN.
+      out.clear();
+      out.shrink_to_fit();
+    }
     st.closing = true;
     self->close(st.handle);
     self->quit();
@@ -248,6 +252,11 @@ void handle_client(connection* self, std::uint64_t slot, const std::vector<std::
     fill(self, slot, resp::bulk(describe()));
   } else if (sub == "setinfo" && argv.size() == 4) {
     fill(self, slot, resp::simple("OK"));
+  } else if (sub != "id" && sub != "setname" && sub != "getname" && sub != "list" &&
+             sub != "info" && sub != "setinfo") {
+    fill(self, slot,
+         resp::error("ERR unknown subcommand '" + (argv.size() > 1 ? argv[1] : std::string{}) +
+                     "'. Try CLIENT HELP."));
   } else {
     fill(self, slot,
          resp::error("ERR unknown subcommand or wrong number of arguments for '" +
@@ -276,8 +285,14 @@ bool handle_local(connection* self, std::uint64_t slot, const std::vector<std::s
     fill(self, slot, resp::simple("OK"), true);
   } else if (name == "select") {
     if (argv.size() != 2) return arity_error(), true;
+    bool numeric = !argv[1].empty() && argv[1].size() < 19 &&
+                   std::all_of(argv[1].begin() + (argv[1][0] == '-' ? 1 : 0), argv[1].end(),
+                               [](unsigned char c) { return std::isdigit(c); }) &&
+                   argv[1] != "-";
     fill(self, slot,
-         argv[1] == "0" ? resp::simple("OK") : resp::error("ERR DB index is out of range"));
+         argv[1] == "0" ? resp::simple("OK")
+         : !numeric     ? resp::error("ERR value is not an integer or out of range")
+                        : resp::error("ERR DB index is out of range"));
   } else if (name == "command") {
     fill(self, slot, command_reply(argv));
   } else if (name == "config") {
