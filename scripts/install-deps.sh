@@ -5,7 +5,7 @@ packages=(
   build-essential cmake ninja-build pkg-config     # toolchain
   libcaf-dev libmsgpack-cxx-dev libspdlog-dev       # CAF 0.17.6, msgpack-c, spdlog
   catch2                                            # Catch2 v2 for the tests
-  python3 redis-tools                               # integration tests (redis-cli)
+  python3 redis-tools redis-server python3-redis    # integration tests (redis-cli, differential Redis, redis-py)
   clang-format                                      # format check
   ccache                                            # faster rebuilds (optional for the build)
 )

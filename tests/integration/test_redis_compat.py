@@ -1,0 +1,563 @@
+#!/usr/bin/env python3
+"""Differential test: the same scripted command list against a throwaway redis-server (Debian's
+Redis 7) and a single prez node, comparing the replies.
+
+Usage: test_redis_compat.py PATH/TO/prez-server
+
+redis-server must be installed (scripts/install-deps.sh installs Debian's `redis-server`); without
+it the test FAILS, it does not skip.
+
+Every reply is parsed into a typed tree (simple string, error, integer, bulk, nil bulk, array, nil
+array), so comparing trees is comparing the raw RESP bytes. Commands are compared exactly unless
+their entry says otherwise. The exceptions, each one a documented, deliberate difference:
+
+- sorted  KEYS, SMEMBERS, SINTER/SUNION/SDIFF, HKEYS, HVALS: the order of keys, fields and members
+          is not specified by Redis (hash-table order) and prez answers in key-hash or sorted order
+          (docs/expiry.md "Order of keys, fields and members"): compared as sorted multisets.
+- pairs   HGETALL: compared as a sorted list of (field, value) pairs.
+- scan    SCAN / HSCAN / SSCAN: cursors differ (prez's cursor is a key hash; HSCAN/SSCAN answer all
+          in one call with cursor 0). A full iteration is run on each server until cursor 0 and the
+          sets of returned elements (pairs for HSCAN) are compared.
+- shape   SPOP / SRANDMEMBER / RANDOMKEY (random by definition), CLIENT ID, TIME, HELLO (server
+          version and ids differ): only the reply's type and array length are compared, plus, for
+          picks, that every picked element exists in the source (checked against the server's own
+          state before the pick).
+- ttl     TTL, PTTL of keys with a deadline: integers compared with a tolerance (2 s, 1500 ms: the
+          two servers run each command one after the other, and on a loaded machine a replicated
+          write can take a while); EXPIRETIME/PEXPIRETIME of absolute deadlines must match exactly,
+          -1 and -2 too.
+- sleep   pauses both servers' clocks together (the expiry checks).
+
+Any other difference is a failure; the test prints every one and the number of commands compared.
+"""
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from prez_harness import free_port, wait_until  # noqa: E402
+
+
+# --- a raw RESP client whose replies keep the RESP type --------------------------------------------
+
+def encode(args):
+    out = b"*%d\r\n" % len(args)
+    for a in args:
+        a = a if isinstance(a, bytes) else str(a).encode()
+        out += b"$%d\r\n%s\r\n" % (len(a), a)
+    return out
+
+
+class RawClient:
+    def __init__(self, port, timeout=10.0):
+        self.sock = socket.create_connection(("127.0.0.1", port), timeout=timeout)
+        self.sock.settimeout(timeout)
+        self.buf = b""
+
+    def close(self):
+        try:
+            self.sock.close()
+        except OSError:
+            pass
+
+    def _fill(self):
+        chunk = self.sock.recv(65536)
+        if not chunk:
+            raise ConnectionError("connection closed by server")
+        self.buf += chunk
+
+    def _line(self):
+        while b"\r\n" not in self.buf:
+            self._fill()
+        line, self.buf = self.buf.split(b"\r\n", 1)
+        return line
+
+    def read(self):
+        """One reply as a typed tree: ('+', str) ('-', str) (':', int) ('$', bytes|None)
+        ('*', list|None)."""
+        line = self._line()
+        kind, rest = line[:1], line[1:]
+        if kind == b"+":
+            return ("+", rest.decode(errors="replace"))
+        if kind == b"-":
+            return ("-", rest.decode(errors="replace"))
+        if kind == b":":
+            return (":", int(rest))
+        if kind == b"$":
+            n = int(rest)
+            if n < 0:
+                return ("$", None)
+            while len(self.buf) < n + 2:
+                self._fill()
+            data, self.buf = self.buf[:n], self.buf[n + 2:]
+            return ("$", data)
+        if kind == b"*":
+            n = int(rest)
+            if n < 0:
+                return ("*", None)
+            return ("*", [self.read() for _ in range(n)])
+        raise ValueError("unexpected reply line %r" % line)
+
+    def call(self, args):
+        self.sock.sendall(encode(args))
+        return self.read()
+
+
+def show(reply):
+    kind, value = reply
+    if kind == "*":
+        return "nil-array" if value is None else "[" + ", ".join(show(v) for v in value) + "]"
+    if kind == "$":
+        return "nil" if value is None else repr(value.decode(errors="replace"))
+    if kind == "-":
+        return "(error) " + value
+    if kind == ":":
+        return "(integer) %d" % value
+    return "+" + value
+
+
+# --- the script -----------------------------------------------------------------------------------
+# Each entry: (mode, args) or (mode, args, conn) where conn 1 is a second connection to each server.
+# args is a string split on spaces, or a list (for arguments with spaces or empty ones).
+
+def E(args, conn=0):
+    return ("exact", args, conn)
+
+
+def SORTED(args):
+    return ("sorted", args, 0)
+
+
+def PAIRS(args):
+    return ("pairs", args, 0)
+
+
+def SHAPE(args, conn=0):
+    return ("shape", args, conn)
+
+
+def TTL(args, tolerance):
+    return ("ttl", args, 0, tolerance)
+
+
+def SCAN(args):
+    return ("scan", args, 0)
+
+
+def PICK(args, source):
+    """A random pick from `source` (a set or "keys", the key space): shape + every picked element is
+    in the source. The set "sp" is the one SPOP draws from (see run_script)."""
+    return ("pick", args, 0, source)
+
+
+def SLEEP(seconds):
+    return ("sleep", seconds, 0)
+
+
+LONG = "x" * 40
+SCRIPT = [
+    E("FLUSHALL"),
+    # --- connection --------------------------------------------------------------------------
+    E("PING"), E("PING hello"), E("PING a b"), E("ECHO hi"), E("ECHO"), E(["ECHO", ""]),
+    E("SELECT 0"), E("SELECT 16"), E("SELECT notanumber"), E("SELECT"),
+    SHAPE("CLIENT ID"), E("CLIENT GETNAME"), E("CLIENT SETNAME app1"), E("CLIENT GETNAME"),
+    E(["CLIENT", "SETNAME", "has space"]), E("CLIENT NOSUCHSUB"), SHAPE("TIME"), SHAPE("HELLO 2"),
+    E("NOSUCHCOMMAND"), E("NOSUCHCOMMAND a b"), E(["nosuchcommand", "x y"]),
+    # --- strings -----------------------------------------------------------------------------
+    E("SET s1 hello"), E("GET s1"), E("GET nokey"), E("SET"), E("SET s1"), E("GET"),
+    E("SET s1 v NX"), E("SET s1 v2 XX"), E("GET s1"), E("SET nx1 v XX"), E("GET nx1"),
+    E("SET nx1 v NX"), E("SET s1 v3 GET"), E("SET nokey2 v GET"), E("SET s1 v NX XX"),
+    E("SET s1 v EX"), E("SET s1 v EX 0"), E("SET s1 v EX -1"), E("SET s1 v EX abc"),
+    E("SET s1 v PX 0"), E("SET s1 v BADOPT"), E("SET s1 v EX 10 PX 100"), E("SET s1 v KEEPTTL EX 5"),
+    E("GETSET s1 new"), E("GETSET nokey3 new"), E("GET nokey3"), E("GETDEL nokey3"),
+    E("GETDEL nokey3"), E("SETNX s1 x"), E("SETNX sn1 x"), E("GET sn1"),
+    E("SETEX se 100 v"), TTL("TTL se", 2), E("SETEX se 0 v"), E("SETEX se -5 v"),
+    E("SETEX se abc v"), E("PSETEX pse 100000 v"), TTL("PTTL pse", 1500), E("PSETEX pse 0 v"),
+    E("MSET m1 a m2 b m3 c"), E("MGET m1 m2 nokey m3"), E("MSET m1"), E("MSET m1 a m2"),
+    E("MSETNX m1 x m4 y"), E("MGET m1 m4"), E("MSETNX m5 x m6 y"), E("MGET m5 m6"),
+    E("APPEND ap hello"), E("APPEND ap _world"), E("GET ap"), E("STRLEN ap"), E("STRLEN nokey"),
+    E("GETRANGE ap 0 4"), E("GETRANGE ap -5 -1"), E("GETRANGE ap 5 2"), E("GETRANGE ap 0 100"),
+    E("GETRANGE nokey 0 -1"), E("GETRANGE ap a b"), E("SETRANGE ap 6 WORLD"), E("GET ap"),
+    E("SETRANGE sr 3 abc"), E("GET sr"), E("SETRANGE ap -1 x"), E("SETRANGE sr2 0"),
+    E(["SETRANGE", "sr3", "0", ""]), E("EXISTS sr3"),
+    E("SET n 10"), E("INCR n"), E("DECR n"), E("INCRBY n 5"), E("DECRBY n 3"), E("INCRBY n -20"),
+    E("INCR newcounter"), E("DECR newcounter2"), E("INCRBY n abc"), E("INCR s1"),
+    E("SET big 9223372036854775807"), E("INCR big"), E("SET small -9223372036854775808"),
+    E("DECR small"), E("INCRBY n 9223372036854775808"), E("DECRBY n -9223372036854775808"),
+    E("SET f 10.5"), E("INCRBYFLOAT f 0.1"), E("INCRBYFLOAT f -5"), E("INCRBYFLOAT f 5.0e3"),
+    E("INCRBYFLOAT f abc"), E("INCRBYFLOAT s1 1"), E("INCRBYFLOAT nf 3"), E(["SET", "spc", " 12"]), E("INCR spc"), E("SET lead0 012"), E("INCR lead0"),
+    E("INCRBYFLOAT n 1"), E("GET n"), E("INCRBYFLOAT hugef 1.5e308"), E("INCRBYFLOAT hugef 1.5e308"),
+    E("INCRBYFLOAT hugef inf"), E("INCRBYFLOAT hugef 1e400"), E("SET fl 3.0"), E("INCRBYFLOAT fl 0"),
+    E("SET fl 1.10"), E("INCRBYFLOAT fl 0.2"), E("INCRBYFLOAT fl 1e-20"),
+    E([b"SET", b"bin", b"a\r\nb\x00c \xff"]), E("GET bin"), E("STRLEN bin"), E("APPEND bin \x00"),
+    E(["SET", "", "empty-name"]), E(["GET", ""]), E(["APPEND", "emptyval", ""]), E("GET emptyval"),
+    E("EXISTS emptyval"),
+    E("GETEX s1"), E("GETEX s1 EX 100"), TTL("TTL s1", 2), E("GETEX s1 PERSIST"), E("TTL s1"),
+    E("GETEX s1 PX 50000"), TTL("PTTL s1", 1500), E("GETEX nokey EX 10"), E("GETEX s1 EX 0"),
+    E("GETEX s1 BADOPT"), E("GETEX s1 EX 10 PX 10"),
+    # --- keys --------------------------------------------------------------------------------
+    E("FLUSHALL"), E("MSET a 1 b 2 c 3 prefix:1 x prefix:2 y other z"), E("DBSIZE"),
+    E("EXISTS a b nokey a"), E("EXISTS"), E("DEL a nokey"), E("DEL a"), E("UNLINK b c"),
+    E("TYPE prefix:1"), E("TYPE nokey"), SORTED("KEYS *"), SORTED("KEYS prefix:*"),
+    SORTED("KEYS pre?ix:[12]"), SORTED("KEYS nomatch*"), E("KEYS"),
+    E("RENAME prefix:1 renamed"), E("GET renamed"), E("EXISTS prefix:1"), E("RENAME nokey x"),
+    E("RENAME renamed renamed"), E("RENAMENX renamed other"), E("RENAMENX renamed fresh"),
+    E("GET fresh"), E("RENAMENX nokey x"),
+    PICK("RANDOMKEY", "keys"), SCAN("SCAN"), SCAN("SCAN MATCH prefix:*"), SCAN("SCAN COUNT 2"),
+    SCAN("SCAN TYPE string"), SCAN("SCAN TYPE hash"), E("SCAN abc"), E("SCAN 0 COUNT 0"),
+    E("SCAN 0 BADOPT x"), E("SCAN 0 COUNT abc"),
+    E("DBSIZE"), E("FLUSHDB"), E("DBSIZE"), E("RANDOMKEY"), E("FLUSHALL BADARG"),
+    # --- expiry ------------------------------------------------------------------------------
+    E("SET e1 v"), E("TTL e1"), E("PTTL e1"), E("TTL nokey"), E("PTTL nokey"),
+    E("EXPIRE e1 100"), TTL("TTL e1", 2), TTL("PTTL e1", 1500), E("PERSIST e1"), E("PERSIST e1"),
+    E("TTL e1"), E("PERSIST nokey"), E("EXPIRE nokey 10"), E("EXPIRE e1 abc"), E("EXPIRE e1"),
+    E("PEXPIRE e1 100000"), TTL("PTTL e1", 1500), E("EXPIRE e1 100 NX"), E("EXPIRE e1 100 XX"),
+    E("EXPIRE e1 10 GT"), E("EXPIRE e1 1000 GT"), E("EXPIRE e1 10 LT"), TTL("TTL e1", 2),
+    E("EXPIRE e1 10 NX XX"), E("EXPIRE e1 10 BADFLAG"),
+    E("EXPIREAT e1 4102444800"), TTL("EXPIRETIME e1", 0),
+    E("PEXPIREAT e1 4102444800000"), TTL("PEXPIRETIME e1", 0), E("EXPIRETIME nokey"),
+    E("SET e2 v"), E("EXPIRETIME e2"), E("PEXPIRETIME e2"),
+    E("EXPIREAT e2 1"), E("EXISTS e2"), E("SET e2 v"), E("EXPIRE e2 -5"), E("GET e2"),
+    E("SET e3 v EX 100"), TTL("TTL e3", 2), E("SET e3 v2 KEEPTTL"), TTL("TTL e3", 2),
+    E("SET e3 v3"), E("TTL e3"), E("SET e4 v PX 300"), E("SET e5 v EX 1"),
+    E("SET e6 v EXAT 4102444800"), TTL("EXPIRETIME e6", 0), E("SET e7 v PXAT 4102444800123"),
+    TTL("PEXPIRETIME e7", 0), E("SET e8 v PXAT 1"), E("GET e8"),
+    E("RPUSH el a b"), E("PEXPIRE el 300"), E("HSET eh f v"), E("PEXPIRE eh 300"),
+    E("SET e9 v PX 3000"), E("PERSIST e9"), E("SET e10 v PX 5000"), E("RENAME e10 e11"),
+    TTL("PTTL e11", 1500), E("EXISTS e10"),
+    SLEEP(1.5),
+    E("GET e4"), E("GET e5"), E("TTL e4"), E("PTTL e5"), E("EXISTS e4 e5"), E("LLEN el"),
+    E("TYPE el"), E("HGET eh f"), E("GET e9"), E("TTL e9"), E("INCR e4"), E("SETNX e5 again"),
+    E("GET e5"), SORTED("KEYS e*"),
+    # --- hashes ------------------------------------------------------------------------------
+    E("FLUSHALL"), E("HSET h f1 v1 f2 v2"), E("HSET h f1 new f3 v3"), E("HSET h f1"), E("HSET h"),
+    E("HGET h f1"), E("HGET h nof"), E("HGET nokey f"), E("HMGET h f1 nof f2"), E("HMGET nokey a"),
+    E("HSETNX h f1 x"), E("HSETNX h f4 v4"), E("HLEN h"), E("HLEN nokey"), E("HEXISTS h f1"),
+    E("HEXISTS h nof"), E("HSTRLEN h f1"), E("HSTRLEN h nof"), E("HDEL h f4 nof"), E("HDEL h nof"),
+    SORTED("HKEYS h"), SORTED("HVALS h"), PAIRS("HGETALL h"), E("HGETALL nokey"), E("HKEYS nokey"),
+    E("HINCRBY h cnt 5"), E("HINCRBY h cnt -7"), E("HINCRBY h f1 1"), E("HINCRBY h cnt abc"),
+    E("HSET h big 9223372036854775807"), E("HINCRBY h big 1"),
+    E("HINCRBYFLOAT h fl 1.5"), E("HINCRBYFLOAT h fl 2"), E("HINCRBYFLOAT h f1 1"),
+    E("HINCRBYFLOAT h fl abc"), E("HMSET h a 1 b 2"), E("HMSET h a"), SCAN("HSCAN h 0"),
+    SCAN("HSCAN h 0 MATCH f*"), E("HSCAN nokey 0"), E("HDEL h f1 f2 f3 cnt big fl a b"),
+    E("EXISTS h"), E("HDEL h"),
+    # --- lists -------------------------------------------------------------------------------
+    E("FLUSHALL"), E("RPUSH l a b c"), E("LPUSH l z y"), E("LRANGE l 0 -1"), E("LLEN l"),
+    E("LLEN nokey"), E("LPUSHX l x"), E("RPUSHX l w"), E("LPUSHX nokey x"), E("RPUSHX nokey x"),
+    E("EXISTS nokey"), E("LRANGE l 1 3"), E("LRANGE l -3 -1"), E("LRANGE l 5 2"),
+    E("LRANGE l 0 100"), E("LRANGE nokey 0 -1"), E("LRANGE l a b"), E("LINDEX l 0"),
+    E("LINDEX l -1"), E("LINDEX l 99"), E("LINDEX l x"), E("LSET l 0 first"), E("LSET l 99 x"),
+    E("LSET nokey 0 x"), E("LRANGE l 0 -1"),
+    E("LPOP l"), E("RPOP l"), E("LPOP l 2"), E("RPOP l 0"), E("LPOP l -1"), E("LPOP nokey"),
+    E("LPOP nokey 2"), E("RPOP l 100"), E("EXISTS l"), E("LPOP l 1 2"),
+    E("RPUSH r a b a c a d"), E("LREM r 2 a"), E("LRANGE r 0 -1"), E("LREM r -1 a"),
+    E("LREM r 0 zz"), E("LRANGE r 0 -1"), E("RPUSH t 1 2 3 4 5 6"), E("LTRIM t 1 -2"),
+    E("LRANGE t 0 -1"), E("LTRIM t 5 1"), E("EXISTS t"), E("RPUSH li a c"),
+    E("LINSERT li BEFORE c b"), E("LINSERT li AFTER c d"), E("LINSERT li BEFORE zz x"),
+    E("LINSERT nokey BEFORE a b"), E("LINSERT li MIDDLE a b"), E("LRANGE li 0 -1"),
+    E("RPUSH lp a b c a b c a"), E("LPOS lp a"), E("LPOS lp a RANK 2"), E("LPOS lp a RANK -1"),
+    E("LPOS lp a COUNT 0"), E("LPOS lp a COUNT 2"), E("LPOS lp zz"), E("LPOS lp a COUNT 0 MAXLEN 4"),
+    E("LPOS lp a RANK 0"), E("LPOS lp a BAD 1"),
+    E("RPUSH src 1 2 3"), E("LMOVE src dst LEFT RIGHT"), E("LMOVE src dst RIGHT LEFT"),
+    E("LRANGE src 0 -1"), E("LRANGE dst 0 -1"), E("LMOVE src src LEFT RIGHT"),
+    E("LMOVE nokey dst LEFT LEFT"), E("LMOVE src dst UP DOWN"), E("RPOPLPUSH dst src"),
+    E("RPOPLPUSH nokey src"), E("LRANGE src 0 -1"),
+    # --- sets --------------------------------------------------------------------------------
+    E("FLUSHALL"), E("SADD s1 a b c d"), E("SADD s1 a e"), E("SADD s1"), E("SCARD s1"),
+    E("SCARD nokey"), E("SISMEMBER s1 a"), E("SISMEMBER s1 zz"), E("SMISMEMBER s1 a zz e"),
+    E("SMISMEMBER s1"), SORTED("SMEMBERS s1"), E("SMEMBERS nokey"), E("SREM s1 e zz"),
+    E("SREM s1 zz"), E("SADD s2 c d x y"), E("SADD s3 d y z"), SORTED("SINTER s1 s2"),
+    SORTED("SINTER s1 s2 s3"), E("SINTER s1 nokey"), SORTED("SUNION s1 s2 s3"),
+    SORTED("SDIFF s1 s2"), SORTED("SDIFF s1 s2 s3"), SORTED("SDIFF nokey s1"),
+    E("SINTERSTORE dest s1 s2"), SORTED("SMEMBERS dest"), E("SUNIONSTORE dest s1 s3"),
+    SORTED("SMEMBERS dest"), E("SDIFFSTORE dest s1 s2"), SORTED("SMEMBERS dest"),
+    E("SINTERSTORE dest s1 nokey"), E("EXISTS dest"), E("SMOVE s1 s2 a"), E("SMOVE s1 s2 zz"),
+    E("SISMEMBER s2 a"), E("SMOVE nokey s2 a"), SORTED("SMEMBERS s1"),
+    PICK("SRANDMEMBER s2", "s2"), PICK("SRANDMEMBER s2 3", "s2"), PICK("SRANDMEMBER s2 -7", "s2"),
+    E("SRANDMEMBER s2 0"), E("SRANDMEMBER nokey"), E("SRANDMEMBER nokey 3"),
+    E("SRANDMEMBER s2 abc"), E("SADD sp a b c d e"), PICK("SPOP sp", "sp"), E("SCARD sp"),
+    PICK("SPOP sp 2", "sp"), E("SCARD sp"), PICK("SPOP sp 10", "sp"), E("EXISTS sp"),
+    E("SPOP nokey"), E("SPOP nokey 2"), E("SPOP s2 -1"), SCAN("SSCAN s2 0"),
+    SCAN("SSCAN s2 0 MATCH [xy]"), E("SSCAN nokey 0"),
+    # --- WRONGTYPE everywhere ----------------------------------------------------------------
+    E("FLUSHALL"), E("SET str v"), E("RPUSH lst a"), E("HSET hsh f v"), E("SADD st m"),
+    E("GET lst"), E("APPEND hsh x"), E("INCR st"), E("STRLEN lst"), E("GETRANGE st 0 1"),
+    E("SETRANGE lst 0 x"), E("GETSET hsh x"), E("GETDEL lst"), E("GETEX st"), E("MGET str lst"),
+    E("HGET str f"), E("HSET lst f v"), E("HGETALL st"), E("HLEN str"), E("HINCRBY str f 1"),
+    E("LPUSH str a"), E("LRANGE hsh 0 -1"), E("LLEN st"), E("LPOP str"), E("RPUSHX hsh x"),
+    E("LMOVE str lst LEFT LEFT"), E("LMOVE lst str LEFT LEFT"), E("LRANGE lst 0 -1"),
+    E("SADD str a"), E("SMEMBERS lst"), E("SCARD hsh"), E("SINTER st str"),
+    E("SUNIONSTORE d st lst"), E("SMOVE st lst m"), E("SISMEMBER str a"), E("SPOP lst"),
+    E("SET lst overwritten"), E("GET lst"), E("TYPE hsh"), E("TYPE st"), E("RENAME hsh str"),
+    E("TYPE str"),
+    # --- arity errors ------------------------------------------------------------------------
+    E("GETSET a"), E("MGET"), E("INCR"), E("INCRBY a"), E("DEL"), E("TTL"), E("EXPIRE a"),
+    E("HGET h"), E("HMGET h"), E("LPUSH l"), E("LRANGE l 0"), E("LINDEX l"), E("LSET l 0"),
+    E("SADD"), E("SMOVE a b"), E("SINTER"), E("RENAME a"), E("DBSIZE x"), E("TYPE"),
+    E("APPEND a"), E("HINCRBYFLOAT h f"), E("LINSERT l BEFORE a"), E("LPOS l"),
+    # --- transactions ------------------------------------------------------------------------
+    E("FLUSHALL"), E("MULTI"), E("SET tx 1"), E("INCR tx"), E("GET tx"), E("RPUSH txl a b"),
+    E("EXEC"), E("EXEC"), E("DISCARD"), E("MULTI"), E("MULTI"), E("SET tx 9"), E("DISCARD"),
+    E("GET tx"), E("MULTI"), E("SET tx"), E("INCR tx"), E("EXEC"), E("GET tx"),
+    E("MULTI"), E("NOSUCHCMD"), E("EXEC"), E("MULTI"), E("SET tx notint"), E("INCR tx"),
+    E("LPUSH tx a"), E("GET tx"), E("EXEC"),
+    # WATCH: a change by another connection aborts the transaction (nil array).
+    E("SET w 1"), E("WATCH w"), E("SET w 2", conn=1), E("MULTI"), E("SET w mine"), E("EXEC"),
+    E("GET w"), E("WATCH w"), E("MULTI"), E("INCR w"), E("EXEC"), E("GET w"),
+    E("WATCH w nokey"), E("UNWATCH"), E("SET w 10", conn=1), E("MULTI"), E("INCR w"), E("EXEC"),
+    E("WATCH nokey"), E("SET nokey x", conn=1), E("MULTI"), E("GET w"), E("EXEC"),
+    E("WATCH w"), E("MULTI"), E("WATCH w"), E("DISCARD"), E("UNWATCH"), E("WATCH"),
+    E("SET ew v PX 200"), E("WATCH ew"), SLEEP(0.5), E("MULTI"), E("GET ew"), E("EXEC"),
+    # --- the end -----------------------------------------------------------------------------
+    E("FLUSHALL"), E("DBSIZE"), E("RESET"), E("CLIENT GETNAME"), E("PING"),
+]
+# Long arguments in unknown-command errors are cut by Redis at 128 bytes.
+SCRIPT += [E(["NOSUCHCOMMAND", LONG * 5, "b"]), E("QUIT")]
+
+
+# --- running and comparing --------------------------------------------------------------------------
+
+def split(args):
+    if isinstance(args, list):
+        return args
+    return args.split(" ")
+
+
+def elements(reply):
+    kind, value = reply
+    return value if kind == "*" and value is not None else None
+
+
+def sort_key(reply):
+    return repr(reply)
+
+
+def compare(mode, extra, ra, rp):
+    """Returns None when the replies agree under `mode`, else a reason."""
+    if mode == "exact":
+        return None if ra == rp else "replies differ"
+    if mode in ("sorted", "pairs"):
+        ea, ep = elements(ra), elements(rp)
+        if ea is None or ep is None:
+            return None if ra == rp else "replies differ"
+        if mode == "pairs":
+            if len(ea) % 2 or len(ep) % 2:
+                return "odd-length pair list"
+            ea = [(ea[i], ea[i + 1]) for i in range(0, len(ea), 2)]
+            ep = [(ep[i], ep[i + 1]) for i in range(0, len(ep), 2)]
+        return None if sorted(ea, key=sort_key) == sorted(ep, key=sort_key) else \
+            "different elements"
+    if mode in ("shape", "pick"):
+        if ra[0] != rp[0]:
+            return "different reply types"
+        if ra[0] == "*" and (ra[1] is None) != (rp[1] is None):
+            return "nil vs array"
+        if ra[0] == "*" and ra[1] is not None and len(ra[1]) != len(rp[1]):
+            return "different array lengths"
+        if ra[0] == "-" and ra != rp:
+            return "different errors"
+        if ra[0] == "$" and (ra[1] is None) != (rp[1] is None):
+            return "nil vs value"
+        return None
+    if mode == "ttl":
+        if ra[0] != ":" or rp[0] != ":":
+            return None if ra == rp else "replies differ"
+        if ra[1] < 0 or rp[1] < 0:
+            return None if ra == rp else "replies differ"
+        return None if abs(ra[1] - rp[1]) <= extra else "beyond tolerance %s" % extra
+    raise ValueError(mode)
+
+
+def full_scan(client, args):
+    """Runs a SCAN/HSCAN/SSCAN iteration to cursor 0 (at most 1000 calls); returns the sorted
+    elements (pairs for HSCAN) or an error reply."""
+    args = split(args)
+    name = args[0].upper()
+    if name == "SCAN":
+        prefix, rest = ["SCAN"], args[1:]
+    else:
+        prefix, rest = args[:2], args[3:]  # HSCAN key 0 ...
+    cursor, found = b"0", []
+    for _ in range(1000):
+        reply = client.call(prefix + [cursor] + rest)
+        if reply[0] != "*" or len(reply[1]) != 2:
+            return reply
+        cursor = reply[1][0][1]
+        items = [v[1] for v in reply[1][1][1]]
+        if name == "HSCAN":
+            items = [(items[i], items[i + 1]) for i in range(0, len(items), 2)]
+        found += items
+        if cursor == b"0":
+            # Redis may return an element twice during a rehash; the key space is static here
+            return ("scan", sorted(set(found)))
+    return ("-", "scan did not finish in 1000 calls")
+
+
+def source_members(client, source):
+    if source == "keys":
+        reply = client.call(["KEYS", "*"])
+    else:
+        reply = client.call(["SMEMBERS", source])
+    return {v[1] for v in reply[1]}
+
+
+def picks(reply):
+    kind, value = reply
+    if kind == "$":
+        return [] if value is None else [value]
+    if kind == "*" and value is not None:
+        return [v[1] for v in value]
+    return []
+
+
+class Server:
+    def __init__(self, name, port):
+        self.name, self.port = name, port
+        self.conns = [RawClient(port), RawClient(port)]
+
+    def reconnect(self, i):
+        self.conns[i].close()
+        self.conns[i] = RawClient(self.port)
+
+    def close(self):
+        for c in self.conns:
+            c.close()
+
+
+def run_script(redis_srv, prez_srv):
+    compared, diffs = 0, []
+    for entry in SCRIPT:
+        mode, args, conn = entry[0], entry[1], entry[2]
+        extra = entry[3] if len(entry) > 3 else None
+        if mode == "sleep":
+            time.sleep(args)
+            continue
+        argv = split(args)
+        line = " ".join((a if isinstance(a, str) else repr(a)[2:-1]) or "''" for a in argv)
+        if len(line) > 80:
+            line = line[:77] + "..."
+        if mode == "scan":
+            ra = full_scan(redis_srv.conns[conn], argv)
+            rp = full_scan(prez_srv.conns[conn], argv)
+            reason = None if ra == rp else "different scanned elements"
+        elif mode == "pick":
+            sa = source_members(redis_srv.conns[conn], extra)
+            sp = source_members(prez_srv.conns[conn], extra)
+            ra = redis_srv.conns[conn].call(argv)
+            rp = prez_srv.conns[conn].call(argv)
+            reason = compare(mode, extra, ra, rp)
+            # After one SPOP the two sets legitimately hold different members: from then on only
+            # their sizes are compared (the SCARD entries after each SPOP check the same).
+            if reason is None and extra == "sp" and len(sa) != len(sp):
+                reason = "the sources' sizes differ before the pop"
+            elif reason is None and extra != "sp" and sa != sp:
+                reason = "the sources differ before the pick"
+            if reason is None and not set(picks(rp)) <= sp:
+                reason = "prez picked an element not in the source"
+            if reason is None and not set(picks(ra)) <= sa:
+                reason = "redis picked an element not in the source (test bug)"
+        else:
+            ra = redis_srv.conns[conn].call(argv)
+            rp = prez_srv.conns[conn].call(argv)
+            reason = compare(mode, extra, ra, rp)
+        compared += 1
+        if reason is not None:
+            diffs.append((line, reason, ra, rp))
+        if argv[0].upper() == "QUIT":
+            redis_srv.reconnect(conn)
+            prez_srv.reconnect(conn)
+    return compared, diffs
+
+
+def fmt(reply):
+    if reply[0] == "scan":
+        return "scanned %r" % [x if isinstance(x, tuple) else x.decode(errors="replace")
+                               for x in reply[1]]
+    return show(reply)
+
+
+def main(binary):
+    redis_server = shutil.which("redis-server")
+    if redis_server is None:
+        print("FAIL: redis-server is not installed; run scripts/install-deps.sh (Debian's "
+              "redis-server package) — this differential test needs a real Redis to compare with")
+        return 1
+    root = tempfile.mkdtemp(prefix="prez-compat-")
+    procs = []
+    servers = []
+    try:
+        rport, pport = free_port(), free_port()
+        with open(os.path.join(root, "redis.log"), "wb") as rlog:
+            procs.append(subprocess.Popen(
+                [redis_server, "--port", str(rport), "--bind", "127.0.0.1", "--save", "",
+                 "--appendonly", "no", "--daemonize", "no", "--dir", root],
+                cwd=root, stdout=rlog, stderr=subprocess.STDOUT, start_new_session=True))
+        pdir = os.path.join(root, "prez")
+        os.makedirs(pdir)
+        with open(os.path.join(pdir, "prez.conf"), "w") as f:
+            f.write(f"port {pport}\nbind 127.0.0.1\ndir ./data\n")
+        with open(os.path.join(pdir, "server.log"), "wb") as plog:
+            procs.append(subprocess.Popen([os.path.abspath(binary), "prez.conf"], cwd=pdir,
+                                          stdout=plog, stderr=subprocess.STDOUT,
+                                          start_new_session=True))
+
+        def answers(port, args):
+            def probe():
+                c = RawClient(port, timeout=2)
+                try:
+                    return c.call(args)
+                finally:
+                    c.close()
+            return probe
+
+        if wait_until(lambda: answers(rport, ["PING"])() == ("+", "PONG"), 20) is None:
+            print("FAIL: redis-server did not answer PING within 20 s")
+            return 1
+        # A single prez node elects itself; retry until a replicated write is acknowledged.
+        if wait_until(lambda: answers(pport, ["SET", "__ready", "1"])() == ("+", "OK"), 30) is None:
+            print("FAIL: prez did not accept a write within 30 s")
+            with open(os.path.join(pdir, "server.log"), "rb") as f:
+                print(f.read()[-3000:].decode(errors="replace"))
+            return 1
+        redis_srv, prez_srv = Server("redis", rport), Server("prez", pport)
+        servers += [redis_srv, prez_srv]
+        version = redis_srv.conns[0].call(["INFO", "server"])[1].decode(errors="replace")
+        version = next((l for l in version.splitlines() if l.startswith("redis_version")), "?")
+        started = time.monotonic()
+        compared, diffs = run_script(redis_srv, prez_srv)
+        print(f"compared {compared} commands against redis-server ({version.strip()}) in "
+              f"{time.monotonic() - started:.1f}s; {len(diffs)} difference(s)")
+        for line, reason, ra, rp in diffs:
+            print(f"DIFF {line}\n     ({reason})\n     redis: {fmt(ra)}\n     prez:  {fmt(rp)}")
+        for p in procs:
+            if p.poll() is not None:
+                print(f"FAIL: a server exited during the test (pid {p.pid}, code {p.returncode})")
+                return 1
+        if diffs:
+            print(f"FAIL: {len(diffs)} of {compared} replies differ from Redis")
+            return 1
+        print("all replies agree with Redis")
+        return 0
+    finally:
+        for s in servers:
+            s.close()
+        for p in procs:
+            if p.poll() is None:
+                p.kill()
+            try:
+                p.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                pass
+        if os.environ.get("PREZ_KEEP_TEST_DIRS") is None:
+            shutil.rmtree(root, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    if len(sys.argv) != 2:
+        print(__doc__)
+        sys.exit(2)
+    sys.exit(main(sys.argv[1]))
