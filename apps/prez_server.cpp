@@ -8,6 +8,8 @@
 #include <fstream>
 #include <random>
 
+#include <sys/resource.h>
+
 #include "caf/all.hpp"
 #include "caf/io/all.hpp"
 #include <spdlog/spdlog.h>
@@ -53,6 +55,18 @@ std::string prepare_dir(const prez::node_config& config) {
   return {};
 }
 
+/// Raises the open-file limit to what the system allows (up to 1M): every client and peer
+/// connection is a descriptor, and the usual soft limit of 1024 is far below what a server needs.
+void raise_file_limit() {
+  rlimit limit{};
+  if (getrlimit(RLIMIT_NOFILE, &limit) != 0) return;
+  auto wanted = std::min<rlim_t>(limit.rlim_max, 1 << 20);
+  if (limit.rlim_cur < wanted) {
+    limit.rlim_cur = wanted;
+    setrlimit(RLIMIT_NOFILE, &limit);
+  }
+}
+
 /// Ticks of 10 ms; the election timeout is cluster-node-timeout (randomised up to twice that by
 /// the follower), heartbeats go out ten times per election timeout.
 constexpr auto tick = 10ms;
@@ -90,6 +104,7 @@ int main(int argc, char** argv) {
   } else {
     config = prez::default_single_node_config();
   }
+  raise_file_limit();
   spdlog::set_pattern("%Y-%m-%d %H:%M:%S.%e " + config.name + " %^%l%$ %v");
   spdlog::set_level(spdlog::level::from_str(std::string(prez::spdlog_level_name(config.loglevel))));
 
