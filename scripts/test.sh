@@ -24,4 +24,7 @@ cmake --build build-asan -j "$jobs"
 (cd build-asan && ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
    ctest --output-on-failure -j "$jobs" --timeout 900 -E '^fault:short_run$')
 
+echo "== fuzz (libFuzzer + ASan + UBSan, 20 s per target; scripts/fuzz.sh 600 for a long run)"
+bash scripts/fuzz.sh 20
+
 echo "== all tests passed in $(( $(date +%s) - start )) s"
