@@ -164,6 +164,10 @@ int main(int argc, char** argv) {
   node_settings.client_address = config.bind + ":" + std::to_string(config.port);
   node_settings.incarnation = incarnation;
   node_settings.cluster_secret = config.cluster_secret;
+  node_settings.data_dir = config.dir;
+#ifdef PREZ_FAULT_INJECTION
+  spdlog::warn("this is a test build: peer links obey fault switches in {}", config.dir);
+#endif
   node_settings.tick = tick;
   auto node = prez::spawn_raft_node(system, node_settings, context, log, state_machine, session);
 

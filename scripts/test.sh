@@ -13,13 +13,13 @@ files=$(git ls-files '*.cpp' '*.hpp' 2>/dev/null || find actors messages config 
 clang-format --dry-run --Werror $files
 
 echo "== build (RelWithDebInfo, -Werror)"
-cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DPREZ_FAULT_INJECTION=ON >/dev/null
 cmake --build build -j "$jobs"
 echo "== tests"
 (cd build && ctest --output-on-failure -j 1 --timeout 600)
 
 echo "== build, then unit/paper/sim and real-process tests again under ASan+UBSan"
-cmake -S . -B build-asan -G Ninja -DCMAKE_BUILD_TYPE=Debug -DPREZ_SANITIZE=ON >/dev/null
+cmake -S . -B build-asan -G Ninja -DCMAKE_BUILD_TYPE=Debug -DPREZ_SANITIZE=ON -DPREZ_FAULT_INJECTION=ON >/dev/null
 cmake --build build-asan -j "$jobs"
 (cd build-asan && ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
    ctest --output-on-failure -j "$jobs" --timeout 900 -E '^fault:short_run$')

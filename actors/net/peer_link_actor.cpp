@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <filesystem>
 #include <set>
 
 #include "caf/all.hpp"
@@ -29,6 +30,8 @@ constexpr auto connect_timeout = 2s;
 struct peer_link_state {
   peer_link_args args;
   caf::actor remote; ///< the peer's raft_node_actor; invalid while disconnected
+  /// Test builds only: the fault switch cut this link (frames are dropped as if the network did).
+  bool cut = false;
   bool connecting = false;
   std::chrono::milliseconds reconnect_delay = reconnect_delay_min;
   std::uint64_t frames_sent = 0;
@@ -75,9 +78,32 @@ void connect(peer_link* self) {
           });
 }
 
+#ifdef PREZ_FAULT_INJECTION
+/// The test-only fault switch (compiled only with -DPREZ_FAULT_INJECTION=ON, never in a release
+/// build): the fault suite creates `partition-<peer>` in this node's data dir to cut the link, as
+/// a network partition would, and removes it to heal. Polled, so the hot path reads one bool.
+constexpr auto fault_switch_poll_interval = 50ms;
+
+void poll_fault_switch(peer_link* self) {
+  auto& st = self->state;
+  std::error_code ec;
+  bool cut = std::filesystem::exists(
+      std::filesystem::path(st.args.fault_dir) / ("partition-" + st.args.peer), ec);
+  if (cut != st.cut)
+    spdlog::warn("fault switch: link to {} {}", st.args.peer, cut ? "cut" : "healed");
+  st.cut = cut;
+  self->delayed_send(self, fault_switch_poll_interval, tick_atom::value);
+}
+#endif
+
+/// Can a frame go out now?
+bool usable(const peer_link_state& st) {
+  return st.remote && !st.cut;
+}
+
 void deliver(peer_link* self, const frame_body& body) {
   auto& st = self->state;
-  if (!st.remote) {
+  if (!usable(st)) {
     ++st.frames_dropped;
     connect(self);
     return;
@@ -99,10 +125,13 @@ caf::behavior peer_link_actor(peer_link* self, peer_link_args args) {
     }
   });
   connect(self);
+#ifdef PREZ_FAULT_INJECTION
+  if (!self->state.args.fault_dir.empty()) poll_fault_switch(self);
+#endif
   return {
       [=](peer_send_atom, const raft_message& m) { deliver(self, frame_body{m}); },
       [=](peer_send_atom, const forward_request& m) {
-        if (!self->state.remote) {
+        if (!usable(self->state)) {
           // Never sent, so never proposed: tell the session at once that it may retry elsewhere.
           auto sender = caf::actor_cast<caf::actor>(self->current_sender());
           forward_response refused{
@@ -113,6 +142,9 @@ caf::behavior peer_link_actor(peer_link* self, peer_link_args args) {
       },
       [=](peer_send_atom, const forward_response& m) { deliver(self, frame_body{m}); },
       [=](connect_atom_local) { connect(self); },
+#ifdef PREZ_FAULT_INJECTION
+      [=](tick_atom) { poll_fault_switch(self); },
+#endif
   };
 }
 

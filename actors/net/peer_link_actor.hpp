@@ -19,6 +19,8 @@ struct peer_link_args {
   std::uint16_t port{};
   std::string client_address; ///< our client (RESP) address, carried so peers can redirect
   std::string cluster_secret; ///< when set, every frame is sealed with its HMAC
+  /// Test builds only (PREZ_FAULT_INJECTION): a file `partition-<peer>` here cuts this link.
+  std::string fault_dir;
 };
 
 /// Spawns a peer link. It takes `(peer_send_atom, raft_message | forward_request |

@@ -171,7 +171,8 @@ caf::behavior raft_node(node_actor* self, node_settings settings,
                         member.host,
                         member.port,
                         st.settings.client_address,
-                        st.settings.cluster_secret};
+                        st.settings.cluster_secret,
+                        st.settings.data_dir};
     auto link = spawn_peer_link(self->system(), std::move(args));
     self->link_to(link);
     st.handles.peers.emplace(member.name, std::move(link));

@@ -27,6 +27,7 @@ struct node_settings {
   std::string client_address;          ///< our RESP address "host:port"
   std::uint64_t incarnation = 0;       ///< random per start
   std::string cluster_secret;          ///< when set, frames must carry a valid HMAC
+  std::string data_dir;                ///< where test builds look for fault switches
   std::chrono::milliseconds tick{10};
 };
 

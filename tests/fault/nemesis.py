@@ -12,6 +12,7 @@ Network partitions are not available: the peer link has no fault switch yet (see
 Every fault is recorded in `schedule` with its start time (relative to the run's t0) so a failing
 run can print what happened. heal() undoes everything (SIGCONT, start dead nodes).
 """
+import os
 import random
 import signal
 import threading
@@ -19,12 +20,12 @@ import time
 
 from prez_harness import info_raft
 
-KINDS = ("kill", "kill-two", "pause", "restart-all")
+KINDS = ("kill", "kill-two", "pause", "restart-all", "partition")
 
 
 class Nemesis(threading.Thread):
     def __init__(self, cluster, seed, t0, until, node_timeout_ms, log=print,
-                 weights=None, quiet=(0.5, 2.0)):
+                 weights=None, quiet=(0.5, 2.0), partitions=False):
         super().__init__(name="nemesis", daemon=True)
         self.cluster = cluster
         self.rng = random.Random(seed)
@@ -34,6 +35,10 @@ class Nemesis(threading.Thread):
         self.weights = dict(weights or {"kill": 4, "kill-two": 1, "pause": 3, "restart-all": 1})
         if len(cluster.nodes) < 5:
             self.weights.pop("kill-two", None)
+        # Network partitions need a test build (-DPREZ_FAULT_INJECTION=ON): its peer links obey
+        # `partition-<peer>` files in each node's data dir.
+        if partitions:
+            self.weights.setdefault("partition", 3)
         self.quiet = quiet
         self.schedule = []          # (t, kind, [node names], detail)
         self.counts = {k: 0 for k in KINDS}
@@ -121,6 +126,33 @@ class Nemesis(threading.Thread):
         with self.lock:
             self.paused.discard(n)
 
+    @staticmethod
+    def _switch(node, peer):
+        return os.path.join(node.dir, "data", "partition-" + peer.name)
+
+    def _partition(self):
+        """Cuts one node (the leader more often) off from every other node, then heals."""
+        n = self._pick()
+        if n is None:
+            return
+        others = [o for o in self.cluster.nodes if o is not n]
+        length = self.rng.uniform(2.0, 5.0) * self.node_timeout
+        self._record("partition", [n], "isolated %.1fs" % length)
+        for o in others:
+            for a, b in ((n, o), (o, n)):
+                os.makedirs(os.path.dirname(self._switch(a, b)), exist_ok=True)
+                open(self._switch(a, b), "w").close()
+        self._sleep(length)
+        self._heal_partitions()
+
+    def _heal_partitions(self):
+        for a in self.cluster.nodes:
+            for b in self.cluster.nodes:
+                try:
+                    os.unlink(self._switch(a, b))
+                except FileNotFoundError:
+                    pass
+
     def _restart_all(self):
         how = self.rng.choice(["SIGKILL", "SIGTERM"])
         down = self.rng.uniform(0.2, 1.5)
@@ -152,6 +184,8 @@ class Nemesis(threading.Thread):
                     self._kill(2)
                 elif kind == "pause":
                     self._pause()
+                elif kind == "partition":
+                    self._partition()
                 else:
                     self._restart_all()
                 if not self._sleep(self.rng.uniform(*self.quiet)):
@@ -165,8 +199,9 @@ class Nemesis(threading.Thread):
         self.join(timeout)
 
     def heal(self):
-        """SIGCONT every node and start every dead one."""
+        """SIGCONT every node, heal every partition and start every dead one."""
         self.check_crashes()
+        self._heal_partitions()
         for n in self.cluster.nodes:
             if n.alive():
                 n.signal(signal.SIGCONT)

@@ -370,7 +370,8 @@ def run_one(args, seed):
         t0 = time.monotonic()
         until = t0 + args.seconds
         nemesis = Nemesis(cluster, rng.randrange(2**32), t0, until - 1.0, NODE_TIMEOUT_MS,
-                          log=lambda s: print(s, flush=True) if args.verbose else None)
+                          log=lambda s: print(s, flush=True) if args.verbose else None,
+                          partitions=args.partitions)
         workers = [Worker(i, cluster, keys, counters, rec, until, args.op_timeout, seed,
                           use_incr, use_multi) for i in range(args.clients)]
         try:
@@ -517,6 +518,8 @@ def main():
     p.add_argument("--corrupt-history", action="store_true",
                    help="self-test: make one recorded GET stale; the run must then fail")
     p.add_argument("--verbose", "-v", action="store_true", help="log each fault as it happens")
+    p.add_argument("--partitions", action="store_true",
+                   help="also cut nodes off the network (needs a -DPREZ_FAULT_INJECTION=ON build)")
     args = p.parse_args()
     if not os.access(args.binary, os.X_OK):
         print("not an executable: %s" % args.binary)
