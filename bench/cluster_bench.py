@@ -26,7 +26,7 @@ def redis_benchmark(port, tests, n, clients, pipeline):
     for line in out.splitlines():
         cells = [c.strip('"') for c in line.split('","')]
         if len(cells) >= 6 and cells[0] not in ("test",):
-            rows[cells[0]] = (float(cells[1]), cells[3], cells[6] if len(cells) > 6 else "?")
+            rows[cells[0]] = (float(cells[1]), cells[4], cells[6] if len(cells) > 6 else "?")
     return rows
 
 
