@@ -11,39 +11,11 @@
 #include <vector>
 
 #include "actors/state_machine/kv_state.hpp"
+#include "tests/unit/kv_script.hpp"
 
 using namespace prez;
-using argv_type = std::vector<std::string>;
 
-namespace {
-
-/// The leader's clock for the whole script (entries are stamped with it too).
-constexpr std::uint64_t now_ms = 1'000'000;
-
-struct step {
-  argv_type argv;
-  std::string reply;
-};
-
-/// Runs each step the way the server routes it (classify, then apply or read) and checks the
-/// exact reply bytes.
-void run_script(kv_state& state, const std::vector<step>& steps) {
-  for (const auto& s : steps) {
-    std::string shown;
-    for (const auto& arg : s.argv)
-      shown += arg + " ";
-    INFO(shown);
-    std::string error;
-    const command_kind kind = classify(s.argv, error);
-    const std::string reply = kind == command_kind::unknown ? error
-                              : kind == command_kind::read  ? state.read(s.argv, now_ms)
-                                                            : state.apply(s.argv, now_ms);
-    CHECK(reply == s.reply);
-    REQUIRE(state.bytes() == state.keys().recount_bytes());
-  }
-}
-
-} // namespace
+using namespace prez::kv_script;
 
 TEST_CASE("Set commands: replies match Redis 7 byte for byte", "[kv_sets]") {
   kv_state state;
