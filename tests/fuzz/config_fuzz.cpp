@@ -23,16 +23,9 @@
 
 #include "config/limits.hpp"
 #include "config/node_config.hpp"
+#include "tests/fuzz/fuzz_check.hpp"
 
 namespace {
-
-#define FUZZ_CHECK(condition)                                                                      \
-  do {                                                                                             \
-    if (!(condition)) {                                                                            \
-      std::fprintf(stderr, "%s:%d: property violated: %s\n", __FILE__, __LINE__, #condition);      \
-      __builtin_trap();                                                                            \
-    }                                                                                              \
-  } while (false)
 
 const std::string config_file = "conf/prez.conf";
 const std::string nodes_file = "conf/nodes.conf";

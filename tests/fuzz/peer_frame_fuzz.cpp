@@ -13,16 +13,9 @@
 
 #include "config/limits.hpp"
 #include "messages/wire_codec.hpp"
+#include "tests/fuzz/fuzz_check.hpp"
 
 namespace {
-
-#define FUZZ_CHECK(condition)                                                                      \
-  do {                                                                                             \
-    if (!(condition)) {                                                                            \
-      std::fprintf(stderr, "%s:%d: property violated: %s\n", __FILE__, __LINE__, #condition);      \
-      __builtin_trap();                                                                            \
-    }                                                                                              \
-  } while (false)
 
 bool same_bytes(const std::vector<char>& bytes, const char* data, std::size_t size) {
   return bytes.size() == size && (size == 0 || std::memcmp(bytes.data(), data, size) == 0);

@@ -18,16 +18,9 @@
 #include "actors/gateway/resp_parser.hpp"
 #include "actors/gateway/resp_writer.hpp"
 #include "config/limits.hpp"
+#include "tests/fuzz/fuzz_check.hpp"
 
 namespace {
-
-#define FUZZ_CHECK(condition)                                                                      \
-  do {                                                                                             \
-    if (!(condition)) {                                                                            \
-      std::fprintf(stderr, "%s:%d: property violated: %s\n", __FILE__, __LINE__, #condition);      \
-      __builtin_trap();                                                                            \
-    }                                                                                              \
-  } while (false)
 
 struct parse_outcome {
   std::vector<prez::resp_command> commands;

@@ -31,16 +31,9 @@
 #include <vector>
 
 #include "actors/storage/log_store.hpp"
+#include "tests/fuzz/fuzz_check.hpp"
 
 namespace {
-
-#define FUZZ_CHECK(condition)                                                                      \
-  do {                                                                                             \
-    if (!(condition)) {                                                                            \
-      std::fprintf(stderr, "%s:%d: property violated: %s\n", __FILE__, __LINE__, #condition);      \
-      __builtin_trap();                                                                            \
-    }                                                                                              \
-  } while (false)
 
 namespace fs = std::filesystem;
 using prez::storage::log_store;

@@ -259,6 +259,25 @@ class Cluster:
         return False
 
 
+def start_process(binary, workdir, args):
+    """Starts `binary args...` in `workdir`, its output appended to workdir/server.log.
+    Returns (process, log file); stop it with stop_process."""
+    log = open(os.path.join(workdir, "server.log"), "ab")
+    return subprocess.Popen([binary] + list(args), cwd=workdir, stdout=log,
+                            stderr=subprocess.STDOUT, start_new_session=True), log
+
+
+def stop_process(proc, log):
+    """SIGTERM, then SIGKILL if it does not stop within 10 s."""
+    proc.terminate()
+    try:
+        proc.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait(timeout=10)
+    log.close()
+
+
 def check(condition, message):
     if not condition:
         raise AssertionError(message)

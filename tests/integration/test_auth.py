@@ -8,15 +8,14 @@ import subprocess
 import sys
 import tempfile
 
-from prez_harness import Client, RespError, call, check, encode, free_port, wait_until
+from prez_harness import (Client, RespError, call, check, encode, free_port, start_process,
+                           wait_until)
 
 
 def start(binary, workdir, conf):
     with open(os.path.join(workdir, "prez.conf"), "w") as f:
         f.write(conf)
-    log = open(os.path.join(workdir, "server.log"), "ab")
-    return subprocess.Popen([binary, "prez.conf"], cwd=workdir, stdout=log,
-                            stderr=subprocess.STDOUT, start_new_session=True), log
+    return start_process(binary, workdir, ["prez.conf"])
 
 
 def error_of(client, *args):

@@ -10,23 +10,11 @@ import subprocess
 import sys
 import tempfile
 
-from prez_harness import call, check, free_port, wait_until
+from prez_harness import call, check, free_port, start_process, stop_process, wait_until
 
 
-def start(binary, workdir):
-    log = open(os.path.join(workdir, "server.log"), "ab")
-    return subprocess.Popen([binary, "prez.conf"], cwd=workdir, stdout=log,
-                            stderr=subprocess.STDOUT, start_new_session=True), log
 
 
-def stop(proc, log):
-    proc.terminate()
-    try:
-        proc.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        proc.wait(timeout=10)
-    log.close()
 
 
 def main(binary):
@@ -36,13 +24,13 @@ def main(binary):
         port = free_port()
         with open(os.path.join(workdir, "prez.conf"), "w") as f:
             f.write(f"port {port}\ndir ./data\n")
-        proc, log = start(binary, workdir)
+        proc, log = start_process(binary, workdir, ["prez.conf"])
         try:
             check(wait_until(lambda: call(port, "SET", "k0", "v0", timeout=1) == "OK", 10), "start")
             for i in range(1, 200):
                 check(call(port, "SET", f"k{i}", f"v{i}") == "OK", f"SET k{i}")
         finally:
-            stop(proc, log)
+            stop_process(proc, log)
         segments = sorted(glob.glob(os.path.join(workdir, "data", "log-*.seg")))
         check(segments, "no log segment written")
         last = segments[-1]
@@ -52,13 +40,13 @@ def main(binary):
         # fsync finished, so cut into the final record (the last SET, k199) and expect k198.
         with open(last, "r+b") as f:
             f.truncate(size - 7)
-        proc, log = start(binary, workdir)
+        proc, log = start_process(binary, workdir, ["prez.conf"])
         try:
             check(wait_until(lambda: call(port, "GET", "k198", timeout=1) == "v198", 10),
                   "earlier writes not served after a torn tail")
             print("torn tail: truncated at start, earlier writes intact")
         finally:
-            stop(proc, log)
+            stop_process(proc, log)
 
         # Corruption in the middle: flip a byte a third of the way in.
         size = os.path.getsize(last)

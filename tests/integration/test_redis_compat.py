@@ -39,17 +39,13 @@ import tempfile
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from prez_harness import free_port, wait_until  # noqa: E402
+from prez_harness import encode as harness_encode, free_port, wait_until  # noqa: E402
 
 
 # --- a raw RESP client whose replies keep the RESP type --------------------------------------------
 
 def encode(args):
-    out = b"*%d\r\n" % len(args)
-    for a in args:
-        a = a if isinstance(a, bytes) else str(a).encode()
-        out += b"$%d\r\n%s\r\n" % (len(a), a)
-    return out
+    return harness_encode(*args)
 
 
 class RawClient:

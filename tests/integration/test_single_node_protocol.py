@@ -11,23 +11,12 @@ import sys
 import tempfile
 import time
 
-from prez_harness import Client, RespError, call, check, encode, free_port, wait_until
+from prez_harness import (Client, RespError, call, check, encode, free_port, start_process,
+                           stop_process, wait_until)
 
 
-def start(binary, workdir, args):
-    log = open(os.path.join(workdir, "server.log"), "ab")
-    return subprocess.Popen([binary] + args, cwd=workdir, stdout=log, stderr=subprocess.STDOUT,
-                            start_new_session=True), log
 
 
-def stop(proc, log):
-    proc.terminate()
-    try:
-        proc.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        proc.wait(timeout=10)
-    log.close()
 
 
 def port_free(port):
@@ -82,7 +71,7 @@ def main(binary):
         port = free_port()
         with open(os.path.join(workdir, "prez.conf"), "w") as f:
             f.write(f"port {port}\ndir ./data\nloglevel notice\n")
-        proc, log = start(binary, workdir, ["prez.conf"])
+        proc, log = start_process(binary, workdir, ["prez.conf"])
         try:
             t0 = time.monotonic()
             check(wait_until(lambda: call(port, "SET", "k", "v", timeout=1) == "OK", 10),
@@ -90,25 +79,25 @@ def main(binary):
             print(f"single node accepted its first write {1000 * (time.monotonic() - t0):.0f} ms after start")
             protocol_checks(port)
         finally:
-            stop(proc, log)
-        proc, log = start(binary, workdir, ["prez.conf"])
+            stop_process(proc, log)
+        proc, log = start_process(binary, workdir, ["prez.conf"])
         try:
             check(wait_until(lambda: call(port, "GET", "k", timeout=1) == "v", 10),
                   "single node lost its data over a restart")
             check(call(port, "GET", "p499") == "499", "pipelined writes survived the restart")
         finally:
-            stop(proc, log)
+            stop_process(proc, log)
         if port_free(9000):
             nodir = os.path.join(workdir, "noargs")
             os.makedirs(nodir)
-            proc, log = start(binary, nodir, [])
+            proc, log = start_process(binary, nodir, [])
             try:
                 check(wait_until(lambda: call(9000, "SET", "a", "b", timeout=1) == "OK", 10),
                       "prez-server with no arguments did not answer on 9000")
                 check(os.path.isdir(os.path.join(nodir, "prez-data")), "no ./prez-data")
                 print("no-argument single node on port 9000: ok")
             finally:
-                stop(proc, log)
+                stop_process(proc, log)
         else:
             print("port 9000 busy: the no-argument form was not exercised in this run")
     finally:
