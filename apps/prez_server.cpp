@@ -55,6 +55,20 @@ std::string prepare_dir(const prez::node_config& config) {
   return {};
 }
 
+/// Protected mode for the cluster port: nodes reachable from other hosts must authenticate each
+/// other (cluster-secret), or any process there could speak as a member.
+std::string check_cluster_door(const prez::node_config& config) {
+  if (config.members.size() <= 1 || !config.cluster_secret.empty()) return {};
+  for (const auto& m : config.members) {
+    bool loopback = m.host.rfind("127.", 0) == 0 || m.host == "::1" || m.host == "localhost";
+    if (!loopback)
+      return config.cluster_config_file + ": node '" + m.name + "' listens on " + m.host +
+             ", which is not loopback: set cluster-secret in " + config.source_file +
+             " (the same on every node) so that nodes authenticate each other";
+  }
+  return {};
+}
+
 /// Raises the open-file limit to what the system allows (up to 1M): every client and peer
 /// connection is a descriptor, and the usual soft limit of 1024 is far below what a server needs.
 void raise_file_limit() {
@@ -105,6 +119,7 @@ int main(int argc, char** argv) {
     config = prez::default_single_node_config();
   }
   raise_file_limit();
+  if (auto error = check_cluster_door(config); !error.empty()) return fail(error);
   spdlog::set_pattern("%Y-%m-%d %H:%M:%S.%e " + config.name + " %^%l%$ %v");
   spdlog::set_level(spdlog::level::from_str(std::string(prez::spdlog_level_name(config.loglevel))));
 

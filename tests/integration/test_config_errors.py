@@ -53,6 +53,8 @@ def main(binary):
                    r"nodes\.conf:4: .*duplicate")
     expect_refusal(binary, "this node missing", base, nodes.replace("a 127", "z 127"),
                    r"nodes\.conf.*'a'")
+    expect_refusal(binary, "non-loopback cluster without a secret", base,
+                   nodes.replace("b 127.0.0.1", "b 10.0.0.2"), r"cluster-secret")
     # A port already in use.
     busy = socket.socket()
     busy.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
