@@ -1,123 +1,24 @@
+// The RESP gateway: a listening broker (the acceptor) forks one broker per client connection.
+// This file holds the acceptor, the connection's behaviour and its reply pipeline (replies leave in
+// command order; reads wait for the connection's earlier writes). The commands a connection
+// answers itself are in connection_commands_broker.cpp.
+
 #include "actors/gateway/resp_gateway_actor.hpp"
 
 #include <algorithm>
-#include <cctype>
 #include <deque>
-#include <fstream>
 
-#include <unistd.h>
-
-#include "caf/all.hpp"
-#include "caf/io/all.hpp"
 #include <spdlog/spdlog.h>
 
 #include "actors/gateway/client_gate.hpp"
-#include "actors/gateway/info_report.hpp"
-#include "actors/gateway/resp_parser.hpp"
-#include "actors/gateway/resp_writer.hpp"
-#include "actors/gateway/server_commands.hpp"
+#include "actors/gateway/connection.hpp"
 #include "actors/state_machine/kv_state.hpp"
 #include "config/limits.hpp"
 #include "messages/caf_messages.hpp"
 
 namespace prez {
 
-namespace {
-
-/// Small reply builders over resp_writer.hpp, for replies written in one expression.
-namespace resp {
-std::string simple(std::string_view text) {
-  std::string out;
-  append_simple_string(out, text);
-  return out;
-}
-/// `message` starts with its code ("ERR ...", "UNKNOWN ...").
-std::string error(std::string_view message) {
-  auto space = message.find(' ');
-  std::string out;
-  append_error_code(out, message.substr(0, space),
-                    space == std::string_view::npos ? "" : message.substr(space + 1));
-  return out;
-}
-std::string bulk(std::string_view bytes) {
-  std::string out;
-  append_bulk(out, bytes);
-  return out;
-}
-std::string integer(std::int64_t value) {
-  std::string out;
-  append_integer(out, value);
-  return out;
-}
-std::string array_header(std::size_t count) {
-  std::string out;
-  append_array_header(out, count);
-  return out;
-}
-} // namespace resp
-
-/// One reply position in a connection's pipeline. Replies leave in command order.
-struct reply_slot {
-  bool ready = false;
-  bool close_after = false;
-  std::string text;
-};
-
-/// The versions a WATCH read returned (kv_state::key_version), for the EXEC that follows.
-struct watch_result {
-  bool done = false;
-  bool failed = false; ///< the WATCH got an error: the EXEC that depends on it aborts
-  std::vector<std::pair<std::string, std::uint64_t>> versions;
-};
-
-/// A command waiting for its turn on a connection.
-struct deferred_command {
-  std::uint64_t slot;
-  client_command command;
-  bool write;
-  /// EXEC only: the WATCHes it depends on; it is sent once all are answered.
-  std::vector<std::shared_ptr<watch_result>> watches;
-  /// WATCH only: where its versions go.
-  std::shared_ptr<watch_result> watch_target;
-};
-
-struct connection_state {
-  gateway_settings settings;
-  caf::io::connection_handle handle;
-  resp_parser parser;
-  std::uint64_t client_id = 0;
-  std::uint64_t next_seq = 0;
-  /// slots[0] has number first_slot. Invariant: slots.size() <= limits::pipelined_commands_max +
-  /// read batch.
-  std::deque<reply_slot> slots;
-  std::uint64_t first_slot = 0;
-  bool reading_halted = false;
-  bool closing = false;
-  /// Writes sent to the session manager and not yet answered.
-  std::size_t writes_in_flight = 0;
-  /// Commands held back to keep per-connection order (see handle_command).
-  std::deque<deferred_command> deferred;
-  /// MULTI: commands queued until EXEC, and whether one of them was refused while queueing.
-  bool in_multi = false;
-  bool multi_refused = false;
-  std::vector<std::vector<std::string>> queued;
-  /// WATCH results since the last EXEC/DISCARD/UNWATCH, in order; filled when their reads return.
-  std::vector<std::shared_ptr<watch_result>> watches;
-  std::string client_name;
-  std::uint64_t connection_number = 0;
-  /// True once AUTH succeeded, or from the start when no requirepass is set.
-  bool authenticated = true;
-  caf::actor acceptor; ///< the gateway's listening broker (client counts for INFO)
-  static inline const char* name = "resp_connection";
-};
-
-using connection = caf::io::stateful_broker<connection_state>;
-
-std::string lower(std::string s) {
-  std::transform(s.begin(), s.end(), s.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  return s;
-}
+namespace gateway {
 
 void flush_ready(connection* self) {
   auto& st = self->state;
@@ -153,7 +54,7 @@ void flush_ready(connection* self) {
   }
 }
 
-void fill(connection* self, std::uint64_t slot, std::string text, bool close_after = false) {
+void fill(connection* self, std::uint64_t slot, std::string text, bool close_after) {
   auto& st = self->state;
   if (st.closing || slot < st.first_slot || slot - st.first_slot >= st.slots.size()) return;
   auto& s = st.slots[slot - st.first_slot];
@@ -163,173 +64,7 @@ void fill(connection* self, std::uint64_t slot, std::string text, bool close_aft
   flush_ready(self);
 }
 
-/// The parameters CONFIG GET reports: what clients probe, answered truthfully for prez.
-std::vector<std::pair<std::string, std::string>> config_parameters(const gateway_settings& g) {
-  return {{"appendfsync", "always"},
-          {"appendonly", "yes"},
-          {"bind", g.bind},
-          {"cluster-node-timeout", std::to_string(g.node_timeout_ms)},
-          {"databases", "1"},
-          {"maxclients", "10000"},
-          {"maxmemory", "0"},
-          {"port", std::to_string(g.port)},
-          {"save", ""},
-          {"timeout", "0"}};
-}
-
-std::uint64_t rss_bytes() {
-  std::ifstream statm("/proc/self/statm");
-  std::uint64_t pages_total = 0, pages_resident = 0;
-  statm >> pages_total >> pages_resident;
-  return pages_resident * static_cast<std::uint64_t>(::sysconf(_SC_PAGESIZE));
-}
-
-/// INFO: asks the node (Raft and state machine) and the acceptor (clients), then formats.
-void handle_info(connection* self, std::uint64_t slot, std::string section) {
-  auto& st = self->state;
-  self->request(st.settings.node, std::chrono::seconds(3), status_atom::value)
-      .then(
-          [=](const node_status& node) {
-            self->request(self->state.acceptor, std::chrono::seconds(3), status_atom::value)
-                .then(
-                    [=](const gateway_status& gateway) {
-                      const auto& st = self->state;
-                      info_snapshot i;
-                      i.node_name = st.settings.node_name;
-                      i.process_id = static_cast<std::uint64_t>(::getpid());
-                      i.run_id = st.settings.incarnation;
-                      i.tcp_port = st.settings.port;
-                      i.uptime_s = static_cast<std::uint64_t>(
-                          std::chrono::duration_cast<std::chrono::seconds>(
-                              std::chrono::steady_clock::now() - st.settings.started)
-                              .count());
-                      i.connected_clients = gateway.connected;
-                      i.total_connections = gateway.accepted_total;
-                      i.used_memory = node.applied.bytes;
-                      i.rss_bytes = rss_bytes();
-                      i.role = raft::to_string(node.raft.current_role);
-                      i.term = node.raft.term;
-                      i.leader = node.raft.leader;
-                      i.leader_address = node.leader_address;
-                      i.commit_index = node.raft.commit_index;
-                      i.last_applied = node.applied.last_applied;
-                      i.last_log_index = node.raft.last_log_index;
-                      i.persisted_index = node.raft.persisted_index;
-                      i.voters = node.voters;
-                      i.role_epoch = node.role_epoch;
-                      i.peer_frames_refused = node.frames_refused;
-                      i.keys = node.applied.keys;
-                      i.expiring = node.applied.expiring;
-                      fill(self, slot, resp::bulk(format_info(i, section)));
-                    },
-                    [=](const caf::error&) {
-                      fill(self, slot, resp::error("ERR INFO unavailable"));
-                    });
-          },
-          [=](const caf::error&) { fill(self, slot, resp::error("ERR INFO unavailable")); });
-}
-
-/// CLIENT ID, SETNAME, GETNAME, LIST, INFO (LIST and INFO show this connection only).
-void handle_client(connection* self, std::uint64_t slot, const std::vector<std::string>& argv) {
-  auto& st = self->state;
-  auto sub = argv.size() > 1 ? lower(argv[1]) : "";
-  auto describe = [&] {
-    return "id=" + std::to_string(st.connection_number) + " name=" + st.client_name +
-           " db=0 multi=" + (st.in_multi ? std::to_string(st.queued.size()) : "-1") + "\n";
-  };
-  if (sub == "id" && argv.size() == 2) {
-    fill(self, slot, resp::integer(static_cast<std::int64_t>(st.connection_number)));
-  } else if (sub == "setname" && argv.size() == 3) {
-    if (argv[2].find_first_of(" \n\r") != std::string::npos)
-      return fill(self, slot,
-                  resp::error("ERR Client names cannot contain spaces, newlines or special "
-                              "characters."));
-    st.client_name = argv[2];
-    fill(self, slot, resp::simple("OK"));
-  } else if (sub == "getname" && argv.size() == 2) {
-    fill(self, slot, st.client_name.empty() ? std::string{"$-1\r\n"} : resp::bulk(st.client_name));
-  } else if ((sub == "list" || sub == "info") && argv.size() == 2) {
-    fill(self, slot, resp::bulk(describe()));
-  } else if (sub == "setinfo" && argv.size() == 4) {
-    fill(self, slot, resp::simple("OK"));
-  } else if (sub != "id" && sub != "setname" && sub != "getname" && sub != "list" &&
-             sub != "info" && sub != "setinfo") {
-    fill(self, slot,
-         resp::error("ERR unknown subcommand '" + (argv.size() > 1 ? argv[1] : std::string{}) +
-                     "'. Try CLIENT HELP."));
-  } else {
-    fill(self, slot,
-         resp::error("ERR unknown subcommand or wrong number of arguments for '" +
-                     (argv.size() > 1 ? argv[1] : std::string{}) + "'. Try CLIENT HELP."));
-  }
-}
-
-/// Commands a connection answers without the cluster. Returns false when `argv` is not one.
-bool handle_local(connection* self, std::uint64_t slot, const std::vector<std::string>& argv) {
-  auto& st = self->state;
-  auto name = lower(argv[0]);
-  auto arity_error = [&] {
-    fill(self, slot, resp::error("ERR wrong number of arguments for '" + name + "' command"));
-  };
-  if (name == "ping") {
-    if (argv.size() == 1)
-      fill(self, slot, resp::simple("PONG"));
-    else if (argv.size() == 2)
-      fill(self, slot, resp::bulk(argv[1]));
-    else
-      arity_error();
-  } else if (name == "echo") {
-    if (argv.size() != 2) return arity_error(), true;
-    fill(self, slot, resp::bulk(argv[1]));
-  } else if (name == "quit") {
-    fill(self, slot, resp::simple("OK"), true);
-  } else if (name == "select") {
-    if (argv.size() != 2) return arity_error(), true;
-    bool numeric = !argv[1].empty() && argv[1].size() < 19 &&
-                   std::all_of(argv[1].begin() + (argv[1][0] == '-' ? 1 : 0), argv[1].end(),
-                               [](unsigned char c) { return std::isdigit(c); }) &&
-                   argv[1] != "-";
-    fill(self, slot,
-         argv[1] == "0" ? resp::simple("OK")
-         : !numeric     ? resp::error("ERR value is not an integer or out of range")
-                        : resp::error("ERR DB index is out of range"));
-  } else if (name == "command") {
-    fill(self, slot, command_reply(argv));
-  } else if (name == "config") {
-    fill(self, slot, config_reply(argv, config_parameters(st.settings)));
-  } else if (name == "client") {
-    handle_client(self, slot, argv);
-  } else if (name == "hello") {
-    if (argv.size() >= 2 && argv[1] != "2")
-      return fill(self, slot, resp::error("NOPROTO sorry, this protocol version is not supported")),
-             true;
-    std::string out = resp::array_header(14) + resp::bulk("server") + resp::bulk("redis") +
-                      resp::bulk("version") + resp::bulk("7.0.0") + resp::bulk("proto") +
-                      resp::integer(2) + resp::bulk("id") +
-                      resp::integer(static_cast<std::int64_t>(st.connection_number)) +
-                      resp::bulk("mode") + resp::bulk("standalone") + resp::bulk("role") +
-                      resp::bulk("master") + resp::bulk("modules") + resp::array_header(0);
-    fill(self, slot, std::move(out));
-  } else if (name == "reset") {
-    st.in_multi = false;
-    st.queued.clear();
-    st.watches.clear();
-    st.client_name.clear();
-    fill(self, slot, resp::simple("RESET"));
-  } else if (name == "time") {
-    auto now = std::chrono::duration_cast<std::chrono::microseconds>(
-                   std::chrono::system_clock::now().time_since_epoch())
-                   .count();
-    fill(self, slot,
-         resp::array_header(2) + resp::bulk(std::to_string(now / 1000000)) +
-             resp::bulk(std::to_string(now % 1000000)));
-  } else if (name == "info") {
-    handle_info(self, slot, argv.size() > 1 ? lower(argv[1]) : "");
-  } else {
-    return false;
-  }
-  return true;
-}
+namespace {
 
 void dispatch(connection* self, deferred_command&& item);
 
@@ -418,6 +153,8 @@ void dispatch(connection* self, deferred_command&& item) {
             });
 }
 
+} // namespace
+
 /// Queues `item` behind anything waiting, or sends it at once.
 void submit(connection* self, deferred_command&& item) {
   auto& st = self->state;
@@ -428,112 +165,11 @@ void submit(connection* self, deferred_command&& item) {
   dispatch(self, std::move(item));
 }
 
-/// MULTI, EXEC, DISCARD, WATCH, UNWATCH. Returns false when `name` is none of them.
-bool handle_transaction(connection* self, std::uint64_t slot, const std::string& name,
-                        std::vector<std::string>& argv) {
-  auto& st = self->state;
-  auto arity = [&](bool ok) {
-    if (!ok)
-      fill(self, slot, resp::error("ERR wrong number of arguments for '" + name + "' command"));
-    return ok;
-  };
-  if (name == "multi") {
-    if (!arity(argv.size() == 1)) return true;
-    if (st.in_multi)
-      return fill(self, slot, resp::error("ERR MULTI calls can not be nested")), true;
-    st.in_multi = true;
-    st.multi_refused = false;
-    st.queued.clear();
-    fill(self, slot, resp::simple("OK"));
-  } else if (name == "discard") {
-    if (!arity(argv.size() == 1)) return true;
-    if (!st.in_multi) return fill(self, slot, resp::error("ERR DISCARD without MULTI")), true;
-    st.in_multi = false;
-    st.queued.clear();
-    st.watches.clear();
-    fill(self, slot, resp::simple("OK"));
-  } else if (name == "exec") {
-    if (!arity(argv.size() == 1)) return true;
-    if (!st.in_multi) return fill(self, slot, resp::error("ERR EXEC without MULTI")), true;
-    st.in_multi = false;
-    auto watches = std::move(st.watches);
-    st.watches.clear();
-    if (st.multi_refused) {
-      st.queued.clear();
-      return fill(self, slot,
-                  resp::error("EXECABORT Transaction discarded because of previous errors.")),
-             true;
-    }
-    if (st.queued.empty() && watches.empty()) return fill(self, slot, resp::array_header(0)), true;
-    client_command command{st.client_id, ++st.next_seq, 0, {"EXEC"}, std::move(st.queued), {}};
-    st.queued.clear();
-    if (command.transaction.empty()) // only WATCH: nothing to apply, but a watched change aborts
-      command.transaction.push_back({"EXISTS", "__prez_exec_noop__"});
-    submit(self, {slot, std::move(command), true, std::move(watches), nullptr});
-  } else if (name == "watch") {
-    if (!arity(argv.size() >= 2)) return true;
-    if (st.in_multi)
-      return fill(self, slot, resp::error("ERR WATCH inside MULTI is not allowed")), true;
-    auto target = std::make_shared<watch_result>();
-    st.watches.push_back(target);
-    argv[0] = "WATCH";
-    client_command command{st.client_id, ++st.next_seq, 0, std::move(argv), {}, {}};
-    submit(self, {slot, std::move(command), false, {}, std::move(target)});
-  } else if (name == "unwatch") {
-    if (!arity(argv.size() == 1)) return true;
-    st.watches.clear();
-    fill(self, slot, resp::simple("OK"));
-  } else {
-    return false;
-  }
-  return true;
-}
+} // namespace gateway
 
-/// Checks a password (and user: only "default" exists) and marks the connection authenticated.
-/// Returns the error reply, empty on success.
-std::string authenticate(connection* self, const std::string* user, const std::string& password) {
-  auto& st = self->state;
-  if (st.settings.requirepass.empty())
-    return resp::error("ERR AUTH <password> called without any password configured for the "
-                       "default user. Are you sure your configuration is correct?");
-  bool user_ok = user == nullptr || *user == "default";
-  if (!equal_constant_time(password, st.settings.requirepass) || !user_ok)
-    return resp::error("WRONGPASS invalid username-password pair or user is disabled.");
-  st.authenticated = true;
-  st.parser.set_authenticated(true);
-  return {};
-}
+using namespace gateway;
 
-/// AUTH, and the gate in front of everything else until a client has authenticated.
-/// Returns true when the command was answered here.
-bool handle_auth(connection* self, std::uint64_t slot, const std::string& name,
-                 std::vector<std::string>& argv) {
-  auto& st = self->state;
-  if (name == "auth") {
-    if (argv.size() < 2 || argv.size() > 3)
-      return fill(self, slot, resp::error("ERR wrong number of arguments for 'auth' command")),
-             true;
-    auto error = authenticate(self, argv.size() == 3 ? &argv[1] : nullptr, argv.back());
-    fill(self, slot, error.empty() ? resp::simple("OK") : error);
-    return true;
-  }
-  if (name == "hello" && argv.size() >= 5 && lower(argv[2]) == "auth") {
-    auto error = authenticate(self, &argv[3], argv[4]);
-    if (!error.empty()) return fill(self, slot, error), true;
-    argv.resize(2); // HELLO <proto> answered by handle_local
-    return false;
-  }
-  if (st.authenticated || name == "quit") return false;
-  if (name == "hello")
-    return fill(self, slot,
-                resp::error("NOAUTH HELLO must be called with the client already authenticated, "
-                            "otherwise the HELLO <proto> AUTH <user> <pass> option can be used to "
-                            "authenticate the client and select the RESP protocol version at the "
-                            "same time")),
-           true;
-  fill(self, slot, resp::error("NOAUTH Authentication required."));
-  return true;
-}
+namespace {
 
 void handle_command(connection* self, std::vector<std::string>&& argv) {
   auto& st = self->state;

@@ -1,0 +1,133 @@
+#pragma once
+// Internal to the RESP gateway: the state of one client connection's broker and the functions its
+// parts share (resp_gateway_actor.cpp: the reply pipeline and the acceptor;
+// connection_commands_broker.cpp: AUTH, transactions and the commands a connection answers
+// itself). Included only by those two files.
+
+#include <cstdint>
+#include <deque>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "caf/all.hpp"
+#include "caf/io/all.hpp"
+
+#include "actors/gateway/resp_gateway_actor.hpp"
+#include "actors/gateway/resp_parser.hpp"
+#include "actors/gateway/resp_writer.hpp"
+#include "messages/client_messages.hpp"
+
+namespace prez::gateway {
+
+/// Small reply builders over resp_writer.hpp, for replies written in one expression.
+namespace resp {
+inline std::string simple(std::string_view text) {
+  std::string out;
+  append_simple_string(out, text);
+  return out;
+}
+/// `message` starts with its code ("ERR ...", "UNKNOWN ...").
+inline std::string error(std::string_view message) {
+  auto space = message.find(' ');
+  std::string out;
+  append_error_code(out, message.substr(0, space),
+                    space == std::string_view::npos ? "" : message.substr(space + 1));
+  return out;
+}
+inline std::string bulk(std::string_view bytes) {
+  std::string out;
+  append_bulk(out, bytes);
+  return out;
+}
+inline std::string integer(std::int64_t value) {
+  std::string out;
+  append_integer(out, value);
+  return out;
+}
+inline std::string array_header(std::size_t count) {
+  std::string out;
+  append_array_header(out, count);
+  return out;
+}
+} // namespace resp
+
+/// One reply position in a connection's pipeline. Replies leave in command order.
+struct reply_slot {
+  bool ready = false;
+  bool close_after = false;
+  std::string text;
+};
+
+/// The versions a WATCH read returned (kv_state::key_version), for the EXEC that follows.
+struct watch_result {
+  bool done = false;
+  bool failed = false; ///< the WATCH got an error: the EXEC that depends on it aborts
+  std::vector<std::pair<std::string, std::uint64_t>> versions;
+};
+
+/// A command waiting for its turn on a connection.
+struct deferred_command {
+  std::uint64_t slot;
+  client_command command;
+  bool write;
+  /// EXEC only: the WATCHes it depends on; it is sent once all are answered.
+  std::vector<std::shared_ptr<watch_result>> watches;
+  /// WATCH only: where its versions go.
+  std::shared_ptr<watch_result> watch_target;
+};
+
+struct connection_state {
+  gateway_settings settings;
+  caf::io::connection_handle handle;
+  resp_parser parser;
+  std::uint64_t client_id = 0;
+  std::uint64_t next_seq = 0;
+  /// slots[0] has number first_slot. Invariant: slots.size() <= limits::pipelined_commands_max +
+  /// read batch.
+  std::deque<reply_slot> slots;
+  std::uint64_t first_slot = 0;
+  bool reading_halted = false;
+  bool closing = false;
+  /// Writes sent to the session manager and not yet answered.
+  std::size_t writes_in_flight = 0;
+  /// Commands held back to keep per-connection order (see handle_command).
+  std::deque<deferred_command> deferred;
+  /// MULTI: commands queued until EXEC, and whether one of them was refused while queueing.
+  bool in_multi = false;
+  bool multi_refused = false;
+  std::vector<std::vector<std::string>> queued;
+  /// WATCH results since the last EXEC/DISCARD/UNWATCH, in order; filled when their reads return.
+  std::vector<std::shared_ptr<watch_result>> watches;
+  std::string client_name;
+  std::uint64_t connection_number = 0;
+  /// True once AUTH succeeded, or from the start when no requirepass is set.
+  bool authenticated = true;
+  caf::actor acceptor; ///< the gateway's listening broker (client counts for INFO)
+  static inline const char* name = "resp_connection";
+};
+
+using connection = caf::io::stateful_broker<connection_state>;
+
+inline std::string lower(std::string s) {
+  std::transform(s.begin(), s.end(), s.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  return s;
+}
+
+/// Fills reply `slot` and writes every reply that is now next in line.
+void fill(connection* self, std::uint64_t slot, std::string text, bool close_after = false);
+/// Sends a data command to the session manager now, or queues it behind earlier ones.
+void submit(connection* self, deferred_command&& item);
+/// AUTH and the gate before authentication. True when the command was answered.
+bool handle_auth(connection* self, std::uint64_t slot, const std::string& name,
+                 std::vector<std::string>& argv);
+/// MULTI, EXEC, DISCARD, WATCH, UNWATCH. True when the command was one of them.
+bool handle_transaction(connection* self, std::uint64_t slot, const std::string& name,
+                        std::vector<std::string>& argv);
+/// Commands a connection answers without the cluster. True when the command was one of them.
+bool handle_local(connection* self, std::uint64_t slot, const std::vector<std::string>& argv);
+
+} // namespace prez::gateway
