@@ -39,7 +39,7 @@ import tempfile
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from prez_harness import encode as harness_encode, free_port, wait_until  # noqa: E402
+from prez_harness import Client, encode as harness_encode, free_port, wait_until  # noqa: E402
 
 
 # --- a raw RESP client whose replies keep the RESP type --------------------------------------------
@@ -48,29 +48,8 @@ def encode(args):
     return harness_encode(*args)
 
 
-class RawClient:
-    def __init__(self, port, timeout=10.0):
-        self.sock = socket.create_connection(("127.0.0.1", port), timeout=timeout)
-        self.sock.settimeout(timeout)
-        self.buf = b""
-
-    def close(self):
-        try:
-            self.sock.close()
-        except OSError:
-            pass
-
-    def _fill(self):
-        chunk = self.sock.recv(65536)
-        if not chunk:
-            raise ConnectionError("connection closed by server")
-        self.buf += chunk
-
-    def _line(self):
-        while b"\r\n" not in self.buf:
-            self._fill()
-        line, self.buf = self.buf.split(b"\r\n", 1)
-        return line
+class RawClient(Client):
+    """The harness client, reading replies as typed trees (so +OK and $2 OK stay different)."""
 
     def read(self):
         """One reply as a typed tree: ('+', str) ('-', str) (':', int) ('$', bytes|None)
