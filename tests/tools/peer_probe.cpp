@@ -59,6 +59,16 @@ int main(int argc, char** argv) {
   }
   // A message of a type the node does not expect at all.
   self->send(*node, std::string("not a frame"), 42);
-  std::printf("peer_probe: sent %d malformed frames\n", count);
+  // CAF drops what is still buffered when the process exits. Messages from one sender to one
+  // receiver stay in order, so once the node answers this request it has handled every frame.
+  bool answered = false;
+  self->request(*node, std::chrono::seconds(30), prez::leader_atom::value)
+      .receive([&](const std::string&) { answered = true; },
+               [&](caf::error& error) {
+                 std::fprintf(stderr, "peer_probe: no answer after the frames: %s\n",
+                              system.render(error).c_str());
+               });
+  if (!answered) return 1;
+  std::printf("peer_probe: sent %d malformed frames, all delivered\n", count);
   return 0;
 }
