@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cctype>
 
+#include "actors/gateway/command_docs.hpp"
 #include "actors/gateway/resp_writer.hpp"
 #include "actors/state_machine/kv_commands.hpp"
 #include "actors/state_machine/kv_state.hpp"
@@ -85,8 +86,7 @@ std::string command_reply(const std::vector<std::string>& argv) {
     for (const auto& c : all)
       append_bulk(out, c.name);
   } else if (sub == "docs") {
-    // No documentation yet: an empty map (redis-cli then shows no hints, without a warning).
-    append_array_header(out, 0);
+    return command_docs_reply(std::vector<std::string>(argv.begin() + 2, argv.end()));
   } else {
     append_error(out, "unknown subcommand or wrong number of arguments for '" +
                           (argv.size() > 1 ? argv[1] : std::string{}) + "'. Try COMMAND HELP.");

@@ -10,22 +10,28 @@
 3. `redis-cli -p P` interactively through a pseudo-terminal (TERM=dumb, so linenoise prints no
    escape sequences): prompt, replies in the interactive format ("(integer) 2", "(nil)",
    "(error) ...", "1) ..."), and the "(TX)" prompt inside MULTI.
+4. `redis-cli -p P` on a real terminal (TERM=xterm): typing "SET " shows Redis's argument hint,
+   which redis-cli builds from COMMAND DOCS; `redis-cli help lmove` prints the syntax. Every
+   command in COMMAND LIST has docs.
 
 Usage: test_redis_benchmark.py PATH/TO/prez-server
 """
 import csv
+import fcntl
 import io
 import os
 import pty
 import re
 import select
 import shutil
+import struct
 import subprocess
 import sys
+import termios
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from prez_harness import Cluster, call, check  # noqa: E402
+from prez_harness import Client, Cluster, call, check  # noqa: E402
 
 TESTS = "ping,set,get,incr,lpush,rpush,lpop,rpop,sadd,hset,spop,lrange,mset"
 # The rows redis-benchmark 7 prints for TESTS (lrange runs LPUSH then four LRANGE sizes).
@@ -157,6 +163,77 @@ def interactive_cli(port):
     print(f"interactive redis-cli through a pseudo-terminal, {len(INTERACTIVE)} commands: ok")
 
 
+# What redis-cli 7 shows after a command name and a space, built from COMMAND DOCS.
+HINTS = [
+    ("SET", "key value [NX|XX] [GET] [EX seconds|PX milliseconds|EXAT unix-time-seconds|"
+            "PXAT unix-time-milliseconds|KEEPTTL]"),
+    ("HSET", "key field value [field value ...]"),
+    ("LPOS", "key element [RANK rank] [COUNT num-matches] [MAXLEN len]"),
+]
+
+
+def cli_hints(port):
+    """redis-cli on a real terminal shows each command's argument hint as the user types."""
+    master, slave = pty.openpty()
+    fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 40, 240, 0, 0))
+    proc = subprocess.Popen(["redis-cli", "-p", str(port)], stdin=slave, stdout=slave,
+                            stderr=slave, start_new_session=True,
+                            env=dict(os.environ, TERM="xterm"))
+    os.close(slave)
+
+    def read_until(wanted, seconds=10):
+        buf, end = b"", time.monotonic() + seconds
+        while time.monotonic() < end:
+            ready, _, _ = select.select([master], [], [], 0.1)
+            if not ready:
+                continue
+            try:
+                chunk = os.read(master, 4096)
+            except OSError:
+                break
+            if not chunk:
+                break
+            buf += chunk
+            if b"\x1b[6n" in chunk:  # linenoise asks where the cursor is
+                os.write(master, b"\x1b[1;1R")
+            if wanted in buf:
+                return buf
+        raise AssertionError(f"redis-cli did not show {wanted!r} within {seconds}s: {buf[-400:]!r}")
+
+    try:
+        read_until(f"127.0.0.1:{port}> ".encode())
+        for command, hint in HINTS:
+            os.write(master, command.encode() + b" ")
+            read_until(hint.encode())
+            os.write(master, b"\x15")  # Ctrl-U clears the line
+        os.write(master, b"quit\r")
+        proc.wait(timeout=10)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait(timeout=10)
+        os.close(master)
+    out = subprocess.run(["redis-cli", "-p", str(port), "help", "lmove"], capture_output=True,
+                         text=True, timeout=10)
+    check("source destination LEFT|RIGHT LEFT|RIGHT" in out.stdout and "group:" in out.stdout,
+          f"redis-cli help lmove: {out.stdout!r}")
+    print(f"redis-cli hints on a terminal for {', '.join(c for c, _ in HINTS)}, and HELP: ok")
+
+
+def command_docs(port):
+    """Every command in COMMAND LIST has docs with a summary, a version and a group."""
+    with Client(port) as cl:
+        names = cl.call("COMMAND", "LIST")
+        docs = cl.call("COMMAND", "DOCS")
+    check(isinstance(docs, list) and len(docs) == 2 * len(names),
+          f"COMMAND DOCS has {len(docs) // 2} entries for {len(names)} commands")
+    documented = dict(zip(docs[0::2], docs[1::2]))
+    for name in names:
+        fields = dict(zip(documented.get(name, [])[0::2], documented.get(name, [])[1::2]))
+        check(all(fields.get(f) for f in ("summary", "since", "group")), f"docs of {name}: {fields}")
+    print(f"COMMAND DOCS documents all {len(names)} commands: ok")
+
+
 def main(binary):
     for tool in ("redis-benchmark", "redis-cli"):
         if shutil.which(tool) is None:
@@ -173,6 +250,8 @@ def main(binary):
         check(call(follower.port, "PING") == "PONG", "the follower still answers")
         piped_cli(follower.port)
         interactive_cli(follower.port)
+        cli_hints(follower.port)
+        command_docs(follower.port)
         for n in c.nodes:
             check(n.alive(), f"{n.name} died during the test")
     return 0

@@ -1,0 +1,490 @@
+#include "actors/gateway/command_docs.hpp"
+
+#include <algorithm>
+#include <array>
+#include <cctype>
+#include <stdexcept>
+
+#include "actors/gateway/resp_writer.hpp"
+
+namespace prez {
+
+namespace {
+
+struct command_doc {
+  std::string_view name; ///< lowercase; a subcommand as "parent|sub"
+  std::string_view group;
+  std::string_view since; ///< the Redis version that introduced the command
+  std::string_view summary;
+  std::string_view syntax; ///< the arguments, in the language of command_docs.hpp
+};
+
+/// Sorted by name (asserted below).
+constexpr std::array docs = {
+    command_doc{"append", "string", "2.0.0", "Appends a string to the value of a key.",
+                "key value"},
+    command_doc{"auth", "connection", "1.0.0", "Authenticates the connection.",
+                "[username] password"},
+    command_doc{"client", "connection", "2.4.0", "Inspects and names client connections.", ""},
+    command_doc{"client|getname", "connection", "2.6.9", "Returns the connection's name.", ""},
+    command_doc{"client|id", "connection", "5.0.0", "Returns the connection's unique id.", ""},
+    command_doc{"client|info", "connection", "6.2.0", "Describes this connection.", ""},
+    command_doc{"client|list", "connection", "2.4.0",
+                "Lists client connections (prez shows the caller's own).",
+                "[TYPE:client-type] [ID:client-id#integer...]"},
+    command_doc{"client|setinfo", "connection", "7.2.0",
+                "Records the client library's name or version.",
+                "(attr=LIB-NAME:libname|LIB-VER:libver)"},
+    command_doc{"client|setname", "connection", "2.6.9", "Names the connection.",
+                "connection-name"},
+    command_doc{"command", "server", "2.8.13", "Describes the commands this server answers.", ""},
+    command_doc{"command|count", "server", "2.8.13", "Counts the commands.", ""},
+    command_doc{"command|docs", "server", "7.0.0", "Documents commands: summary and arguments.",
+                "[command-name...]"},
+    command_doc{"command|info", "server", "2.8.13", "Describes commands: arity, flags, keys.",
+                "[command-name...]"},
+    command_doc{"command|list", "server", "7.0.0", "Lists the command names.", ""},
+    command_doc{"config", "server", "2.0.0", "Reads configuration parameters.", ""},
+    command_doc{"config|get", "server", "2.0.0",
+                "Returns configuration parameters matching glob patterns.", "parameter..."},
+    command_doc{"dbsize", "server", "1.0.0", "Counts the keys.", ""},
+    command_doc{"decr", "string", "1.0.0", "Subtracts one from an integer value.", "key"},
+    command_doc{"decrby", "string", "1.0.0", "Subtracts a number from an integer value.",
+                "key decrement"},
+    command_doc{"del", "generic", "1.0.0", "Deletes keys.", "key..."},
+    command_doc{"discard", "transactions", "2.0.0", "Drops the commands queued after MULTI.", ""},
+    command_doc{"echo", "connection", "1.0.0", "Returns its argument.", "message"},
+    command_doc{"exec", "transactions", "1.2.0",
+                "Applies the queued commands as one atomic log entry.", ""},
+    command_doc{"exists", "generic", "1.0.0", "Counts how many of the keys exist.", "key..."},
+    command_doc{"expire", "generic", "1.0.0", "Sets a key's time to live in seconds.",
+                "key seconds [condition=NX|XX|GT|LT]"},
+    command_doc{"expireat", "generic", "1.2.0", "Sets a key's expiry as a Unix time in seconds.",
+                "key unix-time-seconds [condition=NX|XX|GT|LT]"},
+    command_doc{"expiretime", "generic", "7.0.0", "Returns a key's expiry as Unix seconds.", "key"},
+    command_doc{"flushall", "server", "1.0.0", "Deletes every key.", "[flush-type=ASYNC|SYNC]"},
+    command_doc{"flushdb", "server", "1.0.0", "Deletes every key.", "[flush-type=ASYNC|SYNC]"},
+    command_doc{"get", "string", "1.0.0", "Returns the string value of a key.", "key"},
+    command_doc{"getdel", "string", "6.2.0", "Returns a string value and deletes its key.", "key"},
+    command_doc{"getex", "string", "6.2.0", "Returns a string value and changes its expiry.",
+                "key [expiration=EX:seconds|PX:milliseconds|EXAT:unix-time-seconds|"
+                "PXAT:unix-time-milliseconds|PERSIST]"},
+    command_doc{"getrange", "string", "2.4.0", "Returns a substring of a string value.",
+                "key start end"},
+    command_doc{"getset", "string", "1.0.0", "Sets a string value and returns the old one.",
+                "key value"},
+    command_doc{"hdel", "hash", "2.0.0", "Deletes fields from a hash.", "key field..."},
+    command_doc{"hello", "connection", "6.0.0",
+                "Handshakes: protocol version, authentication, connection name.",
+                "[arguments=protover#integer [AUTH:username password] "
+                "[SETNAME:clientname]]"},
+    command_doc{"hexists", "hash", "2.0.0", "Tells whether a hash has a field.", "key field"},
+    command_doc{"hget", "hash", "2.0.0", "Returns the value of a hash field.", "key field"},
+    command_doc{"hgetall", "hash", "2.0.0", "Returns every field and value of a hash.", "key"},
+    command_doc{"hincrby", "hash", "2.0.0", "Adds an integer to a hash field.",
+                "key field increment"},
+    command_doc{"hincrbyfloat", "hash", "2.6.0", "Adds a floating point number to a hash field.",
+                "key field increment#double"},
+    command_doc{"hkeys", "hash", "2.0.0", "Returns the fields of a hash.", "key"},
+    command_doc{"hlen", "hash", "2.0.0", "Counts the fields of a hash.", "key"},
+    command_doc{"hmget", "hash", "2.0.0", "Returns the values of hash fields.", "key field..."},
+    command_doc{"hmset", "hash", "2.0.0", "Sets hash fields (old form of HSET).",
+                "key (data=field value)..."},
+    command_doc{"hscan", "hash", "2.8.0", "Iterates over the fields and values of a hash.",
+                "key cursor [MATCH:pattern] [COUNT:count]"},
+    command_doc{"hset", "hash", "2.0.0", "Sets hash fields; returns how many were new.",
+                "key (data=field value)..."},
+    command_doc{"hsetnx", "hash", "2.0.0", "Sets a hash field only if it does not exist.",
+                "key field value"},
+    command_doc{"hstrlen", "hash", "3.2.0", "Returns the length of a hash field's value.",
+                "key field"},
+    command_doc{"hvals", "hash", "2.0.0", "Returns the values of a hash.", "key"},
+    command_doc{"incr", "string", "1.0.0", "Adds one to an integer value.", "key"},
+    command_doc{"incrby", "string", "1.0.0", "Adds a number to an integer value.", "key increment"},
+    command_doc{"incrbyfloat", "string", "2.6.0", "Adds a floating point number to a value.",
+                "key increment#double"},
+    command_doc{"info", "server", "1.0.0", "Reports on the server, its clients and Raft.",
+                "[section...]"},
+    command_doc{"keys", "generic", "1.0.0", "Returns the keys matching a glob pattern.", "pattern"},
+    command_doc{"lindex", "list", "1.0.0", "Returns a list element by its index.", "key index"},
+    command_doc{"linsert", "list", "2.2.0", "Inserts an element before or after another.",
+                "key (where=BEFORE|AFTER) pivot element"},
+    command_doc{"llen", "list", "1.0.0", "Returns the length of a list.", "key"},
+    command_doc{"lmove", "list", "6.2.0", "Pops an element from one list and pushes it to another.",
+                "source destination (wherefrom=LEFT|RIGHT) (whereto=LEFT|RIGHT)"},
+    command_doc{"lpop", "list", "1.0.0", "Removes and returns the first elements of a list.",
+                "key [count]"},
+    command_doc{"lpos", "list", "6.0.6", "Returns the positions of matching list elements.",
+                "key element [RANK:rank] [COUNT:num-matches] [MAXLEN:len]"},
+    command_doc{"lpush", "list", "1.0.0", "Prepends elements to a list.", "key element..."},
+    command_doc{"lpushx", "list", "2.2.0", "Prepends elements to an existing list.",
+                "key element..."},
+    command_doc{"lrange", "list", "1.0.0", "Returns a range of list elements.", "key start stop"},
+    command_doc{"lrem", "list", "1.0.0", "Removes elements equal to a value from a list.",
+                "key count element"},
+    command_doc{"lset", "list", "1.0.0", "Sets a list element by its index.", "key index element"},
+    command_doc{"ltrim", "list", "1.0.0", "Keeps only a range of a list.", "key start stop"},
+    command_doc{"mget", "string", "1.0.0", "Returns the string values of keys.", "key..."},
+    command_doc{"mset", "string", "1.0.1", "Sets several string values at once.",
+                "(data=key value)..."},
+    command_doc{"msetnx", "string", "1.0.1",
+                "Sets several string values only if none of the keys exists.",
+                "(data=key value)..."},
+    command_doc{"multi", "transactions", "1.2.0", "Starts queueing a transaction.", ""},
+    command_doc{"persist", "generic", "2.2.0", "Removes a key's expiry.", "key"},
+    command_doc{"pexpire", "generic", "2.6.0", "Sets a key's time to live in milliseconds.",
+                "key milliseconds [condition=NX|XX|GT|LT]"},
+    command_doc{"pexpireat", "generic", "2.6.0",
+                "Sets a key's expiry as a Unix time in milliseconds.",
+                "key unix-time-milliseconds [condition=NX|XX|GT|LT]"},
+    command_doc{"pexpiretime", "generic", "7.0.0", "Returns a key's expiry as Unix milliseconds.",
+                "key"},
+    command_doc{"ping", "connection", "1.0.0", "Answers PONG, or echoes its argument.",
+                "[message]"},
+    command_doc{"psetex", "string", "2.6.0", "Sets a string value with a time to live in ms.",
+                "key milliseconds value"},
+    command_doc{"pttl", "generic", "2.6.0", "Returns a key's time to live in milliseconds.", "key"},
+    command_doc{"quit", "connection", "1.0.0", "Closes the connection.", ""},
+    command_doc{"randomkey", "generic", "1.0.0", "Returns a key chosen at random.", ""},
+    command_doc{"rename", "generic", "1.0.0", "Renames a key.", "key newkey"},
+    command_doc{"renamenx", "generic", "1.0.0", "Renames a key if the new name is free.",
+                "key newkey"},
+    command_doc{"reset", "connection", "6.2.0", "Returns the connection to its initial state.", ""},
+    command_doc{"rpop", "list", "1.0.0", "Removes and returns the last elements of a list.",
+                "key [count]"},
+    command_doc{"rpoplpush", "list", "1.2.0",
+                "Pops the last element of a list and prepends it to another.",
+                "source destination"},
+    command_doc{"rpush", "list", "1.0.0", "Appends elements to a list.", "key element..."},
+    command_doc{"rpushx", "list", "2.2.0", "Appends elements to an existing list.",
+                "key element..."},
+    command_doc{"sadd", "set", "1.0.0", "Adds members to a set.", "key member..."},
+    command_doc{"scan", "generic", "2.8.0", "Iterates over the keys.",
+                "cursor [MATCH:pattern] [COUNT:count] [TYPE:type]"},
+    command_doc{"scard", "set", "1.0.0", "Counts the members of a set.", "key"},
+    command_doc{"sdiff", "set", "1.0.0", "Returns the difference of sets.", "key..."},
+    command_doc{"sdiffstore", "set", "1.0.0", "Stores the difference of sets in a key.",
+                "destination key..."},
+    command_doc{"select", "connection", "1.0.0", "Selects a database (prez has only 0).", "index"},
+    command_doc{"set", "string", "1.0.0", "Sets the string value of a key.",
+                "key value [condition=NX|XX] [GET] "
+                "[expiration=EX:seconds|PX:milliseconds|EXAT:unix-time-seconds|"
+                "PXAT:unix-time-milliseconds|KEEPTTL]"},
+    command_doc{"setex", "string", "2.0.0", "Sets a string value with a time to live in seconds.",
+                "key seconds value"},
+    command_doc{"setnx", "string", "1.0.0", "Sets a string value only if the key does not exist.",
+                "key value"},
+    command_doc{"setrange", "string", "2.2.0", "Overwrites part of a string value.",
+                "key offset value"},
+    command_doc{"sinter", "set", "1.0.0", "Returns the intersection of sets.", "key..."},
+    command_doc{"sinterstore", "set", "1.0.0", "Stores the intersection of sets in a key.",
+                "destination key..."},
+    command_doc{"sismember", "set", "1.0.0", "Tells whether a value is a member of a set.",
+                "key member"},
+    command_doc{"smembers", "set", "1.0.0", "Returns the members of a set.", "key"},
+    command_doc{"smismember", "set", "6.2.0", "Tells which values are members of a set.",
+                "key member..."},
+    command_doc{"smove", "set", "1.0.0", "Moves a member from one set to another.",
+                "source destination member"},
+    command_doc{"spop", "set", "1.0.0", "Removes and returns random members of a set.",
+                "key [count]"},
+    command_doc{"srandmember", "set", "1.0.0", "Returns random members of a set.", "key [count]"},
+    command_doc{"srem", "set", "1.0.0", "Removes members from a set.", "key member..."},
+    command_doc{"sscan", "set", "2.8.0", "Iterates over the members of a set.",
+                "key cursor [MATCH:pattern] [COUNT:count]"},
+    command_doc{"strlen", "string", "2.2.0", "Returns the length of a string value.", "key"},
+    command_doc{"sunion", "set", "1.0.0", "Returns the union of sets.", "key..."},
+    command_doc{"sunionstore", "set", "1.0.0", "Stores the union of sets in a key.",
+                "destination key..."},
+    command_doc{"time", "server", "2.6.0", "Returns the server's time.", ""},
+    command_doc{"ttl", "generic", "1.0.0", "Returns a key's time to live in seconds.", "key"},
+    command_doc{"type", "generic", "1.0.0", "Returns the type of a key's value.", "key"},
+    command_doc{"unlink", "generic", "4.0.0", "Deletes keys.", "key..."},
+    command_doc{"unwatch", "transactions", "2.2.0", "Forgets every watched key.", ""},
+    command_doc{"watch", "transactions", "2.2.0",
+                "Makes the next EXEC fail if any of these keys changes.", "key..."},
+};
+
+static_assert(std::is_sorted(docs.begin(), docs.end(),
+                             [](const auto& a, const auto& b) { return a.name < b.name; }));
+
+const command_doc* find_doc(std::string_view name) {
+  auto it = std::lower_bound(docs.begin(), docs.end(), name,
+                             [](const command_doc& d, std::string_view n) { return d.name < n; });
+  return it != docs.end() && it->name == name ? &*it : nullptr;
+}
+
+// --- the syntax language ------------------------------------------------------------------------
+
+std::string lowercase(std::string_view s) {
+  std::string out(s);
+  for (auto& c : out)
+    c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return out;
+}
+
+bool is_token_word(std::string_view word) {
+  bool letter = false;
+  for (char c : word) {
+    if (std::islower(static_cast<unsigned char>(c))) return false;
+    letter = letter || std::isupper(static_cast<unsigned char>(c));
+  }
+  return letter;
+}
+
+/// The type an argument of this name has when the line does not say.
+std::string type_for(std::string_view name) {
+  static constexpr std::string_view keys[] = {"key", "newkey", "source", "destination"};
+  static constexpr std::string_view integers[] = {
+      "count",        "cursor", "decrement", "end",     "increment", "index", "len",
+      "milliseconds", "offset", "rank",      "seconds", "start",     "stop",  "num-matches"};
+  if (std::find(std::begin(keys), std::end(keys), name) != std::end(keys)) return "key";
+  if (std::find(std::begin(integers), std::end(integers), name) != std::end(integers))
+    return "integer";
+  if (name == "pattern") return "pattern";
+  if (name.starts_with("unix-time")) return "unix-time";
+  return "string";
+}
+
+class syntax_parser {
+public:
+  explicit syntax_parser(std::string_view text) : text_(text) {}
+
+  std::vector<doc_argument> parse_all() {
+    auto out = sequence();
+    skip_spaces();
+    if (pos_ != text_.size()) fail("unexpected '" + std::string(1, text_[pos_]) + "'");
+    return out;
+  }
+
+private:
+  [[noreturn]] void fail(const std::string& what) const {
+    throw std::invalid_argument("syntax '" + std::string(text_) + "' at " + std::to_string(pos_) +
+                                ": " + what);
+  }
+
+  void skip_spaces() {
+    while (pos_ < text_.size() && text_[pos_] == ' ')
+      ++pos_;
+  }
+
+  bool at_end_of_sequence() {
+    skip_spaces();
+    return pos_ == text_.size() || text_[pos_] == ']' || text_[pos_] == ')' || text_[pos_] == '|';
+  }
+
+  std::vector<doc_argument> sequence() {
+    std::vector<doc_argument> out;
+    while (!at_end_of_sequence())
+      out.push_back(element());
+    return out;
+  }
+
+  bool repeat_mark() {
+    if (text_.substr(pos_, 3) != "...") return false;
+    pos_ += 3;
+    return true;
+  }
+
+  std::string_view word() {
+    auto start = pos_;
+    while (pos_ < text_.size() &&
+           std::string_view(" []()|").find(text_[pos_]) == std::string_view::npos &&
+           text_.substr(pos_, 3) != "...")
+      ++pos_;
+    if (pos_ == start) fail("expected an argument");
+    return text_.substr(start, pos_ - start);
+  }
+
+  doc_argument element() {
+    doc_argument arg;
+    if (text_[pos_] == '[' || text_[pos_] == '(') {
+      const char close = text_[pos_] == '[' ? ']' : ')';
+      arg.optional = close == ']';
+      ++pos_;
+      group(arg, close);
+    } else {
+      scalar(arg, word());
+    }
+    if (repeat_mark()) arg.multiple = true;
+    return arg;
+  }
+
+  void scalar(doc_argument& arg, std::string_view w) {
+    std::string_view type;
+    if (auto hash = w.find('#'); hash != std::string_view::npos) {
+      type = w.substr(hash + 1);
+      w = w.substr(0, hash);
+    }
+    if (auto colon = w.find(':'); colon != std::string_view::npos) {
+      arg.token = std::string(w.substr(0, colon));
+      w = w.substr(colon + 1);
+      if (!is_token_word(arg.token)) fail("a token must be upper case");
+    } else if (is_token_word(w)) {
+      arg.token = std::string(w);
+      arg.name = lowercase(w);
+      arg.type = "pure-token";
+      if (!type.empty()) fail("a pure token has no type");
+      return;
+    }
+    if (w.empty() || is_token_word(w)) fail("an argument name must be lower case");
+    arg.name = std::string(w);
+    arg.type = type.empty() ? type_for(w) : std::string(type);
+  }
+
+  /// After '[' or '(': an optional "label=", alternatives separated by '|', then `close`.
+  void group(doc_argument& arg, char close) {
+    skip_spaces();
+    std::string label;
+    auto eq = text_.find('=', pos_);
+    auto stop = text_.find_first_of(" []()|", pos_);
+    if (eq != std::string_view::npos && (stop == std::string_view::npos || eq < stop)) {
+      label = std::string(text_.substr(pos_, eq - pos_));
+      pos_ = eq + 1;
+    }
+    std::vector<std::vector<doc_argument>> alternatives{sequence()};
+    while (pos_ < text_.size() && text_[pos_] == '|') {
+      ++pos_;
+      alternatives.push_back(sequence());
+    }
+    if (pos_ == text_.size() || text_[pos_] != close) fail(std::string("expected '") + close + "'");
+    ++pos_;
+    for (const auto& alternative : alternatives)
+      if (alternative.empty()) fail("an empty alternative");
+    auto as_one = [](std::vector<doc_argument> members, std::string name) {
+      if (members.size() == 1) return std::move(members.front());
+      doc_argument block;
+      block.name = std::move(name);
+      block.type = "block";
+      block.arguments = std::move(members);
+      return block;
+    };
+    auto joined = [](const std::vector<doc_argument>& members, char sep) {
+      std::string out;
+      for (const auto& m : members)
+        out += (out.empty() ? "" : std::string(1, sep)) + m.name;
+      return out;
+    };
+    if (alternatives.size() == 1) {
+      auto name = label.empty() ? joined(alternatives.front(), '-') : label;
+      auto optional = arg.optional;
+      arg = as_one(std::move(alternatives.front()), name);
+      if (!label.empty()) arg.name = label;
+      arg.optional = optional || arg.optional;
+      return;
+    }
+    arg.type = "oneof";
+    for (auto& alternative : alternatives) {
+      auto name = joined(alternative, '-');
+      arg.arguments.push_back(as_one(std::move(alternative), name));
+    }
+    arg.name = label.empty() ? joined(arg.arguments, '-') : label;
+  }
+
+  std::string_view text_;
+  std::size_t pos_ = 0;
+};
+
+// --- the reply ----------------------------------------------------------------------------------
+
+void append_argument(std::string& out, const doc_argument& arg) {
+  std::vector<std::string_view> flags;
+  if (arg.optional) flags.push_back("optional");
+  if (arg.multiple) flags.push_back("multiple");
+  const std::size_t fields =
+      2 + (arg.token.empty() ? 0 : 1) + (flags.empty() ? 0 : 1) + (arg.arguments.empty() ? 0 : 1);
+  append_array_header(out, fields * 2);
+  append_bulk(out, "name");
+  append_bulk(out, arg.name);
+  append_bulk(out, "type");
+  append_bulk(out, arg.type);
+  if (!arg.token.empty()) {
+    append_bulk(out, "token");
+    append_bulk(out, arg.token);
+  }
+  if (!flags.empty()) {
+    append_bulk(out, "flags");
+    append_array_header(out, flags.size());
+    for (auto f : flags)
+      append_simple_string(out, f);
+  }
+  if (!arg.arguments.empty()) {
+    append_bulk(out, "arguments");
+    append_array_header(out, arg.arguments.size());
+    for (const auto& member : arg.arguments)
+      append_argument(out, member);
+  }
+}
+
+void append_doc(std::string& out, const command_doc& doc) {
+  auto arguments = parse_doc_syntax(doc.syntax);
+  std::vector<const command_doc*> subcommands;
+  if (doc.name.find('|') == std::string_view::npos)
+    for (const auto& d : docs)
+      if (d.name.size() > doc.name.size() && d.name.starts_with(doc.name) &&
+          d.name[doc.name.size()] == '|')
+        subcommands.push_back(&d);
+  const std::size_t fields = 3 + (arguments.empty() ? 0 : 1) + (subcommands.empty() ? 0 : 1);
+  append_array_header(out, fields * 2);
+  append_bulk(out, "summary");
+  append_bulk(out, doc.summary);
+  append_bulk(out, "since");
+  append_bulk(out, doc.since);
+  append_bulk(out, "group");
+  append_bulk(out, doc.group);
+  if (!arguments.empty()) {
+    append_bulk(out, "arguments");
+    append_array_header(out, arguments.size());
+    for (const auto& arg : arguments)
+      append_argument(out, arg);
+  }
+  if (!subcommands.empty()) {
+    append_bulk(out, "subcommands");
+    append_array_header(out, subcommands.size() * 2);
+    for (const auto* sub : subcommands) {
+      append_bulk(out, sub->name);
+      append_doc(out, *sub);
+    }
+  }
+}
+
+} // namespace
+
+std::vector<doc_argument> parse_doc_syntax(std::string_view syntax) {
+  return syntax_parser(syntax).parse_all();
+}
+
+const std::string_view* doc_syntax(std::string_view name) {
+  const auto* doc = find_doc(name);
+  return doc == nullptr ? nullptr : &doc->syntax;
+}
+
+std::vector<std::string_view> documented_commands() {
+  std::vector<std::string_view> out;
+  for (const auto& d : docs)
+    out.push_back(d.name);
+  return out;
+}
+
+std::string command_docs_reply(const std::vector<std::string>& names) {
+  std::vector<const command_doc*> chosen;
+  if (names.empty()) {
+    for (const auto& d : docs)
+      if (d.name.find('|') == std::string_view::npos) chosen.push_back(&d);
+  } else {
+    for (const auto& n : names) {
+      auto wanted = lowercase(n);
+      const auto* doc = wanted.find('|') == std::string::npos ? find_doc(wanted) : nullptr;
+      if (doc != nullptr) chosen.push_back(doc);
+    }
+  }
+  std::string out;
+  append_array_header(out, chosen.size() * 2);
+  for (const auto* doc : chosen) {
+    append_bulk(out, doc->name);
+    append_doc(out, *doc);
+  }
+  return out;
+}
+
+} // namespace prez
