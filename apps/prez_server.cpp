@@ -180,6 +180,7 @@ int main(int argc, char** argv) {
   node_settings.incarnation = incarnation;
   node_settings.cluster_secret = config.cluster_secret;
   node_settings.data_dir = config.dir;
+  node_settings.link_window_bytes = config.cluster_link_window_bytes;
 #ifdef PREZ_FAULT_INJECTION
   spdlog::warn("this is a test build: peer links obey fault switches in {}", config.dir);
 #endif

@@ -50,6 +50,9 @@ struct node_config {
   /// Shared by every node: each peer frame carries an HMAC-SHA256 under it, so only processes that
   /// know it are heard. Empty: frames are accepted from any process claiming a member's name.
   std::string cluster_secret;
+  /// A peer link stops sending (and drops, as a lossy network would) once this many bytes are
+  /// sent and not yet acknowledged by the peer node: the bound on what CAF buffers per peer.
+  std::uint64_t cluster_link_window_bytes = 64ull << 20; ///< 65536..1073741824
   /// Every voter including self, sorted by name, unique names and addresses. Filled by
   /// load_node_config / attach_members / default_single_node_config; parse_node_config fills it
   /// only in single-node mode (no cluster-config-file), with self alone.

@@ -26,6 +26,12 @@ constexpr auto reconnect_delay_max = 1000ms;
 /// A connect attempt (TCP + BASP handshake) that takes longer than this is abandoned. Without a
 /// timeout a peer that accepts TCP but never answers would hang the link forever (DESIGN §5).
 constexpr auto connect_timeout = 2s;
+/// The window (see the header): a question after this many frames or bytes (or a quarter of the
+/// window, if smaller), whichever comes first...
+constexpr std::uint64_t ack_every_frames = 64;
+constexpr std::uint64_t ack_every_bytes = 256 << 10;
+/// ...and a peer node that leaves one unanswered this long is treated as unreachable.
+constexpr auto ack_timeout = 10s;
 
 struct peer_link_state {
   peer_link_args args;
@@ -36,10 +42,25 @@ struct peer_link_state {
   std::chrono::milliseconds reconnect_delay = reconnect_delay_min;
   std::uint64_t frames_sent = 0;
   std::uint64_t frames_dropped = 0;
+  /// The window. Counters restart with every connection (`generation`).
+  std::uint64_t generation = 0;
+  std::uint64_t bytes_sent = 0;        ///< on this connection
+  std::uint64_t bytes_acked = 0;       ///< the peer has handled this many of them
+  std::uint64_t bytes_at_question = 0; ///< bytes_sent when the last question went out
+  std::uint64_t frames_since_question = 0;
+  std::uint64_t window_drops = 0; ///< frames dropped because the window was full
   static inline const char* name = "peer_link";
 };
 
 using peer_link = caf::stateful_actor<peer_link_state>;
+
+/// A new connection (or none): nothing of it is in flight yet.
+void reset_window(peer_link_state& st) {
+  ++st.generation;
+  st.bytes_sent = st.bytes_acked = st.bytes_at_question = st.frames_since_question = 0;
+}
+
+void lose_connection(peer_link* self, const char* why);
 
 void schedule_reconnect(peer_link* self) {
   auto& st = self->state;
@@ -59,10 +80,13 @@ void connect(peer_link* self) {
             auto& st = self->state;
             st.connecting = false;
             if (!ptr) {
+              spdlog::debug("peer link to {} ({}:{}): no actor published there", st.args.peer,
+                            st.args.host, st.args.port);
               schedule_reconnect(self);
               return;
             }
             st.remote = caf::actor_cast<caf::actor>(ptr);
+            reset_window(st);
             // A cached proxy may already be dead: then the monitor fires at once.
             self->monitor(st.remote);
             st.reconnect_delay = reconnect_delay_min;
@@ -96,33 +120,68 @@ void poll_fault_switch(peer_link* self) {
 }
 #endif
 
-/// Can a frame go out now?
+/// Can a frame go out now? Not while disconnected, cut, or with the window full.
 bool usable(const peer_link_state& st) {
-  return st.remote && !st.cut;
+  return st.remote && !st.cut && st.bytes_sent - st.bytes_acked < st.args.window_bytes;
+}
+
+void lose_connection(peer_link* self, const char* why) {
+  auto& st = self->state;
+  if (!st.remote) return;
+  spdlog::info("peer link to {}: {}", st.args.peer, why);
+  self->demonitor(st.remote);
+  st.remote = caf::actor{};
+  reset_window(st);
+  schedule_reconnect(self);
+}
+
+/// Asks the peer node to confirm it handled everything sent so far on this connection.
+void ask_for_ack(peer_link* self) {
+  auto& st = self->state;
+  st.bytes_at_question = st.bytes_sent;
+  st.frames_since_question = 0;
+  const auto generation = st.generation;
+  const auto upto = st.bytes_sent;
+  self->request(st.remote, ack_timeout, ack_atom::value, upto)
+      .then(
+          [=](std::uint64_t acked) {
+            auto& st = self->state;
+            if (st.generation != generation || acked != upto) return;
+            st.bytes_acked = std::max(st.bytes_acked, upto);
+          },
+          [=](const caf::error&) {
+            if (self->state.generation == generation)
+              lose_connection(self, "no acknowledgement from the peer node; reconnecting");
+          });
 }
 
 void deliver(peer_link* self, const frame_body& body) {
   auto& st = self->state;
   if (!usable(st)) {
     ++st.frames_dropped;
+    if (st.remote && !st.cut && ++st.window_drops % 1000 == 1)
+      spdlog::warn("peer link to {}: {} bytes sent and not yet handled by the peer; dropping "
+                   "frames until it catches up ({} dropped so far)",
+                   st.args.peer, st.bytes_sent - st.bytes_acked, st.window_drops);
     connect(self);
     return;
   }
   ++st.frames_sent;
   auto bytes = encode_frame(st.args.self, st.args.incarnation, st.args.client_address, body);
   if (!st.args.cluster_secret.empty()) seal_frame(bytes, st.args.cluster_secret);
+  st.bytes_sent += bytes.size();
+  ++st.frames_since_question;
   self->send(st.remote, frame_atom::value, std::move(bytes));
+  if (st.frames_since_question >= ack_every_frames ||
+      st.bytes_sent - st.bytes_at_question >= std::min(ack_every_bytes, st.args.window_bytes / 4))
+    ask_for_ack(self);
 }
 
 caf::behavior peer_link_actor(peer_link* self, peer_link_args args) {
   self->state.args = std::move(args);
   self->set_down_handler([=](caf::down_msg& msg) {
     auto& st = self->state;
-    if (st.remote && msg.source == st.remote.address()) {
-      spdlog::info("peer link to {}: connection lost", st.args.peer);
-      st.remote = caf::actor{};
-      schedule_reconnect(self);
-    }
+    if (st.remote && msg.source == st.remote.address()) lose_connection(self, "connection lost");
   });
   connect(self);
 #ifdef PREZ_FAULT_INJECTION

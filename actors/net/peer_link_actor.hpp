@@ -19,6 +19,8 @@ struct peer_link_args {
   std::uint16_t port{};
   std::string client_address; ///< our client (RESP) address, carried so peers can redirect
   std::string cluster_secret; ///< when set, every frame is sealed with its HMAC
+  /// Bytes sent and not yet acknowledged by the peer node before the link drops frames.
+  std::uint64_t window_bytes = 64ull << 20;
   /// Test builds only (PREZ_FAULT_INJECTION): a file `partition-<peer>` here cuts this link.
   std::string fault_dir;
 };
@@ -27,6 +29,12 @@ struct peer_link_args {
 /// forward_response)` and delivers `(frame_atom, std::vector<char>)` to the remote node. While
 /// the peer is unreachable, messages are dropped and counted (Raft retries; forwarded commands
 /// time out at their origin), so nothing queues without bound.
+///
+/// The window: CAF 0.17 buffers remote sends without limit, so the link bounds them itself.
+/// After every few frames it asks the remote node `(ack_atom, seq)`; the node answers once it has
+/// handled everything sent before (one connection keeps order). Bytes sent past the last answer
+/// are "in flight"; over `window_bytes` the link drops frames like a lossy network until an
+/// answer arrives. A question unanswered for ack_timeout counts as a lost connection.
 caf::actor spawn_peer_link(caf::actor_system& system, peer_link_args args);
 
 } // namespace prez

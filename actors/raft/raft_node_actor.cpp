@@ -172,6 +172,7 @@ caf::behavior raft_node(node_actor* self, node_settings settings,
                         member.port,
                         st.settings.client_address,
                         st.settings.cluster_secret,
+                        st.settings.link_window_bytes,
                         st.settings.data_dir};
     auto link = spawn_peer_link(self->system(), std::move(args));
     self->link_to(link);
@@ -183,6 +184,8 @@ caf::behavior raft_node(node_actor* self, node_settings settings,
   spawn_role(self, first, std::move(context), {});
   return {
       [=](frame_atom, const std::vector<char>& bytes) { handle_frame(self, bytes); },
+      // A peer link's window question: every frame it sent before this one has been handled.
+      [=](ack_atom, std::uint64_t upto) { return upto; },
       [=](role_atom, role_handoff& handoff) {
         auto& st = self->state;
         if (handoff.epoch != st.epoch) return; // a retired role's late word

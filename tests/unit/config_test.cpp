@@ -162,6 +162,11 @@ TEST_CASE("prez.conf errors carry file:line", "[config]") {
   CHECK(parse_error("cluster-node-timeout 49\n") ==
         "prez.conf:1: 'cluster-node-timeout' must be between 50 and 600000, got 49");
   CHECK(starts_with(parse_error("cluster-node-timeout 600001\n"), "prez.conf:1: 'cluster-node"));
+  CHECK(parse_error("cluster-link-window 65535\n") ==
+        "prez.conf:1: 'cluster-link-window' must be between 65536 and 1073741824, got 65535");
+  CHECK(starts_with(parse_error("cluster-link-window 1073741825\n"), "prez.conf:1: 'cluster-link"));
+  CHECK(parse_ok("cluster-link-window 65536\n").cluster_link_window_bytes == 65536);
+  CHECK(parse_ok("").cluster_link_window_bytes == 64u << 20);
   CHECK(parse_error("port 1\nPort 2\n") ==
         "prez.conf:2: duplicate key 'port' (first set on line 1)");
   CHECK(starts_with(parse_error("name a b\n"), "prez.conf:1: too many values"));
