@@ -6,8 +6,9 @@ Faults, one at a time, separated by seeded random quiet periods:
   pause        SIGSTOP one node (the leader with probability 2/3) for 2-5x cluster-node-timeout,
                then SIGCONT
   restart-all  stop every node at once (SIGKILL or SIGTERM), then start them all
-
-Network partitions are not available: the peer link has no fault switch yet (see README.md).
+  partition    (test builds, --partitions) cut peer links through their fault switch: isolate
+               a node, split 2|3, bridge two groups through one node, or lose one node's
+               outgoing frames only (see _partition)
 
 Every fault is recorded in `schedule` with its start time (relative to the run's t0) so a failing
 run can print what happened. heal() undoes everything (SIGCONT, start dead nodes).
@@ -130,18 +131,46 @@ class Nemesis(threading.Thread):
     def _switch(node, peer):
         return os.path.join(node.dir, "data", "partition-" + peer.name)
 
+    def _cut(self, a, b):
+        """a's link to b drops every frame from now on (one direction only)."""
+        os.makedirs(os.path.dirname(self._switch(a, b)), exist_ok=True)
+        open(self._switch(a, b), "w").close()
+
     def _partition(self):
-        """Cuts one node (the leader more often) off from every other node, then heals."""
-        n = self._pick()
-        if n is None:
-            return
-        others = [o for o in self.cluster.nodes if o is not n]
+        """Cuts the network in one of four shapes (seeded), holds it, then heals:
+          isolate   one node (the leader more often) from every other, both ways
+          split     (5 nodes) a random minority of two from the majority, both ways
+          bridge    two groups that cannot reach each other, and one node that reaches both
+          one-way   one node's frames to every other are lost, while theirs still reach it
+        """
+        nodes = list(self.cluster.nodes)
+        shapes = ["isolate", "bridge", "one-way"] + (["split"] if len(nodes) >= 5 else [])
+        shape = self.rng.choice(shapes)
         length = self.rng.uniform(2.0, 5.0) * self.node_timeout
-        self._record("partition", [n], "isolated %.1fs" % length)
-        for o in others:
-            for a, b in ((n, o), (o, n)):
-                os.makedirs(os.path.dirname(self._switch(a, b)), exist_ok=True)
-                open(self._switch(a, b), "w").close()
+        if shape in ("isolate", "one-way"):
+            n = self._pick()
+            if n is None:
+                return
+            others = [o for o in nodes if o is not n]
+            self._record("partition", [n], "%s %.1fs" % (shape, length))
+            for o in others:
+                self._cut(n, o)
+                if shape == "isolate":
+                    self._cut(o, n)
+        else:
+            self.rng.shuffle(nodes)
+            if shape == "split":
+                left, right, bridge = nodes[:2], nodes[2:], []
+            else:
+                bridge, rest = nodes[:1], nodes[1:]
+                left, right = rest[:len(rest) // 2], rest[len(rest) // 2:]
+            self._record("partition", nodes, "%s %s | %s%s %.1fs" % (
+                shape, ",".join(n.name for n in left), ",".join(n.name for n in right),
+                " bridged by " + bridge[0].name if bridge else "", length))
+            for a in left:
+                for b in right:
+                    self._cut(a, b)
+                    self._cut(b, a)
         self._sleep(length)
         self._heal_partitions()
 

@@ -489,10 +489,11 @@ def run_one(args, seed):
             print("fault schedule (seed=%d):\n%s" % (seed, nemesis.describe_schedule() or
                                                      "  (none)"))
             print("reproduce: PREZ_KEEP_TEST_DIRS=1 python3 %s %s --nodes %d --seconds %g "
-                  "--clients %d --keys %d --incr %s --multi %s --seed %d -v"
+                  "--clients %d --keys %d --incr %s --multi %s --seed %d%s -v"
                   % (os.path.abspath(__file__), args.binary, args.nodes, args.seconds,
                      args.clients, args.keys, "on" if use_incr else "off",
-                     "on" if use_multi else "off", seed))
+                     "on" if use_multi else "off", seed,
+                     " --partitions" if args.partitions else ""))
             for n in cluster.nodes:
                 print("--- last log lines of %s ---\n%s" % (n.name, n.tail_log(15)))
         print("seed=%d verdict: %s" % (seed, verdict.upper()), flush=True)
