@@ -15,6 +15,7 @@
 #include "caf/all.hpp"
 #include "caf/io/all.hpp"
 
+#include "actors/gateway/resp3.hpp"
 #include "actors/gateway/resp_gateway_actor.hpp"
 #include "actors/gateway/resp_parser.hpp"
 #include "actors/gateway/resp_writer.hpp"
@@ -59,6 +60,11 @@ struct reply_slot {
   bool ready = false;
   bool close_after = false;
   std::string text;
+  /// The protocol the command was given in (2 or 3; HELLO's own reply uses the one it selects)
+  /// and what its RESP2 reply becomes in RESP3 (resp3.hpp).
+  int protocol = 2;
+  resp3_shape shape = resp3_shape::plain;
+  std::vector<resp3_shape> queued; ///< EXEC: its queued commands' shapes
 };
 
 /// The versions a WATCH read returned (kv_state::key_version), for the EXEC that follows.
@@ -102,6 +108,8 @@ struct connection_state {
   /// WATCH results since the last EXEC/DISCARD/UNWATCH, in order; filled when their reads return.
   std::vector<std::shared_ptr<watch_result>> watches;
   std::string client_name;
+  /// RESP version chosen with HELLO (2 until then, and again after RESET).
+  int protocol = 2;
   std::uint64_t connection_number = 0;
   /// True once AUTH succeeded, or from the start when no requirepass is set.
   bool authenticated = true;
@@ -117,7 +125,8 @@ inline std::string lower(std::string s) {
   return s;
 }
 
-/// Fills reply `slot` and writes every reply that is now next in line.
+/// Fills reply `slot` (a RESP2 reply, rewritten to RESP3 when the command was given in RESP3) and
+/// writes every reply that is now next in line.
 void fill(connection* self, std::uint64_t slot, std::string text, bool close_after = false);
 /// Sends a data command to the session manager now, or queues it behind earlier ones.
 void submit(connection* self, deferred_command&& item);
@@ -127,6 +136,8 @@ bool handle_auth(connection* self, std::uint64_t slot, const std::string& name,
 /// MULTI, EXEC, DISCARD, WATCH, UNWATCH. True when the command was one of them.
 bool handle_transaction(connection* self, std::uint64_t slot, const std::string& name,
                         std::vector<std::string>& argv);
+/// The reply slot of number `slot` (which must be pending).
+reply_slot& slot_at(connection* self, std::uint64_t slot);
 /// Commands a connection answers without the cluster. True when the command was one of them.
 bool handle_local(connection* self, std::uint64_t slot, const std::vector<std::string>& argv);
 

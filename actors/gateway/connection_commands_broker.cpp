@@ -6,6 +6,7 @@
 #include <cctype>
 #include <chrono>
 #include <fstream>
+#include <optional>
 
 #include <unistd.h>
 
@@ -85,6 +86,46 @@ void handle_info(connection* self, std::uint64_t slot, std::string section) {
           [=](const caf::error&) { fill(self, slot, resp::error("ERR INFO unavailable")); });
 }
 
+/// HELLO [protover [AUTH username password] [SETNAME clientname]], checked as Redis 7 does.
+struct hello_request {
+  int protover = 0;        ///< 0: not given (answer in the current protocol)
+  std::size_t auth_at = 0; ///< index of the AUTH option in argv, 0 if none
+  std::optional<std::string> setname;
+  std::string error; ///< the whole error reply text, when the command is refused
+};
+
+hello_request parse_hello(const std::vector<std::string>& argv) {
+  hello_request out;
+  if (argv.size() < 2) return out;
+  const auto& version = argv[1];
+  const bool digits = !version.empty() && version.size() <= 18 &&
+                      std::all_of(version.begin(), version.end(),
+                                  [](unsigned char c) { return std::isdigit(c) != 0; });
+  if (!digits) {
+    out.error = "ERR Protocol version is not an integer or out of range";
+    return out;
+  }
+  const auto number = std::stoll(version);
+  if (number < 2 || number > 3) {
+    out.error = "NOPROTO unsupported protocol version";
+    return out;
+  }
+  out.protover = static_cast<int>(number);
+  for (std::size_t i = 2; i < argv.size(); ++i) {
+    const auto option = lower(argv[i]);
+    if (option == "auth" && i + 2 < argv.size()) {
+      out.auth_at = i;
+      i += 2;
+    } else if (option == "setname" && i + 1 < argv.size()) {
+      out.setname = argv[++i];
+    } else {
+      out.error = "ERR Syntax error in HELLO option '" + argv[i] + "'";
+      return out;
+    }
+  }
+  return out;
+}
+
 /// CLIENT ID, SETNAME, GETNAME, LIST, INFO (LIST and INFO show this connection only).
 void handle_client(connection* self, std::uint64_t slot, const std::vector<std::string>& argv) {
   auto& st = self->state;
@@ -158,17 +199,33 @@ bool handle_local(connection* self, std::uint64_t slot, const std::vector<std::s
   } else if (name == "client") {
     handle_client(self, slot, argv);
   } else if (name == "hello") {
-    if (argv.size() >= 2 && argv[1] != "2")
-      return fill(self, slot, resp::error("NOPROTO sorry, this protocol version is not supported")),
-             true;
+    // AUTH was taken out by handle_auth; what is left is checked in handle_auth too.
+    auto hello = parse_hello(argv);
+    if (!hello.error.empty()) return fill(self, slot, resp::error(hello.error)), true;
+    if (hello.setname) {
+      if (hello.setname->find_first_of(" \n\r") != std::string::npos)
+        return fill(self, slot,
+                    resp::error("ERR Client names cannot contain spaces, newlines or special "
+                                "characters.")),
+               true;
+      st.client_name = *hello.setname;
+    }
+    if (hello.protover != 0) st.protocol = hello.protover;
+    slot_at(self, slot).protocol = st.protocol; // HELLO answers in the protocol it selects
     std::string out = resp::array_header(14) + resp::bulk("server") + resp::bulk("redis") +
                       resp::bulk("version") + resp::bulk("7.0.0") + resp::bulk("proto") +
-                      resp::integer(2) + resp::bulk("id") +
+                      resp::integer(st.protocol) + resp::bulk("id") +
                       resp::integer(static_cast<std::int64_t>(st.connection_number)) +
                       resp::bulk("mode") + resp::bulk("standalone") + resp::bulk("role") +
                       resp::bulk("master") + resp::bulk("modules") + resp::array_header(0);
     fill(self, slot, std::move(out));
   } else if (name == "reset") {
+    // As Redis: back to RESP2, and with a requirepass, back to unauthenticated.
+    st.protocol = 2;
+    if (!st.settings.requirepass.empty()) {
+      st.authenticated = false;
+      st.parser.set_authenticated(false);
+    }
     st.in_multi = false;
     st.queued.clear();
     st.watches.clear();
@@ -282,11 +339,17 @@ bool handle_auth(connection* self, std::uint64_t slot, const std::string& name,
     fill(self, slot, error.empty() ? resp::simple("OK") : error);
     return true;
   }
-  if (name == "hello" && argv.size() >= 5 && lower(argv[2]) == "auth") {
-    auto error = authenticate(self, &argv[3], argv[4]);
-    if (!error.empty()) return fill(self, slot, error), true;
-    argv.resize(2); // HELLO <proto> answered by handle_local
-    return false;
+  if (name == "hello") {
+    auto hello = parse_hello(argv);
+    if (!hello.error.empty()) return fill(self, slot, resp::error(hello.error)), true;
+    if (hello.auth_at != 0) {
+      auto error = authenticate(self, &argv[hello.auth_at + 1], argv[hello.auth_at + 2]);
+      if (!error.empty()) return fill(self, slot, error), true;
+      // The rest (protocol version, SETNAME) is answered by handle_local.
+      argv.erase(argv.begin() + static_cast<long>(hello.auth_at),
+                 argv.begin() + static_cast<long>(hello.auth_at) + 3);
+      return false;
+    }
   }
   if (st.authenticated || name == "quit") return false;
   if (name == "hello")

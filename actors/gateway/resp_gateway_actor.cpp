@@ -54,12 +54,16 @@ void flush_ready(connection* self) {
   }
 }
 
+reply_slot& slot_at(connection* self, std::uint64_t slot) {
+  return self->state.slots[slot - self->state.first_slot];
+}
+
 void fill(connection* self, std::uint64_t slot, std::string text, bool close_after) {
   auto& st = self->state;
   if (st.closing || slot < st.first_slot || slot - st.first_slot >= st.slots.size()) return;
   auto& s = st.slots[slot - st.first_slot];
   s.ready = true;
-  s.text = std::move(text);
+  s.text = s.protocol == 3 ? to_resp3(text, s.shape, s.queued) : std::move(text);
   s.close_after = close_after;
   flush_ready(self);
 }
@@ -174,8 +178,13 @@ namespace {
 void handle_command(connection* self, std::vector<std::string>&& argv) {
   auto& st = self->state;
   auto slot = st.first_slot + st.slots.size();
-  st.slots.emplace_back();
+  auto& pending = st.slots.emplace_back();
+  pending.protocol = st.protocol;
+  pending.shape = resp3_shape_of(argv);
   auto name = lower(argv[0]);
+  if (name == "exec")
+    for (const auto& queued : st.queued)
+      pending.queued.push_back(resp3_shape_of(queued));
   if (handle_auth(self, slot, name, argv)) return;
   if (handle_transaction(self, slot, name, argv)) return;
   if (!st.in_multi && handle_local(self, slot, argv)) return;

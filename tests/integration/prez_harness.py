@@ -81,11 +81,23 @@ class Client:
                 self._fill()
             data, self.buf = self.buf[:n], self.buf[n + 2:]
             return data.decode(errors="replace")
-        if kind == b"*":
+        if kind in (b"*", b"~"):  # array, RESP3 set
             n = int(rest)
             if n < 0:
                 return None
             return [self.read_reply() for _ in range(n)]
+        # RESP3 (after HELLO 3): null, map, verbatim text
+        if kind == b"_":
+            return None
+        if kind == b"%":
+            items = [self.read_reply() for _ in range(2 * int(rest))]
+            return dict(zip(items[0::2], items[1::2]))
+        if kind == b"=":
+            n = int(rest)
+            while len(self.buf) < n + 2:
+                self._fill()
+            data, self.buf = self.buf[4:n], self.buf[n + 2:]  # without "txt:"
+            return data.decode(errors="replace")
         raise ValueError("bad reply line %r" % line)
 
     def send_raw(self, data):

@@ -49,6 +49,14 @@ def main(binary):
             reply = c.call("HELLO", "2", "AUTH", "default", "s3cret-pw")
             check(isinstance(reply, list) and "proto" in reply, f"HELLO 2 AUTH: {reply!r}")
             check(c.call("GET", "k") == "v", "authenticated through HELLO")
+            check(c.call("RESET") == "RESET", "RESET")
+            check(error_of(c, "GET", "k") == "NOAUTH Authentication required.",
+                  "RESET forgets the authentication, as in Redis")
+        with Client(port) as c:
+            reply = c.call("HELLO", "3", "SETNAME", "app", "AUTH", "default", "s3cret-pw")
+            check(isinstance(reply, dict) and reply.get("proto") == 3, f"HELLO 3 AUTH: {reply!r}")
+            check(c.call("GET", "nokey") is None and c.call("CLIENT", "GETNAME") == "app",
+                  "RESP3 after HELLO 3 AUTH ... SETNAME")
         # Pre-auth limits: a stranger cannot make the server buffer much.
         with Client(port) as c:
             c.send_raw(b"*11\r\n")
@@ -65,7 +73,8 @@ def main(binary):
                                   "--no-auth-warning", "get", "k"],
                                  capture_output=True, text=True, timeout=10)
             check(out.stdout.strip() == "v", f"redis-cli -a: {out.stdout!r} {out.stderr!r}")
-        print("requirepass: AUTH, HELLO AUTH, NOAUTH gate, WRONGPASS, pre-auth limits: ok")
+        print("requirepass: AUTH, HELLO AUTH (RESP2 and 3), RESET, NOAUTH gate, WRONGPASS, pre-auth "
+              "limits: ok")
         proc.terminate()
         proc.wait(timeout=10)
         log.close()

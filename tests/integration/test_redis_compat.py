@@ -28,6 +28,9 @@ their entry says otherwise. The exceptions, each one a documented, deliberate di
           -1 and -2 too.
 - sleep   pauses both servers' clocks together (the expiry checks).
 
+The script runs twice: in RESP2, then on connections switched with HELLO 3, where the replies'
+RESP3 types (null `_`, map `%`, set `~`, verbatim `=`) must match Redis's too.
+
 Any other difference is a failure; the test prints every one and the number of commands compared.
 """
 import os
@@ -53,28 +56,30 @@ class RawClient(Client):
 
     def read(self):
         """One reply as a typed tree: ('+', str) ('-', str) (':', int) ('$', bytes|None)
-        ('*', list|None)."""
+        ('*', list|None); in RESP3 also ('_', None) ('%', [k1, v1, ...]) ('~', list)
+        ('=', bytes) (',', str) ('#', str) ('(', str)."""
         line = self._line()
         kind, rest = line[:1], line[1:]
-        if kind == b"+":
-            return ("+", rest.decode(errors="replace"))
-        if kind == b"-":
-            return ("-", rest.decode(errors="replace"))
+        if kind in (b"+", b"-", b",", b"#", b"("):
+            return (kind.decode(), rest.decode(errors="replace"))
         if kind == b":":
             return (":", int(rest))
-        if kind == b"$":
+        if kind == b"_":
+            return ("_", None)
+        if kind in (b"$", b"="):
             n = int(rest)
             if n < 0:
                 return ("$", None)
             while len(self.buf) < n + 2:
                 self._fill()
             data, self.buf = self.buf[:n], self.buf[n + 2:]
-            return ("$", data)
-        if kind == b"*":
+            return (kind.decode(), data)
+        if kind in (b"*", b"~", b"%"):
             n = int(rest)
             if n < 0:
                 return ("*", None)
-            return ("*", [self.read() for _ in range(n)])
+            count = 2 * n if kind == b"%" else n
+            return (kind.decode(), [self.read() for _ in range(count)])
         raise ValueError("unexpected reply line %r" % line)
 
     def call(self, args):
@@ -84,10 +89,14 @@ class RawClient(Client):
 
 def show(reply):
     kind, value = reply
-    if kind == "*":
-        return "nil-array" if value is None else "[" + ", ".join(show(v) for v in value) + "]"
-    if kind == "$":
-        return "nil" if value is None else repr(value.decode(errors="replace"))
+    if kind in ("*", "~", "%"):
+        opening = {"*": "[", "~": "set{", "%": "map{"}[kind]
+        return "nil-array" if value is None else \
+            opening + ", ".join(show(v) for v in value) + ("]" if kind == "*" else "}")
+    if kind == "_":
+        return "null"
+    if kind in ("$", "="):
+        return "nil" if value is None else kind + repr(value.decode(errors="replace"))
     if kind == "-":
         return "(error) " + value
     if kind == ":":
@@ -140,7 +149,9 @@ SCRIPT = [
     E("PING"), E("PING hello"), E("PING a b"), E("ECHO hi"), E("ECHO"), E(["ECHO", ""]),
     E("SELECT 0"), E("SELECT 16"), E("SELECT notanumber"), E("SELECT"),
     SHAPE("CLIENT ID"), E("CLIENT GETNAME"), E("CLIENT SETNAME app1"), E("CLIENT GETNAME"),
-    E(["CLIENT", "SETNAME", "has space"]), E("CLIENT NOSUCHSUB"), SHAPE("TIME"), SHAPE("HELLO 2"),
+    E(["CLIENT", "SETNAME", "has space"]), E("CLIENT NOSUCHSUB"), SHAPE("TIME"), SHAPE("HELLO"),
+    E("HELLO 4"), E("HELLO 1"), E("HELLO abc"), E("HELLO 3 BADOPT"), E("HELLO 3 AUTH onlyuser"),
+    E("HELLO 3 SETNAME"), SHAPE("CLIENT INFO"), SHAPE("INFO keyspace"),
     E("NOSUCHCOMMAND"), E("NOSUCHCOMMAND a b"), E(["nosuchcommand", "x y"]),
     # --- strings -----------------------------------------------------------------------------
     E("SET s1 hello"), E("GET s1"), E("GET nokey"), E("SET"), E("SET s1"), E("GET"),
@@ -304,7 +315,7 @@ def split(args):
 
 def elements(reply):
     kind, value = reply
-    return value if kind == "*" and value is not None else None
+    return value if kind in ("*", "~", "%") and value is not None else None
 
 
 def sort_key(reply):
@@ -316,6 +327,8 @@ def compare(mode, extra, ra, rp):
     if mode == "exact":
         return None if ra == rp else "replies differ"
     if mode in ("sorted", "pairs"):
+        if ra[0] != rp[0]:
+            return "different reply types"
         ea, ep = elements(ra), elements(rp)
         if ea is None or ep is None:
             return None if ra == rp else "replies differ"
@@ -331,7 +344,7 @@ def compare(mode, extra, ra, rp):
             return "different reply types"
         if ra[0] == "*" and (ra[1] is None) != (rp[1] is None):
             return "nil vs array"
-        if ra[0] == "*" and ra[1] is not None and len(ra[1]) != len(rp[1]):
+        if ra[0] in ("*", "~", "%") and ra[1] is not None and len(ra[1]) != len(rp[1]):
             return "different array lengths"
         if ra[0] == "-" and ra != rp:
             return "different errors"
@@ -384,19 +397,29 @@ def picks(reply):
     kind, value = reply
     if kind == "$":
         return [] if value is None else [value]
-    if kind == "*" and value is not None:
+    if kind in ("*", "~") and value is not None:
         return [v[1] for v in value]
     return []
 
 
 class Server:
-    def __init__(self, name, port):
-        self.name, self.port = name, port
-        self.conns = [RawClient(port), RawClient(port)]
+    """Two connections to one server, each switched to `protocol` (HELLO 3) when it opens."""
+
+    def __init__(self, name, port, protocol=2):
+        self.name, self.port, self.protocol = name, port, protocol
+        self.conns = [self.connect(), self.connect()]
+
+    def connect(self):
+        c = RawClient(self.port)
+        if self.protocol == 3:
+            reply = c.call(["HELLO", "3"])
+            if reply[0] != "%":
+                raise AssertionError(f"{self.name}: HELLO 3 answered {show(reply)}")
+        return c
 
     def reconnect(self, i):
         self.conns[i].close()
-        self.conns[i] = RawClient(self.port)
+        self.conns[i] = self.connect()
 
     def close(self):
         for c in self.conns:
@@ -498,14 +521,19 @@ def main(binary):
             with open(os.path.join(pdir, "server.log"), "rb") as f:
                 print(f.read()[-3000:].decode(errors="replace"))
             return 1
-        redis_srv, prez_srv = Server("redis", rport), Server("prez", pport)
-        servers += [redis_srv, prez_srv]
-        version = redis_srv.conns[0].call(["INFO", "server"])[1].decode(errors="replace")
-        version = next((l for l in version.splitlines() if l.startswith("redis_version")), "?")
-        started = time.monotonic()
-        compared, diffs = run_script(redis_srv, prez_srv)
-        print(f"compared {compared} commands against redis-server ({version.strip()}) in "
-              f"{time.monotonic() - started:.1f}s; {len(diffs)} difference(s)")
+        compared, diffs = 0, []
+        for protocol in (2, 3):  # the whole script in RESP2, then again after HELLO 3
+            redis_srv, prez_srv = Server("redis", rport, protocol), Server("prez", pport, protocol)
+            servers += [redis_srv, prez_srv]
+            version = redis_srv.conns[0].call(["INFO", "server"])[1].decode(errors="replace")
+            version = next((l for l in version.splitlines() if l.startswith("redis_version")), "?")
+            started = time.monotonic()
+            n, d = run_script(redis_srv, prez_srv)
+            print(f"RESP{protocol}: compared {n} commands against redis-server "
+                  f"({version.strip()}) in {time.monotonic() - started:.1f}s; "
+                  f"{len(d)} difference(s)")
+            compared += n
+            diffs += [(f"[RESP{protocol}] {line}", reason, ra, rp) for line, reason, ra, rp in d]
         for line, reason, ra, rp in diffs:
             print(f"DIFF {line}\n     ({reason})\n     redis: {fmt(ra)}\n     prez:  {fmt(rp)}")
         for p in procs:

@@ -1,0 +1,32 @@
+#pragma once
+// RESP3 (HELLO 3): every reply is built in RESP2 by the state machine and the gateway, then, for a
+// connection that chose RESP3, rewritten here into the types Redis 7 uses for the same command:
+// nulls become `_`, field/value lists maps (`%`), member lists sets (`~`), text reports verbatim
+// strings (`=`). One conversion point, so no command needs two reply builders. Pure.
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace prez {
+
+/// What a command's RESP2 reply becomes in RESP3, beyond nulls (which always become `_`).
+enum class resp3_shape {
+  plain,        ///< only nulls change
+  map,          ///< the top-level array of pairs is a map (HGETALL, CONFIG GET, HELLO)
+  set,          ///< the top-level array is a set (SMEMBERS, SINTER, SPOP with a count, ...)
+  verbatim,     ///< the top-level bulk string is verbatim text (INFO, CLIENT INFO/LIST)
+  command_info, ///< COMMAND / COMMAND INFO: flags, categories, tips, specs are sets
+  command_docs, ///< COMMAND DOCS: nested maps, argument flags as sets
+  exec,         ///< EXEC: each element converted by the shape of its queued command
+};
+
+/// The shape of the reply to `argv` (a whole command, name included, any case).
+resp3_shape resp3_shape_of(const std::vector<std::string>& argv);
+
+/// Rewrites one complete RESP2 reply into RESP3. `queued` are the shapes of an EXEC's queued
+/// commands (used only with resp3_shape::exec). A reply that does not parse is returned as is.
+std::string to_resp3(std::string_view resp2, resp3_shape shape,
+                     const std::vector<resp3_shape>& queued = {});
+
+} // namespace prez

@@ -1,0 +1,80 @@
+#include <catch2/catch.hpp>
+
+#include "actors/gateway/command_docs.hpp"
+#include "actors/gateway/resp3.hpp"
+
+using prez::resp3_shape;
+using prez::resp3_shape_of;
+using prez::to_resp3;
+
+TEST_CASE("RESP3: nulls become _ at every depth, everything else is copied") {
+  CHECK(to_resp3("$-1\r\n", resp3_shape::plain) == "_\r\n");
+  CHECK(to_resp3("*-1\r\n", resp3_shape::plain) == "_\r\n");
+  CHECK(to_resp3("*3\r\n$1\r\na\r\n$-1\r\n*1\r\n$-1\r\n", resp3_shape::plain) ==
+        "*3\r\n$1\r\na\r\n_\r\n*1\r\n_\r\n");
+  for (const char* same :
+       {"+OK\r\n", "-ERR x y\r\n", ":-42\r\n", "$0\r\n\r\n", "*0\r\n", "$4\r\na\r\nb\r\n"})
+    CHECK(to_resp3(same, resp3_shape::plain) == same);
+}
+
+TEST_CASE("RESP3: pairs become a map, members a set, reports verbatim text") {
+  const std::string pairs = "*4\r\n$1\r\nf\r\n$1\r\nv\r\n$1\r\ng\r\n$-1\r\n";
+  CHECK(to_resp3(pairs, resp3_shape::map) == "%2\r\n$1\r\nf\r\n$1\r\nv\r\n$1\r\ng\r\n_\r\n");
+  CHECK(to_resp3("*3\r\n$1\r\nf\r\n$1\r\nv\r\n$1\r\ng\r\n", resp3_shape::map) ==
+        "*3\r\n$1\r\nf\r\n$1\r\nv\r\n$1\r\ng\r\n"); // odd: not pairs, left an array
+  CHECK(to_resp3("*2\r\n$1\r\na\r\n$1\r\nb\r\n", resp3_shape::set) ==
+        "~2\r\n$1\r\na\r\n$1\r\nb\r\n");
+  CHECK(to_resp3("$9\r\n# Server\n\r\n", resp3_shape::verbatim) == "=13\r\ntxt:# Server\n\r\n");
+  // Errors and nulls keep their meaning whatever the command's shape.
+  CHECK(to_resp3("-WRONGTYPE x\r\n", resp3_shape::map) == "-WRONGTYPE x\r\n");
+  CHECK(to_resp3("*-1\r\n", resp3_shape::set) == "_\r\n");
+}
+
+TEST_CASE("RESP3: EXEC converts each reply by the shape of its queued command") {
+  const std::string exec = "*3\r\n*2\r\n$1\r\nf\r\n$1\r\nv\r\n$-1\r\n*1\r\n$1\r\nm\r\n";
+  CHECK(
+      to_resp3(exec, resp3_shape::exec, {resp3_shape::map, resp3_shape::plain, resp3_shape::set}) ==
+      "*3\r\n%1\r\n$1\r\nf\r\n$1\r\nv\r\n_\r\n~1\r\n$1\r\nm\r\n");
+  CHECK(to_resp3("*-1\r\n", resp3_shape::exec, {}) == "_\r\n"); // aborted by WATCH
+}
+
+TEST_CASE("RESP3: COMMAND DOCS nests maps, argument flags are sets") {
+  auto docs = to_resp3(prez::command_docs_reply({"set"}), resp3_shape::command_docs);
+  CHECK(docs.rfind("%1\r\n$3\r\nset\r\n%4\r\n$7\r\nsummary\r\n", 0) == 0);
+  CHECK(docs.find("$9\r\narguments\r\n*5\r\n%2\r\n$4\r\nname\r\n$3\r\nkey\r\n") !=
+        std::string::npos);
+  CHECK(docs.find("$5\r\nflags\r\n~1\r\n+optional\r\n") != std::string::npos);
+  auto client = to_resp3(prez::command_docs_reply({"client"}), resp3_shape::command_docs);
+  CHECK(client.find("$11\r\nsubcommands\r\n%") != std::string::npos);
+  CHECK(client.find("$9\r\nclient|id\r\n%3\r\n") != std::string::npos);
+}
+
+TEST_CASE("RESP3: COMMAND INFO flags, categories, tips, key specs and subcommands are sets") {
+  const std::string info = "*1\r\n*10\r\n$3\r\nget\r\n:2\r\n*1\r\n+readonly\r\n:1\r\n:1\r\n:1\r\n"
+                           "*0\r\n*0\r\n*0\r\n*0\r\n";
+  CHECK(to_resp3(info, resp3_shape::command_info) ==
+        "*1\r\n*10\r\n$3\r\nget\r\n:2\r\n~1\r\n+readonly\r\n:1\r\n:1\r\n:1\r\n~0\r\n~0\r\n~0\r\n"
+        "~0\r\n");
+}
+
+TEST_CASE("RESP3: a reply that does not parse is passed through unchanged") {
+  for (const char* bad : {"", "+OK", "$5\r\nab\r\n", "*2\r\n:1\r\n", "?x\r\n", "+OK\r\n+OK\r\n"})
+    CHECK(to_resp3(bad, resp3_shape::map) == bad);
+}
+
+TEST_CASE("RESP3: shapes follow the command, as Redis 7 answers it") {
+  CHECK(resp3_shape_of({"HGETALL", "h"}) == resp3_shape::map);
+  CHECK(resp3_shape_of({"config", "GET", "*"}) == resp3_shape::map);
+  CHECK(resp3_shape_of({"config", "SET", "a", "b"}) == resp3_shape::plain);
+  CHECK(resp3_shape_of({"SMEMBERS", "s"}) == resp3_shape::set);
+  CHECK(resp3_shape_of({"SPOP", "s"}) == resp3_shape::plain);
+  CHECK(resp3_shape_of({"SPOP", "s", "2"}) == resp3_shape::set);
+  CHECK(resp3_shape_of({"SRANDMEMBER", "s", "2"}) == resp3_shape::plain); // may repeat: array
+  CHECK(resp3_shape_of({"info"}) == resp3_shape::verbatim);
+  CHECK(resp3_shape_of({"CLIENT", "list"}) == resp3_shape::verbatim);
+  CHECK(resp3_shape_of({"CLIENT", "id"}) == resp3_shape::plain);
+  CHECK(resp3_shape_of({"COMMAND"}) == resp3_shape::command_info);
+  CHECK(resp3_shape_of({"COMMAND", "DOCS"}) == resp3_shape::command_docs);
+  CHECK(resp3_shape_of({"exec"}) == resp3_shape::exec);
+  CHECK(resp3_shape_of({}) == resp3_shape::plain);
+}
