@@ -63,6 +63,13 @@ struct sim_node {
   std::vector<client_read> reads;
 };
 
+/// A leader the adversarial profile will strike down at `at`, if it still leads in `term`.
+struct leader_strike {
+  std::size_t node = 0;
+  std::uint64_t term = 0;
+  std::uint64_t at = 0;
+};
+
 struct in_flight {
   std::uint64_t deliver_at = 0;
   std::uint64_t seq = 0;
@@ -93,6 +100,9 @@ const raft::raft_context* context_of(const sim_node& node) {
 /// Messages in flight at once before the run is declared a message storm.
 constexpr std::size_t network_messages_max = 100000;
 
+/// Share of seeds run with the adversarial profile (see `draw_adversarial`).
+constexpr double adversarial_share = 0.5;
+
 class simulation {
 public:
   explicit simulation(const sim_options& options) : options_(options) {
@@ -116,6 +126,7 @@ public:
     config_template_.append_bytes_max = rng_.between(16, 4096);
     config_template_.inflight_appends_max = rng_.between(1, 9);
     config_template_.uncommitted_bytes_max = rng_.between(256, 1 << 16);
+    if (rng_.chance(adversarial_share)) draw_adversarial();
   }
 
   sim_result run() {
@@ -144,6 +155,26 @@ private:
     rates_.heal = 0.02 + rng_.unit() * 0.1;
     rates_.propose = 0.1 + rng_.unit() * 0.5;
     rates_.read = rng_.unit() * 0.2;
+  }
+
+  // The adversarial profile aims at the histories of Raft's Figure 8 (§5.4.2), which random
+  // faults almost never line up: a leader's entries reach only a minority; a leader of a later
+  // term appends conflicting ones and falls before they spread; the first leader returns, a
+  // follower takes its old entries but not yet its new no-op, and it falls again; the second
+  // leader, elected with that follower's vote, overwrites them. A leader that committed those
+  // old entries by counting replicas has now lost committed entries. Two knobs make it likely:
+  // - a leader is struck down (crashed, or cut off alone) a few ticks after it takes office or
+  //   commits, often while a follower is only partway through catching up;
+  // - one append in flight, of at most two small entries, so catching up takes round trips
+  //   (with large batches the no-op rides in the same append as the old entries).
+  void draw_adversarial() {
+    result_.adversarial = true;
+    rates_.strike_on_election = 0.3 + rng_.unit() * 0.6;
+    rates_.strike_on_commit = 0.5 + rng_.unit() * 0.4;
+    rates_.strike_ticks_max = rng_.between(2, 8);
+    config_template_.append_entries_max = 2;
+    config_template_.append_bytes_max = rng_.between(16, 64);
+    config_template_.inflight_appends_max = 1;
   }
 
   void trace(const std::string& line) {
@@ -218,6 +249,8 @@ private:
     }
     for (const auto& e : effects.committed)
       apply_entry(node, e, context->hard.term);
+    if (!effects.committed.empty() && std::holds_alternative<leader_logic>(node.role))
+      maybe_strike(i, context->hard.term, rates_.strike_on_commit);
     for (const auto& ready : effects.reads)
       for (auto& read : node.reads)
         if (read.id == ready.read_id) {
@@ -307,6 +340,7 @@ private:
       case raft::role::leader:
         checker_.on_leader(term, node.name, context.log);
         ++result_.elections;
+        maybe_strike(i, term, rates_.strike_on_election);
         node.role.emplace<leader_logic>(std::move(context));
         break;
     }
@@ -395,7 +429,33 @@ private:
 
   // --- faults and clients ---------------------------------------------------------------------
 
+  void maybe_strike(std::size_t i, std::uint64_t term, double chance) {
+    if (rng_.chance(chance))
+      strikes_.push_back(
+          leader_strike{i, term, now_ + rng_.between(0, rates_.strike_ticks_max + 1)});
+  }
+
+  void strike_leaders() {
+    std::erase_if(strikes_, [&](const leader_strike& strike) {
+      if (strike.at > now_) return false;
+      const auto& node = nodes_[strike.node];
+      const auto* context = context_of(node);
+      if (!std::holds_alternative<leader_logic>(node.role) || context->hard.term != strike.term)
+        return true;
+      ++result_.strikes;
+      if (rng_.chance(0.5)) {
+        crash(strike.node);
+      } else {
+        // A group of its own: cut off from every other node until the network heals.
+        group_[strike.node] = static_cast<int>(nodes_.size() + strike.node);
+        trace(node.name + " cut off alone");
+      }
+      return true;
+    });
+  }
+
   void inject_faults() {
+    strike_leaders();
     if (rng_.chance(rates_.crash)) {
       const auto i = rng_.between(0, nodes_.size());
       if (nodes_[i].up) crash(i);
@@ -556,6 +616,7 @@ private:
     for (std::size_t i = 0; i < nodes_.size(); ++i)
       if (!nodes_[i].up) boot(i);
     rates_ = fault_rates{};
+    strikes_.clear();
     rates_.delay_ticks_max = 2;
     rates_.fsync_ticks_max = 1;
     // Enough for several elections plus catching the slowest node up, one batch per round trip.
@@ -594,6 +655,7 @@ private:
   std::vector<node_name> voters_;
   std::vector<sim_node> nodes_;
   std::vector<int> group_;
+  std::vector<leader_strike> strikes_;
   std::vector<in_flight> network_;
   std::uint64_t message_seq_ = 0;
   std::uint64_t now_ = 0;
@@ -616,15 +678,15 @@ sim_result run_simulation(const sim_options& options) {
 
 std::string describe(std::uint64_t seed, const sim_result& result) {
   std::ostringstream out;
-  out << "seed=" << seed;
+  out << "seed=" << seed << (result.adversarial ? " adversarial" : "");
   if (result.ok)
     out << " ok";
   else
     out << " FAILED: " << result.failure;
   out << " (ticks=" << result.ticks << " committed=" << result.committed
       << " elections=" << result.elections << " crashes=" << result.crashes
-      << " messages=" << result.messages << " reads=" << result.reads_served
-      << " liveness_ticks=" << result.liveness_ticks << ")";
+      << " strikes=" << result.strikes << " messages=" << result.messages
+      << " reads=" << result.reads_served << " liveness_ticks=" << result.liveness_ticks << ")";
   return out.str();
 }
 

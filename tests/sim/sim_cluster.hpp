@@ -40,15 +40,24 @@ struct fault_rates {
   double heal = 0;
   double propose = 0;
   double read = 0;
+  /// Adversarial profile: chance that a leader is struck down (crashed, or cut off alone) within
+  /// `strike_ticks_max` ticks of taking office, and of each time it commits entries.
+  double strike_on_election = 0;
+  double strike_on_commit = 0;
+  std::uint64_t strike_ticks_max = 0;
 };
 
 struct sim_result {
   bool ok = true;
   std::string failure;
+  /// The seed drew the adversarial fault profile (leaders struck down, small batches).
+  bool adversarial = false;
   std::uint64_t ticks = 0;
   std::uint64_t committed = 0;
   std::uint64_t messages = 0;
   std::uint64_t crashes = 0;
+  /// Leaders struck down by the adversarial profile (crashed or cut off).
+  std::uint64_t strikes = 0;
   std::uint64_t elections = 0;
   std::uint64_t reads_served = 0;
   std::uint64_t liveness_ticks = 0;
