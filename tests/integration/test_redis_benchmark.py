@@ -102,6 +102,28 @@ def piped_cli(port):
     print(f"redis-cli with {len(PIPED)} piped commands (MULTI block included): ok")
 
 
+def read_pty(master, done, seconds, what):
+    """Reads redis-cli's terminal until `done(output so far)`; answers linenoise's cursor
+    position queries (a real terminal would). Raises after `seconds`."""
+    buf, end = b"", time.monotonic() + seconds
+    while time.monotonic() < end:
+        ready, _, _ = select.select([master], [], [], 0.1)
+        if not ready:
+            continue
+        try:
+            chunk = os.read(master, 4096)
+        except OSError:
+            break
+        if not chunk:
+            break
+        buf += chunk
+        if b"\x1b[6n" in chunk:
+            os.write(master, b"\x1b[1;1R")
+        if done(buf):
+            return buf
+    raise AssertionError(f"redis-cli did not show {what} within {seconds}s: {buf[-400:]!r}")
+
+
 # Interactive: each command and what redis-cli prints before the next prompt.
 INTERACTIVE = [
     ("PING", ["PONG"], ""),
@@ -126,20 +148,8 @@ def interactive_cli(port):
     prompt = f"127.0.0.1:{port}"
 
     def read_prompt(seconds=20):
-        buf, end = b"", time.monotonic() + seconds
-        while time.monotonic() < end:
-            ready, _, _ = select.select([master], [], [], 0.2)
-            if ready:
-                try:
-                    chunk = os.read(master, 4096)
-                except OSError:
-                    break
-                if not chunk:
-                    break
-                buf += chunk
-                if re.search(rb"> $", buf):
-                    return buf.decode(errors="replace")
-        raise AssertionError(f"redis-cli gave no prompt within {seconds}s; output so far {buf!r}")
+        return read_pty(master, lambda buf: re.search(rb"> $", buf), seconds,
+                        "a prompt").decode(errors="replace")
 
     try:
         first = read_prompt()
@@ -182,23 +192,7 @@ def cli_hints(port):
     os.close(slave)
 
     def read_until(wanted, seconds=10):
-        buf, end = b"", time.monotonic() + seconds
-        while time.monotonic() < end:
-            ready, _, _ = select.select([master], [], [], 0.1)
-            if not ready:
-                continue
-            try:
-                chunk = os.read(master, 4096)
-            except OSError:
-                break
-            if not chunk:
-                break
-            buf += chunk
-            if b"\x1b[6n" in chunk:  # linenoise asks where the cursor is
-                os.write(master, b"\x1b[1;1R")
-            if wanted in buf:
-                return buf
-        raise AssertionError(f"redis-cli did not show {wanted!r} within {seconds}s: {buf[-400:]!r}")
+        return read_pty(master, lambda buf: wanted in buf, seconds, repr(wanted))
 
     try:
         read_until(f"127.0.0.1:{port}> ".encode())
