@@ -13,6 +13,7 @@
 #include "caf/allowed_unsafe_message_type.hpp"
 #include "caf/atom.hpp"
 
+#include "actors/net/peer_link_info.hpp"
 #include "actors/raft/raft_types.hpp"
 #include "messages/client_messages.hpp"
 #include "messages/raft_messages.hpp"
@@ -101,6 +102,7 @@ struct node_status {
   std::size_t voters = 0;
   std::uint64_t role_epoch = 0;
   std::uint64_t frames_refused = 0;
+  std::vector<peer_link_info> links; ///< one per peer, sorted by name
 };
 
 /// What the gateway's acceptor counts.
@@ -121,6 +123,7 @@ CAF_ALLOW_UNSAFE_MESSAGE_TYPE(prez::role_handoff)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(prez::role_info)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(prez::apply_status)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(prez::node_status)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(prez::peer_link_info)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(prez::gateway_status)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(prez::raft::raft_status)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(std::vector<prez::log_entry>)

@@ -75,6 +75,7 @@ void handle_info(connection* self, std::uint64_t slot, std::string section) {
                       i.voters = node.voters;
                       i.role_epoch = node.role_epoch;
                       i.peer_frames_refused = node.frames_refused;
+                      i.peer_links = node.links;
                       i.keys = node.applied.keys;
                       i.expiring = node.applied.expiring;
                       fill(self, slot, resp::bulk(format_info(i, section)));

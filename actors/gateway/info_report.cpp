@@ -2,6 +2,7 @@
 
 #include <cinttypes>
 #include <cstdio>
+#include <string_view>
 
 namespace prez {
 
@@ -15,13 +16,13 @@ struct section_writer {
     out += name;
     out += "\r\n";
   }
-  void line(const char* key, const std::string& value) {
+  void line(std::string_view key, const std::string& value) {
     out += key;
     out += ':';
     out += value;
     out += "\r\n";
   }
-  void line(const char* key, std::uint64_t value) { line(key, std::to_string(value)); }
+  void line(std::string_view key, std::uint64_t value) { line(key, std::to_string(value)); }
 };
 
 std::string hex(std::uint64_t value) {
@@ -96,6 +97,12 @@ void raft(section_writer& w, const info_snapshot& i) {
   w.line("voters", i.voters);
   w.line("role_epoch", i.role_epoch);
   w.line("peer_frames_refused", i.peer_frames_refused);
+  for (const auto& link : i.peer_links)
+    w.line("link_" + link.peer, "connected=" + std::to_string(link.connected ? 1 : 0) +
+                                    ",frames_sent=" + std::to_string(link.frames_sent) +
+                                    ",frames_dropped=" + std::to_string(link.frames_dropped) +
+                                    ",window_drops=" + std::to_string(link.window_drops) +
+                                    ",bytes_in_flight=" + std::to_string(link.bytes_in_flight));
 }
 
 } // namespace

@@ -4,6 +4,9 @@
 
 #include <cstdint>
 #include <string>
+#include <vector>
+
+#include "actors/net/peer_link_info.hpp"
 
 namespace prez {
 
@@ -33,6 +36,7 @@ struct info_snapshot {
   std::uint64_t voters = 0;
   std::uint64_t role_epoch = 0;
   std::uint64_t peer_frames_refused = 0;
+  std::vector<peer_link_info> peer_links;
   // keyspace
   std::uint64_t keys = 0;
   std::uint64_t expiring = 0;

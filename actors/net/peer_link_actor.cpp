@@ -120,9 +120,13 @@ void poll_fault_switch(peer_link* self) {
 }
 #endif
 
+bool usable_connection(const peer_link_state& st) {
+  return st.remote && !st.cut;
+}
+
 /// Can a frame go out now? Not while disconnected, cut, or with the window full.
 bool usable(const peer_link_state& st) {
-  return st.remote && !st.cut && st.bytes_sent - st.bytes_acked < st.args.window_bytes;
+  return usable_connection(st) && st.bytes_sent - st.bytes_acked < st.args.window_bytes;
 }
 
 void lose_connection(peer_link* self, const char* why) {
@@ -159,7 +163,7 @@ void deliver(peer_link* self, const frame_body& body) {
   auto& st = self->state;
   if (!usable(st)) {
     ++st.frames_dropped;
-    if (st.remote && !st.cut && ++st.window_drops % 1000 == 1)
+    if (usable_connection(st) && ++st.window_drops % 1000 == 1)
       spdlog::warn("peer link to {}: {} bytes sent and not yet handled by the peer; dropping "
                    "frames until it catches up ({} dropped so far)",
                    st.args.peer, st.bytes_sent - st.bytes_acked, st.window_drops);
@@ -201,6 +205,12 @@ caf::behavior peer_link_actor(peer_link* self, peer_link_args args) {
       },
       [=](peer_send_atom, const forward_response& m) { deliver(self, frame_body{m}); },
       [=](connect_atom_local) { connect(self); },
+      [=](status_atom) {
+        const auto& st = self->state;
+        return peer_link_info{st.args.peer,    usable_connection(st),
+                              st.frames_sent,  st.frames_dropped,
+                              st.window_drops, st.bytes_sent - st.bytes_acked};
+      },
 #ifdef PREZ_FAULT_INJECTION
       [=](tick_atom) { poll_fault_switch(self); },
 #endif

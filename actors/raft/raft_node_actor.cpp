@@ -1,6 +1,8 @@
 #include "actors/raft/raft_node_actor.hpp"
 
+#include <algorithm>
 #include <map>
+#include <memory>
 
 #include "caf/all.hpp"
 #include <spdlog/spdlog.h>
@@ -154,6 +156,35 @@ std::string leader_address(const node_state& st) {
   return address_of(st, st.leader);
 }
 
+/// Asks every peer link for its numbers, then delivers `out` with them (a link that does not
+/// answer in time is reported disconnected).
+void collect_link_status(node_actor* self, node_status out, caf::response_promise rp) {
+  const auto& peers = self->state.handles.peers;
+  if (peers.empty()) {
+    rp.deliver(std::move(out));
+    return;
+  }
+  auto gathered = std::make_shared<node_status>(std::move(out));
+  auto waiting = std::make_shared<std::size_t>(peers.size());
+  auto done = [=]() mutable {
+    if (--*waiting != 0) return;
+    std::sort(gathered->links.begin(), gathered->links.end(),
+              [](const auto& a, const auto& b) { return a.peer < b.peer; });
+    rp.deliver(std::move(*gathered));
+  };
+  for (const auto& [name, link] : peers)
+    self->request(link, 1s, status_atom::value)
+        .then(
+            [=](const peer_link_info& info) mutable {
+              gathered->links.push_back(info);
+              done();
+            },
+            [=, name = name](const caf::error&) mutable {
+              gathered->links.push_back(peer_link_info{name, false, 0, 0, 0, 0});
+              done();
+            });
+}
+
 caf::behavior raft_node(node_actor* self, node_settings settings,
                         std::shared_ptr<raft::raft_context> context, caf::actor log,
                         caf::actor state_machine, caf::actor session) {
@@ -221,7 +252,7 @@ caf::behavior raft_node(node_actor* self, node_settings settings,
                             out.voters = st.settings.members.size();
                             out.role_epoch = st.epoch;
                             out.frames_refused = st.frames_refused;
-                            rp.deliver(std::move(out));
+                            collect_link_status(self, std::move(out), rp);
                           },
                           [=](caf::error& error) mutable { rp.deliver(std::move(error)); });
                 },

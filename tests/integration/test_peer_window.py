@@ -17,7 +17,7 @@ import subprocess
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from prez_harness import Cluster, call, check  # noqa: E402
+from prez_harness import Cluster, call, check, info_raft  # noqa: E402
 
 WINDOW = 65536
 VALUE = "v" * 1000
@@ -67,6 +67,11 @@ def main(binary):
                 n.start()
             leader = c.leader(among=real, seconds=30)
             write_keys(leader, "a")
+            # While the sink is still there: INFO shows the link connected and dropping.
+            link = info_raft(leader.port).get(f"link_{fake.name}", "")
+            stats = dict(kv.split("=") for kv in link.strip().split(",") if "=" in kv)
+            check(stats.get("connected") == "1" and int(stats.get("window_drops", "0")) > 0,
+                  f"INFO raft does not show the full window: link_{fake.name}:{link!r}")
             silent = sink_totals(sink)
             print(f"silent sink: {silent}")
             check(silent["frames"] > 0, "the sink received nothing: the link never connected")
@@ -75,7 +80,7 @@ def main(binary):
             check(silent["bytes"] <= WINDOW + KEYS * len(VALUE) + 65536,
                   f"{silent['bytes']} bytes reached a peer that acknowledged nothing")
             check("dropping frames until it catches up" in leader.tail_log(200),
-                  "the leader did not report a full window")
+                  "the leader did not log a full window")
             check(call(real[0].port, "GET", "a0") == VALUE and call(real[1].port, "GET",
                                                                     f"a{KEYS - 1}") == VALUE,
                   "writes were lost while a peer's window was full")

@@ -48,3 +48,14 @@ TEST_CASE("INFO with no section has every section; an unknown section is empty")
   CHECK(text.find("db0:keys=2,expires=1,avg_ttl=0") != std::string::npos);
   CHECK(format_info(sample(), "nosuchsection").empty());
 }
+
+TEST_CASE("INFO raft has one line per peer link, in the order given") {
+  auto i = sample();
+  i.peer_links = {{"b", true, 10, 2, 1, 300}, {"c", false, 0, 7, 0, 0}};
+  auto text = format_info(i, "raft");
+  CHECK(text.find("link_b:connected=1,frames_sent=10,frames_dropped=2,window_drops=1,"
+                  "bytes_in_flight=300\r\n") != std::string::npos);
+  CHECK(text.find("link_c:connected=0,frames_sent=0,frames_dropped=7,window_drops=0,"
+                  "bytes_in_flight=0\r\n") != std::string::npos);
+  CHECK(text.find("link_b") < text.find("link_c"));
+}
