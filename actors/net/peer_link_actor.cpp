@@ -120,6 +120,7 @@ void poll_fault_switch(peer_link* self) {
 }
 #endif
 
+/// Connected, and not cut by the test-only fault switch.
 bool usable_connection(const peer_link_state& st) {
   return st.remote && !st.cut;
 }
