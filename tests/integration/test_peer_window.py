@@ -22,7 +22,7 @@ from prez_harness import Cluster, call, check, info_raft  # noqa: E402
 WINDOW = 65536
 VALUE = "v" * 1000
 KEYS = 300
-SINK_SECONDS = 6
+SINK_SECONDS = 8  # under the links' 10 s acknowledgement timeout, so phase 1 sees one window
 
 
 def start_sink(probe, port, mode):
