@@ -47,6 +47,13 @@ inline constexpr std::size_t msgpack_bin_max = peer_frame_bytes_max;
 inline constexpr std::size_t msgpack_ext_max = 0;
 inline constexpr std::size_t msgpack_depth_max = 16;
 
+/// A peer link's window (cluster-link-window, docs/decisions.md D4): bytes sent and not yet
+/// acknowledged by the peer node. The default covers the leader's own in-flight appends; the
+/// minimum keeps at least a few frames moving, the maximum keeps the bound meaningful.
+inline constexpr std::uint64_t link_window_bytes_default = 64ull << 20;
+inline constexpr std::uint64_t link_window_bytes_min = 64 * 1024;
+inline constexpr std::uint64_t link_window_bytes_max = 1ull << 30;
+
 // --- Raft --------------------------------------------------------------------------------------
 
 /// Entries per AppendEntries message.

@@ -157,7 +157,8 @@ std::string apply_key(node_config& config, const std::string& key, const std::st
   } else if (key == "cluster-node-timeout") {
     return ranged(50, 600000, config.cluster_node_timeout_ms);
   } else if (key == "cluster-link-window") {
-    return ranged(65536, 1073741824, config.cluster_link_window_bytes);
+    return ranged(limits::link_window_bytes_min, limits::link_window_bytes_max,
+                  config.cluster_link_window_bytes);
   } else if (key == "bind") {
     if (!is_valid_host(value)) return "invalid bind address '" + value + "'";
     config.bind = value;

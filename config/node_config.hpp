@@ -17,6 +17,8 @@
 #include <variant>
 #include <vector>
 
+#include "config/limits.hpp"
+
 namespace prez {
 
 /// One voter from nodes.conf.
@@ -52,7 +54,7 @@ struct node_config {
   std::string cluster_secret;
   /// A peer link stops sending (and drops, as a lossy network would) once this many bytes are
   /// sent and not yet acknowledged by the peer node: the bound on what CAF buffers per peer.
-  std::uint64_t cluster_link_window_bytes = 64ull << 20; ///< 65536..1073741824
+  std::uint64_t cluster_link_window_bytes = limits::link_window_bytes_default;
   /// Every voter including self, sorted by name, unique names and addresses. Filled by
   /// load_node_config / attach_members / default_single_node_config; parse_node_config fills it
   /// only in single-node mode (no cluster-config-file), with self alone.

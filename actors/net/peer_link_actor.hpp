@@ -7,6 +7,7 @@
 
 #include "caf/fwd.hpp"
 
+#include "config/limits.hpp"
 #include "messages/raft_messages.hpp"
 
 namespace prez {
@@ -20,7 +21,7 @@ struct peer_link_args {
   std::string client_address; ///< our client (RESP) address, carried so peers can redirect
   std::string cluster_secret; ///< when set, every frame is sealed with its HMAC
   /// Bytes sent and not yet acknowledged by the peer node before the link drops frames.
-  std::uint64_t window_bytes = 64ull << 20;
+  std::uint64_t window_bytes = limits::link_window_bytes_default;
   /// Test builds only (PREZ_FAULT_INJECTION): a file `partition-<peer>` here cuts this link.
   std::string fault_dir;
 };

@@ -11,6 +11,7 @@
 #include "caf/fwd.hpp"
 
 #include "actors/raft/raft_types.hpp"
+#include "config/limits.hpp"
 
 namespace prez {
 
@@ -23,12 +24,13 @@ struct member_address {
 
 struct node_settings {
   node_name self;
-  std::vector<member_address> members;           ///< every voter, including self
-  std::string client_address;                    ///< our RESP address "host:port"
-  std::uint64_t incarnation = 0;                 ///< random per start
-  std::string cluster_secret;                    ///< when set, frames must carry a valid HMAC
-  std::string data_dir;                          ///< where test builds look for fault switches
-  std::uint64_t link_window_bytes = 64ull << 20; ///< each peer link's window (peer_link_actor)
+  std::vector<member_address> members; ///< every voter, including self
+  std::string client_address;          ///< our RESP address "host:port"
+  std::uint64_t incarnation = 0;       ///< random per start
+  std::string cluster_secret;          ///< when set, frames must carry a valid HMAC
+  std::string data_dir;                ///< where test builds look for fault switches
+  std::uint64_t link_window_bytes =
+      limits::link_window_bytes_default; ///< each peer link's window (peer_link_actor)
   std::chrono::milliseconds tick{10};
 };
 
