@@ -16,7 +16,7 @@
 
 #include "actors/gateway/resp_gateway_actor.hpp"
 #include "actors/raft/raft_node_actor.hpp"
-#include "actors/state_machine/session_actor.hpp"
+#include "actors/session/session_actor.hpp"
 #include "actors/state_machine/state_machine_actor.hpp"
 #include "actors/storage/log_actor.hpp"
 #include "actors/storage/log_store.hpp"
@@ -162,6 +162,7 @@ int main(int argc, char** argv) {
 
   prez::session_settings session_settings;
   session_settings.self = config.name;
+  session_settings.incarnation = incarnation;
   session_settings.leader_wait =
       std::max(3000ms, 3 * std::chrono::milliseconds{config.cluster_node_timeout_ms});
   session_settings.write_timeout =

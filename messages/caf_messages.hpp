@@ -74,15 +74,9 @@ struct role_handoff {
 struct role_info {
   raft::role current = raft::role::follower;
   std::uint64_t term = 0;
+  std::uint64_t epoch = 0;    ///< the node's role epoch: a new role actor, a new epoch
   node_name leader;           ///< empty when unknown
   std::string leader_address; ///< the leader's client address "host:port"; empty when unknown
-};
-
-/// The result of applying one client command, for the session that waits for it.
-struct applied_result {
-  std::uint64_t client_id = 0;
-  std::uint64_t seq = 0;
-  std::string reply; ///< RESP bytes
 };
 
 /// The state machine applied up to this index (for INFO and for waiting reads).

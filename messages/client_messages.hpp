@@ -23,11 +23,29 @@ struct client_command {
   /// WATCH: (key, version) pairs read before MULTI; EXEC aborts if any version changed. Checked at
   /// apply time, identically on every replica.
   std::vector<std::pair<std::string, std::uint64_t>> watched;
-  MSGPACK_DEFINE(client_id, seq, time_ms, argv, transaction, watched)
+  /// Decided once, by the gateway that parsed the command: it goes through the log (a write, a
+  /// transaction, or a read that must take its place among its connection's writes) rather than
+  /// being served after a ReadIndex round.
+  bool through_log = false;
+  /// The seq of this client's command through the log that was still unanswered when this one
+  /// was sent (0: none). The state machine applies this one only after that one (per-connection
+  /// order, docs/decisions.md D14); a command that would overtake it is not applied and retried.
+  std::uint64_t after_seq = 0;
+  MSGPACK_DEFINE(client_id, seq, time_ms, argv, transaction, watched, through_log, after_seq)
 
-  /// True when the command changes state and so goes through the log.
   bool is_transaction() const { return !transaction.empty(); }
   friend bool operator==(const client_command&, const client_command&) = default;
+};
+
+/// The result of applying one client command, for the session that waits for it. In-process
+/// only (state machine to session manager).
+struct applied_result {
+  std::uint64_t client_id = 0;
+  std::uint64_t seq = 0;
+  std::string reply; ///< RESP bytes
+  /// Not applied: it would have overtaken its connection's earlier command (after_seq); the
+  /// session sends it again.
+  bool out_of_order = false;
 };
 
 /// How a forwarded command ended on the leader.
@@ -35,6 +53,8 @@ enum class forward_status : std::uint8_t {
   ok = 0,         ///< reply holds the RESP bytes to give the client
   not_leader = 1, ///< the receiver is not (or no longer) the leader: retry elsewhere
   unknown = 2,    ///< proposed, outcome unknown (timed out or leadership lost after proposing)
+  refused = 3,    ///< refused before it was proposed (busy, too much uncommitted, out of order):
+                  ///< this attempt was not applied; the origin decides whether to retry
 };
 
 /// A follower's session manager asks the leader's to run a command (DESIGN §2).

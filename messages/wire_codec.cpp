@@ -262,6 +262,40 @@ std::string encode_command(const client_command& command) {
   return std::string(buffer.data(), buffer.size());
 }
 
+namespace {
+
+/// A command as logs written before `through_log` and `after_seq` existed hold it: every such
+/// entry went through the log, with no ordering constraint.
+struct client_command_v1 {
+  std::uint64_t client_id = 0;
+  std::uint64_t seq = 0;
+  std::uint64_t time_ms = 0;
+  std::vector<std::string> argv;
+  std::vector<std::vector<std::string>> transaction;
+  std::vector<std::pair<std::string, std::uint64_t>> watched;
+  MSGPACK_DEFINE(client_id, seq, time_ms, argv, transaction, watched)
+};
+
+std::optional<client_command> decode_command_v1(const msgpack::object& root, const char* data,
+                                                std::size_t size) {
+  auto old = root.as<client_command_v1>();
+  msgpack::sbuffer buffer;
+  msgpack::pack(buffer, old);
+  if (std::string_view(buffer.data(), buffer.size()) != std::string_view(data, size))
+    return std::nullopt;
+  client_command command{old.client_id,
+                         old.seq,
+                         old.time_ms,
+                         std::move(old.argv),
+                         std::move(old.transaction),
+                         std::move(old.watched),
+                         true,
+                         0};
+  return command;
+}
+
+} // namespace
+
 std::optional<client_command> decode_command(const char* data, std::size_t size) {
   if (size > limits::peer_frame_bytes_max) return std::nullopt;
   try {
@@ -269,6 +303,7 @@ std::optional<client_command> decode_command(const char* data, std::size_t size)
     if (!unpack_strict(data, size, handle).empty()) return std::nullopt;
     const msgpack::object& root = handle.get();
     if (root.type != msgpack::type::ARRAY) return std::nullopt;
+    if (root.via.array.size == 6) return decode_command_v1(root, data, size);
     auto command = root.as<client_command>();
     // Canonical form only, as for frames: the bytes must be exactly what we would write.
     if (encode_command(command) != std::string_view(data, size)) return std::nullopt;

@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <deque>
 #include <memory>
+#include <set>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -97,8 +98,10 @@ struct connection_state {
   std::uint64_t first_slot = 0;
   bool reading_halted = false;
   bool closing = false;
-  /// Writes sent to the session manager and not yet answered.
-  std::size_t writes_in_flight = 0;
+  /// Seqs of this connection's commands sent through the log and not yet answered.
+  std::set<std::uint64_t> log_in_flight;
+  /// Reads sent to be served by ReadIndex and not yet answered.
+  std::size_t reads_in_flight = 0;
   /// Commands held back to keep per-connection order (see handle_command).
   std::deque<deferred_command> deferred;
   /// MULTI: commands queued until EXEC, and whether one of them was refused while queueing.

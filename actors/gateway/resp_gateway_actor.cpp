@@ -1,6 +1,6 @@
 // The RESP gateway: a listening broker (the acceptor) forks one broker per client connection.
 // This file holds the acceptor, the connection's behaviour and its reply pipeline (replies leave in
-// command order; reads wait for the connection's earlier writes). The commands a connection
+// command order; a connection's commands take effect in order). The commands a connection
 // answers itself are in connection_commands_broker.cpp.
 
 #include "actors/gateway/resp_gateway_actor.hpp"
@@ -76,10 +76,16 @@ bool watches_done(const std::vector<std::shared_ptr<watch_result>>& watches) {
   return std::all_of(watches.begin(), watches.end(), [](const auto& w) { return w->done; });
 }
 
-/// May `item` be sent now? Reads wait for earlier writes of the connection (read-your-writes);
-/// an EXEC waits for the WATCH reads it depends on; everything keeps its order.
+/// May `item` be sent now? Everything keeps its order (the deferred queue); an EXEC waits for the
+/// WATCH reads it depends on. A connection's commands take effect in order (docs/decisions.md
+/// D14): a write waits for the connection's ReadIndex reads (which would otherwise see it), and a
+/// WATCH for its writes (it reads versions outside the log). Any other read goes at once: through
+/// the log behind the connection's writes when some are in flight, else by ReadIndex.
 bool ready(const connection_state& st, const deferred_command& item) {
-  return (item.write || st.writes_in_flight == 0) && watches_done(item.watches);
+  if (!watches_done(item.watches)) return false;
+  if (item.write) return st.reads_in_flight == 0;
+  if (item.watch_target) return st.log_in_flight.empty();
+  return true;
 }
 
 /// Sends deferred commands, in order, while the one in front may go.
@@ -121,8 +127,6 @@ void take_watch_reply(watch_result& target, const std::vector<std::string>& keys
 
 void dispatch(connection* self, deferred_command&& item) {
   auto& st = self->state;
-  const bool write = item.write;
-  if (write) ++st.writes_in_flight;
   if (!item.watches.empty()) {
     bool aborted = false;
     for (const auto& w : item.watches) {
@@ -131,10 +135,18 @@ void dispatch(connection* self, deferred_command&& item) {
                                   w->versions.end());
     }
     if (aborted) { // a WATCH that could not be confirmed: abort the transaction, as a changed key
-      --st.writes_in_flight;
       fill(self, item.slot, "*-1\r\n");
       return;
     }
+  }
+  const bool through_log = item.write || (!item.watch_target && !st.log_in_flight.empty());
+  const auto seq = item.command.seq;
+  item.command.through_log = through_log;
+  if (through_log) {
+    item.command.after_seq = st.log_in_flight.empty() ? 0 : *st.log_in_flight.rbegin();
+    st.log_in_flight.insert(seq);
+  } else {
+    ++st.reads_in_flight;
   }
   auto slot = item.slot;
   auto target = std::move(item.watch_target);
@@ -145,7 +157,10 @@ void dispatch(connection* self, deferred_command&& item) {
       if (!target->failed) reply = resp::simple("OK");
     }
     fill(self, slot, std::move(reply));
-    if (write) --self->state.writes_in_flight;
+    if (through_log)
+      self->state.log_in_flight.erase(seq);
+    else
+      --self->state.reads_in_flight;
     release_deferred(self);
   };
   self->request(st.settings.session, st.settings.reply_deadline, command_atom::value,

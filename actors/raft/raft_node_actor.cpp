@@ -44,7 +44,7 @@ std::string address_of(const node_state& st, const node_name& name);
 
 void notify_session(node_actor* self) {
   auto& st = self->state;
-  role_info info{st.current_role, st.term, st.leader, leader_address(st)};
+  role_info info{st.current_role, st.term, st.epoch, st.leader, leader_address(st)};
   self->send(st.handles.session, role_atom::value, std::move(info), st.role_actor);
 }
 

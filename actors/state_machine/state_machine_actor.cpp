@@ -34,6 +34,14 @@ std::string serve_read(const kv_state& kv, const std::vector<std::string>& argv)
   return kv.read(argv, now_ms());
 }
 
+/// Whether (client_id, seq) was applied: its reply is kept, or it is older than what the table
+/// still remembers of that client.
+bool was_applied(client_sessions& sessions, std::uint64_t client_id, std::uint64_t seq,
+                 std::uint64_t time_ms) {
+  std::string ignored;
+  return sessions.check(client_id, seq, time_ms, ignored) != client_sessions::verdict::apply;
+}
+
 struct waiting_read {
   std::vector<std::string> argv;
   caf::response_promise promise;
@@ -79,6 +87,13 @@ void apply_entries(state_machine* self, const std::vector<log_entry>& entries) {
                 "not have been applied\r\n";
         break;
       case client_sessions::verdict::apply:
+        if (command->after_seq != 0 &&
+            !was_applied(st.sessions, command->client_id, command->after_seq, command->time_ms)) {
+          // It overtook its connection's earlier command (that one bounced and is being retried):
+          // not applied, identically on every replica; the session sends it again after it.
+          results.push_back({command->client_id, command->seq, {}, true});
+          continue;
+        }
         reply =
             command->is_transaction()
                 ? st.kv.apply_transaction(command->transaction, command->time_ms, command->watched)

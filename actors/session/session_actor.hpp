@@ -1,7 +1,8 @@
 #pragma once
 // The session manager: takes parsed client commands, routes them to the local leader role (writes
 // as proposals, reads as ReadIndex rounds) or forwards them to the leader's session manager, and
-// holds every pending reply until the command is applied, times out, or the leader changes.
+// holds every pending reply until the command is applied, times out, or the leader changes. Every
+// decision is in session_logic.hpp; this actor only carries messages in and effects out.
 
 #include <chrono>
 #include <cstdint>
@@ -14,6 +15,8 @@ namespace prez {
 
 struct session_settings {
   node_name self;
+  /// This start's random incarnation (forward ids start from it).
+  std::uint64_t incarnation = 0;
   /// A command waits this long for a leader to be known before -CLUSTERDOWN.
   std::chrono::milliseconds leader_wait{3000};
   /// A write proposed (here or by a forward) waits this long for its result before its outcome

@@ -1,0 +1,161 @@
+#include "actors/session/session_actor.hpp"
+
+#include <map>
+#include <memory>
+#include <variant>
+
+#include "caf/all.hpp"
+#include <spdlog/spdlog.h>
+
+#include "actors/session/session_logic.hpp"
+#include "config/limits.hpp"
+#include "messages/caf_messages.hpp"
+
+namespace prez {
+
+namespace {
+
+using namespace std::chrono_literals;
+
+/// How often pending commands are checked against their deadlines, and bounced ones retried.
+constexpr auto sweep_interval = 20ms;
+
+/// Milliseconds of the monotonic clock: the only time session_logic sees.
+std::uint64_t now_ms() {
+  using namespace std::chrono;
+  return static_cast<std::uint64_t>(
+      duration_cast<milliseconds>(steady_clock::now().time_since_epoch()).count());
+}
+
+struct session_state {
+  std::unique_ptr<session::session_logic> logic;
+  caf::actor state_machine;
+  std::map<node_name, caf::actor> peers;
+  caf::actor role_actor;
+  /// Local connections waiting for an answer, by the token session_logic knows them by.
+  std::map<std::uint64_t, caf::response_promise> promises;
+  std::uint64_t next_token = 0;
+  static inline const char* name = "session_manager";
+};
+
+using session_self = caf::stateful_actor<session_state>;
+
+/// Sends one answer: to the waiting connection, or to the forwarding node through its link.
+void deliver(session_self* self, const session::answer& a) {
+  auto& st = self->state;
+  if (const auto* local = std::get_if<session::local_origin>(&a.to)) {
+    auto i = st.promises.find(local->token);
+    if (i == st.promises.end()) return;
+    i->second.deliver(a.text);
+    st.promises.erase(i);
+    return;
+  }
+  const auto& remote = std::get<session::remote_origin>(a.to);
+  auto i = st.peers.find(remote.peer);
+  if (i == st.peers.end()) return;
+  forward_response response{remote.forward_id, static_cast<std::uint8_t>(a.status), a.text};
+  self->send(i->second, peer_send_atom::value, std::move(response));
+}
+
+/// Carries the logic's effects out, in the order session_effects documents.
+void execute(session_self* self, session::session_effects&& fx) {
+  auto& st = self->state;
+  for (auto& command : fx.propose)
+    self->send(st.role_actor, propose_atom::value, std::move(command));
+  for (auto id : fx.read_index)
+    self->send(st.role_actor, read_atom::value, id);
+  for (auto& [peer, request] : fx.forward) {
+    auto i = st.peers.find(peer);
+    if (i != st.peers.end()) {
+      self->send(i->second, peer_send_atom::value, std::move(request));
+    } else {
+      // No link to that name (not a member): the attempt never left; the logic retries it.
+      forward_response bounced{
+          request.forward_id, static_cast<std::uint8_t>(forward_status::not_leader), {}};
+      self->send(self, frame_atom::value, peer, std::move(bounced));
+    }
+  }
+  for (auto& serve : fx.serve) {
+    auto to = std::make_shared<session::origin>(std::move(serve.to));
+    const auto status = forward_status::ok;
+    // The state machine answers once it has applied `index`; a read is never left unanswered.
+    self->request(st.state_machine, 10s, read_atom::value, serve.index, std::move(serve.argv))
+        .then(
+            [=](std::string& text) {
+              deliver(self, {*to, status, std::move(text)});
+            },
+            [=](const caf::error&) {
+              deliver(self, {*to, status, session::replies::read_timeout});
+            });
+  }
+  for (const auto& a : fx.answers)
+    deliver(self, a);
+}
+
+caf::behavior session_actor(session_self* self, session_settings settings) {
+  session::session_config config;
+  config.self = settings.self;
+  config.incarnation = settings.incarnation;
+  config.leader_wait_ms = static_cast<std::uint64_t>(settings.leader_wait.count());
+  config.write_timeout_ms = static_cast<std::uint64_t>(settings.write_timeout.count());
+  config.redirect = settings.redirect;
+  config.pending_max = limits::pending_commands_max;
+  self->state.logic = std::make_unique<session::session_logic>(std::move(config));
+  self->delayed_send(self, sweep_interval, tick_atom::value);
+  auto* logic = self->state.logic.get();
+  return {
+      [=](start_atom, caf::actor state_machine) {
+        self->state.state_machine = std::move(state_machine);
+      },
+      [=](peer_send_atom, const std::map<node_name, caf::actor>& peers) {
+        self->state.peers = peers;
+      },
+      [=](command_atom, client_command& command) {
+        auto& st = self->state;
+        auto token = ++st.next_token;
+        st.promises.emplace(token, self->make_response_promise());
+        execute(self, logic->accept(std::move(command), session::local_origin{token}, now_ms()));
+        return caf::delegated<std::string>{};
+      },
+      [=](frame_atom, const node_name& from, forward_request& request) {
+        execute(self, logic->accept(std::move(request.command),
+                                    session::remote_origin{from, request.forward_id}, now_ms()));
+      },
+      [=](frame_atom, const node_name& from, const forward_response& response) {
+        execute(self, logic->forwarded_answer(from, response, now_ms()));
+      },
+      [=](role_atom, const role_info& info, caf::actor role_actor) {
+        self->state.role_actor = std::move(role_actor);
+        session::role_view role{info.current, info.epoch, info.leader, info.leader_address};
+        execute(self, logic->set_role(role, now_ms()));
+      },
+      [=](applied_atom, const std::vector<applied_result>& results) {
+        execute(self, logic->applied(results, now_ms()));
+      },
+      [=](read_ok_atom, const std::vector<raft::read_ready>& ready) {
+        execute(self, logic->read_ok(ready));
+      },
+      [=](read_fail_atom, const std::vector<std::uint64_t>& ids) {
+        execute(self, logic->read_failed(ids, now_ms()));
+      },
+      [=](refused_atom, std::uint64_t client_id, std::uint64_t seq) {
+        execute(self, logic->refused(client_id, seq, now_ms()));
+      },
+      [=](tick_atom) {
+        execute(self, logic->tick(now_ms()));
+        self->delayed_send(self, sweep_interval, tick_atom::value);
+      },
+  };
+}
+
+} // namespace
+
+caf::actor spawn_session_manager(caf::actor_system& system, session_settings settings) {
+  return system.spawn(session_actor, std::move(settings));
+}
+
+std::chrono::milliseconds session_reply_deadline(const session_settings& settings) {
+  return settings.leader_wait + settings.write_timeout + 3s;
+}
+
+} // namespace prez
