@@ -76,7 +76,11 @@ struct append_entries_response {
   std::uint64_t conflict_index = 0;
   std::uint64_t conflict_term = 0;
   std::uint64_t heartbeat_seq = 0;
-  MSGPACK_DEFINE(term, success, match_index, conflict_index, conflict_term, heartbeat_seq)
+  /// On a rejection: the prev_log_index of the request it answers, so the leader can tell an
+  /// answer to a request still in flight from a stale one.
+  std::uint64_t rejected_index = 0;
+  MSGPACK_DEFINE(term, success, match_index, conflict_index, conflict_term, heartbeat_seq,
+                 rejected_index)
   friend bool operator==(const append_entries_response&, const append_entries_response&) = default;
 };
 

@@ -45,7 +45,8 @@ void leader_logic::send_append(const node_name& peer, peer_progress& progress, b
                                raft_effects& effects) {
   auto request = make_append_request(context_, progress.next_index, with_entries, heartbeat_seq_);
   const auto last = request.prev_log_index + request.entries.size();
-  progress.inflight_appends.push_back(peer_progress::inflight_append{last, heartbeat_round_});
+  progress.inflight_appends.push_back(
+      peer_progress::inflight_append{request.prev_log_index, last, heartbeat_round_});
   progress.inflight = progress.inflight_appends.size();
   if (progress.replicating)
     progress.next_index = last + 1; // optimistic: pipelining (etcd's "replicate" state)
@@ -194,11 +195,23 @@ void leader_logic::handle_append_response(const node_name& from,
       return a.last_index <= progress.match_index;
     });
     progress.inflight = inflight.size();
-    progress.replicating = true;
+    // Only an answer that covers the probe (the logs are known to match at next_index - 1) may
+    // switch to pipelining; a heartbeat's success below it proves nothing about next_index.
+    if (response.match_index + 1 >= progress.next_index) progress.replicating = true;
     check_progress(progress);
     maybe_commit(effects);
     send_entries(from, progress, effects);
   } else {
+    // A rejection of a request no longer in flight (answered, or given up by become_probing) is
+    // stale: acting on it would send a fresh probe per stale answer.
+    const auto& inflight = progress.inflight_appends;
+    const bool current = std::any_of(inflight.begin(), inflight.end(), [&](const auto& a) {
+      return a.prev_index == response.rejected_index;
+    });
+    if (!current) {
+      maybe_confirm_reads(effects);
+      return;
+    }
     // Fast back-off (§5.3): skip the whole conflicting term when we have entries of it.
     auto next = response.conflict_index;
     if (response.conflict_term != 0) {

@@ -31,6 +31,7 @@ struct peer_progress {
   /// One AppendEntries in flight: the last log index it carries and the heartbeat round it was
   /// sent in (lost-message detection waits at least one full heartbeat interval).
   struct inflight_append {
+    std::uint64_t prev_index = 0;
     std::uint64_t last_index = 0;
     std::uint64_t sent_round = 0;
   };

@@ -62,6 +62,7 @@ raft_message stale_refusal(const raft_context& context, const raft_message& requ
   response.term = context.hard.term;
   response.success = false;
   response.heartbeat_seq = append->heartbeat_seq;
+  response.rejected_index = append->prev_log_index;
   return make_message(context, request.from, response);
 }
 
@@ -175,6 +176,7 @@ append_outcome accept_append(raft_context& context, const append_entries_request
   }
   auto& log = context.log;
   const auto prev = request.prev_log_index;
+  response.rejected_index = prev; // read only on a rejection
   // Receiver rule 2, with the fast back-off hints of §5.3.
   if (prev > log.last_index()) {
     response.conflict_index = log.last_index() + 1;

@@ -93,7 +93,7 @@ TEST_CASE("fast back-off conflict hints", "[paper][leader]") {
   SECTION("conflict_term 0: retry at conflict_index") {
     leader_logic l(leader_context(3, 5, {1, 1, 2, 2}));
     l.start();
-    auto fx = l.step(append_reply("n2", "n1", 5, false, 0, 0, 2, 0));
+    auto fx = l.step(append_reply("n2", "n1", 5, false, 0, 0, 2, 0, 4));
     CHECK(l.progress().at("n2").next_index == 2);
     auto resent = sent<append_entries_request>(fx.messages, "n2");
     REQUIRE(resent.size() == 1);
@@ -103,24 +103,56 @@ TEST_CASE("fast back-off conflict hints", "[paper][leader]") {
   SECTION("a conflict term the leader has: after our last entry of that term") {
     leader_logic l(leader_context(3, 5, {1, 1, 2, 2}));
     l.start();
-    l.step(append_reply("n2", "n1", 5, false, 0, 0, 3, 2));
+    l.step(append_reply("n2", "n1", 5, false, 0, 0, 3, 2, 4));
     CHECK(l.progress().at("n2").next_index == 5);
   }
   SECTION("a conflict term the leader lacks: at the follower's first index of it") {
     leader_logic l(leader_context(3, 5, {1, 1, 2, 2}));
     l.start();
-    l.step(append_reply("n2", "n1", 5, false, 0, 0, 3, 3));
+    l.step(append_reply("n2", "n1", 5, false, 0, 0, 3, 3, 4));
     CHECK(l.progress().at("n2").next_index == 3);
   }
   SECTION("never below match_index + 1") {
     leader_logic l(leader_context(3, 5, {1, 1, 2, 2}));
     l.start();
     l.step(append_reply("n2", "n1", 5, true, 4));
-    l.step(append_reply("n2", "n1", 5, false, 0, 0, 1, 0)); // a stale rejection
+    // A rejection of the no-op's append (prev 4, still in flight) hinting below match_index.
+    l.step(append_reply("n2", "n1", 5, false, 0, 0, 1, 0, 4));
     CHECK(l.progress().at("n2").next_index == 5);
     CHECK(l.progress().at("n2").match_index == 4);
     CHECK_FALSE(l.progress().at("n2").replicating);
   }
+}
+
+TEST_CASE("probing: only an answer that covers the probe switches to pipelining",
+          "[paper][leader]") {
+  // Leader log: [1, 1, 2, 2, 5(no-op)]; n2 holds only [1] and rejects the first probe (prev 4).
+  leader_logic l(leader_context(3, 5, {1, 1, 2, 2}));
+  l.start();
+  auto fx = l.step(append_reply("n2", "n1", 5, false, 0, 0, 2, 0, 4));
+  REQUIRE(sent<append_entries_request>(fx.messages, "n2").size() == 1); // probe at prev 1
+  CHECK(l.progress().at("n2").next_index == 2);
+  // A heartbeat answer (anchored at match_index 0) proves nothing about index 1.
+  fx = l.step(append_reply("n2", "n1", 5, true, 0));
+  CHECK_FALSE(l.progress().at("n2").replicating);
+  CHECK(sent<append_entries_request>(fx.messages, "n2").empty());
+  // The probe's own answer does.
+  fx = l.step(append_reply("n2", "n1", 5, true, 5));
+  CHECK(l.progress().at("n2").replicating);
+  CHECK(l.progress().at("n2").match_index == 5);
+}
+
+TEST_CASE("probing: a rejection of a request no longer in flight sends no new probe",
+          "[paper][leader]") {
+  leader_logic l(leader_context(3, 5, {1, 1, 2, 2}));
+  l.start();
+  l.step(append_reply("n2", "n1", 5, false, 0, 0, 2, 0, 4)); // probe now at prev 1
+  // The first probe's rejection again (duplicated or late), and one for a pipeline long gone.
+  auto fx = l.step(append_reply("n2", "n1", 5, false, 0, 0, 2, 0, 4));
+  fx.merge(l.step(append_reply("n2", "n1", 5, false, 0, 0, 3, 0, 3)));
+  CHECK(sent<append_entries_request>(fx.messages, "n2").empty());
+  CHECK(l.progress().at("n2").next_index == 2);
+  CHECK(l.progress().at("n2").inflight == 1);
 }
 
 TEST_CASE("inflight window bound", "[paper][leader]") {

@@ -76,9 +76,10 @@ inline raft_message vote_reply(const std::string& from, const std::string& to, s
 
 inline raft_message append_reply(const std::string& from, const std::string& to, std::uint64_t term,
                                  bool success, std::uint64_t match, std::uint64_t seq = 0,
-                                 std::uint64_t conflict_index = 0,
-                                 std::uint64_t conflict_term = 0) {
+                                 std::uint64_t conflict_index = 0, std::uint64_t conflict_term = 0,
+                                 std::uint64_t rejected_index = 0) {
   append_entries_response r;
+  r.rejected_index = rejected_index;
   r.term = term;
   r.success = success;
   r.match_index = match;
