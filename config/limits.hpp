@@ -69,6 +69,12 @@ inline constexpr std::size_t uncommitted_bytes_max = 64 * 1024 * 1024;
 inline constexpr std::size_t proposal_batch_max = 1024;
 /// ReadIndex requests waiting for one leader.
 inline constexpr std::size_t pending_reads_max = 64 * 1024;
+/// Reads are served at the cluster clock, the largest time stamped into the log. Before a
+/// ReadIndex round, a leader whose last stamp is at least this old appends a clock entry and
+/// serves the round at or after it: expiry seen by reads lags the leader's clock by at most about
+/// this much (plus a commit), and costs at most one small entry per this interval when only reads
+/// arrive (docs/expiry.md).
+inline constexpr std::uint64_t read_clock_refresh_ms = 20;
 
 // --- storage -----------------------------------------------------------------------------------
 

@@ -37,6 +37,19 @@ struct client_command {
   friend bool operator==(const client_command&, const client_command&) = default;
 };
 
+/// A clock entry: no client, no command, only the leader's time (time_ms). The leader appends one
+/// before a ReadIndex round when its last stamp is older than limits::read_clock_refresh_ms, so
+/// reads, served at the cluster clock, see time move (docs/expiry.md).
+inline client_command make_clock_entry(std::uint64_t time_ms) {
+  client_command c;
+  c.time_ms = time_ms;
+  c.through_log = true;
+  return c;
+}
+inline bool is_clock_entry(const client_command& c) {
+  return c.client_id == 0 && c.argv.empty() && c.transaction.empty();
+}
+
 /// The result of applying one client command, for the session that waits for it. In-process
 /// only (state machine to session manager).
 struct applied_result {

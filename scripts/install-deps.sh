@@ -8,6 +8,7 @@ packages=(
   python3 redis-tools redis-server python3-redis    # integration tests (redis-cli, differential Redis, redis-py)
   clang-format                                      # format check
   ccache                                            # faster rebuilds (optional for the build)
+  faketime                                          # clock-skew tests (libfaketime)
 )
 missing=()
 for p in "${packages[@]}"; do

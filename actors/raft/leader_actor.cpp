@@ -30,10 +30,14 @@ void flush_batch(role_actor<leader_logic>* self) {
   auto& st = self->state;
   st.batch_flush_scheduled = false;
   if (st.retired) return;
+  auto now_ms = wall_clock_ms();
+  // Reads are served at the cluster clock (docs/expiry.md): keep it fresh for them.
+  if (!st.reads.empty() && now_ms >= st.last_stamp_ms + limits::read_clock_refresh_ms)
+    st.proposals.push_back(make_clock_entry(now_ms));
+  std::uint64_t read_floor = 0;
   if (!st.proposals.empty()) {
     // The leader's clock is stamped into each entry so every replica sees the same time at the
     // same log position (expiry is deterministic across replicas).
-    auto now_ms = wall_clock_ms();
     std::vector<std::string> commands;
     commands.reserve(st.proposals.size());
     for (auto& command : st.proposals) {
@@ -43,7 +47,11 @@ void flush_batch(role_actor<leader_logic>* self) {
     raft_effects fx;
     if (!st.logic->propose(std::move(commands), fx)) {
       for (auto& command : st.proposals)
-        self->send(st.args.handles.session, refused_atom::value, command.client_id, command.seq);
+        if (!is_clock_entry(command))
+          self->send(st.args.handles.session, refused_atom::value, command.client_id, command.seq);
+    } else {
+      st.last_stamp_ms = now_ms;
+      read_floor = st.logic->context().log.last_index();
     }
     st.proposals.clear();
     execute(self, std::move(fx));
@@ -51,7 +59,7 @@ void flush_batch(role_actor<leader_logic>* self) {
   if (!st.retired && !st.reads.empty()) {
     auto reads = std::move(st.reads);
     st.reads.clear();
-    execute(self, st.logic->read_index(reads));
+    execute(self, st.logic->read_index(reads, read_floor));
   }
 }
 

@@ -271,8 +271,11 @@ bool leader_logic::propose(std::vector<std::string> commands, raft_effects& effe
   return true;
 }
 
-raft_effects leader_logic::read_index(const std::vector<std::uint64_t>& read_ids) {
+raft_effects leader_logic::read_index(const std::vector<std::uint64_t>& read_ids,
+                                      std::uint64_t index_floor) {
   raft_effects effects;
+  PREZ_ASSERT(index_floor <= context_.log.last_index());
+  read_index_floor_ = std::max(read_index_floor_, index_floor);
   const auto pending = reads_waiting_for_commit_.size() + pending_reads_.size();
   if (pending + read_ids.size() > limits::pending_reads_max) {
     effects.reads_failed = read_ids;
@@ -293,7 +296,8 @@ void leader_logic::start_read_round(const std::vector<std::uint64_t>& read_ids,
   if (read_ids.empty()) return;
   ++heartbeat_seq_;
   for (auto id : read_ids)
-    pending_reads_.push_back(pending_read{id, context_.commit_index, heartbeat_seq_});
+    pending_reads_.push_back(
+        pending_read{id, std::max(context_.commit_index, read_index_floor_), heartbeat_seq_});
   heartbeat_round(false, effects);
   maybe_confirm_reads(effects);
 }

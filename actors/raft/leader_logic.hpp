@@ -55,8 +55,11 @@ public:
   /// false and changes nothing when the uncommitted bytes would exceed the limit.
   bool propose(std::vector<std::string> commands, raft_effects& effects);
   /// Starts (or joins) a ReadIndex round for each id; ready ids come back in effects.reads,
-  /// possibly in this call (single-node cluster) or a later one.
-  raft_effects read_index(const std::vector<std::uint64_t>& read_ids);
+  /// possibly in this call (single-node cluster) or a later one. Each read's index is at least
+  /// `index_floor` (an entry of this leader's log the reads must see, such as a clock entry).
+  /// Precondition: index_floor <= the last log index.
+  raft_effects read_index(const std::vector<std::uint64_t>& read_ids,
+                          std::uint64_t index_floor = 0);
 
   raft_status status() const;
   const raft_context& context() const { return context_; }
@@ -99,6 +102,8 @@ private:
   };
   /// Reads waiting for a quorum to acknowledge heartbeat_seq. Ordered by heartbeat_seq.
   std::vector<pending_read> pending_reads_;
+  /// The least index a read started from now is served at. Only grows.
+  std::uint64_t read_index_floor_ = 0;
   /// Bytes of command data of our term appended and not yet committed.
   std::size_t uncommitted_bytes_ = 0;
   /// Index of the no-op appended by start(); 0 before start().

@@ -41,6 +41,8 @@ struct role_state {
   std::vector<client_command> proposals;
   std::vector<std::uint64_t> reads;
   bool batch_flush_scheduled = false;
+  /// Leader only: the wall-clock time last stamped into a batch (0: none yet).
+  std::uint64_t last_stamp_ms = 0;
   node_name reported_leader;
   bool retired = false;
 };

@@ -14,6 +14,10 @@ std::string kv_state::apply(const std::vector<std::string>& argv, std::uint64_t 
   return run(argv, now);
 }
 
+void kv_state::advance_clock(std::uint64_t time_ms) {
+  keys_.expire_due(keys_.advance_clock(time_ms), limits::kv_expire_per_apply_max);
+}
+
 std::string kv_state::apply_transaction(const std::vector<std::vector<std::string>>& commands,
                                         std::uint64_t time_ms,
                                         const std::vector<watched_key>& watched) {

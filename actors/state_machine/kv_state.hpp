@@ -186,6 +186,10 @@ public:
                                 std::uint64_t time_ms,
                                 const std::vector<watched_key>& watched = {});
 
+  /// A clock entry (docs/expiry.md): advances the cluster clock to `time_ms` (never back) and runs
+  /// bounded active expiry, as every applied entry does first.
+  void advance_clock(std::uint64_t time_ms);
+
   /// Serves a read command from the current state and returns its RESP reply. Keys whose
   /// deadline is <= now_ms (the leader's clock) are absent; TTL is computed from now_ms. Never
   /// changes the state. A write command gets "-ERR internal error: '...' is not a read command"

@@ -14,14 +14,6 @@ namespace prez {
 
 namespace {
 
-/// This node's wall clock. Reads run on the leader after a ReadIndex round, so this is the
-/// leader's clock, which is never behind the times it stamped into entries (docs/expiry.md).
-std::uint64_t now_ms() {
-  using namespace std::chrono;
-  return static_cast<std::uint64_t>(
-      duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count());
-}
-
 /// Serves a read: WATCH answers the keys' versions (an array of integers, for the connection to
 /// keep until EXEC); everything else is a kv_state read.
 std::string serve_read(const kv_state& kv, const std::vector<std::string>& argv) {
@@ -31,7 +23,9 @@ std::string serve_read(const kv_state& kv, const std::vector<std::string>& argv)
       out += ":" + std::to_string(kv.key_version(argv[i])) + "\r\n";
     return out;
   }
-  return kv.read(argv, now_ms());
+  // At the cluster clock (the largest stamp applied), never this node's wall clock: a read's time
+  // then never goes back, across clock steps and leader changes (docs/expiry.md).
+  return kv.read(argv);
 }
 
 /// Whether (client_id, seq) was applied: its reply is kept, or it is older than what the table
@@ -76,6 +70,10 @@ void apply_entries(state_machine* self, const std::vector<log_entry>& entries) {
     if (!command) {
       // Every replica refuses the same bytes identically, so they stay in agreement.
       spdlog::error("state machine: entry {} holds an undecodable command; skipped", entry.index);
+      continue;
+    }
+    if (is_clock_entry(*command)) {
+      st.kv.advance_clock(command->time_ms);
       continue;
     }
     std::string reply;

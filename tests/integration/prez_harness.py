@@ -143,6 +143,7 @@ class Node:
         self.cluster, self.name, self.port, self.cluster_port = cluster, name, port, cluster_port
         self.dir = os.path.join(cluster.root, name)
         self.proc = None
+        self.env = None  # extra environment variables for the process (e.g. libfaketime's)
         os.makedirs(self.dir, exist_ok=True)
 
     def write_config(self, extra=""):
@@ -158,9 +159,10 @@ class Node:
     def start(self):
         assert self.proc is None or self.proc.poll() is not None
         self.log = open(os.path.join(self.dir, "server.log"), "ab")
+        env = dict(os.environ, **self.env) if self.env else None
         self.proc = subprocess.Popen([self.cluster.binary, "prez.conf"], cwd=self.dir,
                                      stdout=self.log, stderr=subprocess.STDOUT,
-                                     start_new_session=True)
+                                     start_new_session=True, env=env)
 
     def alive(self):
         return self.proc is not None and self.proc.poll() is None

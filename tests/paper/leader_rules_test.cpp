@@ -351,3 +351,17 @@ TEST_CASE("propose is refused over the uncommitted bytes limit", "[paper][leader
   CHECK(l.context().commit_index == last);
   CHECK(l.propose({"abc"}, fx));
 }
+
+TEST_CASE("ReadIndex with a floor: the read is served at or after the floor entry",
+          "[paper][leader][read]") {
+  auto l = committed_leader(3, 2, {1});
+  raft_effects px;
+  REQUIRE(l.propose({"clock"}, px)); // index 3: an entry the reads must see (a clock entry)
+  auto fx = l.read_index({9}, 3);
+  CHECK(fx.reads.empty());
+  // n2 answers the round's heartbeat (seq 1) without having index 3 yet: quorum confirmed.
+  auto reads = l.step(append_reply("n2", "n1", 2, true, 2, 1)).reads;
+  REQUIRE(reads.size() == 1);
+  CHECK(reads[0].read_id == 9);
+  CHECK(reads[0].index == 3); // not the commit index 2
+}
