@@ -177,16 +177,6 @@ file_contents read_file(const std::string& path, std::uint64_t size_max) {
   return result;
 }
 
-std::optional<std::string> fsync_path(const std::string& path, bool data_only) {
-  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return errno_text("cannot open", path);
-  const int rc = data_only ? ::fdatasync(fd) : ::fsync(fd);
-  std::optional<std::string> error;
-  if (rc != 0) error = errno_text("cannot fsync", path);
-  ::close(fd);
-  return error;
-}
-
 std::string segment_name(std::uint64_t first_index) {
   char name[64];
   std::snprintf(name, sizeof name, "log-%020" PRIu64 ".seg", first_index);
@@ -359,11 +349,11 @@ std::optional<std::string> scan_segment(const std::string& bytes, bool last_segm
   return std::nullopt;
 }
 
-/// Cuts a torn tail off durably.
+/// Cuts a torn tail off (durable once open() syncs the last segment).
 std::optional<std::string> cut_torn_tail(const scanned_segment& segment) {
   if (::truncate(segment.path.c_str(), static_cast<off_t>(segment.valid_bytes)) != 0)
     return errno_text("cannot truncate torn tail of", segment.path);
-  return fsync_path(segment.path, false);
+  return std::nullopt;
 }
 
 /// Segment files in `dir`, sorted by first index.
@@ -449,9 +439,10 @@ std::uint32_t crc32c(const void* data, std::size_t size) {
 
 // --- open ---------------------------------------------------------------------------------------
 
-log_store::log_store(std::string dir, std::size_t segment_bytes_max, int dir_fd, int lock_fd)
+log_store::log_store(std::string dir, std::size_t segment_bytes_max, int dir_fd, int lock_fd,
+                     sync_observer observer)
     : dir_(std::move(dir)), segment_bytes_max_(segment_bytes_max), dir_fd_(dir_fd),
-      lock_fd_(lock_fd) {}
+      lock_fd_(lock_fd), observer_(std::move(observer)) {}
 
 log_store::~log_store() {
   if (segment_fd_ >= 0) ::close(segment_fd_);
@@ -460,7 +451,8 @@ log_store::~log_store() {
 }
 
 std::variant<std::unique_ptr<log_store>, std::string>
-log_store::open(const std::string& dir, recovered_state& out, std::size_t segment_bytes_max) {
+log_store::open(const std::string& dir, recovered_state& out, std::size_t segment_bytes_max,
+                sync_observer observer) {
   out = recovered_state{};
   std::error_code ec;
   std::filesystem::create_directories(dir, ec);
@@ -470,7 +462,8 @@ log_store::open(const std::string& dir, recovered_state& out, std::size_t segmen
   const std::string lock_path = dir + "/" + lock_name;
   const int lock_fd = ::open(lock_path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
   // From here the store owns both descriptors and closes them on every return.
-  std::unique_ptr<log_store> store(new log_store(dir, segment_bytes_max, dir_fd, lock_fd));
+  std::unique_ptr<log_store> store(
+      new log_store(dir, segment_bytes_max, dir_fd, lock_fd, std::move(observer)));
   if (lock_fd < 0) return errno_text("cannot open", lock_path);
   if (::flock(lock_fd, LOCK_EX | LOCK_NB) != 0)
     return "data directory " + dir + " is in use by another process (" +
@@ -486,6 +479,8 @@ log_store::open(const std::string& dir, recovered_state& out, std::size_t segmen
   if (auto* error = std::get_if<std::string>(&listed)) return *error;
   auto& scanned = std::get<std::vector<scanned_segment>>(listed);
   if (auto error = recover_segments(scanned, out)) return *error;
+  if (out.truncated_tail_bytes > 0)
+    if (auto error = store->sync_path(scanned.back().path, false)) return *error;
 
   for (auto& found : scanned)
     store->segments_.push_back(segment{found.first_index, std::move(found.path), found.file_bytes,
@@ -498,6 +493,21 @@ log_store::open(const std::string& dir, recovered_state& out, std::size_t segmen
 }
 
 // --- writing ------------------------------------------------------------------------------------
+
+bool log_store::sync_fd(int fd, const std::string& path, bool data_only) {
+  if ((data_only ? ::fdatasync(fd) : ::fsync(fd)) != 0) return false;
+  if (observer_) observer_(path);
+  return true;
+}
+
+std::optional<std::string> log_store::sync_path(const std::string& path, bool data_only) {
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return errno_text("cannot open", path);
+  std::optional<std::string> error;
+  if (!sync_fd(fd, path, data_only)) error = errno_text("cannot fsync", path);
+  ::close(fd);
+  return error;
+}
 
 std::optional<std::string> log_store::fail(std::string error) {
   if (!failed_) failed_ = std::move(error);
@@ -529,7 +539,7 @@ std::optional<std::string> log_store::start_segment(std::uint64_t first_index) {
   if (segment_fd_ >= 0) {
     // The closed segment's tail must be durable before entries after it can be: recovery only
     // forgives a torn tail in the last segment.
-    if (segment_dirty_ && ::fdatasync(segment_fd_) != 0)
+    if (segment_dirty_ && !sync_fd(segment_fd_, segments_.back().path, true))
       return fail(errno_text("cannot fdatasync", segments_.back().path));
     ::close(segment_fd_);
     segment_fd_ = -1;
@@ -601,7 +611,7 @@ std::optional<std::string> log_store::remove_last_segment() {
   if (::unlink(path.c_str()) != 0) return fail(errno_text("cannot remove", path));
   // Durable before the next removal or truncation: a crash must never leave a later segment
   // behind an earlier one that lost entries (recovery would see an index gap).
-  if (::fsync(dir_fd_) != 0) return fail(errno_text("cannot fsync directory", dir_));
+  if (!sync_fd(dir_fd_, dir_, false)) return fail(errno_text("cannot fsync directory", dir_));
   segments_.pop_back();
   return std::nullopt;
 }
@@ -638,12 +648,12 @@ std::optional<std::string> log_store::truncate_from(std::uint64_t index) {
 std::optional<std::string> log_store::sync() {
   if (failed_) return failed_;
   if (segment_dirty_ && segment_fd_ >= 0) {
-    if (::fdatasync(segment_fd_) != 0)
+    if (!sync_fd(segment_fd_, segments_.back().path, true))
       return fail(errno_text("cannot fdatasync", segments_.back().path));
     segment_dirty_ = false;
   }
   if (dir_dirty_) {
-    if (::fsync(dir_fd_) != 0) return fail(errno_text("cannot fsync directory", dir_));
+    if (!sync_fd(dir_fd_, dir_, false)) return fail(errno_text("cannot fsync directory", dir_));
     dir_dirty_ = false;
   }
   return std::nullopt;
@@ -660,13 +670,13 @@ std::optional<std::string> log_store::save_hard_state(const hard_state_record& h
   const int fd = ::open(temp_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
   if (fd < 0) return fail(errno_text("cannot create", temp_path));
   const bool written = write_all(fd, record.data(), record.size(), 0);
-  const bool synced = written && ::fsync(fd) == 0;
+  const bool synced = written && sync_fd(fd, temp_path, false);
   const std::string error = errno_text(written ? "cannot fsync" : "cannot write", temp_path);
   ::close(fd);
   if (!synced) return fail(error);
   if (::rename(temp_path.c_str(), path.c_str()) != 0)
     return fail(errno_text("cannot rename to", path));
-  if (::fsync(dir_fd_) != 0) return fail(errno_text("cannot fsync directory", dir_));
+  if (!sync_fd(dir_fd_, dir_, false)) return fail(errno_text("cannot fsync directory", dir_));
   return std::nullopt;
 }
 

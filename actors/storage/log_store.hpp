@@ -13,6 +13,7 @@
 //   LOCK                                flock()ed while open, so two processes cannot share a dir.
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -49,6 +50,11 @@ struct recovered_state {
 /// checksum of every record. crc32c("123456789") == 0xE3069283.
 std::uint32_t crc32c(const void* data, std::size_t size);
 
+/// Told the path of every file or directory log_store has just made durable (fsync or
+/// fdatasync returned 0): a segment, the hard-state file or the data directory. Lets tests see
+/// which syncs happened; the server passes none.
+using sync_observer = std::function<void(const std::string& path)>;
+
 /// A segmented write-ahead log plus the hard-state file in one directory.
 ///
 /// Errors: every function returns an error string on an operating failure (disk full, EIO).
@@ -62,9 +68,10 @@ public:
   /// data, a bad record in an earlier segment, an index gap, decreasing terms, a garbage
   /// hard-state file) refuses to open with "<file>: offset <n>: <reason>". Never silently drops
   /// a record that might have been acknowledged.
+  /// `observer`, when set, hears of every sync from here on (open's own included).
   static std::variant<std::unique_ptr<log_store>, std::string>
   open(const std::string& dir, recovered_state& out,
-       std::size_t segment_bytes_max = limits::segment_bytes_max);
+       std::size_t segment_bytes_max = limits::segment_bytes_max, sync_observer observer = {});
 
   ~log_store();
   log_store(const log_store&) = delete;
@@ -108,7 +115,13 @@ private:
     std::vector<std::uint64_t> record_terms;
   };
 
-  log_store(std::string dir, std::size_t segment_bytes_max, int dir_fd, int lock_fd);
+  log_store(std::string dir, std::size_t segment_bytes_max, int dir_fd, int lock_fd,
+            sync_observer observer);
+
+  /// fdatasync (data_only) or fsync of `fd`, reported to observer_ when it succeeds.
+  bool sync_fd(int fd, const std::string& path, bool data_only);
+  /// The same for a file named by path (opened and closed here); an error string on failure.
+  std::optional<std::string> sync_path(const std::string& path, bool data_only);
 
   std::optional<std::string> fail(std::string error);
   std::optional<std::string> open_last_segment_for_append();
@@ -132,6 +145,7 @@ private:
   std::uint64_t last_term_ = 0;
   /// The first I/O error; once set every write returns it.
   std::optional<std::string> failed_;
+  sync_observer observer_; ///< may be empty
 };
 
 } // namespace prez::storage
