@@ -450,9 +450,10 @@ log_store::~log_store() {
   if (lock_fd_ >= 0) ::close(lock_fd_); // releases the flock
 }
 
-std::variant<std::unique_ptr<log_store>, std::string>
-log_store::open(const std::string& dir, recovered_state& out, std::size_t segment_bytes_max,
-                sync_observer observer) {
+std::variant<std::unique_ptr<log_store>, std::string> log_store::open(const std::string& dir,
+                                                                      recovered_state& out,
+                                                                      std::size_t segment_bytes_max,
+                                                                      sync_observer observer) {
   out = recovered_state{};
   std::error_code ec;
   std::filesystem::create_directories(dir, ec);
@@ -479,8 +480,6 @@ log_store::open(const std::string& dir, recovered_state& out, std::size_t segmen
   if (auto* error = std::get_if<std::string>(&listed)) return *error;
   auto& scanned = std::get<std::vector<scanned_segment>>(listed);
   if (auto error = recover_segments(scanned, out)) return *error;
-  if (out.truncated_tail_bytes > 0)
-    if (auto error = store->sync_path(scanned.back().path, false)) return *error;
 
   for (auto& found : scanned)
     store->segments_.push_back(segment{found.first_index, std::move(found.path), found.file_bytes,
@@ -488,8 +487,27 @@ log_store::open(const std::string& dir, recovered_state& out, std::size_t segmen
                                        std::move(found.record_terms)});
   store->recompute_last();
   LOG_STORE_ASSERT(store->last_index_ == out.entries.size());
+  if (auto error = store->sync_recovered()) return *error;
   if (auto error = store->open_last_segment_for_append()) return *error;
   return store;
+}
+
+std::optional<std::string> log_store::sync_recovered() {
+  // Segments before the last were fdatasynced before the next one was created (start_segment),
+  // so only the last one can hold bytes a killed process wrote and never synced; the page cache
+  // serves them to recovery all the same. A cut torn tail is in the last segment too.
+  if (!segments_.empty())
+    if (auto error = sync_path(segments_.back().path, false)) return error;
+  // The hard state was fsynced before its rename, but the rename is durable only with the
+  // directory; fsync the file too, whatever killed the last process.
+  const std::string hard_state_path = dir_ + "/" + hard_state_name;
+  std::error_code ec;
+  if (std::filesystem::exists(hard_state_path, ec))
+    if (auto error = sync_path(hard_state_path, false)) return error;
+  if (ec) return "cannot stat " + hard_state_path + ": " + ec.message();
+  // Segment creations and removals, the hard-state rename, the stale temp file's removal.
+  if (!sync_fd(dir_fd_, dir_, false)) return errno_text("cannot fsync directory", dir_);
+  return std::nullopt;
 }
 
 // --- writing ------------------------------------------------------------------------------------

@@ -68,6 +68,11 @@ public:
   /// data, a bad record in an earlier segment, an index gap, decreasing terms, a garbage
   /// hard-state file) refuses to open with "<file>: offset <n>: <reason>". Never silently drops
   /// a record that might have been acknowledged.
+  ///
+  /// Everything recovered is durable on return (the last segment, the hard-state file and the
+  /// directory are synced), so the caller may count every recovered entry as persisted: a node
+  /// killed between write(2) and fdatasync must not acknowledge, after a restart, a tail that
+  /// only the page cache holds.
   /// `observer`, when set, hears of every sync from here on (open's own included).
   static std::variant<std::unique_ptr<log_store>, std::string>
   open(const std::string& dir, recovered_state& out,
@@ -124,6 +129,8 @@ private:
   std::optional<std::string> sync_path(const std::string& path, bool data_only);
 
   std::optional<std::string> fail(std::string error);
+  /// Syncs what open() recovered (the last segment, hard-state, the directory); see open().
+  std::optional<std::string> sync_recovered();
   std::optional<std::string> open_last_segment_for_append();
   std::optional<std::string> start_segment(std::uint64_t first_index);
   std::optional<std::string> remove_last_segment();

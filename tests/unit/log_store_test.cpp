@@ -3,6 +3,7 @@
 
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <cstdint>
 #include <cstdlib>
 #include <filesystem>
@@ -175,6 +176,49 @@ TEST_CASE("appended entries survive a reopen, binary data included", "[log_store
   open_ok(dir, again);
   REQUIRE(again.entries.size() == 14);
   CHECK(again.entries.back() == make_entry(14, 4));
+}
+
+TEST_CASE("open makes what it recovered durable before the log counts as persisted",
+          "[log_store]") {
+  // A node killed after write(2) but before fdatasync restarts with its tail in the page cache
+  // only; the server then reports every recovered entry as persisted, so open must sync it.
+  temp_dir dir;
+  {
+    recovered_state state;
+    auto store = open_ok(dir, state);
+    REQUIRE_FALSE(store->save_hard_state({2, "node-a"}).has_value());
+    REQUIRE_FALSE(store->append(make_entries(1, 3, 2)).has_value());
+    // No sync(): the process "dies" here.
+  }
+  std::vector<std::string> synced;
+  recovered_state state;
+  auto opened = log_store::open(dir.path, state, limits::segment_bytes_max,
+                                [&](const std::string& path) { synced.push_back(path); });
+  REQUIRE(std::holds_alternative<std::unique_ptr<log_store>>(opened));
+  CHECK(state.entries.size() == 3);
+  auto was_synced = [&](const std::string& path) {
+    return std::find(synced.begin(), synced.end(), path) != synced.end();
+  };
+  INFO("synced: " << synced.size() << " paths");
+  CHECK(was_synced(dir.file(segment_file(1))));
+  CHECK(was_synced(dir.file("hard-state")));
+  CHECK(was_synced(dir.path));
+}
+
+TEST_CASE("open makes a cut torn tail durable", "[log_store]") {
+  temp_dir dir;
+  write_log(dir, make_entries(1, 3, 1));
+  const std::string path = dir.file(segment_file(1));
+  write_bytes(path, read_bytes(path).substr(0, fs::file_size(path) - 3));
+  std::vector<std::string> synced;
+  recovered_state state;
+  auto opened =
+      log_store::open(dir.path, state, limits::segment_bytes_max,
+                      [&](const std::string& synced_path) { synced.push_back(synced_path); });
+  REQUIRE(std::holds_alternative<std::unique_ptr<log_store>>(opened));
+  CHECK(state.truncated_tail_bytes > 0);
+  CHECK(std::find(synced.begin(), synced.end(), path) != synced.end());
+  CHECK(std::find(synced.begin(), synced.end(), dir.path) != synced.end());
 }
 
 TEST_CASE("a second open of the same directory is refused while the first is open", "[log_store]") {
