@@ -138,6 +138,7 @@ int main(int argc, char** argv) {
   context->config = make_raft_config(config);
   context->hard = {recovered.hard.term, recovered.hard.voted_for};
   context->log = prez::raft::raft_log(std::move(recovered.entries));
+  // True, not hopeful: log_store::open synced everything it recovered before returning.
   context->persisted_index = context->log.last_index();
   context->random.state = incarnation;
   spdlog::info("starting {}: term {}, {} log entries, {} voters", config.name, context->hard.term,

@@ -102,6 +102,15 @@ inline constexpr std::size_t node_name_bytes_max = 64;
 
 /// Client commands waiting in one node's session manager.
 inline constexpr std::size_t pending_commands_max = 256 * 1024;
+/// Reply bytes the exactly-once table (client_sessions) keeps for one client. Every replica keeps
+/// the table in memory, so one client's `MULTI; LRANGE big 0 -1; EXEC` must not pin a large reply
+/// 128 times over. Write replies are a few bytes; a bigger reply is not kept, and a retry of its
+/// command answers -UNKNOWN instead of running it again.
+inline constexpr std::size_t session_reply_bytes_per_client_max = 1024 * 1024;
+/// Reply bytes the exactly-once table keeps over all clients (up to 64 Ki of them): without it,
+/// 100 clients at the per-client bound already pin 100 MiB on every replica. Past it the oldest
+/// kept reply is dropped first, and a retry of its command answers -UNKNOWN.
+inline constexpr std::size_t session_reply_bytes_max = 64 * 1024 * 1024;
 
 // --- key-value state (appended by the kv state machine, issue 3) --------------------------------
 

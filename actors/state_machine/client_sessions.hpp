@@ -5,11 +5,20 @@
 // answered with the stored reply instead of being applied again. Pure and deterministic: the
 // table only changes at apply time, and expiry uses the leader's time stamped in the entries, so
 // every replica keeps and drops exactly the same sessions.
+//
+// Memory is bounded in count (replies per client, clients) and in reply bytes (per client and in
+// total, config/limits.hpp). A reply dropped to stay within the byte bounds, or too large to keep
+// at all, leaves a marker behind: a retry of its command is answered too_old (-UNKNOWN), never
+// applied a second time.
 
+#include <cstddef>
 #include <cstdint>
 #include <map>
 #include <optional>
 #include <string>
+#include <utility>
+
+#include "config/limits.hpp"
 
 namespace prez {
 
@@ -32,25 +41,52 @@ public:
   /// Looks up (client_id, seq) at log time `time_ms`. Expires idle sessions first.
   verdict check(std::uint64_t client_id, std::uint64_t seq, std::uint64_t time_ms,
                 std::string& reply);
-  /// Remembers the reply of an applied command.
+  /// Remembers the reply of an applied command. A reply over
+  /// limits::session_reply_bytes_per_client_max is not kept (its retry gets too_old); then the
+  /// oldest replies of this client, and after that the oldest kept anywhere, are dropped until
+  /// both byte bounds hold again. Every choice depends only on the table and the arguments, so
+  /// replicas applying the same entries drop the same replies.
   void record(std::uint64_t client_id, std::uint64_t seq, std::uint64_t time_ms,
               const std::string& reply);
 
   std::size_t size() const { return clients_.size(); }
+  /// Reply bytes kept over all clients. Invariant: <= limits::session_reply_bytes_max.
+  std::size_t reply_bytes() const { return reply_bytes_; }
 
 private:
+  /// The outcome of one applied command.
+  struct entry {
+    /// The reply, or nullopt when it was applied but its reply was dropped (answers too_old).
+    std::optional<std::string> reply;
+    /// Key of this reply in kept_order_; meaningful only while `reply` is set.
+    std::uint64_t order = 0;
+  };
   struct client {
-    /// Replies by seq. Invariant: size() <= replies_per_client_max.
-    std::map<std::uint64_t, std::string> replies;
+    /// Outcomes by seq. Invariant: size() <= replies_per_client_max.
+    std::map<std::uint64_t, entry> replies;
     /// Seqs below this were forgotten. Invariant: every key of replies >= forgotten_below.
     std::uint64_t forgotten_below = 0;
     std::uint64_t last_active_ms = 0;
+    /// Sum of the sizes of the kept replies.
+    /// Invariant: <= limits::session_reply_bytes_per_client_max.
+    std::size_t reply_bytes = 0;
   };
   void expire(std::uint64_t time_ms);
+  /// Forgets the reply kept in `e`, one of `c`'s entries (nothing when none is kept), and its
+  /// bytes. `e` itself stays, so a retry of its seq answers too_old until the caller erases it.
+  void drop_reply(client& c, entry& e);
+  void forget_client(std::uint64_t client_id);
 
   std::map<std::uint64_t, client> clients_;
   /// (last_active_ms, client_id) of every client, oldest first: expiry in log-time order.
   std::map<std::pair<std::uint64_t, std::uint64_t>, bool> by_activity_;
+  /// (client_id, seq) of every kept reply by the order it was recorded in, oldest first: which
+  /// reply goes when the total bound is hit. Invariant: one item per entry whose reply is set.
+  std::map<std::uint64_t, std::pair<std::uint64_t, std::uint64_t>> kept_order_;
+  /// Key the next kept reply gets in kept_order_; only grows.
+  std::uint64_t next_order_ = 0;
+  /// Sum of every client's reply_bytes. Invariant: <= limits::session_reply_bytes_max.
+  std::size_t reply_bytes_ = 0;
 };
 
 } // namespace prez

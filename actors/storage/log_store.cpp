@@ -5,16 +5,27 @@
 //     its CRC must match, its payload must decode to a log_entry whose index is the previous one
 //     plus one (across segments too; the first segment starts at 1) and whose term is >= 1 and
 //     never below the previous term. A segment's name must equal its first record's index.
-//   - a bad record in the LAST segment is a torn tail (a write cut short by a crash) when nothing
-//     that could have been acknowledged follows it: the header itself is incomplete; or the CRC
-//     fails and the record ends exactly at end of file; or the length is implausible / runs past
-//     the end of file and no valid later record can be found at any following offset (so a
-//     bit flip in a length field cannot silently hide the records after it). The file is cut at
-//     the bad record and the dropped byte count reported.
+//   - sync marks (log_store.hpp) tell a torn group commit from damage to synced data. In the LAST
+//     segment, a bad record with a valid sync mark anywhere after it is corruption: a mark is
+//     written only after an fdatasync covering every byte before it. A bad record after the last
+//     mark on disk is a torn tail, whatever follows it (a power loss can persist a batch's pages
+//     out of order): the only acknowledged bytes after that mark are the batch its missing
+//     successor would have marked, already durable, so a crash cannot have damaged them. (Media
+//     corruption there is the one case taken for a torn tail.) The file is cut at the bad record
+//     and the dropped byte count reported.
+//   - a LAST segment with no valid mark before the bad record and none after it (written before
+//     marks existed, or its first mark lost) is judged as before marks: the bad record is a torn
+//     tail when nothing that could have been acknowledged follows it: the header itself is
+//     incomplete; or the CRC fails and the record ends exactly at end of file; or the length is
+//     implausible / runs past the end of file and no valid later record can be found at any
+//     following offset (so a bit flip in a length field cannot silently hide the records after
+//     it).
+//   - a valid sync mark must record its own offset; anything else is corruption.
 //   - everything else is corruption: refuse to start, naming the file, the offset and why.
-//     Known limit: the search for a later valid record also looks inside the torn record's own
-//     payload, so a client value that embeds a forged record image with a matching CRC could
-//     make a crash-torn tail look like corruption. The failure is a loud refusal, never loss.
+//     Known limit: the searches for a later valid record or sync mark also look inside the torn
+//     record's own payload, so a client value that embeds a forged record or mark image with a
+//     matching CRC could make a crash-torn tail look like corruption. The failure is a loud
+//     refusal, never loss.
 
 #include "actors/storage/log_store.hpp"
 
@@ -55,9 +66,16 @@ constexpr std::size_t entry_payload_bytes_min = 5;
 /// First byte of every log_entry payload (fixarray of 4): a cheap filter for the search for a
 /// valid record after a bad one.
 constexpr unsigned char entry_payload_first_byte = 0x94;
-/// A segment holds at most segment_bytes_max bytes unless a single record is larger.
-constexpr std::uint64_t segment_file_bytes_max =
-    limits::segment_bytes_max + limits::log_record_bytes_max + record_header_bytes;
+/// Payload of a sync mark: msgpack uint64 in its fixed 9-byte form (0xcf, then 8 bytes big-endian),
+/// the offset the mark itself starts at. Its first byte tells it from a log_entry (0x94).
+constexpr std::size_t mark_payload_bytes = 9;
+constexpr unsigned char mark_payload_first_byte = 0xcf;
+constexpr std::uint64_t mark_record_bytes = record_header_bytes + mark_payload_bytes;
+/// A segment holds at most segment_bytes_max bytes unless a single record (with the segment's
+/// first and last sync marks) is larger.
+constexpr std::uint64_t segment_file_bytes_max = limits::segment_bytes_max +
+                                                 limits::log_record_bytes_max +
+                                                 record_header_bytes + 2 * mark_record_bytes;
 constexpr const char* hard_state_name = "hard-state";
 constexpr const char* hard_state_temp_name = "hard-state.tmp";
 constexpr const char* lock_name = "LOCK";
@@ -97,6 +115,27 @@ void frame_record(std::string& out, const char* payload, std::size_t size) {
   put_u32(out, static_cast<std::uint32_t>(size));
   put_u32(out, crc32c(payload, size));
   out.append(payload, size);
+}
+
+/// The framed sync mark record for a mark at offset `mark_offset`.
+std::string encode_mark(std::uint64_t mark_offset) {
+  std::string payload(1, static_cast<char>(mark_payload_first_byte));
+  for (int shift = 56; shift >= 0; shift -= 8)
+    payload.push_back(static_cast<char>((mark_offset >> shift) & 0xffu));
+  std::string record;
+  frame_record(record, payload.data(), payload.size());
+  return record;
+}
+
+/// The offset a sync mark payload records; nullopt when the payload is not a sync mark.
+std::optional<std::uint64_t> decode_mark(const char* payload, std::size_t size) {
+  if (size != mark_payload_bytes ||
+      static_cast<unsigned char>(payload[0]) != mark_payload_first_byte)
+    return std::nullopt;
+  std::uint64_t value = 0;
+  for (std::size_t i = 1; i < mark_payload_bytes; ++i)
+    value = (value << 8) | static_cast<unsigned char>(payload[i]);
+  return value;
 }
 
 std::string encode_entry(const log_entry& entry) {
@@ -177,16 +216,6 @@ file_contents read_file(const std::string& path, std::uint64_t size_max) {
   return result;
 }
 
-std::optional<std::string> fsync_path(const std::string& path, bool data_only) {
-  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return errno_text("cannot open", path);
-  const int rc = data_only ? ::fdatasync(fd) : ::fsync(fd);
-  std::optional<std::string> error;
-  if (rc != 0) error = errno_text("cannot fsync", path);
-  ::close(fd);
-  return error;
-}
-
 std::string segment_name(std::uint64_t first_index) {
   char name[64];
   std::snprintf(name, sizeof name, "log-%020" PRIu64 ".seg", first_index);
@@ -225,6 +254,8 @@ enum class record_problem {
 struct record_view {
   record_problem problem = record_problem::none;
   std::uint32_t length = 0;
+  /// Set for a sync mark (then `entry` is empty): the offset the mark records.
+  std::optional<std::uint64_t> mark;
   log_entry entry;
 };
 
@@ -244,6 +275,8 @@ record_view read_record(const std::string& bytes, std::size_t offset) {
     const char* payload = bytes.data() + offset + record_header_bytes;
     if (crc32c(payload, view.length) != get_u32(bytes.data() + offset + 4)) {
       view.problem = record_problem::crc_mismatch;
+    } else if (auto mark = decode_mark(payload, view.length)) {
+      view.mark = mark;
     } else if (auto entry = decode_entry(payload, view.length)) {
       view.entry = std::move(*entry);
     } else {
@@ -261,9 +294,41 @@ std::optional<std::size_t> find_later_record(const std::string& bytes, std::size
     if (static_cast<unsigned char>(bytes[offset + record_header_bytes]) != entry_payload_first_byte)
       continue;
     const record_view view = read_record(bytes, offset);
-    if (view.problem == record_problem::none && view.entry.index > index_min) return offset;
+    if (view.problem == record_problem::none && !view.mark && view.entry.index > index_min)
+      return offset;
   }
   return std::nullopt;
+}
+
+/// Offset of the first valid sync mark after `from`, or nullopt. Any such mark, whatever offset it
+/// records, means the bytes before it were synced once.
+std::optional<std::size_t> find_later_mark(const std::string& bytes, std::size_t from) {
+  for (std::size_t offset = from; offset + mark_record_bytes <= bytes.size(); ++offset) {
+    if (get_u32(bytes.data() + offset) != mark_payload_bytes ||
+        static_cast<unsigned char>(bytes[offset + record_header_bytes]) != mark_payload_first_byte)
+      continue;
+    if (read_record(bytes, offset).mark) return offset;
+  }
+  return std::nullopt;
+}
+
+/// What is wrong with a bad record, for a refusal message.
+std::string describe(const record_view& view) {
+  switch (view.problem) {
+    case record_problem::header_incomplete:
+      return "incomplete record header";
+    case record_problem::bad_length:
+      return "invalid record length " + std::to_string(view.length);
+    case record_problem::payload_incomplete:
+      return "record length " + std::to_string(view.length) + " runs past the end of the file";
+    case record_problem::crc_mismatch:
+      return "CRC mismatch";
+    case record_problem::not_an_entry:
+      return "record with a valid CRC is not a log entry";
+    case record_problem::none:
+      break;
+  }
+  return "valid record";
 }
 
 /// A segment as found on disk, with where its valid records end.
@@ -274,6 +339,8 @@ struct scanned_segment {
   std::uint64_t valid_bytes = 0;
   std::vector<std::uint64_t> record_offsets;
   std::vector<std::uint64_t> record_terms;
+  /// End of the last valid sync mark read; 0 when none was.
+  std::uint64_t marks_end_bytes = 0;
 };
 
 /// Running state of recovery across segments.
@@ -287,14 +354,23 @@ std::string corruption(const std::string& path, std::uint64_t offset, const std:
 }
 
 /// Decides what a bad record at `offset` means. Returns an error for corruption, nothing for a
-/// torn tail (which the caller cuts off).
+/// torn tail (which the caller cuts off). `marked` is whether a sync mark precedes it.
 std::optional<std::string> judge_bad_record(const std::string& bytes, std::size_t offset,
-                                            const record_view& view, bool last_segment,
+                                            const record_view& view, bool last_segment, bool marked,
                                             std::uint64_t expected_index, const std::string& path) {
   const std::uint64_t after = bytes.size() - offset;
+  if (view.problem == record_problem::not_an_entry) return corruption(path, offset, describe(view));
+  if (last_segment) {
+    // Sync marks: see the recovery rules at the top of this file.
+    if (auto mark = find_later_mark(bytes, offset + 1))
+      return corruption(path, offset,
+                        describe(view) + " before the sync mark at offset " +
+                            std::to_string(*mark) + " (synced data is damaged)");
+    if (marked) return std::nullopt;
+  }
   switch (view.problem) {
     case record_problem::not_an_entry:
-      return corruption(path, offset, "record with a valid CRC is not a log entry");
+      return corruption(path, offset, describe(view));
     case record_problem::header_incomplete:
       if (last_segment) return std::nullopt;
       return corruption(path, offset, "incomplete record header in a segment that is not the last");
@@ -334,10 +410,18 @@ std::optional<std::string> scan_segment(const std::string& bytes, bool last_segm
     const std::uint64_t expected_index = cursor.last_index + 1;
     record_view view = read_record(bytes, offset);
     if (view.problem != record_problem::none) {
-      if (auto error =
-              judge_bad_record(bytes, offset, view, last_segment, expected_index, segment.path))
+      if (auto error = judge_bad_record(bytes, offset, view, last_segment,
+                                        segment.marks_end_bytes > 0, expected_index, segment.path))
         return error;
       break; // torn tail: keep the prefix
+    }
+    if (view.mark) {
+      if (*view.mark != offset)
+        return corruption(segment.path, offset,
+                          "sync mark records offset " + std::to_string(*view.mark));
+      offset += mark_record_bytes;
+      segment.marks_end_bytes = offset;
+      continue;
     }
     const log_entry& entry = view.entry;
     if (entry.index != expected_index)
@@ -359,11 +443,11 @@ std::optional<std::string> scan_segment(const std::string& bytes, bool last_segm
   return std::nullopt;
 }
 
-/// Cuts a torn tail off durably.
+/// Cuts a torn tail off (durable once open() syncs the last segment).
 std::optional<std::string> cut_torn_tail(const scanned_segment& segment) {
   if (::truncate(segment.path.c_str(), static_cast<off_t>(segment.valid_bytes)) != 0)
     return errno_text("cannot truncate torn tail of", segment.path);
-  return fsync_path(segment.path, false);
+  return std::nullopt;
 }
 
 /// Segment files in `dir`, sorted by first index.
@@ -449,9 +533,10 @@ std::uint32_t crc32c(const void* data, std::size_t size) {
 
 // --- open ---------------------------------------------------------------------------------------
 
-log_store::log_store(std::string dir, std::size_t segment_bytes_max, int dir_fd, int lock_fd)
+log_store::log_store(std::string dir, std::size_t segment_bytes_max, int dir_fd, int lock_fd,
+                     sync_observer observer)
     : dir_(std::move(dir)), segment_bytes_max_(segment_bytes_max), dir_fd_(dir_fd),
-      lock_fd_(lock_fd) {}
+      lock_fd_(lock_fd), observer_(std::move(observer)) {}
 
 log_store::~log_store() {
   if (segment_fd_ >= 0) ::close(segment_fd_);
@@ -459,8 +544,10 @@ log_store::~log_store() {
   if (lock_fd_ >= 0) ::close(lock_fd_); // releases the flock
 }
 
-std::variant<std::unique_ptr<log_store>, std::string>
-log_store::open(const std::string& dir, recovered_state& out, std::size_t segment_bytes_max) {
+std::variant<std::unique_ptr<log_store>, std::string> log_store::open(const std::string& dir,
+                                                                      recovered_state& out,
+                                                                      std::size_t segment_bytes_max,
+                                                                      sync_observer observer) {
   out = recovered_state{};
   std::error_code ec;
   std::filesystem::create_directories(dir, ec);
@@ -470,7 +557,8 @@ log_store::open(const std::string& dir, recovered_state& out, std::size_t segmen
   const std::string lock_path = dir + "/" + lock_name;
   const int lock_fd = ::open(lock_path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
   // From here the store owns both descriptors and closes them on every return.
-  std::unique_ptr<log_store> store(new log_store(dir, segment_bytes_max, dir_fd, lock_fd));
+  std::unique_ptr<log_store> store(
+      new log_store(dir, segment_bytes_max, dir_fd, lock_fd, std::move(observer)));
   if (lock_fd < 0) return errno_text("cannot open", lock_path);
   if (::flock(lock_fd, LOCK_EX | LOCK_NB) != 0)
     return "data directory " + dir + " is in use by another process (" +
@@ -490,14 +578,48 @@ log_store::open(const std::string& dir, recovered_state& out, std::size_t segmen
   for (auto& found : scanned)
     store->segments_.push_back(segment{found.first_index, std::move(found.path), found.file_bytes,
                                        std::move(found.record_offsets),
-                                       std::move(found.record_terms)});
+                                       std::move(found.record_terms), found.marks_end_bytes});
   store->recompute_last();
   LOG_STORE_ASSERT(store->last_index_ == out.entries.size());
+  if (auto error = store->sync_recovered()) return *error;
   if (auto error = store->open_last_segment_for_append()) return *error;
   return store;
 }
 
+std::optional<std::string> log_store::sync_recovered() {
+  // Segments before the last were fdatasynced before the next one was created (start_segment),
+  // so only the last one can hold bytes a killed process wrote and never synced; the page cache
+  // serves them to recovery all the same. A cut torn tail is in the last segment too.
+  if (!segments_.empty())
+    if (auto error = sync_path(segments_.back().path, false)) return error;
+  // The hard state was fsynced before its rename, but the rename is durable only with the
+  // directory; fsync the file too, whatever killed the last process.
+  const std::string hard_state_path = dir_ + "/" + hard_state_name;
+  std::error_code ec;
+  if (std::filesystem::exists(hard_state_path, ec))
+    if (auto error = sync_path(hard_state_path, false)) return error;
+  if (ec) return "cannot stat " + hard_state_path + ": " + ec.message();
+  // Segment creations and removals, the hard-state rename, the stale temp file's removal.
+  if (!sync_fd(dir_fd_, dir_, false)) return errno_text("cannot fsync directory", dir_);
+  return std::nullopt;
+}
+
 // --- writing ------------------------------------------------------------------------------------
+
+bool log_store::sync_fd(int fd, const std::string& path, bool data_only) {
+  if ((data_only ? ::fdatasync(fd) : ::fsync(fd)) != 0) return false;
+  if (observer_) observer_(path);
+  return true;
+}
+
+std::optional<std::string> log_store::sync_path(const std::string& path, bool data_only) {
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return errno_text("cannot open", path);
+  std::optional<std::string> error;
+  if (!sync_fd(fd, path, data_only)) error = errno_text("cannot fsync", path);
+  ::close(fd);
+  return error;
+}
 
 std::optional<std::string> log_store::fail(std::string error) {
   if (!failed_) failed_ = std::move(error);
@@ -529,16 +651,24 @@ std::optional<std::string> log_store::start_segment(std::uint64_t first_index) {
   if (segment_fd_ >= 0) {
     // The closed segment's tail must be durable before entries after it can be: recovery only
     // forgives a torn tail in the last segment.
-    if (segment_dirty_ && ::fdatasync(segment_fd_) != 0)
+    // Its last sync mark too: an incomplete record is corruption in any segment but the last.
+    if ((segment_dirty_ || mark_unsynced_) && !sync_fd(segment_fd_, segments_.back().path, true))
       return fail(errno_text("cannot fdatasync", segments_.back().path));
     ::close(segment_fd_);
     segment_fd_ = -1;
     segment_dirty_ = false;
+    mark_unsynced_ = false;
   }
   const std::string path = dir_ + "/" + segment_name(first_index);
   segment_fd_ = ::open(path.c_str(), O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
   if (segment_fd_ < 0) return fail(errno_text("cannot create", path));
-  segments_.push_back(segment{first_index, path, 0, {}, {}});
+  // Every segment starts with a sync mark (trivially true: nothing precedes it), so recovery
+  // judges it by sync marks even before its first sync completes.
+  const std::string mark = encode_mark(0);
+  if (!write_all(segment_fd_, mark.data(), mark.size(), 0))
+    return fail(errno_text("cannot write", path));
+  segments_.push_back(segment{first_index, path, mark_record_bytes, {}, {}, mark_record_bytes});
+  segment_dirty_ = true;
   dir_dirty_ = true;
   return std::nullopt;
 }
@@ -573,10 +703,11 @@ std::optional<std::string> log_store::append(const std::vector<log_entry>& entri
   };
   for (std::size_t i = 0; i < entries.size(); ++i) {
     const std::uint64_t record_bytes = record_header_bytes + payloads[i].size();
-    const bool roll =
-        segments_.empty() ||
-        (segments_.back().size_bytes + buffer.size() > 0 &&
-         segments_.back().size_bytes + buffer.size() + record_bytes > segment_bytes_max_);
+    // Room is kept for the sync mark the next sync() writes after the record.
+    const bool roll = segments_.empty() || (!segments_.back().record_offsets.empty() &&
+                                            segments_.back().size_bytes + buffer.size() +
+                                                    record_bytes + mark_record_bytes >
+                                                segment_bytes_max_);
     if (roll) {
       if (auto error = flush()) return error;
       if (auto error = start_segment(entries[i].index)) return error;
@@ -597,11 +728,12 @@ std::optional<std::string> log_store::remove_last_segment() {
   if (segment_fd_ >= 0) ::close(segment_fd_);
   segment_fd_ = -1;
   segment_dirty_ = false;
+  mark_unsynced_ = false;
   const std::string path = segments_.back().path;
   if (::unlink(path.c_str()) != 0) return fail(errno_text("cannot remove", path));
   // Durable before the next removal or truncation: a crash must never leave a later segment
   // behind an earlier one that lost entries (recovery would see an index gap).
-  if (::fsync(dir_fd_) != 0) return fail(errno_text("cannot fsync directory", dir_));
+  if (!sync_fd(dir_fd_, dir_, false)) return fail(errno_text("cannot fsync directory", dir_));
   segments_.pop_back();
   return std::nullopt;
 }
@@ -628,6 +760,16 @@ std::optional<std::string> log_store::truncate_from(std::uint64_t index) {
       last.record_terms.resize(keep);
       last.size_bytes = cut;
       segment_dirty_ = true;
+      if (cut < last.marks_end_bytes) {
+        // A sync mark past the cut must not outlive it: records written over the cut and torn
+        // by a crash would lie before the mark and look like damaged synced data. Truncating
+        // below a mark happens only when a new leader overwrites synced entries, so rarely.
+        if (!sync_fd(segment_fd_, last.path, true))
+          return fail(errno_text("cannot fdatasync", last.path));
+        segment_dirty_ = false;
+        mark_unsynced_ = false;
+        last.marks_end_bytes = cut;
+      }
     }
   }
   recompute_last();
@@ -638,14 +780,30 @@ std::optional<std::string> log_store::truncate_from(std::uint64_t index) {
 std::optional<std::string> log_store::sync() {
   if (failed_) return failed_;
   if (segment_dirty_ && segment_fd_ >= 0) {
-    if (::fdatasync(segment_fd_) != 0)
+    if (!sync_fd(segment_fd_, segments_.back().path, true))
       return fail(errno_text("cannot fdatasync", segments_.back().path));
     segment_dirty_ = false;
   }
   if (dir_dirty_) {
-    if (::fsync(dir_fd_) != 0) return fail(errno_text("cannot fsync directory", dir_));
+    if (!sync_fd(dir_fd_, dir_, false)) return fail(errno_text("cannot fsync directory", dir_));
     dir_dirty_ = false;
   }
+  return maybe_write_mark();
+}
+
+std::optional<std::string> log_store::maybe_write_mark() {
+  // Everything in the open segment is durable now. Mark it, without a second fdatasync: the mark
+  // becomes durable with the next sync, and recovery only needs a lower bound of what was ever
+  // acknowledged (log_store.hpp).
+  if (segment_fd_ < 0 || segment_dirty_) return std::nullopt;
+  segment& open_segment = segments_.back();
+  if (open_segment.size_bytes <= open_segment.marks_end_bytes) return std::nullopt;
+  const std::string mark = encode_mark(open_segment.size_bytes);
+  if (!write_all(segment_fd_, mark.data(), mark.size(), open_segment.size_bytes))
+    return fail(errno_text("cannot write", open_segment.path));
+  open_segment.size_bytes += mark.size();
+  open_segment.marks_end_bytes = open_segment.size_bytes;
+  mark_unsynced_ = true;
   return std::nullopt;
 }
 
@@ -660,13 +818,13 @@ std::optional<std::string> log_store::save_hard_state(const hard_state_record& h
   const int fd = ::open(temp_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
   if (fd < 0) return fail(errno_text("cannot create", temp_path));
   const bool written = write_all(fd, record.data(), record.size(), 0);
-  const bool synced = written && ::fsync(fd) == 0;
+  const bool synced = written && sync_fd(fd, temp_path, false);
   const std::string error = errno_text(written ? "cannot fsync" : "cannot write", temp_path);
   ::close(fd);
   if (!synced) return fail(error);
   if (::rename(temp_path.c_str(), path.c_str()) != 0)
     return fail(errno_text("cannot rename to", path));
-  if (::fsync(dir_fd_) != 0) return fail(errno_text("cannot fsync directory", dir_));
+  if (!sync_fd(dir_fd_, dir_, false)) return fail(errno_text("cannot fsync directory", dir_));
   return std::nullopt;
 }
 

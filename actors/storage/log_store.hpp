@@ -5,14 +5,27 @@
 //
 // On disk, in the data directory:
 //   log-<first index, 20 digits>.seg   records [u32 length][u32 crc32c(payload)][payload], both
-//                                       integers little-endian, payload = msgpack log_entry
-//                                       [term, index, type, data]. A segment is closed once the
-//                                       next record would take it past segment_bytes_max.
+//                                       integers little-endian. Two kinds of payload:
+//                                       - a log entry: msgpack [term, index, type, data];
+//                                       - a sync mark: msgpack uint64 in its 9-byte form (0xcf,
+//                                         8 bytes big-endian) = the mark's own offset. A mark
+//                                         says "every byte before me was fdatasynced": one opens
+//                                         each new segment, and sync() appends one after each
+//                                         fdatasync that made new bytes durable. It is durable
+//                                         only after the next sync, which is enough: recovery
+//                                         needs a lower bound of what was acknowledged, and
+//                                         treats damage after the last mark on disk as a torn
+//                                         group commit, damage before it as corruption
+//                                         (docs/decisions.md D17). Segments written before marks
+//                                         existed have none and are judged as before.
+//                                       A segment is closed once the next record and a mark
+//                                       after it would take it past segment_bytes_max.
 //   hard-state                          one record of the same shape, payload msgpack
 //                                       [term, voted_for]; replaced atomically via hard-state.tmp.
 //   LOCK                                flock()ed while open, so two processes cannot share a dir.
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -49,6 +62,11 @@ struct recovered_state {
 /// checksum of every record. crc32c("123456789") == 0xE3069283.
 std::uint32_t crc32c(const void* data, std::size_t size);
 
+/// Told the path of every file or directory log_store has just made durable (fsync or
+/// fdatasync returned 0): a segment, the hard-state file or the data directory. Lets tests see
+/// which syncs happened; the server passes none.
+using sync_observer = std::function<void(const std::string& path)>;
+
 /// A segmented write-ahead log plus the hard-state file in one directory.
 ///
 /// Errors: every function returns an error string on an operating failure (disk full, EIO).
@@ -57,14 +75,23 @@ std::uint32_t crc32c(const void* data, std::size_t size);
 class log_store {
 public:
   /// Opens the data directory `dir` (creating it if needed) and recovers its contents into
-  /// `out`. A torn record at the end of the last segment is cut off and reported in
-  /// `out.truncated_tail_bytes`. Anything else that is wrong (a bad record followed by more
-  /// data, a bad record in an earlier segment, an index gap, decreasing terms, a garbage
-  /// hard-state file) refuses to open with "<file>: offset <n>: <reason>". Never silently drops
-  /// a record that might have been acknowledged.
+  /// `out`. A torn tail of the last segment is cut off and reported in
+  /// `out.truncated_tail_bytes`: a bad record after the segment's last sync mark (a group commit
+  /// cut short, whatever its pages left behind), or, in a segment without marks, a bad record
+  /// with nothing valid after it. Anything else that is wrong (a bad record before a sync mark,
+  /// a bad record followed by more data in a segment without marks, a bad record in an earlier
+  /// segment, an index gap, decreasing terms, a garbage hard-state file) refuses to open with
+  /// "<file>: offset <n>: <reason>". Never silently drops a record that might have been
+  /// acknowledged.
+  ///
+  /// Everything recovered is durable on return (the last segment, the hard-state file and the
+  /// directory are synced), so the caller may count every recovered entry as persisted: a node
+  /// killed between write(2) and fdatasync must not acknowledge, after a restart, a tail that
+  /// only the page cache holds.
+  /// `observer`, when set, hears of every sync from here on (open's own included).
   static std::variant<std::unique_ptr<log_store>, std::string>
   open(const std::string& dir, recovered_state& out,
-       std::size_t segment_bytes_max = limits::segment_bytes_max);
+       std::size_t segment_bytes_max = limits::segment_bytes_max, sync_observer observer = {});
 
   ~log_store();
   log_store(const log_store&) = delete;
@@ -86,7 +113,8 @@ public:
   std::optional<std::string> save_hard_state(const hard_state_record& hard);
 
   /// Makes every earlier append and truncation durable: fdatasync of the open segment, and of
-  /// the directory when segments were created since the last sync.
+  /// the directory when segments were created since the last sync. Then writes a sync mark
+  /// after the bytes just made durable (no further fdatasync; the next sync covers the mark).
   std::optional<std::string> sync();
 
   /// Index of the last entry; 0 when the log is empty.
@@ -106,14 +134,28 @@ private:
     std::uint64_t size_bytes = 0;
     std::vector<std::uint64_t> record_offsets;
     std::vector<std::uint64_t> record_terms;
+    /// Upper bound of where the sync marks in the file end: every mark ends at or before it.
+    /// Invariant: marks_end_bytes <= size_bytes.
+    std::uint64_t marks_end_bytes = 0;
   };
 
-  log_store(std::string dir, std::size_t segment_bytes_max, int dir_fd, int lock_fd);
+  log_store(std::string dir, std::size_t segment_bytes_max, int dir_fd, int lock_fd,
+            sync_observer observer);
+
+  /// fdatasync (data_only) or fsync of `fd`, reported to observer_ when it succeeds.
+  bool sync_fd(int fd, const std::string& path, bool data_only);
+  /// The same for a file named by path (opened and closed here); an error string on failure.
+  std::optional<std::string> sync_path(const std::string& path, bool data_only);
 
   std::optional<std::string> fail(std::string error);
+  /// Syncs what open() recovered (the last segment, hard-state, the directory); see open().
+  std::optional<std::string> sync_recovered();
   std::optional<std::string> open_last_segment_for_append();
   std::optional<std::string> start_segment(std::uint64_t first_index);
   std::optional<std::string> remove_last_segment();
+  /// Appends a sync mark to the open segment when it is fully synced and has bytes after its
+  /// last mark.
+  std::optional<std::string> maybe_write_mark();
   void recompute_last();
 
   std::string dir_;
@@ -127,11 +169,15 @@ private:
   int segment_fd_ = -1;
   bool segment_dirty_ = false; ///< written or truncated since its last fdatasync
   bool dir_dirty_ = false;     ///< a segment was created since the last directory fsync
+  /// The open segment's last sync mark was written after its last fdatasync. Not a reason for
+  /// sync() to fdatasync again, but a closed segment must be synced whole (start_segment).
+  bool mark_unsynced_ = false;
   /// Invariant: last_index_ == first index of the last segment + its record count - 1 (0 if none).
   std::uint64_t last_index_ = 0;
   std::uint64_t last_term_ = 0;
   /// The first I/O error; once set every write returns it.
   std::optional<std::string> failed_;
+  sync_observer observer_; ///< may be empty
 };
 
 } // namespace prez::storage

@@ -216,6 +216,24 @@ std::string segment_name(std::uint64_t first_index) {
   return name;
 }
 
+/// `segment` without its sync marks (records of length 9 whose payload starts 0xcf): a segment as
+/// written before marks existed, which recovery still judges by the older rule.
+std::string without_marks(const std::string& segment) {
+  std::string stripped;
+  std::size_t offset = 0;
+  while (offset + 8 <= segment.size()) {
+    std::uint32_t length = 0;
+    for (std::size_t i = 4; i-- > 0;)
+      length = (length << 8) | static_cast<unsigned char>(segment[offset + i]);
+    const std::size_t end = std::min(segment.size(), offset + 8 + std::size_t{length});
+    const bool mark =
+        length == 9 && end > offset + 8 && static_cast<unsigned char>(segment[offset + 8]) == 0xcf;
+    if (!mark) stripped.append(segment, offset, end - offset);
+    offset = end;
+  }
+  return stripped + segment.substr(offset);
+}
+
 void wal_seeds(const fs::path& dir) {
   const fs::path scratch =
       fs::temp_directory_path() / ("prez-corpus-gen-" + std::to_string(::getpid()));
@@ -235,6 +253,28 @@ void wal_seeds(const fs::path& dir) {
   flipped[flipped.size() / 2] = static_cast<char>(flipped[flipped.size() / 2] ^ 0x10);
   write_seed(dir, "flipped-middle", std::string(1, '\0') + flipped);
   write_seed(dir, "empty", std::string(1, '\0'));
+  write_seed(dir, "no-sync-marks", std::string(1, '\0') + without_marks(segment));
+
+  // A group commit torn by a power loss: entries appended after the last sync, one in the middle
+  // of them damaged, later ones intact (recovery cuts at the damage).
+  {
+    const fs::path torn = write_log(scratch, "torn-commit", sample_entries(4), 1 << 20);
+    const std::size_t synced_bytes = read_file(torn / segment_name(1)).size();
+    prez::storage::recovered_state state;
+    auto opened = prez::storage::log_store::open(torn.string(), state);
+    auto* store = std::get_if<std::unique_ptr<prez::storage::log_store>>(&opened);
+    std::vector<prez::log_entry> more = sample_entries(8);
+    more.erase(more.begin(), more.begin() + 4);
+    if (store == nullptr || (*store)->append(more)) {
+      std::fprintf(stderr, "log_store write failed\n");
+      std::exit(1);
+    }
+    store->reset(); // no sync: the commit is in flight
+    std::string unsynced = read_file(torn / segment_name(1));
+    const std::size_t middle = (synced_bytes + unsynced.size()) / 2;
+    unsynced[middle] = static_cast<char>(unsynced[middle] ^ 0x10);
+    write_seed(dir, "torn-group-commit", std::string(1, '\0') + unsynced);
+  }
 
   // Two segments: flags 3 (small segment_bytes_max makes log_store roll over).
   const fs::path two = write_log(scratch, "two", sample_entries(5), 120);

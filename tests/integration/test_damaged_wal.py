@@ -17,6 +17,19 @@ from prez_harness import call, check, free_port, start_process, stop_process, wa
 
 
 
+def last_entry_record(data):
+    """(offset, length) of the last log entry record in a segment: records are [u32 length][u32
+    crc][payload] little-endian; sync marks have a 9-byte payload starting 0xcf (log_store.hpp)."""
+    offset, found = 0, None
+    while offset + 8 <= len(data):
+        length = int.from_bytes(data[offset:offset + 4], "little")
+        if not (length == 9 and data[offset + 8] == 0xCF):
+            found = (offset, 8 + length)
+        offset += 8 + length
+    check(found is not None, "no log entry in the last segment")
+    return found
+
+
 def main(binary):
     binary = os.path.abspath(binary)
     workdir = tempfile.mkdtemp(prefix="prez-wal-")
@@ -36,10 +49,15 @@ def main(binary):
         last = segments[-1]
         size = os.path.getsize(last)
 
-        # Torn tail: cut the last record in half. The write it held was acknowledged only if its
-        # fsync finished, so cut into the final record (the last SET, k199) and expect k198.
+        # Torn tail: cut the last log entry in half (past it is only the sync mark written after
+        # its fsync). The write it held was acknowledged only if its fsync finished, so cut into
+        # the final entry (the last SET, k199) and expect k198.
+        with open(last, "rb") as f:
+            start, length = last_entry_record(f.read())
+        check(start + length == size or size - (start + length) == 17,
+              f"unexpected bytes after the last entry: {size - start - length}")
         with open(last, "r+b") as f:
-            f.truncate(size - 7)
+            f.truncate(start + length // 2)
         proc, log = start_process(binary, workdir, ["prez.conf"])
         try:
             check(wait_until(lambda: call(port, "GET", "k198", timeout=1) == "v198", 10),

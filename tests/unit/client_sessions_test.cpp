@@ -1,6 +1,10 @@
 #include <catch2/catch.hpp>
 
+#include <cstdint>
+#include <string>
+
 #include "actors/state_machine/client_sessions.hpp"
+#include "config/limits.hpp"
 
 using prez::client_sessions;
 
@@ -51,4 +55,89 @@ TEST_CASE("the number of remembered clients is bounded") {
   std::string reply;
   CHECK(s.check(0, 1, 1000 + client_sessions::clients_max + 100, reply) ==
         client_sessions::verdict::apply); // the least recently active went first
+}
+
+namespace {
+
+/// Bytes of every reply the table still answers as a duplicate, over clients [0, clients) with
+/// one seq each; counts the verdicts seen in `too_old` and fails on any `apply` (a re-execution).
+std::size_t duplicate_reply_bytes(client_sessions& s, std::uint64_t clients, std::uint64_t seq,
+                                  std::uint64_t time_ms, std::size_t& too_old) {
+  std::size_t bytes = 0;
+  for (std::uint64_t id = 0; id < clients; ++id) {
+    std::string reply;
+    switch (s.check(id, seq, time_ms, reply)) {
+      case client_sessions::verdict::duplicate:
+        bytes += reply.size();
+        break;
+      case client_sessions::verdict::too_old:
+        ++too_old;
+        break;
+      case client_sessions::verdict::apply:
+        FAIL("client " << id << " seq " << seq << " would run again");
+    }
+  }
+  return bytes;
+}
+
+} // namespace
+
+TEST_CASE("the replies kept over all clients stay within the total byte bound") {
+  // Each reply fits the per-client bound; together they are well over the total one.
+  const std::size_t reply_bytes = prez::limits::session_reply_bytes_per_client_max / 2;
+  const std::uint64_t clients = prez::limits::session_reply_bytes_max / reply_bytes + 40;
+  client_sessions s;
+  for (std::uint64_t id = 0; id < clients; ++id)
+    s.record(id, 1, 1000 + id, std::string(reply_bytes, static_cast<char>('a' + id % 26)));
+  std::size_t too_old = 0;
+  const std::size_t kept = duplicate_reply_bytes(s, clients, 1, 1000 + clients, too_old);
+  CHECK(kept <= prez::limits::session_reply_bytes_max);
+  CHECK(too_old >= 40); // dropped replies answer too_old; none is applied again
+  // The oldest replies went first: the newest client's reply is still there.
+  std::string reply;
+  CHECK(s.check(clients - 1, 1, 1000 + clients, reply) == client_sessions::verdict::duplicate);
+  CHECK(reply.size() == reply_bytes);
+  CHECK(s.check(0, 1, 1000 + clients, reply) == client_sessions::verdict::too_old);
+}
+
+TEST_CASE("a reply too large to keep makes its retry too old, never a second run") {
+  client_sessions s;
+  std::string reply;
+  s.record(3, 1, 1000, "+OK\r\n");
+  s.record(3, 2, 1001, std::string(prez::limits::session_reply_bytes_per_client_max + 1, 'x'));
+  CHECK(s.check(3, 2, 1002, reply) == client_sessions::verdict::too_old);
+  CHECK(s.check(3, 1, 1002, reply) == client_sessions::verdict::duplicate); // older reply kept
+  CHECK(reply == "+OK\r\n");
+  CHECK(s.check(3, 3, 1002, reply) == client_sessions::verdict::apply);
+}
+
+TEST_CASE("one client's replies stay within the per-client byte bound, oldest dropped first") {
+  client_sessions s;
+  const std::size_t reply_bytes = prez::limits::session_reply_bytes_per_client_max / 4 + 1;
+  for (std::uint64_t seq = 1; seq <= 10; ++seq)
+    s.record(5, seq, 1000 + seq, std::string(reply_bytes, 'y'));
+  std::size_t kept = 0;
+  std::string reply;
+  for (std::uint64_t seq = 1; seq <= 10; ++seq) {
+    const auto verdict = s.check(5, seq, 2000, reply);
+    REQUIRE(verdict != client_sessions::verdict::apply);
+    if (verdict == client_sessions::verdict::duplicate) kept += reply.size();
+  }
+  CHECK(kept <= prez::limits::session_reply_bytes_per_client_max);
+  CHECK(s.check(5, 10, 2000, reply) == client_sessions::verdict::duplicate);
+  CHECK(s.check(5, 1, 2000, reply) == client_sessions::verdict::too_old);
+}
+
+TEST_CASE("two replicas fed the same records keep and drop the same replies") {
+  client_sessions a, b;
+  const std::size_t reply_bytes = prez::limits::session_reply_bytes_per_client_max / 3;
+  const std::uint64_t clients = prez::limits::session_reply_bytes_max / reply_bytes + 10;
+  for (auto* s : {&a, &b})
+    for (std::uint64_t id = 0; id < clients; ++id)
+      s->record(id % 97, id, 1000 + id, std::string(reply_bytes, 'z'));
+  for (std::uint64_t id = 0; id < clients; ++id) {
+    std::string reply_a, reply_b;
+    CHECK(a.check(id % 97, id, 5000, reply_a) == b.check(id % 97, id, 5000, reply_b));
+    CHECK(reply_a == reply_b);
+  }
 }

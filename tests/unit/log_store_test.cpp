@@ -3,6 +3,7 @@
 
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <cstdint>
 #include <cstdlib>
 #include <filesystem>
@@ -89,12 +90,21 @@ void write_bytes(const std::string& path, const std::string& bytes) {
   out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
 }
 
-/// Byte offset of each record in a segment file, by walking the length fields.
-std::vector<std::size_t> record_offsets(const std::string& bytes) {
+/// A sync mark record (log_store.hpp): length 9, payload 0xcf + 8 bytes.
+constexpr std::size_t mark_bytes = 17;
+
+bool is_mark_at(const std::string& bytes, std::size_t offset) {
+  return offset + mark_bytes <= bytes.size() && bytes.compare(offset, 4, "\x09\0\0\0", 4) == 0 &&
+         static_cast<unsigned char>(bytes[offset + 8]) == 0xcf;
+}
+
+/// Byte offset of each record in a segment file, by walking the length fields: the log entries
+/// (`marks` false) or the sync marks (`marks` true).
+std::vector<std::size_t> record_offsets(const std::string& bytes, bool marks = false) {
   std::vector<std::size_t> offsets;
   std::size_t offset = 0;
   while (offset + 8 <= bytes.size()) {
-    offsets.push_back(offset);
+    if (is_mark_at(bytes, offset) == marks) offsets.push_back(offset);
     std::uint32_t length = 0;
     for (int i = 3; i >= 0; --i)
       length =
@@ -102,6 +112,31 @@ std::vector<std::size_t> record_offsets(const std::string& bytes) {
     offset += 8 + length;
   }
   return offsets;
+}
+
+std::vector<std::size_t> mark_offsets(const std::string& bytes) {
+  return record_offsets(bytes, true);
+}
+
+/// The same segment as written before sync marks existed: every mark removed.
+std::string without_marks(const std::string& bytes) {
+  std::string stripped = bytes;
+  const auto marks = mark_offsets(bytes);
+  for (auto it = marks.rbegin(); it != marks.rend(); ++it)
+    stripped.erase(*it, mark_bytes);
+  return stripped;
+}
+
+/// Appends `entries` to the store in `dir` and closes it without a sync: the process "dies"
+/// with them written but not synced (a group commit in flight).
+void append_unsynced(const temp_dir& dir, const std::vector<log_entry>& entries) {
+  recovered_state state;
+  auto store = open_ok(dir, state);
+  REQUIRE_FALSE(store->append(entries).has_value());
+}
+
+void flip_bit(std::string& bytes, std::size_t at) {
+  bytes[at] = static_cast<char>(bytes[at] ^ 0x01);
 }
 
 struct test_rng {
@@ -175,6 +210,49 @@ TEST_CASE("appended entries survive a reopen, binary data included", "[log_store
   open_ok(dir, again);
   REQUIRE(again.entries.size() == 14);
   CHECK(again.entries.back() == make_entry(14, 4));
+}
+
+TEST_CASE("open makes what it recovered durable before the log counts as persisted",
+          "[log_store]") {
+  // A node killed after write(2) but before fdatasync restarts with its tail in the page cache
+  // only; the server then reports every recovered entry as persisted, so open must sync it.
+  temp_dir dir;
+  {
+    recovered_state state;
+    auto store = open_ok(dir, state);
+    REQUIRE_FALSE(store->save_hard_state({2, "node-a"}).has_value());
+    REQUIRE_FALSE(store->append(make_entries(1, 3, 2)).has_value());
+    // No sync(): the process "dies" here.
+  }
+  std::vector<std::string> synced;
+  recovered_state state;
+  auto opened = log_store::open(dir.path, state, limits::segment_bytes_max,
+                                [&](const std::string& path) { synced.push_back(path); });
+  REQUIRE(std::holds_alternative<std::unique_ptr<log_store>>(opened));
+  CHECK(state.entries.size() == 3);
+  auto was_synced = [&](const std::string& path) {
+    return std::find(synced.begin(), synced.end(), path) != synced.end();
+  };
+  INFO("synced: " << synced.size() << " paths");
+  CHECK(was_synced(dir.file(segment_file(1))));
+  CHECK(was_synced(dir.file("hard-state")));
+  CHECK(was_synced(dir.path));
+}
+
+TEST_CASE("open makes a cut torn tail durable", "[log_store]") {
+  temp_dir dir;
+  write_log(dir, make_entries(1, 3, 1));
+  const std::string path = dir.file(segment_file(1));
+  write_bytes(path, read_bytes(path).substr(0, fs::file_size(path) - 3));
+  std::vector<std::string> synced;
+  recovered_state state;
+  auto opened =
+      log_store::open(dir.path, state, limits::segment_bytes_max,
+                      [&](const std::string& synced_path) { synced.push_back(synced_path); });
+  REQUIRE(std::holds_alternative<std::unique_ptr<log_store>>(opened));
+  CHECK(state.truncated_tail_bytes > 0);
+  CHECK(std::find(synced.begin(), synced.end(), path) != synced.end());
+  CHECK(std::find(synced.begin(), synced.end(), dir.path) != synced.end());
 }
 
 TEST_CASE("a second open of the same directory is refused while the first is open", "[log_store]") {
@@ -294,11 +372,20 @@ TEST_CASE("a torn last record is cut at every possible byte", "[log_store]") {
   const std::string intact = read_bytes(path);
   const auto offsets = record_offsets(intact);
   REQUIRE(offsets.size() == 4);
+  // The segment ends with the sync mark written after the last sync.
+  const std::size_t last_mark = mark_offsets(intact).back();
+  REQUIRE(last_mark + mark_bytes == intact.size());
   for (std::size_t cut = offsets.back(); cut < intact.size(); ++cut) {
     INFO("cut at " << cut);
     write_bytes(path, intact.substr(0, cut));
     recovered_state state;
     auto store = open_ok(dir, state);
+    if (cut >= last_mark) { // only the mark is torn: every entry stays
+      CHECK(state.entries == entries);
+      CHECK(state.truncated_tail_bytes == cut - last_mark);
+      CHECK(fs::file_size(path) == last_mark);
+      continue;
+    }
     CHECK(state.entries == std::vector<log_entry>(entries.begin(), entries.begin() + 3));
     CHECK(state.truncated_tail_bytes == cut - offsets.back());
     CHECK(fs::file_size(path) == offsets.back());
@@ -331,10 +418,12 @@ TEST_CASE("a bit flip in the last record's payload with nothing after it is a to
           "[log_store]") {
   temp_dir dir;
   const auto entries = make_entries(1, 5, 1);
-  write_log(dir, entries);
+  write_log(dir, {entries.begin(), entries.begin() + 4});
+  append_unsynced(dir, {entries[4]});
   const std::string path = dir.file(segment_file(1));
   std::string bytes = read_bytes(path);
   const auto offsets = record_offsets(bytes);
+  REQUIRE(offsets.size() == 5);
   bytes[bytes.size() - 2] = static_cast<char>(bytes[bytes.size() - 2] ^ 0x10);
   write_bytes(path, bytes);
   recovered_state state;
@@ -362,6 +451,8 @@ TEST_CASE("corruption before the tail refuses to start with file, offset and rea
   const std::string intact = read_bytes(path);
   const auto offsets = record_offsets(intact);
 
+  const std::size_t last_mark = mark_offsets(intact).back();
+
   SECTION("a CRC mismatch in a middle record") {
     std::string bytes = intact;
     bytes[offsets[2] + 12] = static_cast<char>(bytes[offsets[2] + 12] ^ 0x01);
@@ -369,18 +460,20 @@ TEST_CASE("corruption before the tail refuses to start with file, offset and rea
     const std::string error = open_error(dir);
     CHECK_THAT(error, Catch::Matchers::Contains(segment_file(1) + ": offset " +
                                                 std::to_string(offsets[2]) +
-                                                ": CRC mismatch in a record followed by " +
-                                                std::to_string(intact.size() - offsets[3]) +
-                                                " more bytes; refusing to start"));
+                                                ": CRC mismatch before the sync mark at offset " +
+                                                std::to_string(last_mark)));
+    CHECK_THAT(error, Catch::Matchers::Contains("refusing to start"));
   }
   SECTION("a length field bit flip that runs past the end of the file") {
     std::string bytes = intact;
     bytes[offsets[1] + 2] = static_cast<char>(0x01); // length += 65536
     write_bytes(path, bytes);
     const std::string error = open_error(dir);
-    CHECK_THAT(error, Catch::Matchers::Contains("runs past the end of the file but a valid record "
-                                                "follows at offset " +
-                                                std::to_string(offsets[2])));
+    CHECK_THAT(error, Catch::Matchers::Contains(": offset " + std::to_string(offsets[1]) +
+                                                ": record length"));
+    CHECK_THAT(error, Catch::Matchers::Contains("runs past the end of the file before the sync "
+                                                "mark at offset " +
+                                                std::to_string(last_mark)));
   }
   SECTION("an absurd length followed by valid records") {
     std::string bytes = intact;
@@ -408,6 +501,196 @@ TEST_CASE("corruption before the tail refuses to start with file, offset and rea
     write_bytes(path, bytes);
     CHECK_FALSE(open_error(dir).empty());
     CHECK(read_bytes(path) == bytes);
+  }
+}
+
+TEST_CASE("a damaged record in the unsynced tail with intact records after it is a torn group "
+          "commit",
+          "[log_store]") {
+  // A power loss during a group commit can persist the batch's pages out of order: a record in
+  // the middle is garbage while later ones made it. None of them was acknowledged (no sync
+  // finished), so recovery cuts the tail at the first bad record and starts.
+  temp_dir dir;
+  const auto entries = make_entries(1, 10, 1);
+  write_log(dir, {entries.begin(), entries.begin() + 5}); // synced: a mark follows entry 5
+  append_unsynced(dir, {entries.begin() + 5, entries.end()});
+  const std::string path = dir.file(segment_file(1));
+  const std::string written = read_bytes(path);
+  const auto offsets = record_offsets(written);
+  REQUIRE(offsets.size() == 10);
+
+  SECTION("a CRC mismatch in the middle of the tail") {
+    std::string bytes = written;
+    flip_bit(bytes, offsets[6] + 12);
+    write_bytes(path, bytes);
+    recovered_state state;
+    auto store = open_ok(dir, state);
+    CHECK(state.entries == std::vector<log_entry>(entries.begin(), entries.begin() + 6));
+    CHECK(state.truncated_tail_bytes == written.size() - offsets[6]);
+    CHECK(fs::file_size(path) == offsets[6]);
+    // The log goes on from the cut, and the next open finds it clean.
+    REQUIRE_FALSE(store->append({entries.begin() + 6, entries.end()}).has_value());
+    REQUIRE_FALSE(store->sync().has_value());
+    store.reset();
+    recovered_state again;
+    open_ok(dir, again);
+    CHECK(again.entries == entries);
+    CHECK(again.truncated_tail_bytes == 0);
+  }
+  SECTION("a page of zeros in the middle of the tail") {
+    std::string bytes = written;
+    std::fill(bytes.begin() + static_cast<std::ptrdiff_t>(offsets[6]),
+              bytes.begin() + static_cast<std::ptrdiff_t>(offsets[8]), '\0');
+    write_bytes(path, bytes);
+    recovered_state state;
+    open_ok(dir, state);
+    CHECK(state.entries == std::vector<log_entry>(entries.begin(), entries.begin() + 6));
+    CHECK(state.truncated_tail_bytes == written.size() - offsets[6]);
+  }
+  SECTION("the last sync mark itself did not reach the disk") {
+    // The mark after a sync is made durable by the next sync only; the records it covers were
+    // synced, so only what follows them can be torn.
+    const auto marks = mark_offsets(written);
+    REQUIRE(marks.size() == 2); // the segment's first mark, and the one after the sync
+    REQUIRE(marks.back() == offsets[5] - mark_bytes);
+    std::string bytes = written;
+    std::fill(bytes.begin() + static_cast<std::ptrdiff_t>(marks.back()),
+              bytes.begin() + static_cast<std::ptrdiff_t>(offsets[7]), '\0');
+    write_bytes(path, bytes);
+    recovered_state state;
+    open_ok(dir, state);
+    CHECK(state.entries == std::vector<log_entry>(entries.begin(), entries.begin() + 5));
+    CHECK(state.truncated_tail_bytes == written.size() - marks.back());
+  }
+}
+
+TEST_CASE("damage before the last sync mark is corruption and refuses to start", "[log_store]") {
+  temp_dir dir;
+  const auto entries = make_entries(1, 12, 1);
+  write_log(dir, {entries.begin(), entries.begin() + 5});
+  write_log(dir, {entries.begin() + 5, entries.begin() + 10});
+  append_unsynced(dir, {entries.begin() + 10, entries.end()});
+  const std::string path = dir.file(segment_file(1));
+  const std::string written = read_bytes(path);
+  const auto offsets = record_offsets(written);
+  REQUIRE(offsets.size() == 12);
+  const auto marks = mark_offsets(written);
+  REQUIRE(marks.size() == 3);
+  REQUIRE(marks.back() == offsets[10] - mark_bytes);
+
+  for (std::size_t damaged : {2u, 6u, 9u}) {
+    INFO("damaged entry " << damaged + 1);
+    std::string bytes = written;
+    flip_bit(bytes, offsets[damaged] + 10);
+    write_bytes(path, bytes);
+    CHECK_THAT(open_error(dir),
+               Catch::Matchers::Contains(segment_file(1) + ": offset " +
+                                         std::to_string(offsets[damaged]) +
+                                         ": CRC mismatch before the sync mark at offset "));
+    CHECK(read_bytes(path) == bytes); // a refusal changes nothing
+  }
+  SECTION("a damaged sync mark with a later one after it") {
+    std::string bytes = written;
+    flip_bit(bytes, marks[1] + 12);
+    write_bytes(path, bytes);
+    CHECK_THAT(open_error(dir),
+               Catch::Matchers::Contains(": offset " + std::to_string(marks[1]) +
+                                         ": CRC mismatch before the sync mark at offset " +
+                                         std::to_string(marks[2])));
+  }
+  SECTION("a sync mark that records another offset") {
+    temp_dir other;
+    write_log(other, {entries[0]});
+    const std::string other_path = other.file(segment_file(1));
+    // The segment's first mark (offset 0) copied to the end, where it is at the wrong place.
+    write_bytes(other_path, read_bytes(other_path) + read_bytes(other_path).substr(0, mark_bytes));
+    CHECK_THAT(open_error(other), Catch::Matchers::Contains("sync mark records offset 0"));
+  }
+}
+
+TEST_CASE("a segment without sync marks is judged as before them", "[log_store]") {
+  // Segments written before sync marks existed: a bad record is a torn tail only when nothing
+  // valid follows it.
+  temp_dir dir;
+  const auto entries = make_entries(1, 5, 1);
+  write_log(dir, entries);
+  const std::string path = dir.file(segment_file(1));
+  const std::string intact = without_marks(read_bytes(path));
+  REQUIRE(mark_offsets(intact).empty());
+  const auto offsets = record_offsets(intact);
+  REQUIRE(offsets.size() == 5);
+  write_bytes(path, intact);
+  {
+    recovered_state state;
+    open_ok(dir, state);
+    CHECK(state.entries == entries);
+  }
+  SECTION("a CRC mismatch in a middle record is corruption") {
+    std::string bytes = intact;
+    flip_bit(bytes, offsets[2] + 12);
+    write_bytes(path, bytes);
+    CHECK_THAT(open_error(dir),
+               Catch::Matchers::Contains(
+                   segment_file(1) + ": offset " + std::to_string(offsets[2]) +
+                   ": CRC mismatch in a record followed by " +
+                   std::to_string(intact.size() - offsets[3]) + " more bytes; refusing to start"));
+  }
+  SECTION("a length that runs past the end with a valid record after it is corruption") {
+    std::string bytes = intact;
+    bytes[offsets[1] + 2] = static_cast<char>(0x01); // length += 65536
+    write_bytes(path, bytes);
+    CHECK_THAT(open_error(dir),
+               Catch::Matchers::Contains("runs past the end of the file but a valid record "
+                                         "follows at offset " +
+                                         std::to_string(offsets[2])));
+  }
+  SECTION("a bit flip in the last record is a torn tail") {
+    std::string bytes = intact;
+    flip_bit(bytes, bytes.size() - 2);
+    write_bytes(path, bytes);
+    recovered_state state;
+    auto store = open_ok(dir, state);
+    CHECK(state.entries == std::vector<log_entry>(entries.begin(), entries.begin() + 4));
+    CHECK(state.truncated_tail_bytes == intact.size() - offsets.back());
+    // Appending goes on in the same segment; the next sync marks it.
+    REQUIRE_FALSE(store->append({entries[4]}).has_value());
+    REQUIRE_FALSE(store->sync().has_value());
+    CHECK(mark_offsets(read_bytes(path)).size() == 1);
+  }
+}
+
+TEST_CASE("a sync costs one fdatasync; its mark waits for the next one", "[log_store]") {
+  temp_dir dir;
+  const std::string path = dir.file(segment_file(1));
+  std::size_t segment_syncs = 0;
+  recovered_state state;
+  auto opened =
+      log_store::open(dir.path, state, limits::segment_bytes_max, [&](const std::string& synced) {
+        if (synced == path) ++segment_syncs;
+      });
+  auto store = std::move(std::get<std::unique_ptr<log_store>>(opened));
+  for (std::uint64_t index = 1; index <= 5; ++index) {
+    REQUIRE_FALSE(store->append({make_entry(index, 1)}).has_value());
+    REQUIRE_FALSE(store->sync().has_value());
+    CHECK(segment_syncs == index);
+    CHECK(mark_offsets(read_bytes(path)).size() == index + 1); // the first mark, one per sync
+  }
+  // Nothing new: no fdatasync, no mark.
+  REQUIRE_FALSE(store->sync().has_value());
+  CHECK(segment_syncs == 5);
+  CHECK(mark_offsets(read_bytes(path)).size() == 6);
+
+  SECTION("truncating below a mark makes the cut durable at once") {
+    REQUIRE_FALSE(store->truncate_from(3).has_value());
+    CHECK(segment_syncs == 6);
+    CHECK(mark_offsets(read_bytes(path)).size() == 3);
+    REQUIRE_FALSE(store->append(make_entries(3, 2, 2)).has_value());
+    REQUIRE_FALSE(store->sync().has_value());
+    store.reset();
+    recovered_state again;
+    open_ok(dir, again);
+    REQUIRE(again.entries.size() == 4);
+    CHECK(again.entries[3] == make_entry(4, 2));
   }
 }
 

@@ -1,6 +1,6 @@
 // session_logic: where a client command goes and which answer its client gets (issue "Correct at
 // the edges", cases 2, 3, 4, 6 and 8). Each case names the rule it checks; every one of them
-// failed with the rule the session actor had before it (see docs/decisions.md D7, D14, D15).
+// failed with the rule the session actor had before it (see docs/decisions.md D7, D14).
 
 #include <catch2/catch.hpp>
 
