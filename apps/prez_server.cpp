@@ -210,6 +210,7 @@ int main(int argc, char** argv) {
   gateway.node_timeout_ms = config.cluster_node_timeout_ms;
   gateway.requirepass = config.requirepass;
   gateway.protected_mode = config.protected_mode;
+  gateway.maxclients = config.maxclients;
   gateway.reply_deadline = prez::session_reply_deadline(session_settings);
   auto gateway_actor = prez::spawn_resp_gateway(system, gateway);
   if (!gateway_actor) {
