@@ -15,6 +15,7 @@
 #include <spdlog/spdlog.h>
 
 #include "actors/gateway/resp_gateway_actor.hpp"
+#include "actors/net/node_door_actor.hpp"
 #include "actors/raft/raft_node_actor.hpp"
 #include "actors/session/session_actor.hpp"
 #include "actors/state_machine/state_machine_actor.hpp"
@@ -192,7 +193,9 @@ int main(int argc, char** argv) {
   if (config.members.size() > 1) {
     auto self = std::find_if(config.members.begin(), config.members.end(),
                              [&](const auto& m) { return m.name == config.name; });
-    auto published = system.middleman().publish(node, self->cluster_port, self->host.c_str(), true);
+    // Only the door faces the network: it takes sealed frames and nothing else (DESIGN §3).
+    auto door = prez::spawn_node_door(system, node);
+    auto published = system.middleman().publish(door, self->cluster_port, self->host.c_str(), true);
     if (!published) {
       fail_now(config.source_file + ": cluster-port " + std::to_string(self->cluster_port) +
                " on " + self->host + ": " + system.render(published.error()));
@@ -209,6 +212,7 @@ int main(int argc, char** argv) {
   gateway.node_timeout_ms = config.cluster_node_timeout_ms;
   gateway.requirepass = config.requirepass;
   gateway.protected_mode = config.protected_mode;
+  gateway.maxclients = config.maxclients;
   gateway.reply_deadline = prez::session_reply_deadline(session_settings);
   auto gateway_actor = prez::spawn_resp_gateway(system, gateway);
   if (!gateway_actor) {

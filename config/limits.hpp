@@ -54,6 +54,11 @@ inline constexpr std::uint64_t link_window_bytes_default = 64ull << 20;
 inline constexpr std::uint64_t link_window_bytes_min = 64 * 1024;
 inline constexpr std::uint64_t link_window_bytes_max = 1ull << 30;
 
+/// Client connections open at once (maxclients in prez.conf): Redis's default, and a maximum
+/// matching the open-file limit prez-server raises itself to (apps/prez_server.cpp).
+inline constexpr std::uint64_t maxclients_default = 10000;
+inline constexpr std::uint64_t maxclients_max = 1u << 20;
+
 // --- Raft --------------------------------------------------------------------------------------
 
 /// Entries per AppendEntries message.

@@ -159,6 +159,8 @@ std::string apply_key(node_config& config, const std::string& key, const std::st
   } else if (key == "cluster-link-window") {
     return ranged(limits::link_window_bytes_min, limits::link_window_bytes_max,
                   config.cluster_link_window_bytes);
+  } else if (key == "maxclients") {
+    return ranged(1, limits::maxclients_max, config.maxclients);
   } else if (key == "bind") {
     if (!is_valid_host(value)) return "invalid bind address '" + value + "'";
     config.bind = value;

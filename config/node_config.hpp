@@ -55,6 +55,9 @@ struct node_config {
   /// A peer link stops sending (and drops, as a lossy network would) once this many bytes are
   /// sent and not yet acknowledged by the peer node: the bound on what CAF buffers per peer.
   std::uint64_t cluster_link_window_bytes = limits::link_window_bytes_default;
+  /// Client connections served at once; one more gets Redis's "max number of clients reached".
+  /// Invariant: 1 <= maxclients <= limits::maxclients_max.
+  std::uint64_t maxclients = limits::maxclients_default;
   /// Every voter including self, sorted by name, unique names and addresses. Filled by
   /// load_node_config / attach_members / default_single_node_config; parse_node_config fills it
   /// only in single-node mode (no cluster-config-file), with self alone.

@@ -42,8 +42,6 @@ using command_atom = caf::atom_constant<caf::atom("command")>;
 using connect_atom_local = caf::atom_constant<caf::atom("connectto")>;
 using stop_atom = caf::atom_constant<caf::atom("stop")>;
 using start_atom = caf::atom_constant<caf::atom("start")>;
-/// Peer links: "have you handled every frame I sent before this?" (the link's window).
-using ack_atom = caf::atom_constant<caf::atom("ack")>;
 
 /// A write for the log actor: applied in order, then acknowledged once durable (DESIGN §4).
 struct persist_request {

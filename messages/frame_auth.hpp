@@ -1,7 +1,8 @@
 #pragma once
 // Authenticated peer frames: with a cluster secret configured, every frame between nodes carries
-// an HMAC-SHA256 (RFC 2104, FIPS 180-4) of its bytes, so a process that does not know the secret
-// cannot make a node accept its votes, appends or forwarded commands. Pure: no CAF, no I/O.
+// an HMAC-SHA256 (RFC 2104, FIPS 180-4, computed by OpenSSL's libcrypto) of its bytes, so a
+// process that does not know the secret cannot make a node accept its votes, appends or forwarded
+// commands. Pure: no CAF, no I/O.
 
 #include <array>
 #include <cstdint>

@@ -150,8 +150,12 @@ frame_kind kind_of(const frame_body& body) {
       return frame_kind::raft;
     case 1:
       return frame_kind::forward_request;
-    default:
+    case 2:
       return frame_kind::forward_response;
+    case 3:
+      return frame_kind::link_ack_request;
+    default:
+      return frame_kind::link_ack_response;
   }
 }
 
@@ -164,6 +168,10 @@ std::optional<frame_body> convert_body(std::uint8_t kind, const msgpack::object&
       return frame_body{body.as<forward_request>()};
     case frame_kind::forward_response:
       return frame_body{body.as<forward_response>()};
+    case frame_kind::link_ack_request:
+      return frame_body{body.as<link_ack_request>()};
+    case frame_kind::link_ack_response:
+      return frame_body{body.as<link_ack_response>()};
   }
   return std::nullopt;
 }

@@ -22,9 +22,29 @@ enum class frame_kind : std::uint8_t {
   raft = 1,
   forward_request = 2,
   forward_response = 3,
+  link_ack_request = 4,
+  link_ack_response = 5,
 };
 
-using frame_body = std::variant<raft_message, forward_request, forward_response>;
+/// A peer link's window question (actors/net/peer_link_actor.hpp): "have you handled every frame
+/// I sent on this connection before this one?" It travels as a sealed frame like any other, so
+/// the question and its answer are covered by the cluster secret and keep the connection's order.
+struct link_ack_request {
+  std::uint64_t upto = 0; ///< bytes the link had sent on this connection when it asked
+  MSGPACK_DEFINE(upto)
+  friend bool operator==(const link_ack_request&, const link_ack_request&) = default;
+};
+
+/// The node's answer to a link_ack_request, sent as the reply to that request: everything up to
+/// `upto` has been handled.
+struct link_ack_response {
+  std::uint64_t upto = 0; ///< echoes the question's
+  MSGPACK_DEFINE(upto)
+  friend bool operator==(const link_ack_response&, const link_ack_response&) = default;
+};
+
+using frame_body = std::variant<raft_message, forward_request, forward_response, link_ack_request,
+                                link_ack_response>;
 
 /// A decoded peer frame. `incarnation` is the sender's random per-start number: a change means
 /// the sender restarted (a CAF node id alone cannot tell, see DESIGN §5).

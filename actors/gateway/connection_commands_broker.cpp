@@ -27,7 +27,7 @@ std::vector<std::pair<std::string, std::string>> config_parameters(const gateway
           {"bind", g.bind},
           {"cluster-node-timeout", std::to_string(g.node_timeout_ms)},
           {"databases", "1"},
-          {"maxclients", "10000"},
+          {"maxclients", std::to_string(g.maxclients)},
           {"maxmemory", "0"},
           {"port", std::to_string(g.port)},
           {"save", ""},

@@ -281,7 +281,8 @@ caf::behavior connection_actor(connection* self, caf::io::connection_handle hand
 struct acceptor_state {
   gateway_settings settings;
   std::uint64_t connections = 0; ///< accepted since start
-  std::uint64_t connected = 0;   ///< open now
+  std::uint64_t connected = 0;   ///< open now. Invariant: connected <= settings.maxclients
+  std::uint64_t refused = 0;     ///< connections refused over maxclients
   static inline const char* name = "resp_gateway";
 };
 
@@ -295,6 +296,19 @@ std::uint64_t make_client_id(std::uint64_t incarnation, std::uint64_t counter) {
   return z ^ (z >> 31);
 }
 
+/// Over maxclients: Redis's refusal, then hang up (CAF's close writes the buffer out before the
+/// FIN). The connection is never forked, so it is not counted as connected.
+void refuse_connection(acceptor* self, caf::io::connection_handle handle) {
+  auto& st = self->state;
+  if (++st.refused % 1000 == 1)
+    spdlog::warn("client refused: {} clients connected, maxclients is {} ({} refused so far)",
+                 st.connected, st.settings.maxclients, st.refused);
+  static constexpr char refusal[] = "-ERR max number of clients reached\r\n";
+  self->write(handle, sizeof refusal - 1, refusal);
+  self->flush(handle);
+  self->close(handle);
+}
+
 caf::behavior acceptor_actor(acceptor* self, caf::io::doorman_ptr doorman,
                              gateway_settings settings) {
   self->state.settings = std::move(settings);
@@ -303,6 +317,10 @@ caf::behavior acceptor_actor(acceptor* self, caf::io::doorman_ptr doorman,
   return {
       [=](const caf::io::new_connection_msg& msg) {
         auto& st = self->state;
+        if (st.connected >= st.settings.maxclients) {
+          refuse_connection(self, msg.handle);
+          return;
+        }
         auto id = make_client_id(st.settings.incarnation, ++st.connections);
         auto worker = self->fork(connection_actor, msg.handle, st.settings, id, st.connections,
                                  caf::actor_cast<caf::actor>(self));
@@ -312,6 +330,8 @@ caf::behavior acceptor_actor(acceptor* self, caf::io::doorman_ptr doorman,
       [=](status_atom) {
         return gateway_status{self->state.connected, self->state.connections};
       },
+      // A connection refused over maxclients, closed by us or by the client.
+      [=](const caf::io::connection_closed_msg&) {},
   };
 }
 

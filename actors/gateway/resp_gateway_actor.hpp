@@ -10,6 +10,8 @@
 #include "caf/actor.hpp"
 #include "caf/fwd.hpp"
 
+#include "config/limits.hpp"
+
 namespace prez {
 
 struct gateway_settings {
@@ -23,6 +25,8 @@ struct gateway_settings {
   std::uint32_t node_timeout_ms = 1000;
   std::string requirepass; ///< empty: no AUTH needed
   bool protected_mode = true;
+  /// Client connections served at once (prez.conf maxclients); one more is refused.
+  std::uint64_t maxclients = limits::maxclients_default;
   std::chrono::steady_clock::time_point started = std::chrono::steady_clock::now();
 };
 

@@ -140,18 +140,43 @@ void lose_connection(peer_link* self, const char* why) {
   schedule_reconnect(self);
 }
 
-/// Asks the peer node to confirm it handled everything sent so far on this connection.
+/// Is `answer` the peer node's sealed answer to the window question about `upto`?
+bool acknowledges(const peer_link_state& st, const std::vector<char>& answer, std::uint64_t upto) {
+  auto size = answer.size();
+  if (!st.args.cluster_secret.empty()) {
+    auto authentic = open_frame(answer, st.args.cluster_secret);
+    if (!authentic) return false;
+    size = *authentic;
+  }
+  auto decoded = decode_frame(answer.data(), size);
+  if (!decoded.frame) return false;
+  const auto* ack = std::get_if<link_ack_response>(&decoded.frame->body);
+  return ack != nullptr && ack->upto == upto;
+}
+
+/// Asks the peer node to confirm it handled everything sent so far on this connection. The
+/// question is a sealed frame sent as a request on the same path as every other frame, so the
+/// connection's order makes the answer mean "every earlier frame has been handled"; the answer
+/// is a sealed frame too (the node door takes nothing else, DESIGN §3).
 void ask_for_ack(peer_link* self) {
   auto& st = self->state;
   st.bytes_at_question = st.bytes_sent;
   st.frames_since_question = 0;
   const auto generation = st.generation;
   const auto upto = st.bytes_sent;
-  self->request(st.remote, ack_timeout, ack_atom::value, upto)
+  auto question = encode_frame(st.args.self, st.args.incarnation, st.args.client_address,
+                               frame_body{link_ack_request{upto}});
+  if (!st.args.cluster_secret.empty()) seal_frame(question, st.args.cluster_secret);
+  self->request(st.remote, ack_timeout, frame_atom::value, std::move(question))
       .then(
-          [=](std::uint64_t acked) {
+          [=](const std::vector<char>& answer) {
             auto& st = self->state;
-            if (st.generation != generation || acked != upto) return;
+            if (st.generation != generation) return;
+            if (!acknowledges(st, answer, upto)) {
+              lose_connection(self,
+                              "the peer node's acknowledgement is not authentic; reconnecting");
+              return;
+            }
             st.bytes_acked = std::max(st.bytes_acked, upto);
           },
           [=](const caf::error&) {

@@ -33,8 +33,9 @@ struct peer_link_args {
 /// time out at their origin), so nothing queues without bound.
 ///
 /// The window: CAF 0.17 buffers remote sends without limit, so the link bounds them itself.
-/// After every few frames it asks the remote node `(ack_atom, seq)`; the node answers once it has
-/// handled everything sent before (one connection keeps order). Bytes sent past the last answer
+/// After every few frames it asks the remote node, with a sealed link_ack_request frame sent as a
+/// request, whether it has handled everything sent before (one connection keeps order); the node
+/// answers with a sealed link_ack_response frame. Bytes sent past the last answer
 /// are "in flight"; over `window_bytes` the link drops frames like a lossy network until an
 /// answer arrives. A question unanswered for ack_timeout counts as a lost connection.
 caf::actor spawn_peer_link(caf::actor_system& system, peer_link_args args);

@@ -98,6 +98,19 @@ std::string describe(const raft_message& m) {
       m.payload);
 }
 
+/// A peer link's window question, asked as a request (actors/net/peer_link_actor.hpp): every
+/// frame that link sent before it came through the door on the same connection, so it has been
+/// handled. The answer is a frame sealed like any other, so the link can trust it.
+void answer_window_question(node_actor* self, const link_ack_request& question) {
+  const auto& st = self->state;
+  auto rp = self->make_response_promise();
+  if (rp.async()) return; // sent without asking for an answer
+  auto answer = encode_frame(st.settings.self, st.settings.incarnation, st.settings.client_address,
+                             frame_body{link_ack_response{question.upto}});
+  if (!st.settings.cluster_secret.empty()) seal_frame(answer, st.settings.cluster_secret);
+  rp.deliver(std::move(answer));
+}
+
 void handle_frame(node_actor* self, const std::vector<char>& bytes) {
   auto& st = self->state;
   auto size = bytes.size();
@@ -141,6 +154,10 @@ void handle_frame(node_actor* self, const std::vector<char>& bytes) {
     self->send(st.handles.session, frame_atom::value, frame.from, std::move(*request));
   } else if (auto* response = std::get_if<forward_response>(&frame.body)) {
     self->send(st.handles.session, frame_atom::value, frame.from, std::move(*response));
+  } else if (auto* question = std::get_if<link_ack_request>(&frame.body)) {
+    answer_window_question(self, *question);
+  } else {
+    ++st.frames_refused; // an answer to a question we never ask
   }
 }
 
@@ -214,9 +231,10 @@ caf::behavior raft_node(node_actor* self, node_settings settings,
   auto first = st.settings.members.size() == 1 ? raft::role::candidate : raft::role::follower;
   spawn_role(self, first, std::move(context), {});
   return {
+      // From the node door (actors/net/node_door_actor.hpp), the only way in from the network.
       [=](frame_atom, const std::vector<char>& bytes) { handle_frame(self, bytes); },
-      // A peer link's window question: every frame it sent before this one has been handled.
-      [=](ack_atom, std::uint64_t upto) { return upto; },
+      // The door refused a message that was not a sealed frame.
+      [=](refused_atom) { ++self->state.frames_refused; },
       [=](role_atom, role_handoff& handoff) {
         auto& st = self->state;
         if (handoff.epoch != st.epoch) return; // a retired role's late word

@@ -1,6 +1,8 @@
 #pragma once
 // The node supervisor: which role is alive (exactly one), its epoch, and the routing of peer
-// frames. Published on cluster-port; remote peer links send it `(frame_atom, std::vector<char>)`.
+// frames. Never published itself: its in-process handlers (leader, status, role changes) are not
+// covered by the cluster secret. The node door (actors/net/node_door_actor.hpp) is published on
+// cluster-port in its place and passes it only `(frame_atom, std::vector<char>)`.
 
 #include <chrono>
 #include <cstdint>

@@ -137,6 +137,8 @@ void peer_seeds(const fs::path& dir) {
              frame(forward_response{3, static_cast<std::uint8_t>(forward_status::ok), "+OK\r\n"}));
   write_seed(dir, "forward-not-leader",
              frame(forward_response{5, static_cast<std::uint8_t>(forward_status::not_leader), ""}));
+  write_seed(dir, "link-ack-request", frame(link_ack_request{65536}));
+  write_seed(dir, "link-ack-response", frame(link_ack_response{65536}));
   // Log entry data (decode_command).
   write_seed(dir, "command", encode_command(sample_command()));
   write_seed(dir, "command-transaction", encode_command(transaction));

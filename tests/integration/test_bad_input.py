@@ -71,6 +71,8 @@ def slow_reader(port):
 def main(binary):
     rng = random.Random(7)
     with Cluster(binary, size=3, node_timeout_ms=500) as c:
+        for n in c.nodes:  # room above the default 10000 for CONNECTIONS plus the test's own
+            n.write_config(extra=f"maxclients {CONNECTIONS + 1000}\n")
         c.start()
         leader = c.leader()
         follower = next(n for n in c.nodes if n is not leader)

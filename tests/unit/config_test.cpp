@@ -167,6 +167,15 @@ TEST_CASE("prez.conf errors carry file:line", "[config]") {
   CHECK(starts_with(parse_error("cluster-link-window 1073741825\n"), "prez.conf:1: 'cluster-link"));
   CHECK(parse_ok("cluster-link-window 65536\n").cluster_link_window_bytes == 65536);
   CHECK(parse_ok("").cluster_link_window_bytes == 64u << 20);
+  CHECK(parse_ok("").maxclients == 10000);
+  CHECK(parse_ok("maxclients 1\n").maxclients == 1);
+  CHECK(parse_ok("maxclients 1048576\n").maxclients == 1048576);
+  CHECK(parse_error("maxclients 0\n") ==
+        "prez.conf:1: 'maxclients' must be between 1 and 1048576, got 0");
+  CHECK(parse_error("\nmaxclients -5\n") == "prez.conf:2: 'maxclients' must be a number, got '-5'");
+  CHECK(parse_error("maxclients many\n") ==
+        "prez.conf:1: 'maxclients' must be a number, got 'many'");
+  CHECK(starts_with(parse_error("maxclients 1048577\n"), "prez.conf:1: 'maxclients' must be"));
   CHECK(parse_error("port 1\nPort 2\n") ==
         "prez.conf:2: duplicate key 'port' (first set on line 1)");
   CHECK(starts_with(parse_error("name a b\n"), "prez.conf:1: too many values"));

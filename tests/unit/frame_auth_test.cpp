@@ -36,6 +36,15 @@ TEST_CASE("HMAC-SHA256 matches RFC 4231") {
   CHECK(hex(hmac_sha256(std::string(131, '\xaa'),
                         "Test Using Larger Than Block-Size Key - Hash Key First")) ==
         "60e431591ee0b67f0d8a26aacbf5b77f8e0bc6213728c5140546040f0ee37f54");
+  // Test case 7: a long key and data longer than the block size.
+  CHECK(hex(hmac_sha256(std::string(131, '\xaa'),
+                        "This is a test using a larger than block-size key and a larger than "
+                        "block-size data. The key needs to be hashed before being used by the "
+                        "HMAC algorithm.")) ==
+        "9b09ffa71b942fcb27635fbcd5b0e944bfdc63644f0713938a7f51535c3a35e2");
+  // No key and no data at all (an empty string_view may carry a null pointer).
+  CHECK(hex(hmac_sha256({}, {})) ==
+        "b613679a0814d9ec772f95d778c35fc5ff1697c493715653c6c712144292c5ad");
 }
 
 TEST_CASE("a sealed frame opens only with the same secret and unmodified bytes") {

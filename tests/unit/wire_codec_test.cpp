@@ -63,6 +63,9 @@ std::vector<frame_body> sample_bodies() {
       forward_request{2, client_command{}},
       forward_response{1, static_cast<std::uint8_t>(forward_status::ok), "+OK\r\n"},
       forward_response{2, static_cast<std::uint8_t>(forward_status::unknown), binary_data},
+      link_ack_request{0},
+      link_ack_request{0xffffffffffffffffULL},
+      link_ack_response{4096},
   };
 }
 
@@ -153,7 +156,8 @@ TEST_CASE("wrong version, unknown kind and wrong shape are refused", "[wire_code
   require_refused(handmade_frame(2, 3, body), "unsupported wire version 2");
   require_refused(handmade_frame(0, 3, body), "unsupported wire version 0");
   require_refused(handmade_frame(1, 0, body), "unknown frame kind 0");
-  require_refused(handmade_frame(1, 4, body), "unknown frame kind 4");
+  require_refused(handmade_frame(1, 6, body), "unknown frame kind 6");
+  CHECK_FALSE(decode(handmade_frame(1, 4, body)).frame.has_value()); // not a link_ack_request
   require_refused(handmade_frame(1, 255, body), "unknown frame kind 255");
   require_refused(handmade_frame(1, 256, body), "wrong types");   // kind is a u8
   require_refused(handmade_frame(70000, 3, body), "wrong types"); // version is a u16
