@@ -40,7 +40,8 @@ void client_sessions::forget_client(std::uint64_t client_id) {
 void client_sessions::expire(std::uint64_t time_ms) {
   while (!by_activity_.empty()) {
     auto oldest = by_activity_.begin()->first;
-    bool idle = oldest.first + idle_ms_max < time_ms;
+    bool idle = oldest.first + idle_ms_max < time_ms &&
+                clients_.at(oldest.second).last_active_index + idle_entries_min <= index_;
     bool over = clients_.size() > clients_max;
     if (!idle && !over) return;
     forget_client(oldest.second);
@@ -71,6 +72,7 @@ void client_sessions::record(std::uint64_t client_id, std::uint64_t seq, std::ui
   // Log time never goes backwards within one leader; across leaders clocks may differ a little,
   // so keep the maximum.
   c.last_active_ms = std::max(c.last_active_ms, time_ms);
+  c.last_active_index = index_;
   by_activity_.emplace(std::make_pair(c.last_active_ms, client_id), true);
 
   entry& e = c.replies[seq];

@@ -11,6 +11,7 @@
 // at all, leaves a marker behind: a retry of its command is answered too_old (-UNKNOWN), never
 // applied a second time.
 
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <map>
@@ -26,8 +27,13 @@ class client_sessions {
 public:
   /// Commands of one client remembered at most (its pipeline depth that can be retried).
   static constexpr std::size_t replies_per_client_max = 128;
-  /// A client idle this long (by log time) is forgotten.
+  /// A client idle this long by log time, and for idle_entries_min applied entries, is forgotten.
   static constexpr std::uint64_t idle_ms_max = 10 * 60 * 1000;
+  /// Log time is one leader's wall clock: a leader far ahead would make every client look idle,
+  /// and a retried duplicate would then be applied twice. So a client must also have been idle
+  /// for this many entries: far more than a client's retries can span (its write timeout, a few
+  /// seconds, at the fastest apply rate, about 100k entries/s).
+  static constexpr std::uint64_t idle_entries_min = 4 * 1024 * 1024;
   /// Clients remembered at most; beyond it the least recently active is forgotten.
   static constexpr std::size_t clients_max = 64 * 1024;
 
@@ -37,6 +43,9 @@ public:
     duplicate, ///< already applied: answer with the stored reply (in `reply`)
     too_old,   ///< its reply is no longer remembered: the outcome cannot be told
   };
+
+  /// The state machine is about to apply log entry `index` (indexes only grow).
+  void at_index(std::uint64_t index) { index_ = std::max(index_, index); }
 
   /// Looks up (client_id, seq) at log time `time_ms`. Expires idle sessions first.
   verdict check(std::uint64_t client_id, std::uint64_t seq, std::uint64_t time_ms,
@@ -67,6 +76,7 @@ private:
     /// Seqs below this were forgotten. Invariant: every key of replies >= forgotten_below.
     std::uint64_t forgotten_below = 0;
     std::uint64_t last_active_ms = 0;
+    std::uint64_t last_active_index = 0;
     /// Sum of the sizes of the kept replies.
     /// Invariant: <= limits::session_reply_bytes_per_client_max.
     std::size_t reply_bytes = 0;
@@ -85,6 +95,8 @@ private:
   std::map<std::uint64_t, std::pair<std::uint64_t, std::uint64_t>> kept_order_;
   /// Key the next kept reply gets in kept_order_; only grows.
   std::uint64_t next_order_ = 0;
+  /// The entry being applied (at_index).
+  std::uint64_t index_ = 0;
   /// Sum of every client's reply_bytes. Invariant: <= limits::session_reply_bytes_max.
   std::size_t reply_bytes_ = 0;
 };

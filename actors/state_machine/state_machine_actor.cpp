@@ -65,6 +65,7 @@ void apply_entries(state_machine* self, const std::vector<log_entry>& entries) {
       std::abort(); // our own bug: applying out of order would diverge replicas
     }
     st.last_applied = entry.index;
+    st.sessions.at_index(entry.index);
     if (entry.kind() != entry_type::command) continue;
     auto command = decode_command(entry.data.data(), entry.data.size());
     if (!command) {

@@ -41,6 +41,8 @@ TEST_CASE("idle clients expire by log time, identically on every replica") {
     s->record(2, 1, 5000, "+OK\r\n");
   }
   auto later = 1000 + client_sessions::idle_ms_max + 1;
+  for (auto* s : {&a, &b})
+    s->at_index(client_sessions::idle_entries_min);
   CHECK(a.check(1, 1, later, reply) == client_sessions::verdict::apply); // client 1 forgotten
   CHECK(a.check(2, 1, later, reply) == client_sessions::verdict::duplicate);
   CHECK(b.check(1, 1, later, reply) == client_sessions::verdict::apply);
@@ -140,4 +142,18 @@ TEST_CASE("two replicas fed the same records keep and drop the same replies") {
     CHECK(a.check(id % 97, id, 5000, reply_a) == b.check(id % 97, id, 5000, reply_b));
     CHECK(reply_a == reply_b);
   }
+}
+
+TEST_CASE("a leader clock far ahead does not make an active client forgotten") {
+  client_sessions s;
+  std::string reply;
+  s.at_index(10);
+  s.record(1, 1, 1000, ":1\r\n");
+  s.at_index(11);
+  // The next leader's clock is a day ahead: by log time the client is idle, by entries it is not.
+  const std::uint64_t day_ahead = 1000 + 24ULL * 3600 * 1000;
+  CHECK(s.check(1, 1, day_ahead, reply) == client_sessions::verdict::duplicate);
+  CHECK(reply == ":1\r\n");
+  s.at_index(11 + client_sessions::idle_entries_min);
+  CHECK(s.check(1, 1, day_ahead, reply) == client_sessions::verdict::apply); // now forgotten
 }
