@@ -15,6 +15,7 @@
 
 #include "actors/net/peer_link_info.hpp"
 #include "actors/raft/raft_types.hpp"
+#include "actors/raft/role_executor.hpp"
 #include "messages/client_messages.hpp"
 #include "messages/raft_messages.hpp"
 
@@ -42,22 +43,6 @@ using command_atom = caf::atom_constant<caf::atom("command")>;
 using connect_atom_local = caf::atom_constant<caf::atom("connectto")>;
 using stop_atom = caf::atom_constant<caf::atom("stop")>;
 using start_atom = caf::atom_constant<caf::atom("start")>;
-
-/// A write for the log actor: applied in order, then acknowledged once durable (DESIGN §4).
-struct persist_request {
-  std::uint64_t seq = 0; ///< echoed in the reply; increasing per sender
-  std::optional<raft::hard_state> hard;
-  std::optional<std::uint64_t> truncate_from;
-  std::vector<log_entry> entries;
-};
-
-/// The log actor's answer: everything up to (last_index, last_term) is durable, including every
-/// write sent before request `seq`.
-struct persist_reply {
-  std::uint64_t seq = 0;
-  std::uint64_t last_index = 0;
-  std::uint64_t last_term = 0;
-};
 
 /// A role's end: the node spawns `next` with the context (ownership moves with the pointer).
 struct role_handoff {

@@ -1,7 +1,9 @@
 #pragma once
-// The glue every role actor shares: feed one input to the role's pure logic, carry its effects out
-// (log actor, peer links, state machine, session manager), and hand the context to the node when
-// the role ends. Included only by follower_actor.cpp, candidate_actor.cpp and leader_actor.cpp.
+// The glue every role actor shares: feed one input to the role's pure logic, give its effects to
+// the role's executor (role_executor.hpp, the same code the simulator runs), send what the
+// executor says to the log actor, peer links, state machine and session manager, and hand the
+// context to the node when the role ends. Included only by follower_actor.cpp,
+// candidate_actor.cpp and leader_actor.cpp.
 
 #include <chrono>
 #include <deque>
@@ -14,6 +16,7 @@
 
 #include "actors/node_handles.hpp"
 #include "actors/raft/raft_types.hpp"
+#include "actors/raft/role_executor.hpp"
 #include "messages/caf_messages.hpp"
 
 namespace prez::raft {
@@ -32,11 +35,8 @@ template <class Logic>
 struct role_state {
   std::optional<Logic> logic;
   role_args args;
-  /// Sequence number of the last persist request sent. Invariant: acked_seq <= persist_seq.
-  std::uint64_t persist_seq = 0;
-  std::uint64_t acked_seq = 0;
-  /// Messages held until the writes before them are durable, by the persist seq that covers them.
-  std::deque<std::pair<std::uint64_t, std::vector<raft_message>>> after_persist;
+  /// Persist barriers and held messages of this role.
+  role_executor executor;
   /// Leader only: proposals and reads gathered until the batch flush runs.
   std::vector<client_command> proposals;
   std::vector<std::uint64_t> reads;
@@ -79,9 +79,7 @@ void maybe_report_leader(role_actor<Logic>* self) {
 
 template <class Logic>
 void send_persist(role_actor<Logic>* self, persist_request&& request) {
-  auto& st = self->state;
-  request.seq = ++st.persist_seq;
-  self->send(st.args.handles.log, persist_atom::value, std::move(request));
+  self->send(self->state.args.handles.log, persist_atom::value, std::move(request));
 }
 
 template <class Logic>
@@ -89,32 +87,22 @@ void execute(role_actor<Logic>* self, raft_effects&& fx) {
   auto& st = self->state;
   if (st.retired) return;
   const auto& handles = st.args.handles;
-  if (fx.has_writes()) {
-    persist_request request;
-    if (fx.hard_state_changed) request.hard = st.logic->context().hard;
-    request.truncate_from = fx.truncate_from;
-    request.entries = std::move(fx.entries_to_persist);
-    send_persist(self, std::move(request));
-  }
-  for (auto& m : fx.messages)
+  auto out = st.executor.run(std::move(fx), st.logic->context());
+  if (out.persist) send_persist(self, std::move(*out.persist));
+  for (auto& m : out.send)
     send_to_peer(self, handles, std::move(m));
-  if (!fx.messages_after_persist.empty()) {
-    // With no write of its own, a barrier: answered once every earlier write is durable.
-    if (!fx.has_writes()) send_persist(self, persist_request{});
-    st.after_persist.emplace_back(st.persist_seq, std::move(fx.messages_after_persist));
-  }
-  if (!fx.committed.empty())
-    self->send(handles.state_machine, apply_atom::value, std::move(fx.committed));
-  if (!fx.reads.empty()) self->send(handles.session, read_ok_atom::value, std::move(fx.reads));
-  if (!fx.reads_failed.empty())
-    self->send(handles.session, read_fail_atom::value, std::move(fx.reads_failed));
+  if (!out.committed.empty())
+    self->send(handles.state_machine, apply_atom::value, std::move(out.committed));
+  if (!out.reads.empty()) self->send(handles.session, read_ok_atom::value, std::move(out.reads));
+  if (!out.reads_failed.empty())
+    self->send(handles.session, read_fail_atom::value, std::move(out.reads_failed));
   maybe_report_leader(self);
-  if (fx.next_role) {
+  if (out.next_role) {
     st.retired = true;
     role_handoff handoff;
     handoff.epoch = st.args.epoch;
-    handoff.next = *fx.next_role;
-    handoff.redeliver = std::move(fx.redeliver);
+    handoff.next = *out.next_role;
+    handoff.redeliver = std::move(out.redeliver);
     if constexpr (requires(const Logic& l) { l.leader(); }) handoff.leader = st.logic->leader();
     handoff.context = std::make_shared<raft_context>(st.logic->release());
     self->send(handles.node, role_atom::value, std::move(handoff));
@@ -126,13 +114,8 @@ template <class Logic>
 void handle_persisted(role_actor<Logic>* self, const persist_reply& reply) {
   auto& st = self->state;
   if (st.retired) return;
-  st.acked_seq = std::max(st.acked_seq, reply.seq);
-  while (!st.after_persist.empty() && st.after_persist.front().first <= st.acked_seq) {
-    auto messages = std::move(st.after_persist.front().second);
-    st.after_persist.pop_front();
-    for (auto& m : messages)
-      send_to_peer(self, st.args.handles, std::move(m));
-  }
+  for (auto& m : st.executor.persisted(reply.seq))
+    send_to_peer(self, st.args.handles, std::move(m));
   execute(self, st.logic->persisted(reply.last_index, reply.last_term));
 }
 
@@ -149,7 +132,7 @@ caf::behavior role_behavior(role_actor<Logic>* self, role_args args, Extra... ex
     st.logic.emplace(std::move(context));
   st.reported_leader = st.args.leader;
   // The first barrier tells this role how much of the log is already durable.
-  send_persist(self, persist_request{});
+  send_persist(self, st.executor.start());
   self->delayed_send(self, st.args.tick, tick_atom::value);
   // Start after the behaviour is installed: the start may already end the role.
   self->send(self, start_atom::value);

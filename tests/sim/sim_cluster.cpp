@@ -5,6 +5,7 @@
 #include <ostream>
 #include <sstream>
 
+#include "actors/raft/role_executor.hpp"
 #include "actors/raft/rules.hpp"
 
 namespace prez::sim {
@@ -18,17 +19,12 @@ using raft::raft_effects;
 /// The node-side "log actor": a write reaches the durable part only after its fsync delay, in
 /// order. A crash loses every pending write.
 struct pending_write {
-  std::uint64_t seq = 0;
+  std::uint64_t seq = 0;        ///< the role executor's persist seq
+  std::uint64_t generation = 0; ///< the role that asked; a later role never hears the answer
   std::uint64_t done_at = 0;
   std::optional<std::uint64_t> truncate_from;
   std::vector<log_entry> entries;
   std::optional<raft::hard_state> hard;
-};
-
-/// A message held back until the writes issued before it are durable.
-struct held_message {
-  std::uint64_t gate = 0;
-  raft_message message;
 };
 
 /// A ReadIndex read issued by the simulated client on a leader.
@@ -53,10 +49,11 @@ struct sim_node {
   raft::hard_state durable_hard;
   std::vector<log_entry> durable_log;
   std::deque<pending_write> writes;
-  std::uint64_t writes_issued = 0;
-  std::uint64_t writes_done = 0;
   std::uint64_t last_done_at = 0;
-  std::vector<held_message> held;
+  /// The shipped executor of the current role (actors/raft/role_executor.hpp), and which role
+  /// incarnation it serves: a new one per role, as a new role actor has its own.
+  raft::role_executor executor;
+  std::uint64_t generation = 0;
   // State machine: key -> (value, index of the write).
   std::map<std::string, std::pair<std::string, std::uint64_t>> kv;
   std::uint64_t applied = 0;
@@ -204,6 +201,7 @@ private:
     node.applied = 0;
     node.role.emplace<follower_logic>(std::move(context));
     checker_.on_commit_index(node.name, 0, true);
+    start_executor(node);
     drive(i, [](auto& logic) { return logic.start(); });
   }
 
@@ -212,9 +210,9 @@ private:
     node.up = false;
     node.role.emplace<std::monostate>();
     node.writes.clear();
-    node.writes_issued = node.writes_done = 0;
     node.last_done_at = 0;
-    node.held.clear();
+    node.executor = raft::role_executor{};
+    ++node.generation;
     node.reads.clear();
     ++result_.crashes;
     trace(node.name + " crashes");
@@ -233,57 +231,64 @@ private:
     apply_effects(i, std::move(effects));
   }
 
-  // Carries one step's effects out, in the order raft_types.hpp prescribes.
+  // Carries one step's effects out through the shipped executor, as a role actor does.
   void apply_effects(std::size_t i, raft_effects effects) {
     auto& node = nodes_[i];
     const auto* context = context_of(node);
     if (context == nullptr) return;
-    if (effects.has_writes()) issue_write(node, *context, effects);
-    for (auto& m : effects.messages)
+    for (const auto& e : effects.entries_to_persist)
+      if (!check_entry(node, *context, e)) return;
+    auto out = node.executor.run(std::move(effects), *context);
+    if (out.persist) issue_write(node, std::move(*out.persist));
+    for (auto& m : out.send)
       send(std::move(m));
-    for (auto& m : effects.messages_after_persist) {
-      if (node.writes_done >= node.writes_issued)
-        send(std::move(m));
-      else
-        node.held.push_back(held_message{node.writes_issued, std::move(m)});
-    }
-    for (const auto& e : effects.committed)
+    for (const auto& e : out.committed)
       apply_entry(node, e, context->hard.term);
-    if (!effects.committed.empty() && std::holds_alternative<leader_logic>(node.role))
+    if (!out.committed.empty() && std::holds_alternative<leader_logic>(node.role))
       maybe_strike(i, context->hard.term, rates_.strike_on_commit);
-    for (const auto& ready : effects.reads)
+    for (const auto& ready : out.reads)
       for (auto& read : node.reads)
         if (read.id == ready.read_id) {
           checker_.on_read_ready(read.id, read.committed_at_start, ready.index);
           read.ready_index = ready.index;
         }
-    for (auto id : effects.reads_failed)
+    for (auto id : out.reads_failed)
       std::erase_if(node.reads, [id](const client_read& r) { return r.id == id; });
     checker_.on_commit_index(node.name, context->commit_index, false);
     if (context->applied_index != node.applied)
       checker_fail(node.name + ": context applied_index differs from what reached the state "
                                "machine");
-    if (effects.next_role) change_role(i, *effects.next_role, std::move(effects.redeliver));
+    if (out.next_role) change_role(i, *out.next_role, std::move(out.redeliver));
   }
 
   void checker_fail(const std::string& message) { checker_.report_failure(message); }
 
-  void issue_write(sim_node& node, const raft::raft_context& context, const raft_effects& effects) {
-    for (const auto& e : effects.entries_to_persist) {
-      const auto prev = context.log.term_at(e.index - 1);
-      if (!prev || e.index > context.log.last_index() || !(context.log.at(e.index) == e)) {
-        checker_fail(node.name + ": entries_to_persist disagree with the in-memory log");
-        return;
-      }
-      checker_.on_append(node.name, e, *prev);
+  bool check_entry(sim_node& node, const raft::raft_context& context, const log_entry& e) {
+    const auto prev = context.log.term_at(e.index - 1);
+    if (!prev || e.index > context.log.last_index() || !(context.log.at(e.index) == e)) {
+      checker_fail(node.name + ": entries_to_persist disagree with the in-memory log");
+      return false;
     }
+    checker_.on_append(node.name, e, *prev);
+    return true;
+  }
+
+  /// A new role's executor and its first barrier (role_behavior does the same).
+  void start_executor(sim_node& node) {
+    node.executor = raft::role_executor{};
+    ++node.generation;
+    issue_write(node, node.executor.start());
+  }
+
+  void issue_write(sim_node& node, persist_request request) {
     pending_write w;
-    w.seq = ++node.writes_issued;
+    w.seq = request.seq;
+    w.generation = node.generation;
     w.done_at = std::max(now_ + rng_.between(0, rates_.fsync_ticks_max + 1), node.last_done_at);
     node.last_done_at = w.done_at;
-    w.truncate_from = effects.truncate_from;
-    w.entries = effects.entries_to_persist;
-    if (effects.hard_state_changed) w.hard = context.hard;
+    w.truncate_from = request.truncate_from;
+    w.entries = std::move(request.entries);
+    w.hard = std::move(request.hard);
     node.writes.push_back(std::move(w));
   }
 
@@ -299,24 +304,14 @@ private:
         node.durable_log.push_back(e);
       }
       if (w.hard) node.durable_hard = *w.hard;
-      node.writes_done = w.seq;
-      if (!w.entries.empty()) {
-        const auto last = w.entries.back();
-        drive(i, [&](auto& logic) { return logic.persisted(last.index, last.term); });
-      }
-      release_held(node);
+      // The log actor answers the role that asked; a retired role's answer is lost with it.
+      if (w.generation != node.generation) continue;
+      for (auto& m : node.executor.persisted(w.seq))
+        send(std::move(m));
+      const auto last_index = node.durable_log.size();
+      const auto last_term = last_index == 0 ? 0 : node.durable_log.back().term;
+      drive(i, [&](auto& logic) { return logic.persisted(last_index, last_term); });
     }
-  }
-
-  void release_held(sim_node& node) {
-    std::vector<held_message> keep;
-    for (auto& h : node.held) {
-      if (h.gate <= node.writes_done)
-        send(std::move(h.message));
-      else
-        keep.push_back(std::move(h));
-    }
-    node.held = std::move(keep);
   }
 
   void change_role(std::size_t i, raft::role next, std::optional<raft_message> redeliver) {
@@ -345,6 +340,7 @@ private:
         break;
     }
     trace(node.name + " becomes " + raft::to_string(next) + " in term " + std::to_string(term));
+    start_executor(node);
     drive(i, [](auto& logic) { return logic.start(); });
     if (redeliver && node.up) drive(i, [&](auto& logic) { return logic.step(*redeliver); });
   }
@@ -584,7 +580,7 @@ private:
             << " last=" << c->log.last_index() << "/" << c->log.last_term()
             << " commit=" << c->commit_index << " persisted=" << c->persisted_index
             << " applied=" << node.applied << " writes=" << node.writes.size()
-            << " held=" << node.held.size();
+            << " held=" << node.executor.held();
       out << "\n";
       if (const auto* leader = std::get_if<leader_logic>(&node.role))
         for (const auto& [peer, p] : leader->progress())
