@@ -61,7 +61,10 @@ raft_message stale_refusal(const raft_context& context, const raft_message& requ
   append_entries_response response;
   response.term = context.hard.term;
   response.success = false;
-  response.heartbeat_seq = append->heartbeat_seq;
+  // No heartbeat_seq: this answers a request of an older term, but carries our term, which may
+  // be the term the sender leads now; echoing the old round's seq would acknowledge rounds of its
+  // new leadership that nobody answered (a stale ReadIndex confirmation).
+  response.heartbeat_seq = 0;
   response.rejected_index = append->prev_log_index;
   return make_message(context, request.from, response);
 }

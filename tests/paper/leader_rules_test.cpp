@@ -1,6 +1,7 @@
 // Raft §5.3, §5.4.2, §8 and thesis §6.2, §6.4, leader side, one rule per test case.
 #include <catch2/catch.hpp>
 
+#include "actors/raft/follower_logic.hpp"
 #include "actors/raft/leader_logic.hpp"
 #include "tests/paper/raft_test_support.hpp"
 
@@ -364,4 +365,22 @@ TEST_CASE("ReadIndex with a floor: the read is served at or after the floor entr
   REQUIRE(reads.size() == 1);
   CHECK(reads[0].read_id == 9);
   CHECK(reads[0].index == 3); // not the commit index 2
+}
+
+TEST_CASE("ReadIndex: a refusal of an older term's request acknowledges no heartbeat round",
+          "[paper][leader][read]") {
+  // n1 led term 7 and sent heartbeats up to seq 33; one arrives late at n2, which is in term 9
+  // now, and refuses it. n1 leads term 9 too: the refusal carries term 9, ours. Found by the
+  // simulator (late messages, seed 965): the echoed seq 33 confirmed every read round up to it.
+  auto n2 = follower_logic(context_for("n2", 3, 9, {1}));
+  auto late = n2.step(append("n1", "n2", 7, 1, 1, {}, 1, 33));
+  auto refusals = sent<append_entries_response>(late.messages, "n1");
+  REQUIRE(refusals.size() == 1);
+  CHECK(refusals[0].term == 9);
+  auto l = committed_leader(3, 9, {1});
+  l.step(raft_message{"n2", "n1", refusals[0]});
+  auto fx = l.read_index({5});
+  CHECK(fx.reads.empty()); // n3 and n2 must answer this round first
+  auto acked = l.step(append_reply("n3", "n1", 9, true, 2, 1));
+  REQUIRE(acked.reads.size() == 1);
 }

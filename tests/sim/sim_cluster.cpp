@@ -2,7 +2,9 @@
 #include "tests/sim/sim_cluster.hpp"
 
 #include <algorithm>
+#include <cstdlib>
 #include <ostream>
+#include <set>
 #include <sstream>
 
 #include "actors/raft/role_executor.hpp"
@@ -49,7 +51,11 @@ struct sim_node {
   raft::hard_state durable_hard;
   std::vector<log_entry> durable_log;
   std::deque<pending_write> writes;
+  /// Writes that became durable while the process was paused, not yet seen by it.
+  std::vector<pending_write> unseen_writes;
   std::uint64_t last_done_at = 0;
+  /// A paused process does nothing before this tick (0: running).
+  std::uint64_t paused_until = 0;
   /// The shipped executor of the current role (actors/raft/role_executor.hpp), and which role
   /// incarnation it serves: a new one per role, as a new role actor has its own.
   raft::role_executor executor;
@@ -152,6 +158,19 @@ private:
     rates_.heal = 0.02 + rng_.unit() * 0.1;
     rates_.propose = 0.1 + rng_.unit() * 0.5;
     rates_.read = rng_.unit() * 0.2;
+    rates_.power_loss = rng_.unit();
+    rates_.pause = rng_.unit() * 0.01;
+    rates_.pause_ticks_max = rng_.between(5, 120);
+    rates_.late = rng_.unit() * 0.01;
+    rates_.late_ticks_max = rng_.between(20, 400);
+    rates_.one_way = rng_.unit() * 0.02;
+    // Large batches, as the server runs (limits.hpp): a follower far behind is caught up in
+    // appends of hundreds of entries, pipelined.
+    if (rng_.chance(0.2)) {
+      config_template_.append_entries_max = 512;
+      config_template_.append_bytes_max = 1 << 20;
+      config_template_.inflight_appends_max = 64;
+    }
   }
 
   // The adversarial profile aims at the histories of Raft's Figure 8 (§5.4.2), which random
@@ -207,9 +226,21 @@ private:
 
   void crash(std::size_t i) {
     auto& node = nodes_[i];
+    if (rng_.chance(rates_.power_loss)) {
+      ++result_.power_losses;
+      trace(node.name + " loses power");
+    } else {
+      // A process crash: the writes the log actor had already handed to the kernel are in the
+      // page cache and survive; recovery syncs them (log_store::open) before counting them.
+      const auto reached = rng_.between(0, node.writes.size() + 1);
+      for (std::size_t k = 0; k < reached; ++k)
+        make_durable(node, node.writes[k]);
+    }
+    node.paused_until = 0;
     node.up = false;
     node.role.emplace<std::monostate>();
     node.writes.clear();
+    node.unseen_writes.clear();
     node.last_done_at = 0;
     node.executor = raft::role_executor{};
     ++node.generation;
@@ -249,6 +280,8 @@ private:
     for (const auto& ready : out.reads)
       for (auto& read : node.reads)
         if (read.id == ready.read_id) {
+          trace("read " + std::to_string(read.id) + " ready at index " +
+                std::to_string(ready.index) + " on " + node.name);
           checker_.on_read_ready(read.id, read.committed_at_start, ready.index);
           read.ready_index = ready.index;
         }
@@ -292,18 +325,44 @@ private:
     node.writes.push_back(std::move(w));
   }
 
+  static void make_durable(sim_node& node, const pending_write& w) {
+    if (w.truncate_from && *w.truncate_from <= node.durable_log.size())
+      node.durable_log.resize(*w.truncate_from - 1);
+    for (const auto& e : w.entries) {
+      PREZ_ASSERT(e.index == node.durable_log.size() + 1);
+      node.durable_log.push_back(e);
+    }
+    if (w.hard) node.durable_hard = *w.hard;
+  }
+
+  /// A resumed process handles the answers of the writes that completed while it was paused.
+  void resume(std::size_t i) {
+    auto& node = nodes_[i];
+    node.paused_until = 0;
+    trace(node.name + " resumes");
+    auto unseen = std::move(node.unseen_writes);
+    node.unseen_writes.clear();
+    for (auto& w : unseen) {
+      if (!node.up || w.generation != node.generation) continue;
+      for (auto& m : node.executor.persisted(w.seq))
+        send(std::move(m));
+      const auto last_index = node.durable_log.size();
+      const auto last_term = last_index == 0 ? 0 : node.durable_log.back().term;
+      drive(i, [&](auto& logic) { return logic.persisted(last_index, last_term); });
+    }
+  }
+
   void complete_writes(std::size_t i) {
     auto& node = nodes_[i];
     while (node.up && !node.writes.empty() && node.writes.front().done_at <= now_) {
       auto w = std::move(node.writes.front());
       node.writes.pop_front();
-      if (w.truncate_from && *w.truncate_from <= node.durable_log.size())
-        node.durable_log.resize(*w.truncate_from - 1);
-      for (auto& e : w.entries) {
-        PREZ_ASSERT(e.index == node.durable_log.size() + 1);
-        node.durable_log.push_back(e);
+      make_durable(node, w);
+      // A paused process sees the answer when it resumes; the write is durable meanwhile.
+      if (node.paused_until > now_) {
+        node.unseen_writes.push_back(std::move(w));
+        continue;
       }
-      if (w.hard) node.durable_hard = *w.hard;
       // The log actor answers the role that asked; a retired role's answer is lost with it.
       if (w.generation != node.generation) continue;
       for (auto& m : node.executor.persisted(w.seq))
@@ -372,6 +431,11 @@ private:
       return;
     }
     if (rng_.chance(rates_.drop)) return;
+    if (rng_.chance(rates_.late)) {
+      network_.push_back(
+          in_flight{now_ + rng_.between(20, rates_.late_ticks_max + 21), ++message_seq_, m});
+      return;
+    }
     if (rng_.chance(rates_.duplicate))
       network_.push_back(
           in_flight{now_ + rng_.between(1, rates_.delay_ticks_max + 1), ++message_seq_, m});
@@ -416,7 +480,11 @@ private:
     for (auto& f : due) {
       const auto to = index_of(f.message.to);
       const auto from = index_of(f.message.from);
-      if (!nodes_[to].up || group_[to] != group_[from]) continue;
+      if (!nodes_[to].up || group_[to] != group_[from] || cut_.count({from, to})) continue;
+      if (nodes_[to].paused_until > now_) { // a stopped process reads its socket later
+        network_.push_back(std::move(f));
+        continue;
+      }
       if (trace_messages_) trace(describe_message(f.message));
       drive(to, [&](auto& logic) { return logic.step(f.message); });
       if (checker_.failed()) return;
@@ -476,9 +544,28 @@ private:
         line += " " + nodes_[i].name + "=" + std::to_string(group_[i]);
       trace(line);
     } else if (rng_.chance(rates_.heal)) {
-      if (std::any_of(group_.begin(), group_.end(), [](int g) { return g != 0; }))
+      if (std::any_of(group_.begin(), group_.end(), [](int g) { return g != 0; }) || !cut_.empty())
         trace("network healed");
       std::fill(group_.begin(), group_.end(), 0);
+      cut_.clear();
+    }
+    if (rng_.chance(rates_.one_way)) {
+      // Often the leader's outgoing direction: it keeps hearing acks but its appends are lost.
+      const auto current = leaders();
+      const auto from =
+          !current.empty() && rng_.chance(0.5) ? current.front() : rng_.between(0, nodes_.size());
+      const auto to = (from + 1 + rng_.between(0, nodes_.size() - 1)) % nodes_.size();
+      cut_.insert({from, to});
+      trace("one-way cut " + nodes_[from].name + " -> " + nodes_[to].name);
+    }
+    for (std::size_t i = 0; i < nodes_.size(); ++i) {
+      auto& node = nodes_[i];
+      if (node.paused_until != 0 && node.paused_until <= now_) resume(i);
+      if (node.up && node.paused_until == 0 && rng_.chance(rates_.pause)) {
+        node.paused_until = now_ + rng_.between(1, rates_.pause_ticks_max + 1);
+        ++result_.pauses;
+        trace(node.name + " paused until t=" + std::to_string(node.paused_until));
+      }
     }
   }
 
@@ -499,7 +586,8 @@ private:
   }
 
   void client_ops() {
-    const auto current = leaders();
+    auto current = leaders();
+    std::erase_if(current, [&](std::size_t i) { return nodes_[i].paused_until > now_; });
     if (current.empty()) return;
     if (rng_.chance(rates_.propose)) {
       const auto i = current[rng_.between(0, current.size())];
@@ -514,6 +602,9 @@ private:
       read.committed_at_start = global_applied_;
       const auto it = last_write_.find(read.key);
       read.last_write_at_start = it == last_write_.end() ? 0 : it->second;
+      trace("read " + std::to_string(read.id) + " on " + nodes_[i].name + " (commit index " +
+            std::to_string(context_of(nodes_[i])->commit_index) + ", committed anywhere " +
+            std::to_string(read.committed_at_start) + ")");
       nodes_[i].reads.push_back(read);
       auto effects = std::get<leader_logic>(nodes_[i].role).read_index({read.id});
       apply_effects(i, std::move(effects));
@@ -544,7 +635,8 @@ private:
       complete_writes(i);
     deliver_due();
     for (std::size_t i = 0; i < nodes_.size() && !checker_.failed(); ++i)
-      if (nodes_[i].up) drive(i, [](auto& logic) { return logic.tick(); });
+      if (nodes_[i].up && nodes_[i].paused_until <= now_)
+        drive(i, [](auto& logic) { return logic.tick(); });
     for (auto& node : nodes_)
       serve_reads(node);
     if (now_ % 64 == 0) check_all_logs();
@@ -609,6 +701,9 @@ private:
   void liveness_phase() {
     trace("liveness phase: healing everything, no more faults");
     std::fill(group_.begin(), group_.end(), 0);
+    cut_.clear();
+    for (std::size_t i = 0; i < nodes_.size(); ++i)
+      if (nodes_[i].paused_until != 0) resume(i);
     for (std::size_t i = 0; i < nodes_.size(); ++i)
       if (!nodes_[i].up) boot(i);
     rates_ = fault_rates{};
@@ -651,6 +746,8 @@ private:
   std::vector<node_name> voters_;
   std::vector<sim_node> nodes_;
   std::vector<int> group_;
+  /// Directed links cut one way: (from, to) messages are lost.
+  std::set<std::pair<std::size_t, std::size_t>> cut_;
   std::vector<leader_strike> strikes_;
   std::vector<in_flight> network_;
   std::uint64_t message_seq_ = 0;
@@ -662,7 +759,7 @@ private:
   std::uint64_t global_applied_ = 0;
   std::map<std::string, std::uint64_t> last_write_;
   bool marker_committed_ = false;
-  bool trace_messages_ = false;
+  bool trace_messages_ = std::getenv("PREZ_SIM_TRACE_MESSAGES") != nullptr;
 };
 
 } // namespace
@@ -681,6 +778,7 @@ std::string describe(std::uint64_t seed, const sim_result& result) {
     out << " FAILED: " << result.failure;
   out << " (ticks=" << result.ticks << " committed=" << result.committed
       << " elections=" << result.elections << " crashes=" << result.crashes
+      << " power_losses=" << result.power_losses << " pauses=" << result.pauses
       << " strikes=" << result.strikes << " messages=" << result.messages
       << " reads=" << result.reads_served << " liveness_ticks=" << result.liveness_ticks << ")";
   return out.str();

@@ -35,7 +35,19 @@ struct fault_rates {
   std::uint64_t delay_ticks_max = 1;
   std::uint64_t fsync_ticks_max = 0;
   double crash = 0;
+  /// Of the crashes, the share that are power losses: pending writes are lost. The others are
+  /// process crashes: a prefix of the pending writes had reached the page cache and survives
+  /// (log_store::open makes what it recovered durable before anything counts as persisted).
+  double power_loss = 0;
   double restart = 0;
+  /// A process stops (SIGSTOP) for a while: no ticks, no deliveries, its disk goes on.
+  double pause = 0;
+  std::uint64_t pause_ticks_max = 0;
+  /// A message is held for a long time (arriving terms later).
+  double late = 0;
+  std::uint64_t late_ticks_max = 0;
+  /// One direction of one link is cut (A hears B, B does not hear A).
+  double one_way = 0;
   double partition = 0;
   double heal = 0;
   double propose = 0;
@@ -56,6 +68,8 @@ struct sim_result {
   std::uint64_t committed = 0;
   std::uint64_t messages = 0;
   std::uint64_t crashes = 0;
+  std::uint64_t power_losses = 0;
+  std::uint64_t pauses = 0;
   /// Leaders struck down by the adversarial profile (crashed or cut off).
   std::uint64_t strikes = 0;
   std::uint64_t elections = 0;

@@ -37,9 +37,17 @@ TEST_CASE("simulation: 300 seeds, 5 nodes", "[sim]") {
   run_seeds(5, 1001, 300, 2000);
 }
 
+TEST_CASE("regressions: seeds that found bugs", "[sim]") {
+  // Late messages: a follower's refusal of an older term's heartbeat echoed its seq, which
+  // confirmed the sender's later ReadIndex rounds unanswered (a stale read).
+  run_seeds(3, 965, 1, 4000);
+  run_seeds(3, 3116, 1, 4000);
+  run_seeds(5, 100187, 1, 4000);
+}
+
 TEST_CASE("simulation is deterministic: same seed, same run", "[sim]") {
-  // Seed 41 draws the adversarial fault profile (leaders struck down), seed 42 the random one.
-  for (const std::uint64_t seed : {41, 42}) {
+  // Seed 41 draws the adversarial fault profile (leaders struck down), seed 44 the random one.
+  for (const std::uint64_t seed : {41, 44}) {
     prez::sim::sim_options options;
     options.seed = seed;
     const auto a = prez::sim::run_simulation(options);
