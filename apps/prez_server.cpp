@@ -14,6 +14,7 @@
 #include "caf/io/all.hpp"
 #include <spdlog/spdlog.h>
 
+#include "actors/caf_messages.hpp"
 #include "actors/gateway/resp_gateway_actor.hpp"
 #include "actors/net/node_door_actor.hpp"
 #include "actors/raft/raft_node_actor.hpp"
@@ -22,7 +23,6 @@
 #include "actors/storage/log_actor.hpp"
 #include "actors/storage/log_store.hpp"
 #include "config/node_config.hpp"
-#include "messages/caf_messages.hpp"
 
 namespace {
 

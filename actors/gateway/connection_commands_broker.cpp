@@ -10,11 +10,11 @@
 
 #include <unistd.h>
 
+#include "actors/caf_messages.hpp"
 #include "actors/gateway/client_gate.hpp"
 #include "actors/gateway/connection.hpp"
 #include "actors/gateway/info_report.hpp"
 #include "actors/gateway/server_commands.hpp"
-#include "messages/caf_messages.hpp"
 
 namespace prez::gateway {
 

@@ -9,7 +9,7 @@
 #include "caf/io/all.hpp"
 #include <spdlog/spdlog.h>
 
-#include "messages/caf_messages.hpp"
+#include "actors/caf_messages.hpp"
 #include "messages/frame_auth.hpp"
 #include "messages/wire_codec.hpp"
 

@@ -12,9 +12,9 @@
 #include "caf/all.hpp"
 #include <spdlog/spdlog.h>
 
+#include "actors/caf_messages.hpp"
 #include "actors/node_handles.hpp"
 #include "actors/raft/raft_types.hpp"
-#include "messages/caf_messages.hpp"
 
 namespace prez::raft {
 

@@ -5,9 +5,9 @@
 #include "caf/all.hpp"
 #include <spdlog/spdlog.h>
 
+#include "actors/caf_messages.hpp"
 #include "actors/state_machine/client_sessions.hpp"
 #include "actors/state_machine/kv_state.hpp"
-#include "messages/caf_messages.hpp"
 #include "messages/wire_codec.hpp"
 
 namespace prez {

@@ -28,7 +28,7 @@
 #include "caf/all.hpp"
 #include "caf/io/all.hpp"
 
-#include "messages/caf_messages.hpp"
+#include "actors/caf_messages.hpp"
 #include "messages/wire_codec.hpp"
 
 namespace {
