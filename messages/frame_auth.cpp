@@ -8,7 +8,7 @@
 #include <openssl/hmac.h>
 #include <openssl/sha.h>
 
-#include "actors/raft/rules.hpp"
+#include "config/assert.hpp"
 
 namespace prez {
 

@@ -2,17 +2,9 @@
 #include "actors/raft/rules.hpp"
 
 #include <algorithm>
-#include <cstdio>
-#include <cstdlib>
 #include <functional>
 
 namespace prez::raft {
-
-void assert_fail(const char* expression, const char* file, int line) {
-  std::fprintf(stderr, "%s:%d: assertion failed: %s\n", file, line, expression);
-  std::fflush(stderr);
-  std::abort();
-}
 
 std::uint64_t quorum_index(std::vector<std::uint64_t> indexes, std::size_t quorum) {
   PREZ_ASSERT(quorum >= 1);

@@ -1,22 +1,19 @@
 #pragma once
 // Rules of the Raft paper (Figure 2, §5.4) shared by the three role logics, as plain functions
-// over the context. Pure: no clock, no I/O, no CAF (STYLE §1).
+// over the context. Pure: no clock, no I/O, no CAF (docs/architecture.md §6).
 
 #include <cstdint>
 #include <vector>
 
 #include "actors/raft/raft_types.hpp"
+#include "config/assert.hpp"
 
 namespace prez::raft {
 
-/// Prints "file:line: assertion failed: expr" to stderr and aborts. Never compiled out.
-[[noreturn]] void assert_fail(const char* expression, const char* file, int line);
+/// The assertion handler under its older name (config/assert.hpp), for callers in this namespace.
+using ::prez::assert_fail;
 
 } // namespace prez::raft
-
-/// Checks one invariant of our own code (STYLE §5): on in every build type.
-#define PREZ_ASSERT(condition)                                                                     \
-  ((condition) ? static_cast<void>(0) : ::prez::raft::assert_fail(#condition, __FILE__, __LINE__))
 
 namespace prez::raft {
 

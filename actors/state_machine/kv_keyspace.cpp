@@ -3,8 +3,8 @@
 
 #include <algorithm>
 
-#include "actors/raft/rules.hpp"
 #include "actors/state_machine/kv_commands.hpp"
+#include "config/assert.hpp"
 #include "config/limits.hpp"
 
 namespace prez::kv {
