@@ -1,6 +1,6 @@
 #pragma once
 // Shared vocabulary of the pure Raft logic: configuration, the context a role hands to the next,
-// and the effects every input returns. Pure: no clock, no I/O, no CAF (STYLE §1).
+// and the effects every input returns. Pure: no clock, no I/O, no CAF (docs/architecture.md §6).
 
 #include <cstdint>
 #include <optional>
@@ -60,8 +60,9 @@ struct rng {
   std::uint64_t between(std::uint64_t lo, std::uint64_t hi) { return lo + next() % (hi - lo); }
 };
 
-/// Everything that survives a role change (STYLE §1): durable term, vote and log, the commit
-/// index, what was handed to the state machine, and the PRNG. Owned by exactly one role at a time.
+/// Everything that survives a role change (docs/decisions.md D1): durable term, vote and log, the
+/// commit index, what was handed to the state machine, and the PRNG. Owned by exactly one role at a
+/// time.
 struct raft_context {
   raft_config config;
   /// The hard state as written (writes to the log actor are FIFO, so "written" is enough for

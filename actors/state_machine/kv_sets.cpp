@@ -12,7 +12,7 @@ namespace prez::kv {
 
 namespace {
 
-/// splitmix64 stream: deterministic, seeded, never std::random_device (STYLE §1).
+/// splitmix64 stream: deterministic, seeded, never std::random_device (docs/expiry.md, Randomness).
 struct seeded_random {
   std::uint64_t state;
   std::uint64_t below(std::uint64_t bound) { return mix64(state++) % bound; }

@@ -1,4 +1,5 @@
-// Segmented WAL and hard-state file (DESIGN §4). See log_store.hpp for the on-disk format.
+// Segmented WAL and hard-state file (docs/architecture.md §5). See log_store.hpp for the on-disk
+// format.
 //
 // Recovery rules, in one place:
 //   - segments are read in index order; each record's length must be in [1, log_record_bytes_max],
