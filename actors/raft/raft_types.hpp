@@ -10,6 +10,7 @@
 #include <msgpack.hpp>
 
 #include "actors/raft/raft_log.hpp"
+#include "config/mix64.hpp"
 #include "messages/raft_messages.hpp"
 
 namespace prez::raft {
@@ -51,10 +52,9 @@ struct raft_config {
 struct rng {
   std::uint64_t state = 0;
   std::uint64_t next() {
-    std::uint64_t z = (state += 0x9e3779b97f4a7c15ULL);
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-    return z ^ (z >> 31);
+    const std::uint64_t z = mix64(state);
+    state += mix64_increment;
+    return z;
   }
   /// Uniform in [lo, hi). Precondition: lo < hi.
   std::uint64_t between(std::uint64_t lo, std::uint64_t hi) { return lo + next() % (hi - lo); }

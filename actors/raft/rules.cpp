@@ -13,6 +13,17 @@ std::uint64_t quorum_index(std::vector<std::uint64_t> indexes, std::size_t quoru
   return indexes[quorum - 1];
 }
 
+raft_status status_of(const raft_context& context, role current, const node_name& leader) {
+  raft_status s;
+  s.current_role = current;
+  s.term = context.hard.term;
+  s.leader = leader;
+  s.commit_index = context.commit_index;
+  s.last_log_index = context.log.last_index();
+  s.persisted_index = context.persisted_index;
+  return s;
+}
+
 std::vector<node_name> peers_of(const raft_config& config) {
   std::vector<node_name> result;
   for (const auto& v : config.voters)

@@ -22,6 +22,9 @@ namespace prez::raft {
 /// 1 <= quorum <= indexes.size().
 std::uint64_t quorum_index(std::vector<std::uint64_t> indexes, std::size_t quorum);
 
+/// What INFO shows of a role: `current`, with the context's term and indexes and `leader`.
+raft_status status_of(const raft_context& context, role current, const node_name& leader);
+
 /// Every voter except self, in the config's (sorted) order.
 std::vector<node_name> peers_of(const raft_config& config);
 

@@ -11,6 +11,7 @@
 
 #include "actors/gateway/resp_writer.hpp"
 #include "actors/state_machine/kv_state.hpp"
+#include "config/mix64.hpp"
 
 namespace prez::kv {
 
@@ -112,8 +113,8 @@ inline std::size_t field_bytes(const std::string& field, const std::string& text
   return field.size() + text.size();
 }
 
-/// The 64-bit splitmix finalizer: deterministic mixing for seeds.
-std::uint64_t mix64(std::uint64_t x);
+/// splitmix64's mixing step (config/mix64.hpp): deterministic mixing for seeds.
+using ::prez::mix64;
 
 // --- handlers -----------------------------------------------------------------------------------
 
