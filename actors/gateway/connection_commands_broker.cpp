@@ -145,7 +145,7 @@ void handle_client(connection* self, std::uint64_t slot, const std::vector<std::
     st.client_name = argv[2];
     fill(self, slot, resp::simple("OK"));
   } else if (sub == "getname" && argv.size() == 2) {
-    fill(self, slot, st.client_name.empty() ? std::string{"$-1\r\n"} : resp::bulk(st.client_name));
+    fill(self, slot, st.client_name.empty() ? resp::null_bulk() : resp::bulk(st.client_name));
   } else if ((sub == "list" || sub == "info") && argv.size() == 2) {
     fill(self, slot, resp::bulk(describe()));
   } else if (sub == "setinfo" && argv.size() == 4) {

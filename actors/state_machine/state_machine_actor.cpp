@@ -83,8 +83,8 @@ void apply_entries(state_machine* self, const std::vector<log_entry>& entries) {
       case client_sessions::verdict::duplicate:
         break;
       case client_sessions::verdict::too_old:
-        reply = "-UNKNOWN this command was retried after its reply was forgotten; it may or may "
-                "not have been applied\r\n";
+        reply = resp::error("UNKNOWN this command was retried after its reply was forgotten; it "
+                            "may or may not have been applied");
         break;
       case client_sessions::verdict::apply:
         if (command->after_seq != 0 &&
