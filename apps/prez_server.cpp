@@ -14,6 +14,7 @@
 #include "caf/io/all.hpp"
 #include <spdlog/spdlog.h>
 
+#include "actors/caf_messages.hpp"
 #include "actors/gateway/resp_gateway_actor.hpp"
 #include "actors/net/node_door_actor.hpp"
 #include "actors/raft/raft_node_actor.hpp"
@@ -22,7 +23,6 @@
 #include "actors/storage/log_actor.hpp"
 #include "actors/storage/log_store.hpp"
 #include "config/node_config.hpp"
-#include "messages/caf_messages.hpp"
 
 namespace {
 
@@ -156,7 +156,7 @@ int main(int argc, char** argv) {
   caf::actor_system_config cfg;
   cfg.load<caf::io::middleman>();
   // Failure detection is off by default in CAF 0.17: without these a paused peer is never
-  // declared down (DESIGN §5).
+  // declared down (docs/architecture.md §8).
   cfg.set("middleman.heartbeat-interval", caf::timespan{200ms});
   cfg.set("middleman.connection-timeout", caf::timespan{2s});
   cfg.set("logger.verbosity", caf::atom("quiet"));
@@ -193,7 +193,8 @@ int main(int argc, char** argv) {
   if (config.members.size() > 1) {
     auto self = std::find_if(config.members.begin(), config.members.end(),
                              [&](const auto& m) { return m.name == config.name; });
-    // Only the door faces the network: it takes sealed frames and nothing else (DESIGN §3).
+    // Only the door faces the network: it takes sealed frames and nothing else (docs/decisions.md
+    // D15).
     auto door = prez::spawn_node_door(system, node);
     auto published = system.middleman().publish(door, self->cluster_port, self->host.c_str(), true);
     if (!published) {

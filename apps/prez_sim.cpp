@@ -1,4 +1,5 @@
-// prez-sim: runs the deterministic cluster simulator (STYLE §6) for one or more seeds.
+// prez-sim: runs the deterministic cluster simulator (docs/architecture.md §9) for one or more
+// seeds.
 //   prez-sim --seed N [--seeds COUNT] [--nodes 3|5] [--steps S] [-v]
 // Prints "seed=N ok" or the broken invariant with its seed; `prez-sim --seed N` (with the same
 // --nodes and --steps) replays a run bit for bit. Exits non-zero on any failure.

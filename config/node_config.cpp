@@ -235,6 +235,15 @@ std::variant<std::string, config_error> read_file(const std::string& path) {
   return content;
 }
 
+/// The tokens of one line of either file (prez.conf, nodes.conf): none for a blank line or a
+/// comment, or the reason the line is refused.
+std::variant<std::vector<std::string>, std::string> tokens_of(const config_line& line) {
+  if (line.text.size() > limits::config_line_bytes_max)
+    return "line longer than " + std::to_string(limits::config_line_bytes_max) + " bytes";
+  if (is_ignorable(line.text)) return std::vector<std::string>{};
+  return tokenize(line.text);
+}
+
 } // namespace
 
 bool is_valid_node_name(std::string_view name) {
@@ -274,15 +283,11 @@ std::variant<node_config, config_error> parse_node_config(std::string_view text,
   config.dir = resolve_path(file_name, config.dir);
   std::map<std::string, std::size_t> first_line_of_key;
   for (const config_line& line : split_lines(text)) {
-    if (line.text.size() > limits::config_line_bytes_max)
-      return make_error(file_name, line.number,
-                        "line longer than " + std::to_string(limits::config_line_bytes_max) +
-                            " bytes");
-    if (is_ignorable(line.text)) continue;
-    auto tokens_or_reason = tokenize(line.text);
+    auto tokens_or_reason = tokens_of(line);
     if (auto* reason = std::get_if<std::string>(&tokens_or_reason))
       return make_error(file_name, line.number, *reason);
     auto& tokens = std::get<std::vector<std::string>>(tokens_or_reason);
+    if (tokens.empty()) continue; // blank or a comment
     std::string key = to_lower(tokens[0]);
     if (auto [it, inserted] = first_line_of_key.emplace(key, line.number); !inserted)
       return make_error(file_name, line.number,
@@ -315,15 +320,11 @@ parse_nodes_file(std::string_view text, const std::string& file_name) {
   std::map<std::string, std::size_t> line_of_name;
   std::map<std::string, std::size_t> line_of_address;
   for (const config_line& line : split_lines(text)) {
-    if (line.text.size() > limits::config_line_bytes_max)
-      return make_error(file_name, line.number,
-                        "line longer than " + std::to_string(limits::config_line_bytes_max) +
-                            " bytes");
-    if (is_ignorable(line.text)) continue;
-    auto tokens_or_reason = tokenize(line.text);
+    auto tokens_or_reason = tokens_of(line);
     if (auto* reason = std::get_if<std::string>(&tokens_or_reason))
       return make_error(file_name, line.number, *reason);
     auto& tokens = std::get<std::vector<std::string>>(tokens_or_reason);
+    if (tokens.empty()) continue; // blank or a comment
     if (tokens.size() != 2)
       return make_error(file_name, line.number,
                         "expected 'node-name host:cluster-port', got " +

@@ -70,7 +70,7 @@ enum class forward_status : std::uint8_t {
                   ///< this attempt was not applied; the origin decides whether to retry
 };
 
-/// A follower's session manager asks the leader's to run a command (DESIGN §2).
+/// A follower's session manager asks the leader's to run a command (docs/architecture.md §3.3).
 struct forward_request {
   std::uint64_t forward_id = 0; ///< chosen by the sender; echoed in the response
   client_command command;

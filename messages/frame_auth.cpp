@@ -1,5 +1,5 @@
-// HMAC-SHA256 from OpenSSL's libcrypto (STYLE §7: cryptography from the vetted library). Pure:
-// no CAF, no I/O; libcrypto's one-shot functions keep no state between calls.
+// HMAC-SHA256 from OpenSSL's libcrypto (docs/architecture.md §8: cryptography from the vetted
+// library). Pure: no CAF, no I/O; libcrypto's one-shot functions keep no state between calls.
 
 #include "messages/frame_auth.hpp"
 
@@ -8,7 +8,7 @@
 #include <openssl/hmac.h>
 #include <openssl/sha.h>
 
-#include "actors/raft/rules.hpp"
+#include "config/assert.hpp"
 
 namespace prez {
 

@@ -243,7 +243,8 @@ frame_decode_result decode_frame(const char* data, std::size_t size) {
                    std::to_string(limits::peer_frame_bytes_max);
     return result;
   }
-  // Every failure below is bad input from a peer (STYLE §5, kind 2): turned into a reason.
+  // Every failure below is bad input from a peer (docs/architecture.md §7, kind 2): turned into a
+  // reason.
   try {
     msgpack::object_handle handle;
     result.error = unpack_strict(data, size, handle);

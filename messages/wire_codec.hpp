@@ -47,7 +47,7 @@ using frame_body = std::variant<raft_message, forward_request, forward_response,
                                 link_ack_response>;
 
 /// A decoded peer frame. `incarnation` is the sender's random per-start number: a change means
-/// the sender restarted (a CAF node id alone cannot tell, see DESIGN §5).
+/// the sender restarted (a CAF node id alone cannot tell, see docs/architecture.md §8).
 struct peer_frame {
   node_name from;
   std::uint64_t incarnation = 0;

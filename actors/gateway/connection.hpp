@@ -24,38 +24,6 @@
 
 namespace prez::gateway {
 
-/// Small reply builders over resp_writer.hpp, for replies written in one expression.
-namespace resp {
-inline std::string simple(std::string_view text) {
-  std::string out;
-  append_simple_string(out, text);
-  return out;
-}
-/// `message` starts with its code ("ERR ...", "UNKNOWN ...").
-inline std::string error(std::string_view message) {
-  auto space = message.find(' ');
-  std::string out;
-  append_error_code(out, message.substr(0, space),
-                    space == std::string_view::npos ? "" : message.substr(space + 1));
-  return out;
-}
-inline std::string bulk(std::string_view bytes) {
-  std::string out;
-  append_bulk(out, bytes);
-  return out;
-}
-inline std::string integer(std::int64_t value) {
-  std::string out;
-  append_integer(out, value);
-  return out;
-}
-inline std::string array_header(std::size_t count) {
-  std::string out;
-  append_array_header(out, count);
-  return out;
-}
-} // namespace resp
-
 /// One reply position in a connection's pipeline. Replies leave in command order.
 struct reply_slot {
   bool ready = false;

@@ -10,11 +10,11 @@
 
 #include <unistd.h>
 
+#include "actors/caf_messages.hpp"
 #include "actors/gateway/client_gate.hpp"
 #include "actors/gateway/connection.hpp"
 #include "actors/gateway/info_report.hpp"
 #include "actors/gateway/server_commands.hpp"
-#include "messages/caf_messages.hpp"
 
 namespace prez::gateway {
 
@@ -145,7 +145,7 @@ void handle_client(connection* self, std::uint64_t slot, const std::vector<std::
     st.client_name = argv[2];
     fill(self, slot, resp::simple("OK"));
   } else if (sub == "getname" && argv.size() == 2) {
-    fill(self, slot, st.client_name.empty() ? std::string{"$-1\r\n"} : resp::bulk(st.client_name));
+    fill(self, slot, st.client_name.empty() ? resp::null_bulk() : resp::bulk(st.client_name));
   } else if ((sub == "list" || sub == "info") && argv.size() == 2) {
     fill(self, slot, resp::bulk(describe()));
   } else if (sub == "setinfo" && argv.size() == 4) {

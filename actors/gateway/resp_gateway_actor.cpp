@@ -10,11 +10,11 @@
 
 #include <spdlog/spdlog.h>
 
+#include "actors/caf_messages.hpp"
 #include "actors/gateway/client_gate.hpp"
 #include "actors/gateway/connection.hpp"
 #include "actors/state_machine/kv_state.hpp"
 #include "config/limits.hpp"
-#include "messages/caf_messages.hpp"
 
 namespace prez {
 

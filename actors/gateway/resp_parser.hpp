@@ -1,5 +1,6 @@
 #pragma once
-// Incremental parser for client -> server RESP2 traffic. Pure: bytes in, commands out (STYLE §1).
+// Incremental parser for client -> server RESP2 traffic. Pure: bytes in, commands out
+// (docs/architecture.md §6).
 //
 // Two request forms, told apart by the first byte of each command (as Redis does):
 //   - multibulk: `*<count>\r\n` then `count` times `$<len>\r\n<len bytes>\r\n` (binary safe);

@@ -63,6 +63,12 @@ void append_error_code(std::string& out, std::string_view code, std::string_view
   out += "\r\n";
 }
 
+void append_error_message(std::string& out, std::string_view message) {
+  out += '-';
+  append_one_line(out, message);
+  out += "\r\n";
+}
+
 void append_integer(std::string& out, std::int64_t value) {
   out += ':';
   append_number(out, value);
@@ -76,7 +82,7 @@ void append_bulk(std::string& out, std::string_view bytes) {
 }
 
 void append_null_bulk(std::string& out) {
-  out += "$-1\r\n";
+  out += resp::null_bulk();
 }
 
 void append_array_header(std::string& out, std::size_t count) {
@@ -84,7 +90,7 @@ void append_array_header(std::string& out, std::size_t count) {
 }
 
 void append_null_array(std::string& out) {
-  out += "*-1\r\n";
+  out += resp::null_array();
 }
 
 void append_command(std::string& out, const std::vector<std::string>& argv) {

@@ -1,6 +1,7 @@
 #pragma once
-// RESP2 reply encoding (server -> client), plus a reply scanner used by tests and by request
-// forwarding to find where one reply ends. Pure: no I/O (STYLE §1).
+// RESP2 reply encoding (server -> client), the one writer every reply is built with (the state
+// machine's commands, the gateway's own commands), plus a reply scanner used by tests and by
+// request forwarding to find where one reply ends. Pure: no I/O (docs/architecture.md §6).
 
 #include <cstddef>
 #include <cstdint>
@@ -22,6 +23,10 @@ void append_error(std::string& out, std::string_view message);
 /// `WRONGTYPE` (CR/LF in either part replaced by spaces).
 void append_error_code(std::string& out, std::string_view code, std::string_view message);
 
+/// Appends `-<message>\r\n`, where `message` starts with its code ("ERR ...", "WRONGTYPE ...");
+/// CR/LF in it are replaced by spaces.
+void append_error_message(std::string& out, std::string_view message);
+
 /// Appends `:<value>\r\n`.
 void append_integer(std::string& out, std::int64_t value);
 
@@ -40,6 +45,54 @@ void append_null_array(std::string& out);
 /// Appends `argv` as a multibulk request (`*N` then N bulks), the form a client sends. Used to
 /// forward commands and in tests.
 void append_command(std::string& out, const std::vector<std::string>& argv);
+
+/// The same encoders returning the reply, for replies written in one expression.
+namespace resp {
+inline std::string simple(std::string_view text) {
+  std::string out;
+  append_simple_string(out, text);
+  return out;
+}
+inline std::string ok() {
+  return "+OK\r\n";
+}
+/// `message` starts with its code ("ERR ...", "UNKNOWN ...").
+inline std::string error(std::string_view message) {
+  std::string out;
+  append_error_message(out, message);
+  return out;
+}
+inline std::string bulk(std::string_view bytes) {
+  std::string out;
+  append_bulk(out, bytes);
+  return out;
+}
+inline std::string null_bulk() {
+  return "$-1\r\n";
+}
+inline std::string integer(std::int64_t value) {
+  std::string out;
+  append_integer(out, value);
+  return out;
+}
+inline std::string array_header(std::size_t count) {
+  std::string out;
+  append_array_header(out, count);
+  return out;
+}
+inline std::string null_array() {
+  return "*-1\r\n";
+}
+/// An array of bulk strings.
+template <class Range>
+std::string bulk_array(const Range& items) {
+  std::string out;
+  append_array_header(out, items.size());
+  for (const auto& item : items)
+    append_bulk(out, item);
+  return out;
+}
+} // namespace resp
 
 /// Outcome of scanning the front of a reply stream.
 enum class resp_scan_status { complete, incomplete, malformed };

@@ -3,7 +3,7 @@
 #include "caf/all.hpp"
 #include <spdlog/spdlog.h>
 
-#include "messages/caf_messages.hpp"
+#include "actors/caf_messages.hpp"
 
 namespace prez {
 

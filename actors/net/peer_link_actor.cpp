@@ -9,7 +9,7 @@
 #include "caf/io/all.hpp"
 #include <spdlog/spdlog.h>
 
-#include "messages/caf_messages.hpp"
+#include "actors/caf_messages.hpp"
 #include "messages/frame_auth.hpp"
 #include "messages/wire_codec.hpp"
 
@@ -24,7 +24,8 @@ using namespace std::chrono_literals;
 constexpr auto reconnect_delay_min = 50ms;
 constexpr auto reconnect_delay_max = 1000ms;
 /// A connect attempt (TCP + BASP handshake) that takes longer than this is abandoned. Without a
-/// timeout a peer that accepts TCP but never answers would hang the link forever (DESIGN §5).
+/// timeout a peer that accepts TCP but never answers would hang the link forever
+/// (docs/architecture.md §8).
 constexpr auto connect_timeout = 2s;
 /// The window (see the header): a question after this many frames or bytes (or a quarter of the
 /// window, if smaller), whichever comes first...
@@ -157,7 +158,7 @@ bool acknowledges(const peer_link_state& st, const std::vector<char>& answer, st
 /// Asks the peer node to confirm it handled everything sent so far on this connection. The
 /// question is a sealed frame sent as a request on the same path as every other frame, so the
 /// connection's order makes the answer mean "every earlier frame has been handled"; the answer
-/// is a sealed frame too (the node door takes nothing else, DESIGN §3).
+/// is a sealed frame too (the node door takes nothing else, docs/decisions.md D15).
 void ask_for_ack(peer_link* self) {
   auto& st = self->state;
   st.bytes_at_question = st.bytes_sent;

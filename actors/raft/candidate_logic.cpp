@@ -154,13 +154,7 @@ void candidate_logic::handle_append_entries(const raft_message& message,
 }
 
 raft_status candidate_logic::status() const {
-  raft_status s;
-  s.current_role = role::candidate;
-  s.term = context_.hard.term;
-  s.commit_index = context_.commit_index;
-  s.last_log_index = context_.log.last_index();
-  s.persisted_index = context_.persisted_index;
-  return s;
+  return status_of(context_, role::candidate, {});
 }
 
 } // namespace prez::raft

@@ -96,14 +96,7 @@ void follower_logic::handle_vote_request(const raft_message& message, const vote
 }
 
 raft_status follower_logic::status() const {
-  raft_status s;
-  s.current_role = role::follower;
-  s.term = context_.hard.term;
-  s.leader = leader_;
-  s.commit_index = context_.commit_index;
-  s.last_log_index = context_.log.last_index();
-  s.persisted_index = context_.persisted_index;
-  return s;
+  return status_of(context_, role::follower, leader_);
 }
 
 } // namespace prez::raft

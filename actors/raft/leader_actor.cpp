@@ -1,6 +1,7 @@
 // Leader role actor: runs leader_logic with role_actor glue, and batches client proposals and
 // ReadIndex requests: everything that reached the mailbox before the batch flush goes into one
-// log append / one heartbeat round (DESIGN §5: throughput comes from batching and pipelining).
+// log append / one heartbeat round (docs/architecture.md §8: throughput comes from batching and
+// pipelining).
 
 #include <chrono>
 

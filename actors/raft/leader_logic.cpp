@@ -318,14 +318,7 @@ void leader_logic::maybe_confirm_reads(raft_effects& effects) {
 }
 
 raft_status leader_logic::status() const {
-  raft_status s;
-  s.current_role = role::leader;
-  s.term = context_.hard.term;
-  s.leader = context_.config.self;
-  s.commit_index = context_.commit_index;
-  s.last_log_index = context_.log.last_index();
-  s.persisted_index = context_.persisted_index;
-  return s;
+  return status_of(context_, role::leader, context_.config.self);
 }
 
 } // namespace prez::raft

@@ -7,10 +7,10 @@
 #include "caf/all.hpp"
 #include <spdlog/spdlog.h>
 
+#include "actors/caf_messages.hpp"
 #include "actors/net/peer_link_actor.hpp"
 #include "actors/node_handles.hpp"
 #include "actors/raft/role_actor.hpp"
-#include "messages/caf_messages.hpp"
 #include "messages/frame_auth.hpp"
 #include "messages/wire_codec.hpp"
 

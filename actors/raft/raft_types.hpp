@@ -1,6 +1,6 @@
 #pragma once
 // Shared vocabulary of the pure Raft logic: configuration, the context a role hands to the next,
-// and the effects every input returns. Pure: no clock, no I/O, no CAF (STYLE §1).
+// and the effects every input returns. Pure: no clock, no I/O, no CAF (docs/architecture.md §6).
 
 #include <cstdint>
 #include <optional>
@@ -10,6 +10,7 @@
 #include <msgpack.hpp>
 
 #include "actors/raft/raft_log.hpp"
+#include "config/mix64.hpp"
 #include "messages/raft_messages.hpp"
 
 namespace prez::raft {
@@ -51,17 +52,17 @@ struct raft_config {
 struct rng {
   std::uint64_t state = 0;
   std::uint64_t next() {
-    std::uint64_t z = (state += 0x9e3779b97f4a7c15ULL);
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-    return z ^ (z >> 31);
+    const std::uint64_t z = mix64(state);
+    state += mix64_increment;
+    return z;
   }
   /// Uniform in [lo, hi). Precondition: lo < hi.
   std::uint64_t between(std::uint64_t lo, std::uint64_t hi) { return lo + next() % (hi - lo); }
 };
 
-/// Everything that survives a role change (STYLE §1): durable term, vote and log, the commit
-/// index, what was handed to the state machine, and the PRNG. Owned by exactly one role at a time.
+/// Everything that survives a role change (docs/decisions.md D1): durable term, vote and log, the
+/// commit index, what was handed to the state machine, and the PRNG. Owned by exactly one role at a
+/// time.
 struct raft_context {
   raft_config config;
   /// The hard state as written (writes to the log actor are FIFO, so "written" is enough for

@@ -14,10 +14,10 @@
 #include "caf/all.hpp"
 #include <spdlog/spdlog.h>
 
+#include "actors/caf_messages.hpp"
 #include "actors/node_handles.hpp"
 #include "actors/raft/raft_types.hpp"
 #include "actors/raft/role_executor.hpp"
-#include "messages/caf_messages.hpp"
 
 namespace prez::raft {
 

@@ -2,23 +2,26 @@
 #include "actors/raft/rules.hpp"
 
 #include <algorithm>
-#include <cstdio>
-#include <cstdlib>
 #include <functional>
 
 namespace prez::raft {
-
-void assert_fail(const char* expression, const char* file, int line) {
-  std::fprintf(stderr, "%s:%d: assertion failed: %s\n", file, line, expression);
-  std::fflush(stderr);
-  std::abort();
-}
 
 std::uint64_t quorum_index(std::vector<std::uint64_t> indexes, std::size_t quorum) {
   PREZ_ASSERT(quorum >= 1);
   PREZ_ASSERT(quorum <= indexes.size());
   std::sort(indexes.begin(), indexes.end(), std::greater<>{});
   return indexes[quorum - 1];
+}
+
+raft_status status_of(const raft_context& context, role current, const node_name& leader) {
+  raft_status s;
+  s.current_role = current;
+  s.term = context.hard.term;
+  s.leader = leader;
+  s.commit_index = context.commit_index;
+  s.last_log_index = context.log.last_index();
+  s.persisted_index = context.persisted_index;
+  return s;
 }
 
 std::vector<node_name> peers_of(const raft_config& config) {

@@ -1,22 +1,19 @@
 #pragma once
 // Rules of the Raft paper (Figure 2, §5.4) shared by the three role logics, as plain functions
-// over the context. Pure: no clock, no I/O, no CAF (STYLE §1).
+// over the context. Pure: no clock, no I/O, no CAF (docs/architecture.md §6).
 
 #include <cstdint>
 #include <vector>
 
 #include "actors/raft/raft_types.hpp"
+#include "config/assert.hpp"
 
 namespace prez::raft {
 
-/// Prints "file:line: assertion failed: expr" to stderr and aborts. Never compiled out.
-[[noreturn]] void assert_fail(const char* expression, const char* file, int line);
+/// The assertion handler under its older name (config/assert.hpp), for callers in this namespace.
+using ::prez::assert_fail;
 
 } // namespace prez::raft
-
-/// Checks one invariant of our own code (STYLE §5): on in every build type.
-#define PREZ_ASSERT(condition)                                                                     \
-  ((condition) ? static_cast<void>(0) : ::prez::raft::assert_fail(#condition, __FILE__, __LINE__))
 
 namespace prez::raft {
 
@@ -24,6 +21,9 @@ namespace prez::raft {
 /// reached (Raft §5.3, §5.4.2 commit rule before the term check). Precondition:
 /// 1 <= quorum <= indexes.size().
 std::uint64_t quorum_index(std::vector<std::uint64_t> indexes, std::size_t quorum);
+
+/// What INFO shows of a role: `current`, with the context's term and indexes and `leader`.
+raft_status status_of(const raft_context& context, role current, const node_name& leader);
 
 /// Every voter except self, in the config's (sorted) order.
 std::vector<node_name> peers_of(const raft_config& config);

@@ -7,9 +7,9 @@
 #include "caf/all.hpp"
 #include <spdlog/spdlog.h>
 
+#include "actors/caf_messages.hpp"
 #include "actors/session/session_logic.hpp"
 #include "config/limits.hpp"
-#include "messages/caf_messages.hpp"
 
 namespace prez {
 

@@ -1,9 +1,9 @@
 #pragma once
-// The session manager's decisions, as plain C++ (STYLE §1): where a client command goes (the local
-// leader, the leader's session manager on another node, a redirect, or a wait for a leader), when
-// it is tried again, and which answer its client gets. session_actor.cpp is the glue that feeds
-// mailbox messages in and carries the effects out; the unit tests and the simulator drive the very
-// same code. No clock (time comes in as milliseconds of a monotonic clock), no CAF.
+// The session manager's decisions, as plain C++ (docs/architecture.md §6): where a client command
+// goes (the local leader, the leader's session manager on another node, a redirect, or a wait for a
+// leader), when it is tried again, and which answer its client gets. session_actor.cpp is the glue
+// that feeds mailbox messages in and carries the effects out; the unit tests and the simulator
+// drive the very same code. No clock (time comes in as milliseconds of a monotonic clock), no CAF.
 //
 // The one rule behind every answer (thesis §6.3): once a write has left this node (proposed to
 // the local leader or forwarded to another node's), it may have been applied, so its client gets

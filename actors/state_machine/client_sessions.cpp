@@ -1,28 +1,15 @@
 #include "actors/state_machine/client_sessions.hpp"
 
 #include <algorithm>
-#include <cstdio>
-#include <cstdlib>
+
+#include "config/assert.hpp"
 
 namespace prez {
 
-namespace {
-
-/// Our own bug (STYLE §5, kind 1): a broken invariant of the table would make replicas differ.
-#define SESSIONS_ASSERT(condition)                                                                 \
-  do {                                                                                             \
-    if (!(condition)) {                                                                            \
-      std::fprintf(stderr, "%s:%d: assertion failed: %s\n", __FILE__, __LINE__, #condition);       \
-      std::abort();                                                                                \
-    }                                                                                              \
-  } while (false)
-
-} // namespace
-
 void client_sessions::drop_reply(client& c, entry& e) {
   if (!e.reply) return;
-  SESSIONS_ASSERT(c.reply_bytes >= e.reply->size());
-  SESSIONS_ASSERT(reply_bytes_ >= e.reply->size());
+  PREZ_ASSERT(c.reply_bytes >= e.reply->size());
+  PREZ_ASSERT(reply_bytes_ >= e.reply->size());
   c.reply_bytes -= e.reply->size();
   reply_bytes_ -= e.reply->size();
   kept_order_.erase(e.order);
@@ -97,13 +84,13 @@ void client_sessions::record(std::uint64_t client_id, std::uint64_t seq, std::ui
   }
   // Total bytes: the oldest reply kept anywhere goes first.
   while (reply_bytes_ > limits::session_reply_bytes_max) {
-    SESSIONS_ASSERT(!kept_order_.empty());
+    PREZ_ASSERT(!kept_order_.empty());
     const auto [owner_id, owner_seq] = kept_order_.begin()->second;
     client& owner = clients_.at(owner_id);
     drop_reply(owner, owner.replies.at(owner_seq));
   }
-  SESSIONS_ASSERT(c.reply_bytes <= limits::session_reply_bytes_per_client_max);
-  SESSIONS_ASSERT(reply_bytes_ <= limits::session_reply_bytes_max);
+  PREZ_ASSERT(c.reply_bytes <= limits::session_reply_bytes_per_client_max);
+  PREZ_ASSERT(reply_bytes_ <= limits::session_reply_bytes_max);
   expire(time_ms);
 }
 

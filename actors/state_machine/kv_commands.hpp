@@ -1,6 +1,6 @@
 #pragma once
 // Internals shared by the command handlers (kv_strings.cpp, kv_keys.cpp, kv_hashes.cpp,
-// kv_lists.cpp, kv_sets.cpp) and the command table (command_table.cpp): RESP2 encoders, Redis's
+// kv_lists.cpp, kv_sets.cpp) and the command table (command_table.cpp): the RESP2 encoders, Redis's
 // error texts, argument parsing as Redis does it, and the handler declarations. Pure.
 
 #include <cstdint>
@@ -9,46 +9,36 @@
 #include <string_view>
 #include <vector>
 
+#include "actors/gateway/resp_writer.hpp"
 #include "actors/state_machine/kv_state.hpp"
+#include "config/mix64.hpp"
 
 namespace prez::kv {
 
 using argv_type = std::vector<std::string>;
 
-// --- RESP2 encoding -----------------------------------------------------------------------------
+// --- RESP2 encoding: the one writer (actors/gateway/resp_writer.hpp) -------------------------
 
+using resp::array_header;
+using resp::bulk;
+using resp::bulk_array;
+using resp::integer;
+using resp::null_array;
+using resp::null_bulk;
+using resp::ok;
+/// A status reply such as `+PONG`.
 inline std::string simple_string(std::string_view text) {
-  return "+" + std::string(text) + "\r\n";
+  return resp::simple(text);
 }
-/// An error reply. Precondition: `message` holds no CR or LF.
+/// An error reply; `message` starts with its code ("ERR ...", "WRONGTYPE ...").
 inline std::string error_reply(std::string_view message) {
-  return "-" + std::string(message) + "\r\n";
+  return resp::error(message);
 }
-inline std::string bulk(std::string_view data) {
-  return "$" + std::to_string(data.size()) + "\r\n" + std::string(data) + "\r\n";
-}
-inline std::string null_bulk() {
-  return "$-1\r\n";
-}
-inline std::string null_array() {
-  return "*-1\r\n";
-}
-inline std::string integer(long long number) {
-  return ":" + std::to_string(number) + "\r\n";
-}
-inline std::string array_header(std::size_t count) {
-  return "*" + std::to_string(count) + "\r\n";
-}
-inline std::string ok() {
-  return "+OK\r\n";
-}
-/// An array of bulk strings.
+
+/// A SCAN-family reply: the next cursor, then the items found.
 template <class Range>
-std::string bulk_array(const Range& items) {
-  std::string out = array_header(items.size());
-  for (const auto& item : items)
-    out += bulk(item);
-  return out;
+std::string scan_reply(std::string_view cursor, const Range& items) {
+  return array_header(2) + bulk(cursor) + bulk_array(items);
 }
 
 // --- Redis 7's error texts ----------------------------------------------------------------------
@@ -123,8 +113,8 @@ inline std::size_t field_bytes(const std::string& field, const std::string& text
   return field.size() + text.size();
 }
 
-/// The 64-bit splitmix finalizer: deterministic mixing for seeds.
-std::uint64_t mix64(std::uint64_t x);
+/// splitmix64's mixing step (config/mix64.hpp): deterministic mixing for seeds.
+using ::prez::mix64;
 
 // --- handlers -----------------------------------------------------------------------------------
 

@@ -91,7 +91,8 @@ std::string update_field(keyspace& keys, const argv_type& argv, std::uint64_t ti
     if (hash.empty()) keys.erase(argv[1]); // created for nothing
     return error;
   }
-  std::string reply = reply_integer ? ":" + text + "\r\n" : bulk(text);
+  // `text` is the new value as add_integer formatted it, so it reads back as a long long.
+  std::string reply = reply_integer ? integer(std::stoll(text)) : bulk(text);
   set_field(keys, *e, argv[2], text);
   return reply;
 }
@@ -232,7 +233,7 @@ std::string hscan_command(const keyspace& keys, const argv_type& argv, std::uint
   bool wrong = false;
   const hash_value* hash = hash_for_read(keys, argv[1], now_ms, wrong);
   if (wrong) return wrong_type_reply();
-  if (hash == nullptr) return "*2\r\n$1\r\n0\r\n*0\r\n";
+  if (hash == nullptr) return scan_reply("0", std::vector<std::string_view>{});
   std::string error;
   const auto options = parse_scan_options(argv, 3, false, error);
   if (!options) return error;
@@ -243,7 +244,7 @@ std::string hscan_command(const keyspace& keys, const argv_type& argv, std::uint
     items.push_back(field);
     items.push_back(text);
   }
-  return "*2\r\n$1\r\n0\r\n" + bulk_array(items);
+  return scan_reply("0", items);
 }
 
 } // namespace prez::kv

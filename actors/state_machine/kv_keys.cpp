@@ -186,7 +186,7 @@ std::string scan_command(const keyspace& keys, const argv_type& argv, std::uint6
     }
   }
   const std::uint64_t next = it == map.end() ? 0 : it->first.hash;
-  return "*2\r\n" + bulk(std::to_string(next)) + bulk_array(found);
+  return scan_reply(std::to_string(next), found);
 }
 
 std::string dbsize_command(const keyspace& keys, const argv_type&, std::uint64_t now_ms) {

@@ -3,8 +3,8 @@
 
 #include <algorithm>
 
-#include "actors/raft/rules.hpp"
 #include "actors/state_machine/kv_commands.hpp"
+#include "config/assert.hpp"
 #include "config/limits.hpp"
 
 namespace prez::kv {
@@ -50,13 +50,6 @@ bool expired(const entry& e, std::uint64_t time_ms) {
 }
 
 } // namespace
-
-std::uint64_t mix64(std::uint64_t x) {
-  x += 0x9e3779b97f4a7c15ULL;
-  x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ULL;
-  x = (x ^ (x >> 27)) * 0x94d049bb133111ebULL;
-  return x ^ (x >> 31);
-}
 
 std::uint64_t key_hash(std::string_view name) {
   std::uint64_t hash = 0xcbf29ce484222325ULL; // FNV-1a 64

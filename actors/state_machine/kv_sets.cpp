@@ -12,7 +12,7 @@ namespace prez::kv {
 
 namespace {
 
-/// splitmix64 stream: deterministic, seeded, never std::random_device (STYLE §1).
+/// splitmix64 stream: deterministic, seeded, never std::random_device (docs/expiry.md, Randomness).
 struct seeded_random {
   std::uint64_t state;
   std::uint64_t below(std::uint64_t bound) { return mix64(state++) % bound; }
@@ -268,7 +268,7 @@ std::string sscan_command(const keyspace& keys, const argv_type& argv, std::uint
   bool wrong = false;
   const set_value* set = set_for_read(keys, argv[1], now_ms, wrong);
   if (wrong) return wrong_type_reply();
-  if (set == nullptr) return "*2\r\n$1\r\n0\r\n*0\r\n";
+  if (set == nullptr) return scan_reply("0", std::vector<std::string_view>{});
   std::string error;
   const auto options = parse_scan_options(argv, 3, false, error);
   if (!options) return error;
@@ -276,7 +276,7 @@ std::string sscan_command(const keyspace& keys, const argv_type& argv, std::uint
   std::vector<std::string_view> members;
   for (const auto& member : *set)
     if (matches(*options, member)) members.push_back(member);
-  return "*2\r\n$1\r\n0\r\n" + bulk_array(members);
+  return scan_reply("0", members);
 }
 
 } // namespace prez::kv

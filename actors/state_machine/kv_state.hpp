@@ -1,8 +1,8 @@
 #pragma once
 // The replicated key-value state: Redis semantics, RESP2 replies as bytes. Pure and
-// deterministic (STYLE §1): the same commands in the same order give the same replies and the
-// same state on every replica. Owned by the state_machine_actor. The expiry model is in
-// docs/expiry.md.
+// deterministic (docs/architecture.md §6): the same commands in the same order give the same
+// replies and the same state on every replica. Owned by the state_machine_actor. The expiry model
+// is in docs/expiry.md.
 
 #include <cstddef>
 #include <cstdint>

@@ -5,9 +5,10 @@
 #include "caf/all.hpp"
 #include <spdlog/spdlog.h>
 
+#include "actors/caf_messages.hpp"
+#include "actors/gateway/resp_writer.hpp"
 #include "actors/state_machine/client_sessions.hpp"
 #include "actors/state_machine/kv_state.hpp"
-#include "messages/caf_messages.hpp"
 #include "messages/wire_codec.hpp"
 
 namespace prez {
@@ -18,9 +19,10 @@ namespace {
 /// keep until EXEC); everything else is a kv_state read.
 std::string serve_read(const kv_state& kv, const std::vector<std::string>& argv) {
   if (argv.size() >= 2 && (argv[0] == "WATCH" || argv[0] == "watch")) {
-    std::string out = "*" + std::to_string(argv.size() - 1) + "\r\n";
+    std::string out;
+    append_array_header(out, argv.size() - 1);
     for (std::size_t i = 1; i < argv.size(); ++i)
-      out += ":" + std::to_string(kv.key_version(argv[i])) + "\r\n";
+      append_integer(out, static_cast<std::int64_t>(kv.key_version(argv[i])));
     return out;
   }
   // At the cluster clock (the largest stamp applied), never this node's wall clock: a read's time
@@ -82,8 +84,8 @@ void apply_entries(state_machine* self, const std::vector<log_entry>& entries) {
       case client_sessions::verdict::duplicate:
         break;
       case client_sessions::verdict::too_old:
-        reply = "-UNKNOWN this command was retried after its reply was forgotten; it may or may "
-                "not have been applied\r\n";
+        reply = resp::error("UNKNOWN this command was retried after its reply was forgotten; it "
+                            "may or may not have been applied");
         break;
       case client_sessions::verdict::apply:
         if (command->after_seq != 0 &&

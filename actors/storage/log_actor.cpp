@@ -7,8 +7,8 @@
 #include "caf/all.hpp"
 #include <spdlog/spdlog.h>
 
+#include "actors/caf_messages.hpp"
 #include "actors/storage/log_store.hpp"
-#include "messages/caf_messages.hpp"
 
 namespace prez {
 

@@ -1,5 +1,5 @@
 #pragma once
-// The log actor: the only writer of the WAL and hard state of one node (DESIGN §4).
+// The log actor: the only writer of the WAL and hard state of one node (docs/architecture.md §5).
 
 #include <memory>
 

@@ -1,4 +1,5 @@
-// Segmented WAL and hard-state file (DESIGN §4). See log_store.hpp for the on-disk format.
+// Segmented WAL and hard-state file (docs/architecture.md §5). See log_store.hpp for the on-disk
+// format.
 //
 // Recovery rules, in one place:
 //   - segments are read in index order; each record's length must be in [1, log_record_bytes_max],
@@ -45,20 +46,11 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "config/assert.hpp"
+
 namespace prez::storage {
 
 namespace {
-
-/// Our own bug (STYLE §5, kind 1): crash with the broken fact. Stays on in release builds.
-#define LOG_STORE_ASSERT(condition)                                                                \
-  do {                                                                                             \
-    if (!(condition)) assertion_failed(#condition, __FILE__, __LINE__);                            \
-  } while (false)
-
-[[noreturn]] void assertion_failed(const char* condition, const char* file, int line) {
-  std::fprintf(stderr, "%s:%d: assertion failed: %s\n", file, line, condition);
-  std::abort();
-}
 
 constexpr std::size_t record_header_bytes = 8;
 /// Smallest payload a log_entry encodes to: fixarray(4) and four one-byte fields.
@@ -397,7 +389,7 @@ std::optional<std::string> judge_bad_record(const std::string& bytes, std::size_
     case record_problem::none:
       break;
   }
-  assertion_failed("judge_bad_record called for a good record", __FILE__, __LINE__);
+  assert_fail("judge_bad_record called for a good record", __FILE__, __LINE__);
 }
 
 /// Reads one segment's records into `entries`. On a torn tail, `segment.valid_bytes` <
@@ -580,7 +572,7 @@ std::variant<std::unique_ptr<log_store>, std::string> log_store::open(const std:
                                        std::move(found.record_offsets),
                                        std::move(found.record_terms), found.marks_end_bytes});
   store->recompute_last();
-  LOG_STORE_ASSERT(store->last_index_ == out.entries.size());
+  PREZ_ASSERT(store->last_index_ == out.entries.size());
   if (auto error = store->sync_recovered()) return *error;
   if (auto error = store->open_last_segment_for_append()) return *error;
   return store;
@@ -638,7 +630,7 @@ void log_store::recompute_last() {
 }
 
 std::optional<std::string> log_store::open_last_segment_for_append() {
-  LOG_STORE_ASSERT(segment_fd_ < 0);
+  PREZ_ASSERT(segment_fd_ < 0);
   if (segments_.empty()) return std::nullopt;
   const std::string& path = segments_.back().path;
   segment_fd_ = ::open(path.c_str(), O_RDWR | O_CLOEXEC);
@@ -680,8 +672,8 @@ std::optional<std::string> log_store::append(const std::vector<log_entry>& entri
   std::uint64_t index = last_index_;
   std::uint64_t term = last_term_;
   for (const log_entry& entry : entries) {
-    LOG_STORE_ASSERT(entry.index == index + 1);
-    LOG_STORE_ASSERT(entry.term >= 1 && entry.term >= term);
+    PREZ_ASSERT(entry.index == index + 1);
+    PREZ_ASSERT(entry.term >= 1 && entry.term >= term);
     index = entry.index;
     term = entry.term;
     payloads.push_back(encode_entry(entry));
@@ -724,7 +716,7 @@ std::optional<std::string> log_store::append(const std::vector<log_entry>& entri
 }
 
 std::optional<std::string> log_store::remove_last_segment() {
-  LOG_STORE_ASSERT(!segments_.empty());
+  PREZ_ASSERT(!segments_.empty());
   if (segment_fd_ >= 0) ::close(segment_fd_);
   segment_fd_ = -1;
   segment_dirty_ = false;
@@ -740,7 +732,7 @@ std::optional<std::string> log_store::remove_last_segment() {
 
 std::optional<std::string> log_store::truncate_from(std::uint64_t index) {
   if (failed_) return failed_;
-  LOG_STORE_ASSERT(index >= 1);
+  PREZ_ASSERT(index >= 1);
   if (index > last_index_) return std::nullopt;
   bool removed = false;
   while (!segments_.empty() && segments_.back().first_index >= index) {
@@ -773,7 +765,7 @@ std::optional<std::string> log_store::truncate_from(std::uint64_t index) {
     }
   }
   recompute_last();
-  LOG_STORE_ASSERT(last_index_ == index - 1);
+  PREZ_ASSERT(last_index_ == index - 1);
   return std::nullopt;
 }
 

@@ -1,5 +1,5 @@
 #pragma once
-// The durable write-ahead log and hard state of one node (DESIGN §4). Synchronous and
+// The durable write-ahead log and hard state of one node (docs/architecture.md §5). Synchronous and
 // single-threaded: owned by exactly one log_actor, which calls it from its own thread. Pure
 // C++ with POSIX file I/O; no CAF.
 //
@@ -71,7 +71,7 @@ using sync_observer = std::function<void(const std::string& path)>;
 ///
 /// Errors: every function returns an error string on an operating failure (disk full, EIO).
 /// After a failed write the on-disk state is unknown, so the store refuses every further write
-/// with the first error (fail-stop, STYLE §5); reopening runs recovery again.
+/// with the first error (fail-stop, docs/decisions.md D3); reopening runs recovery again.
 class log_store {
 public:
   /// Opens the data directory `dir` (creating it if needed) and recovers its contents into

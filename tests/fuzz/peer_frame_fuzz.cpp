@@ -1,5 +1,5 @@
-// libFuzzer target for the peer wire codec (STYLE §6): decode_frame and decode_command on
-// arbitrary bytes. Properties, each a trap when broken:
+// libFuzzer target for the peer wire codec (docs/architecture.md §9): decode_frame and
+// decode_command on arbitrary bytes. Properties, each a trap when broken:
 //   - decoding never crashes, never throws, and a refusal always carries a reason;
 //   - every accepted frame re-encodes (encode_frame with its from, incarnation, client_address
 //     and body) to exactly the input bytes, and decoding that again gives the same frame;

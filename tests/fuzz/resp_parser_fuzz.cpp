@@ -1,4 +1,5 @@
-// libFuzzer target for prez::resp_parser (STYLE §6). Properties, each a trap when broken:
+// libFuzzer target for prez::resp_parser (docs/architecture.md §9). Properties, each a trap when
+// broken:
 //   - feeding the input at once, in chunk sizes drawn from a PRNG seeded by the input, and one
 //     byte at a time gives the same commands and the same error state;
 //   - after every successful feed, buffered_bytes() <= limits::query_buffer_bytes_max, and

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""The node door (DESIGN §3): the actor a node publishes on its cluster port handles sealed frames
+"""The node door (docs/decisions.md D15): the actor a node publishes on its cluster port handles sealed frames
 and nothing else. An intruder that can reach the cluster port but knows no cluster secret sends the
 raw CAF messages a node's actors use among themselves (prez-peer-probe in intrude mode: "who
 leads?", "status?", a link window question, and "your leader is <another follower> in term

@@ -1,4 +1,5 @@
-// Deterministic whole-cluster simulation over the pure role logics (STYLE §6).
+// Deterministic whole-cluster simulation over the shipped role logics and role executor
+// (docs/architecture.md §9).
 #include "tests/sim/sim_cluster.hpp"
 
 #include <algorithm>

@@ -1,6 +1,6 @@
 #pragma once
-// Deterministic whole-cluster simulation (STYLE §6, level 1): the pure role logics of N nodes on
-// a simulated network and simulated disks, all driven by one seeded PRNG. No actors, no clock,
+// Deterministic whole-cluster simulation (docs/architecture.md §9): the pure role logics of N nodes
+// on a simulated network and simulated disks, all driven by one seeded PRNG. No actors, no clock,
 // no threads: the same seed gives the same run, bit for bit.
 
 #include <cstdint>

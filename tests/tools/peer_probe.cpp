@@ -16,7 +16,7 @@
 //     LEADER_NAME in term 1000000" (leader_atom, epoch, term, name) for every epoch from 0 to 63.
 //     Prints one line per question, "<question> answered <what>" or "<question> refused", then the
 //     same "who leads?" again, then "intruder: sent N raw messages", to show a node answers only
-//     sealed frames (DESIGN §3).
+//     sealed frames (docs/decisions.md D15).
 
 #include <cstdio>
 #include <random>
@@ -28,7 +28,7 @@
 #include "caf/all.hpp"
 #include "caf/io/all.hpp"
 
-#include "messages/caf_messages.hpp"
+#include "actors/caf_messages.hpp"
 #include "messages/wire_codec.hpp"
 
 namespace {

@@ -111,3 +111,17 @@ TEST_CASE("scan_resp_reply reports malformed replies", "[resp_writer]") {
   CHECK(scan_resp_reply("$3\r\nab").status == resp_scan_status::incomplete);
   CHECK(scan_resp_reply("*2\r\n:1\r\n").status == resp_scan_status::incomplete);
 }
+
+TEST_CASE("the one-expression builders match the appenders", "[resp_writer]") {
+  CHECK(resp::simple("PONG") == "+PONG\r\n");
+  CHECK(resp::ok() == "+OK\r\n");
+  CHECK(resp::error("WRONGTYPE Operation against a key") ==
+        "-WRONGTYPE Operation against a key\r\n");
+  CHECK(resp::error("ERR bad\r\nline") == "-ERR bad  line\r\n");
+  CHECK(resp::bulk("a\r\nb") == "$4\r\na\r\nb\r\n");
+  CHECK(resp::null_bulk() == "$-1\r\n");
+  CHECK(resp::integer(-12) == ":-12\r\n");
+  CHECK(resp::array_header(3) == "*3\r\n");
+  CHECK(resp::null_array() == "*-1\r\n");
+  CHECK(resp::bulk_array(std::vector<std::string>{"x", ""}) == "*2\r\n$1\r\nx\r\n$0\r\n\r\n");
+}

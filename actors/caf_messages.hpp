@@ -2,7 +2,9 @@
 // The in-process CAF vocabulary: atoms and the message structs actors of one node exchange.
 // Between nodes only `std::vector<char>` frames travel (messages/wire_codec.hpp); the structs here
 // never leave the process, so they are registered as unsafe (not serializable) message types.
-// Included only by *_actor.cpp files and apps: never by pure code.
+// Included only by *_actor.cpp files and apps: never by pure code. It lives under actors/, not
+// messages/, because it names types of the Raft logic and the peer links, and messages/ (the
+// wire and disk formats) includes nothing from actors/.
 
 #include <cstdint>
 #include <memory>
