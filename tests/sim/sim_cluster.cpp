@@ -20,14 +20,11 @@ using raft::leader_logic;
 using raft::raft_effects;
 
 /// The node-side "log actor": a write reaches the durable part only after its fsync delay, in
-/// order. A crash loses every pending write.
+/// order. A power loss loses every pending write; a process crash keeps a prefix of them.
 struct pending_write {
-  std::uint64_t seq = 0;        ///< the role executor's persist seq
+  persist_request request;      ///< what the role's executor asked for (its seq included)
   std::uint64_t generation = 0; ///< the role that asked; a later role never hears the answer
   std::uint64_t done_at = 0;
-  std::optional<std::uint64_t> truncate_from;
-  std::vector<log_entry> entries;
-  std::optional<raft::hard_state> hard;
 };
 
 /// A ReadIndex read issued by the simulated client on a leader.
@@ -316,24 +313,22 @@ private:
 
   void issue_write(sim_node& node, persist_request request) {
     pending_write w;
-    w.seq = request.seq;
     w.generation = node.generation;
     w.done_at = std::max(now_ + rng_.between(0, rates_.fsync_ticks_max + 1), node.last_done_at);
     node.last_done_at = w.done_at;
-    w.truncate_from = request.truncate_from;
-    w.entries = std::move(request.entries);
-    w.hard = std::move(request.hard);
+    w.request = std::move(request);
     node.writes.push_back(std::move(w));
   }
 
   static void make_durable(sim_node& node, const pending_write& w) {
-    if (w.truncate_from && *w.truncate_from <= node.durable_log.size())
-      node.durable_log.resize(*w.truncate_from - 1);
-    for (const auto& e : w.entries) {
+    const auto& r = w.request;
+    if (r.truncate_from && *r.truncate_from <= node.durable_log.size())
+      node.durable_log.resize(*r.truncate_from - 1);
+    for (const auto& e : r.entries) {
       PREZ_ASSERT(e.index == node.durable_log.size() + 1);
       node.durable_log.push_back(e);
     }
-    if (w.hard) node.durable_hard = *w.hard;
+    if (r.hard) node.durable_hard = *r.hard;
   }
 
   /// A resumed process handles the answers of the writes that completed while it was paused.
@@ -345,7 +340,7 @@ private:
     node.unseen_writes.clear();
     for (auto& w : unseen) {
       if (!node.up || w.generation != node.generation) continue;
-      for (auto& m : node.executor.persisted(w.seq))
+      for (auto& m : node.executor.persisted(w.request.seq))
         send(std::move(m));
       const auto last_index = node.durable_log.size();
       const auto last_term = last_index == 0 ? 0 : node.durable_log.back().term;
@@ -366,7 +361,7 @@ private:
       }
       // The log actor answers the role that asked; a retired role's answer is lost with it.
       if (w.generation != node.generation) continue;
-      for (auto& m : node.executor.persisted(w.seq))
+      for (auto& m : node.executor.persisted(w.request.seq))
         send(std::move(m));
       const auto last_index = node.durable_log.size();
       const auto last_term = last_index == 0 ? 0 : node.durable_log.back().term;
