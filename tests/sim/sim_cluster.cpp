@@ -10,6 +10,9 @@
 
 #include "actors/raft/role_executor.hpp"
 #include "actors/raft/rules.hpp"
+#include "actors/session/session_logic.hpp"
+#include "actors/state_machine/client_sessions.hpp"
+#include "messages/wire_codec.hpp"
 
 namespace prez::sim {
 namespace {
@@ -58,6 +61,12 @@ struct sim_node {
   /// incarnation it serves: a new one per role, as a new role actor has its own.
   raft::role_executor executor;
   std::uint64_t generation = 0;
+  /// The shipped session manager's decisions (actors/session/session_logic.hpp) and the shipped
+  /// exactly-once table; both die with the process.
+  std::unique_ptr<session::session_logic> session;
+  client_sessions table;
+  /// What the session was last told (role, epoch, leader), to tell it only changes.
+  std::tuple<int, std::uint64_t, node_name> reported_role{-1, 0, ""};
   // State machine: key -> (value, index of the write).
   std::map<std::string, std::pair<std::string, std::uint64_t>> kv;
   std::uint64_t applied = 0;
@@ -75,6 +84,21 @@ struct in_flight {
   std::uint64_t deliver_at = 0;
   std::uint64_t seq = 0;
   raft_message message;
+};
+
+/// A frame between two nodes' session managers.
+struct session_flight {
+  std::uint64_t deliver_at = 0;
+  std::size_t from = 0;
+  std::size_t to = 0;
+  std::variant<forward_request, forward_response> body;
+};
+
+/// A client write given to a node's session manager, and the answer its client got.
+struct client_write {
+  std::uint64_t client_id = 0;
+  std::uint64_t seq = 0;
+  std::optional<std::string> answer; ///< RESP text; none while pending or if the node died
 };
 
 /// Splitmix64 again, for the simulator's own choices (separate from the nodes' PRNGs).
@@ -128,6 +152,8 @@ public:
     config_template_.inflight_appends_max = rng_.between(1, 9);
     config_template_.uncommitted_bytes_max = rng_.between(256, 1 << 16);
     if (rng_.chance(adversarial_share)) draw_adversarial();
+    // follower-mode redirect in some seeds: its -MOVED answers must be as true as the others.
+    redirect_ = rng_.chance(0.3);
   }
 
   sim_result run() {
@@ -137,6 +163,7 @@ public:
       tick_once(true);
     if (!checker_.failed()) liveness_phase();
     if (!checker_.failed()) check_all_logs();
+    if (!checker_.failed()) check_answers();
     result_.ok = !checker_.failed();
     result_.failure = checker_.failure();
     result_.ticks = now_;
@@ -216,6 +243,19 @@ private:
     context.random.state = options_.seed * 1000003 + i * 7919 + node.incarnation * 104729;
     node.kv.clear();
     node.applied = 0;
+    node.table = client_sessions{};
+    session::session_config sc;
+    sc.self = node.name;
+    sc.incarnation = (static_cast<std::uint64_t>(i + 1) << 48) + (node.incarnation << 32);
+    sc.leader_wait_ms = 150;
+    sc.write_timeout_ms = 300;
+    sc.forward_slack_ms = 60;
+    sc.redirect = redirect_;
+    sc.pending_max = 64;
+    sc.retry_backoff_min_ms = 2;
+    sc.retry_backoff_max_ms = 32;
+    node.session = std::make_unique<session::session_logic>(sc);
+    node.reported_role = {-1, 0, ""};
     node.role.emplace<follower_logic>(std::move(context));
     checker_.on_commit_index(node.name, 0, true);
     start_executor(node);
@@ -236,6 +276,7 @@ private:
     }
     node.paused_until = 0;
     node.up = false;
+    node.session.reset(); // its connections die with it: their clients hear nothing
     node.role.emplace<std::monostate>();
     node.writes.clear();
     node.unseen_writes.clear();
@@ -271,8 +312,9 @@ private:
     if (out.persist) issue_write(node, std::move(*out.persist));
     for (auto& m : out.send)
       send(std::move(m));
+    std::vector<applied_result> results;
     for (const auto& e : out.committed)
-      apply_entry(node, e, context->hard.term);
+      apply_entry(node, e, context->hard.term, results);
     if (!out.committed.empty() && std::holds_alternative<leader_logic>(node.role))
       maybe_strike(i, context->hard.term, rates_.strike_on_commit);
     for (const auto& ready : out.reads)
@@ -289,7 +331,151 @@ private:
     if (context->applied_index != node.applied)
       checker_fail(node.name + ": context applied_index differs from what reached the state "
                                "machine");
-    if (out.next_role) change_role(i, *out.next_role, std::move(out.redeliver));
+    if (out.next_role) {
+      change_role(i, *out.next_role, std::move(out.redeliver));
+    } else {
+      report_role(i);
+    }
+    if (!results.empty() && nodes_[i].session)
+      run_session(i, nodes_[i].session->applied(results, now_));
+  }
+
+  // --- session managers -----------------------------------------------------------------------
+
+  /// Tells node i's session manager its role, epoch and leader when they change (the node actor
+  /// does this with role_info).
+  void report_role(std::size_t i) {
+    auto& node = nodes_[i];
+    if (!node.session || !node.up) return;
+    session::role_view view;
+    view.epoch = node.generation;
+    if (std::holds_alternative<leader_logic>(node.role)) {
+      view.current = raft::role::leader;
+      view.leader = node.name;
+    } else if (const auto* f = std::get_if<follower_logic>(&node.role)) {
+      view.current = raft::role::follower;
+      view.leader = f->leader();
+    } else {
+      view.current = raft::role::candidate;
+    }
+    view.leader_address = view.leader.empty() ? "" : "addr-" + view.leader;
+    std::tuple<int, std::uint64_t, node_name> now{static_cast<int>(view.current), view.epoch,
+                                                  view.leader};
+    if (now == node.reported_role) return;
+    node.reported_role = now;
+    run_session(i, node.session->set_role(view, now_));
+  }
+
+  /// Carries a session manager's effects out, as session_actor does.
+  void run_session(std::size_t i, session::session_effects fx) {
+    if (!nodes_[i].up || !nodes_[i].session) return;
+    for (auto& command : fx.propose) {
+      if (!std::holds_alternative<leader_logic>(nodes_[i].role))
+        continue; // a retired role drops it
+      command.time_ms = now_;
+      raft_effects effects;
+      const bool accepted =
+          std::get<leader_logic>(nodes_[i].role).propose({encode_command(command)}, effects);
+      apply_effects(i, std::move(effects));
+      if (!accepted && nodes_[i].up && nodes_[i].session)
+        run_session(i, nodes_[i].session->refused(command.client_id, command.seq, now_));
+    }
+    if (!fx.read_index.empty() || !fx.serve.empty())
+      checker_fail(nodes_[i].name + ": the simulated clients send no reads through the session");
+    for (auto& [peer, request] : fx.forward)
+      send_session(i, index_of(peer), std::move(request));
+    for (auto& a : fx.answers) {
+      if (const auto* local = std::get_if<session::local_origin>(&a.to)) {
+        auto w = client_writes_.find(local->token);
+        if (w != client_writes_.end() && !w->second.answer) w->second.answer = a.text;
+      } else {
+        const auto& remote = std::get<session::remote_origin>(a.to);
+        send_session(
+            i, index_of(remote.peer),
+            forward_response{remote.forward_id, static_cast<std::uint8_t>(a.status), a.text});
+      }
+    }
+  }
+
+  void send_session(std::size_t from, std::size_t to,
+                    std::variant<forward_request, forward_response> body) {
+    if (rng_.chance(rates_.drop)) return;
+    session_flight f;
+    f.deliver_at = now_ + rng_.between(1, rates_.delay_ticks_max + 1);
+    f.from = from;
+    f.to = to;
+    f.body = std::move(body);
+    session_network_.push_back(std::move(f));
+  }
+
+  void deliver_session_due() {
+    std::vector<session_flight> due;
+    std::vector<session_flight> later;
+    for (auto& f : session_network_)
+      (f.deliver_at <= now_ ? due : later).push_back(std::move(f));
+    session_network_ = std::move(later);
+    for (auto& f : due) {
+      auto& to = nodes_[f.to];
+      if (!to.up || !to.session || group_[f.to] != group_[f.from] || cut_.count({f.from, f.to}))
+        continue;
+      if (to.paused_until > now_) {
+        session_network_.push_back(std::move(f));
+        continue;
+      }
+      const auto& from_name = nodes_[f.from].name;
+      if (auto* request = std::get_if<forward_request>(&f.body))
+        run_session(f.to, to.session->accept(std::move(request->command),
+                                             session::remote_origin{from_name, request->forward_id},
+                                             now_));
+      else
+        run_session(f.to, to.session->forwarded_answer(from_name,
+                                                       std::get<forward_response>(f.body), now_));
+    }
+  }
+
+  /// A client of a random running node writes one key through that node's session manager.
+  void client_write_op() {
+    std::vector<std::size_t> running;
+    for (std::size_t i = 0; i < nodes_.size(); ++i)
+      if (nodes_[i].up && nodes_[i].paused_until <= now_ && nodes_[i].session) running.push_back(i);
+    if (running.empty()) return;
+    const auto i = running[rng_.between(0, running.size())];
+    client_command command;
+    // A few connections per node incarnation, each with its own client id and seqs.
+    command.client_id = (static_cast<std::uint64_t>(i + 1) << 40) + (nodes_[i].incarnation << 8) +
+                        rng_.between(0, 3) + 2;
+    command.seq = ++client_seqs_[command.client_id];
+    command.argv = {"set", "k" + std::to_string(rng_.between(0, 5)),
+                    "v" + std::to_string(++value_counter_)};
+    command.through_log = true;
+    const auto token = ++next_token_;
+    client_writes_[token] = client_write{command.client_id, command.seq, std::nullopt};
+    run_session(i,
+                nodes_[i].session->accept(std::move(command), session::local_origin{token}, now_));
+  }
+
+  /// Every answer a client got must be true of what was applied: a result only for a command
+  /// that was applied; "not applied" (or a redirect) only for one that never was (cases 2, 3).
+  void check_answers() {
+    for (const auto& [token, w] : client_writes_) {
+      if (!w.answer) continue;
+      const bool applied = applied_ids_.count({w.client_id, w.seq}) != 0;
+      const auto& text = *w.answer;
+      const bool not_applied = text.rfind("-CLUSTERDOWN", 0) == 0 ||
+                               text.rfind("-TRYAGAIN", 0) == 0 || text.rfind("-BUSY", 0) == 0 ||
+                               text.rfind("-MOVED", 0) == 0;
+      const bool unknown = text.rfind("-UNKNOWN", 0) == 0;
+      ++(not_applied ? result_.writes_not_applied
+         : unknown   ? result_.writes_unknown
+                     : result_.writes_ok);
+      if (not_applied && applied)
+        checker_fail("client " + std::to_string(w.client_id) + " seq " + std::to_string(w.seq) +
+                     " was told '" + text.substr(0, text.size() - 2) + "' but it was applied");
+      if (!not_applied && !unknown && !applied)
+        checker_fail("client " + std::to_string(w.client_id) + " seq " + std::to_string(w.seq) +
+                     " got result '" + text.substr(0, text.size() - 2) +
+                     "' but it was never applied");
+    }
   }
 
   void checker_fail(const std::string& message) { checker_.report_failure(message); }
@@ -397,23 +583,40 @@ private:
     trace(node.name + " becomes " + raft::to_string(next) + " in term " + std::to_string(term));
     start_executor(node);
     drive(i, [](auto& logic) { return logic.start(); });
+    report_role(i);
     if (redeliver && node.up) drive(i, [&](auto& logic) { return logic.step(*redeliver); });
   }
 
-  void apply_entry(sim_node& node, const log_entry& e, std::uint64_t term_now) {
+  void apply_entry(sim_node& node, const log_entry& e, std::uint64_t term_now,
+                   std::vector<applied_result>& results) {
     checker_.on_apply(node.name, term_now, e);
     node.applied = e.index;
     if (e.kind() != entry_type::command) return;
-    // "set <key> <value>"
-    std::istringstream in(e.data);
-    std::string verb, key, value;
-    in >> verb >> key >> value;
-    node.kv[key] = {value, e.index};
-    if (e.index > global_applied_) {
-      global_applied_ = e.index;
-      last_write_[key] = e.index;
-      if (key == "marker") marker_committed_ = true;
+    auto command = decode_command(e.data.data(), e.data.size());
+    if (!command || command->argv.size() != 3) {
+      checker_fail(node.name + ": entry " + std::to_string(e.index) + " is not a SET command");
+      return;
     }
+    // The state machine actor's rule: the shipped exactly-once table decides.
+    node.table.at_index(e.index);
+    std::string reply;
+    const auto verdict =
+        node.table.check(command->client_id, command->seq, command->time_ms, reply);
+    if (verdict == client_sessions::verdict::apply) {
+      const auto& key = command->argv[1];
+      node.kv[key] = {command->argv[2], e.index};
+      if (e.index > global_applied_) {
+        global_applied_ = e.index;
+        last_write_[key] = e.index;
+        if (key == "marker") marker_committed_ = true;
+      }
+      reply = "+OK\r\n";
+      node.table.record(command->client_id, command->seq, command->time_ms, reply);
+      applied_ids_.insert({command->client_id, command->seq});
+    } else if (verdict == client_sessions::verdict::too_old) {
+      reply = "-UNKNOWN forgotten\r\n";
+    }
+    results.push_back({command->client_id, command->seq, reply, false});
   }
 
   // --- network --------------------------------------------------------------------------------
@@ -573,23 +776,27 @@ private:
   }
 
   /// Proposes on leader `i`; false when the leader refused (uncommitted bytes over its limit).
-  bool propose_on(std::size_t i, std::string command) {
+  /// Proposes the liveness marker directly on leader `i` (client 1, outside the session managers);
+  /// false when the leader refused it (uncommitted bytes over its limit).
+  bool propose_marker(std::size_t i) {
+    client_command command;
+    command.client_id = 1;
+    command.seq = ++marker_seq_;
+    command.time_ms = now_;
+    command.argv = {"set", "marker", std::to_string(options_.seed)};
+    command.through_log = true;
     raft_effects effects;
     const bool accepted =
-        std::get<leader_logic>(nodes_[i].role).propose({std::move(command)}, effects);
+        std::get<leader_logic>(nodes_[i].role).propose({encode_command(command)}, effects);
     apply_effects(i, std::move(effects));
     return accepted;
   }
 
   void client_ops() {
+    if (rng_.chance(rates_.propose)) client_write_op();
     auto current = leaders();
     std::erase_if(current, [&](std::size_t i) { return nodes_[i].paused_until > now_; });
     if (current.empty()) return;
-    if (rng_.chance(rates_.propose)) {
-      const auto i = current[rng_.between(0, current.size())];
-      propose_on(i, "set k" + std::to_string(rng_.between(0, 5)) + " v" +
-                        std::to_string(++value_counter_));
-    }
     if (rng_.chance(rates_.read)) {
       const auto i = current[rng_.between(0, current.size())];
       client_read read;
@@ -630,9 +837,12 @@ private:
     for (std::size_t i = 0; i < nodes_.size() && !checker_.failed(); ++i)
       complete_writes(i);
     deliver_due();
+    deliver_session_due();
     for (std::size_t i = 0; i < nodes_.size() && !checker_.failed(); ++i)
-      if (nodes_[i].up && nodes_[i].paused_until <= now_)
+      if (nodes_[i].up && nodes_[i].paused_until <= now_) {
         drive(i, [](auto& logic) { return logic.tick(); });
+        if (nodes_[i].session) run_session(i, nodes_[i].session->tick(now_));
+      }
     for (auto& node : nodes_)
       serve_reads(node);
     if (now_ % 64 == 0) check_all_logs();
@@ -719,9 +929,7 @@ private:
       if (!marker_committed_ && current.size() == 1) {
         const auto term = context_of(nodes_[current.front()])->hard.term;
         // Once per leader term, retried while the leader refuses it for back-pressure.
-        if (term != marker_term &&
-            propose_on(current.front(), "set marker " + std::to_string(options_.seed)))
-          marker_term = term;
+        if (term != marker_term && propose_marker(current.front())) marker_term = term;
       }
       if (converged()) {
         result_.liveness_ticks = t + 1;
@@ -754,6 +962,15 @@ private:
   std::uint64_t read_counter_ = 0;
   std::uint64_t global_applied_ = 0;
   std::map<std::string, std::uint64_t> last_write_;
+  // Clients through the session managers.
+  bool redirect_ = false;
+  std::vector<session_flight> session_network_;
+  std::map<std::uint64_t, client_write> client_writes_; ///< by token
+  std::uint64_t next_token_ = 0;
+  std::map<std::uint64_t, std::uint64_t> client_seqs_;
+  std::uint64_t marker_seq_ = 0;
+  /// (client_id, seq) of every command a state machine applied (verdict apply), on any node.
+  std::set<std::pair<std::uint64_t, std::uint64_t>> applied_ids_;
   bool marker_committed_ = false;
   bool trace_messages_ = std::getenv("PREZ_SIM_TRACE_MESSAGES") != nullptr;
 };
@@ -776,7 +993,9 @@ std::string describe(std::uint64_t seed, const sim_result& result) {
       << " elections=" << result.elections << " crashes=" << result.crashes
       << " power_losses=" << result.power_losses << " pauses=" << result.pauses
       << " strikes=" << result.strikes << " messages=" << result.messages
-      << " reads=" << result.reads_served << " liveness_ticks=" << result.liveness_ticks << ")";
+      << " reads=" << result.reads_served << " writes ok/unknown/not-applied=" << result.writes_ok
+      << "/" << result.writes_unknown << "/" << result.writes_not_applied
+      << " liveness_ticks=" << result.liveness_ticks << ")";
   return out.str();
 }
 

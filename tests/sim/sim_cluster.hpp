@@ -74,6 +74,10 @@ struct sim_result {
   std::uint64_t strikes = 0;
   std::uint64_t elections = 0;
   std::uint64_t reads_served = 0;
+  /// Client writes through the session managers, by the answer they got (none: their node died).
+  std::uint64_t writes_ok = 0;
+  std::uint64_t writes_unknown = 0;
+  std::uint64_t writes_not_applied = 0;
   std::uint64_t liveness_ticks = 0;
 };
 
