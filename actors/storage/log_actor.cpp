@@ -69,8 +69,10 @@ caf::behavior log_actor(caf::stateful_actor<log_actor_state>* self,
 
 } // namespace
 
-caf::actor spawn_log_actor(caf::actor_system& system, std::unique_ptr<storage::log_store> store) {
+caf::actor spawn_log_actor(caf::actor_system& system, std::unique_ptr<storage::log_store> store,
+                           bool detached) {
   auto holder = std::make_shared<std::unique_ptr<storage::log_store>>(std::move(store));
+  if (!detached) return system.spawn(log_actor, holder);
   return system.spawn<caf::detached>(log_actor, holder);
 }
 
