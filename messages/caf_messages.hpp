@@ -42,6 +42,7 @@ using command_atom = caf::atom_constant<caf::atom("command")>;
 using connect_atom_local = caf::atom_constant<caf::atom("connectto")>;
 using stop_atom = caf::atom_constant<caf::atom("stop")>;
 using start_atom = caf::atom_constant<caf::atom("start")>;
+using watch_atom = caf::atom_constant<caf::atom("watch")>;
 
 /// A write for the log actor: applied in order, then acknowledged once durable (DESIGN §4).
 struct persist_request {
