@@ -43,6 +43,7 @@ using connect_atom_local = caf::atom_constant<caf::atom("connectto")>;
 using stop_atom = caf::atom_constant<caf::atom("stop")>;
 using start_atom = caf::atom_constant<caf::atom("start")>;
 using watch_atom = caf::atom_constant<caf::atom("watch")>;
+using convert_atom = caf::atom_constant<caf::atom("convert")>;
 
 /// A write for the log actor: applied in order, then acknowledged once durable (DESIGN §4).
 struct persist_request {
