@@ -53,6 +53,16 @@ caf::actor spawn_fail_stop(caf::actor_system& system, stop_process_fn stop) {
   return system.spawn(fail_stop_actor, std::move(stop));
 }
 
+caf::error exception_exit_reason(std::exception_ptr& thrown) {
+  try {
+    std::rethrow_exception(thrown);
+  } catch (const std::exception& e) {
+    return caf::make_error(caf::sec::runtime_error, std::string("exception: ") + e.what());
+  } catch (...) {
+    return caf::make_error(caf::sec::runtime_error, std::string("exception of unknown type"));
+  }
+}
+
 void stop_process(const std::string& actor, const std::string& reason) {
   spdlog::critical("fail-stop: actor '{}' ended ({}); stopping this node so it does not serve "
                    "clients or count as a voter without it",

@@ -3,6 +3,7 @@
 // raft node or gateway acceptor has ended must not live on as a zombie that accepts clients and
 // votes in nothing. The watcher monitors those actors and stops the process when one ends.
 
+#include <exception>
 #include <functional>
 #include <string>
 
@@ -19,6 +20,11 @@ using stop_process_fn = std::function<void(const std::string& actor, const std::
 /// process serves). `(stop_atom)` says the process is stopping on purpose: the watcher then quits
 /// without calling `stop`, and no later end is fatal.
 caf::actor spawn_fail_stop(caf::actor_system& system, stop_process_fn stop);
+
+/// An exception handler for the actors the watcher watches (`set_exception_handler`): ends the
+/// actor with the exception's text in the reason, so the fail-stop line says what went wrong.
+/// CAF's default handler keeps only "runtime_error" and prints the text elsewhere.
+caf::error exception_exit_reason(std::exception_ptr& thrown);
 
 /// prez-server's stop: one critical log line naming the actor and the reason, then exit code 70,
 /// as for a storage failure (docs/decisions.md D3).

@@ -7,6 +7,7 @@
 #include "caf/all.hpp"
 #include <spdlog/spdlog.h>
 
+#include "actors/fail_stop_actor.hpp"
 #include "actors/net/peer_link_actor.hpp"
 #include "actors/node_handles.hpp"
 #include "actors/raft/role_actor.hpp"
@@ -230,6 +231,7 @@ caf::behavior raft_node(node_actor* self, node_settings settings,
   st.handles.state_machine = std::move(state_machine);
   st.handles.session = std::move(session);
   self->set_down_handler([=](caf::down_msg& down) { handle_role_down(self, down); });
+  self->set_exception_handler(exception_exit_reason);
   for (const auto& member : st.settings.members) {
     if (member.name == st.settings.self) continue;
     peer_link_args args{st.settings.self,

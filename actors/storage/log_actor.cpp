@@ -7,6 +7,7 @@
 #include "caf/all.hpp"
 #include <spdlog/spdlog.h>
 
+#include "actors/fail_stop_actor.hpp"
 #include "actors/storage/log_store.hpp"
 #include "messages/caf_messages.hpp"
 
@@ -41,6 +42,7 @@ void apply_request(storage::log_store& store, const persist_request& request) {
 caf::behavior log_actor(caf::stateful_actor<log_actor_state>* self,
                         std::shared_ptr<std::unique_ptr<storage::log_store>> store) {
   self->state.store = std::move(*store);
+  self->set_exception_handler(exception_exit_reason);
   return {
       [=](persist_atom, const persist_request& request) {
         apply_request(*self->state.store, request);

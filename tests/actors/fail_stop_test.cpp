@@ -48,7 +48,8 @@ TEST_CASE_METHOD(watcher_fixture, "a watched actor killed with an exit stops the
 }
 
 TEST_CASE_METHOD(watcher_fixture, "an actor that throws stops the process with the reason") {
-  auto crashing = system->spawn([](caf::event_based_actor*) -> caf::behavior {
+  auto crashing = system->spawn([](caf::event_based_actor* self) -> caf::behavior {
+    self->set_exception_handler(prez::exception_exit_reason);
     return {[](int) { throw std::runtime_error("invariant broken"); }};
   });
   caf::anon_send(watcher, prez::watch_atom::value, std::string("state_machine"), crashing);
@@ -57,8 +58,7 @@ TEST_CASE_METHOD(watcher_fixture, "an actor that throws stops the process with t
   run();
   REQUIRE(stopped->size() == 1);
   CHECK(stopped->front().first == "state_machine");
-  // CAF's default exception handler ends the actor with runtime_error (and prints the what()).
-  CHECK(stopped->front().second.find("runtime_error") != std::string::npos);
+  CHECK(stopped->front().second.find("exception: invariant broken") != std::string::npos);
 }
 
 TEST_CASE_METHOD(watcher_fixture, "a watched actor that quits normally is a zombie too") {
