@@ -45,6 +45,8 @@ using command_atom = caf::atom_constant<caf::atom("command")>;
 using connect_atom_local = caf::atom_constant<caf::atom("connectto")>;
 using stop_atom = caf::atom_constant<caf::atom("stop")>;
 using start_atom = caf::atom_constant<caf::atom("start")>;
+using watch_atom = caf::atom_constant<caf::atom("watch")>;
+using convert_atom = caf::atom_constant<caf::atom("convert")>;
 
 /// A role's end: the node spawns `next` with the context (ownership moves with the pointer).
 struct role_handoff {

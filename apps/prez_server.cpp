@@ -15,6 +15,7 @@
 #include <spdlog/spdlog.h>
 
 #include "actors/caf_messages.hpp"
+#include "actors/fail_stop_actor.hpp"
 #include "actors/gateway/resp_gateway_actor.hpp"
 #include "actors/net/node_door_actor.hpp"
 #include "actors/raft/raft_node_actor.hpp"
@@ -161,6 +162,12 @@ int main(int argc, char** argv) {
   cfg.set("middleman.connection-timeout", caf::timespan{2s});
   cfg.set("logger.verbosity", caf::atom("quiet"));
   caf::actor_system system{cfg};
+  // Fail-stop (docs/decisions.md D18): if one of the node's actors ends, the process ends too,
+  // with exit code 70, instead of serving clients as a zombie.
+  auto watcher = prez::spawn_fail_stop(system, prez::stop_process);
+  auto watch = [&](const char* name, const caf::actor& whom) {
+    caf::anon_send(watcher, prez::watch_atom::value, std::string(name), whom);
+  };
 
   prez::session_settings session_settings;
   session_settings.self = config.name;
@@ -174,6 +181,9 @@ int main(int argc, char** argv) {
   auto state_machine = prez::spawn_state_machine(system, session);
   caf::anon_send(session, prez::start_atom::value, state_machine);
   auto log = prez::spawn_log_actor(system, std::move(store));
+  watch("session_manager", session);
+  watch("state_machine", state_machine);
+  watch("log_actor", log);
 
   prez::node_settings node_settings;
   node_settings.self = config.name;
@@ -189,6 +199,7 @@ int main(int argc, char** argv) {
 #endif
   node_settings.tick = tick;
   auto node = prez::spawn_raft_node(system, node_settings, context, log, state_machine, session);
+  watch("raft_node", node);
 
   if (config.members.size() > 1) {
     auto self = std::find_if(config.members.begin(), config.members.end(),
@@ -196,6 +207,7 @@ int main(int argc, char** argv) {
     // Only the door faces the network: it takes sealed frames and nothing else (docs/decisions.md
     // D15).
     auto door = prez::spawn_node_door(system, node);
+    watch("node_door", door);
     auto published = system.middleman().publish(door, self->cluster_port, self->host.c_str(), true);
     if (!published) {
       fail_now(config.source_file + ": cluster-port " + std::to_string(self->cluster_port) +
@@ -221,12 +233,14 @@ int main(int argc, char** argv) {
              ": port " + std::to_string(config.port) + " on " + config.bind + ": " +
              system.render(gateway_actor.error()));
   }
+  watch("resp_gateway", *gateway_actor);
   spdlog::info("{} ready: redis-cli -h {} -p {}", config.name, config.bind, config.port);
 
   // Block until SIGINT or SIGTERM, then stop. Every acknowledged write is already durable.
   int received = 0;
   sigwait(&signals, &received);
   spdlog::info("{}: stopping on signal {}", config.name, received);
+  caf::anon_send(watcher, prez::stop_atom::value);
   spdlog::shutdown();
   std::fflush(stdout);
   // The actor system's shutdown can wait on remote connections; the log is durable, so leave now.

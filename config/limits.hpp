@@ -34,6 +34,12 @@ inline constexpr std::size_t reply_buffer_bytes_max = 64 * 1024 * 1024;
 inline constexpr std::size_t pipelined_commands_max = 16 * 1024;
 /// Bytes read from a client socket per read event.
 inline constexpr std::size_t read_chunk_bytes = 16 * 1024;
+/// RESP2 replies longer than this are rewritten to RESP3 (actors/gateway/resp3.hpp) by a worker
+/// actor, not by the connection's broker: brokers run on the middleman's one I/O thread, which
+/// also carries every peer link, and converting a reply of many MiB there would stall heartbeats
+/// long enough to start an election. Below it the conversion costs less than the hand-off (a few
+/// microseconds), so small replies stay inline.
+inline constexpr std::size_t resp3_inline_bytes_max = 64 * 1024;
 
 // --- peer wire (msgpack) -----------------------------------------------------------------------
 

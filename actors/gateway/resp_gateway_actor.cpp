@@ -58,14 +58,63 @@ reply_slot& slot_at(connection* self, std::uint64_t slot) {
   return self->state.slots[slot - self->state.first_slot];
 }
 
-void fill(connection* self, std::uint64_t slot, std::string text, bool close_after) {
-  auto& st = self->state;
-  if (st.closing || slot < st.first_slot || slot - st.first_slot >= st.slots.size()) return;
-  auto& s = st.slots[slot - st.first_slot];
+namespace {
+
+bool slot_pending(const connection_state& st, std::uint64_t slot) {
+  return !st.closing && slot >= st.first_slot && slot - st.first_slot < st.slots.size();
+}
+
+/// Makes slot `slot` ready with its final text and writes what is now next in line.
+void fill_final(connection* self, std::uint64_t slot, std::string text, bool close_after) {
+  if (!slot_pending(self->state, slot)) return;
+  auto& s = slot_at(self, slot);
   s.ready = true;
-  s.text = s.protocol == 3 ? to_resp3(text, s.shape, s.queued) : std::move(text);
+  s.text = std::move(text);
   s.close_after = close_after;
   flush_ready(self);
+}
+
+/// A one-shot worker on CAF's scheduler (not the middleman's I/O thread) that rewrites one RESP2
+/// reply into RESP3 and ends.
+caf::behavior resp3_converter_actor(caf::event_based_actor* self, resp3_shape shape,
+                                    std::vector<resp3_shape> queued) {
+  return {
+      [=](convert_atom, const std::string& resp2) -> std::string {
+        self->quit();
+        return to_resp3(resp2, shape, queued);
+      },
+  };
+}
+
+/// Converts a large reply off the I/O thread (limits::resp3_inline_bytes_max). The slot stays
+/// pending meanwhile, so the replies behind it wait and the connection's order holds.
+void convert_elsewhere(connection* self, std::uint64_t slot, std::string text, bool close_after) {
+  const auto& s = slot_at(self, slot);
+  spdlog::debug("client {}: a {}-byte reply goes to a worker for RESP3", self->state.client_id,
+                text.size());
+  auto converter = self->system().spawn(resp3_converter_actor, s.shape, s.queued);
+  self->request(converter, caf::infinite, convert_atom::value, std::move(text))
+      .then(
+          [=](std::string& converted) {
+            fill_final(self, slot, std::move(converted), close_after);
+          },
+          [=](const caf::error& error) {
+            spdlog::error("client {}: RESP3 conversion failed: {}", self->state.client_id,
+                          self->system().render(error));
+            fill_final(self, slot, resp::error("ERR reply conversion to RESP3 failed"), true);
+          });
+}
+
+} // namespace
+
+void fill(connection* self, std::uint64_t slot, std::string text, bool close_after) {
+  auto& st = self->state;
+  if (!slot_pending(st, slot)) return;
+  const auto& s = slot_at(self, slot);
+  if (s.protocol != 3) return fill_final(self, slot, std::move(text), close_after);
+  if (text.size() > limits::resp3_inline_bytes_max)
+    return convert_elsewhere(self, slot, std::move(text), close_after);
+  fill_final(self, slot, to_resp3(text, s.shape, s.queued), close_after);
 }
 
 namespace {

@@ -8,6 +8,7 @@
 #include <spdlog/spdlog.h>
 
 #include "actors/caf_messages.hpp"
+#include "actors/fail_stop_actor.hpp"
 #include "actors/net/peer_link_actor.hpp"
 #include "actors/node_handles.hpp"
 #include "actors/raft/role_actor.hpp"
@@ -71,8 +72,26 @@ void spawn_role(node_actor* self, raft::role next, std::shared_ptr<raft::raft_co
       st.role_actor = raft::spawn_leader(self, std::move(args));
       break;
   }
+  // A role actor that ends without handing off would leave the node a zombie (handle_role_down).
+  self->monitor(st.role_actor);
   spdlog::info("raft: {} is now {} in term {}", st.settings.self, raft::to_string(next), st.term);
   notify_session(self);
+}
+
+/// A role actor ended. A retired role quits normally right after sending its handoff; both come
+/// from it in order, so the node has already spawned the next role when this arrives and the
+/// source is no longer `role_actor`. Anything else (the live role ended, or any role crashed)
+/// leaves no role to act: the node ends with a reason naming the role, and the fail-stop watcher
+/// stops the process (docs/decisions.md D18).
+void handle_role_down(node_actor* self, const caf::down_msg& down) {
+  auto& st = self->state;
+  const bool live = down.source == st.role_actor.address();
+  if (!live && !down.reason) return;
+  auto reason = down.reason ? self->system().render(down.reason) : std::string("normal exit");
+  auto what = live ? fmt::format("the live {} role actor (epoch {}) ended without a handoff: {}",
+                                 raft::to_string(st.current_role), st.epoch, reason)
+                   : fmt::format("a retired role actor crashed: {}", reason);
+  self->quit(caf::make_error(caf::sec::runtime_error, std::move(what)));
 }
 
 /// One line per RPC for debug logs.
@@ -211,6 +230,8 @@ caf::behavior raft_node(node_actor* self, node_settings settings,
   st.handles.log = std::move(log);
   st.handles.state_machine = std::move(state_machine);
   st.handles.session = std::move(session);
+  self->set_down_handler([=](caf::down_msg& down) { handle_role_down(self, down); });
+  self->set_exception_handler(exception_exit_reason);
   for (const auto& member : st.settings.members) {
     if (member.name == st.settings.self) continue;
     peer_link_args args{st.settings.self,

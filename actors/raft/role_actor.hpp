@@ -15,6 +15,7 @@
 #include <spdlog/spdlog.h>
 
 #include "actors/caf_messages.hpp"
+#include "actors/fail_stop_actor.hpp"
 #include "actors/node_handles.hpp"
 #include "actors/raft/raft_types.hpp"
 #include "actors/raft/role_executor.hpp"
@@ -123,6 +124,7 @@ void handle_persisted(role_actor<Logic>* self, const persist_reply& reply) {
 template <class Logic, class... Extra>
 caf::behavior role_behavior(role_actor<Logic>* self, role_args args, Extra... extra) {
   auto& st = self->state;
+  self->set_exception_handler(exception_exit_reason); // the node's fail-stop line names it
   auto context = std::move(*args.context);
   args.context.reset();
   st.args = std::move(args);

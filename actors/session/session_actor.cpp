@@ -8,6 +8,7 @@
 #include <spdlog/spdlog.h>
 
 #include "actors/caf_messages.hpp"
+#include "actors/fail_stop_actor.hpp"
 #include "actors/session/session_logic.hpp"
 #include "config/limits.hpp"
 
@@ -101,6 +102,7 @@ caf::behavior session_actor(session_self* self, session_settings settings) {
   config.redirect = settings.redirect;
   config.pending_max = limits::pending_commands_max;
   self->state.logic = std::make_unique<session::session_logic>(std::move(config));
+  self->set_exception_handler(exception_exit_reason); // the fail-stop line names what was thrown
   self->delayed_send(self, sweep_interval, tick_atom::value);
   auto* logic = self->state.logic.get();
   return {

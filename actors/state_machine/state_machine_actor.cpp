@@ -6,6 +6,7 @@
 #include <spdlog/spdlog.h>
 
 #include "actors/caf_messages.hpp"
+#include "actors/fail_stop_actor.hpp"
 #include "actors/gateway/resp_writer.hpp"
 #include "actors/state_machine/client_sessions.hpp"
 #include "actors/state_machine/kv_state.hpp"
@@ -112,6 +113,7 @@ void apply_entries(state_machine* self, const std::vector<log_entry>& entries) {
 }
 
 caf::behavior state_machine_actor(state_machine* self, caf::actor session) {
+  self->set_exception_handler(exception_exit_reason);
   self->state.session = std::move(session);
   return {
       [=](apply_atom, const std::vector<log_entry>& entries) { apply_entries(self, entries); },

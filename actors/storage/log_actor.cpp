@@ -8,6 +8,7 @@
 #include <spdlog/spdlog.h>
 
 #include "actors/caf_messages.hpp"
+#include "actors/fail_stop_actor.hpp"
 #include "actors/storage/log_store.hpp"
 
 namespace prez {
@@ -41,6 +42,7 @@ void apply_request(storage::log_store& store, const persist_request& request) {
 caf::behavior log_actor(caf::stateful_actor<log_actor_state>* self,
                         std::shared_ptr<std::unique_ptr<storage::log_store>> store) {
   self->state.store = std::move(*store);
+  self->set_exception_handler(exception_exit_reason);
   return {
       [=](persist_atom, const persist_request& request) {
         apply_request(*self->state.store, request);
@@ -69,8 +71,10 @@ caf::behavior log_actor(caf::stateful_actor<log_actor_state>* self,
 
 } // namespace
 
-caf::actor spawn_log_actor(caf::actor_system& system, std::unique_ptr<storage::log_store> store) {
+caf::actor spawn_log_actor(caf::actor_system& system, std::unique_ptr<storage::log_store> store,
+                           bool detached) {
   auto holder = std::make_shared<std::unique_ptr<storage::log_store>>(std::move(store));
+  if (!detached) return system.spawn(log_actor, holder);
   return system.spawn<caf::detached>(log_actor, holder);
 }
 

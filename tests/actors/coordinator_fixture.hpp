@@ -1,0 +1,48 @@
+#pragma once
+// A Catch2 fixture for actor tests under CAF's test_coordinator (docs/architecture.md §8):
+// every scheduled actor runs only when the test runs the scheduler, one job at a time, and time
+// moves only when the test advances the clock. CAF's expect/allow DSL is not used.
+
+#include <memory>
+
+#include "caf/all.hpp"
+#include "caf/scheduler/test_coordinator.hpp"
+
+namespace prez::testing {
+
+struct coordinator_fixture {
+  caf::actor_system_config cfg;
+  std::unique_ptr<caf::actor_system> system;
+  caf::scheduler::test_coordinator* sched = nullptr;
+
+  coordinator_fixture() {
+    cfg.set("scheduler.policy", caf::atom("testing"));
+    cfg.set("logger.verbosity", caf::atom("quiet"));
+    cfg.set("logger.file-verbosity", caf::atom("quiet"));
+    system = std::make_unique<caf::actor_system>(cfg);
+    // Actors left alive at the end of a test never run again: do not wait for them.
+    system->await_actors_before_shutdown(false);
+    sched = &dynamic_cast<caf::scheduler::test_coordinator&>(system->scheduler());
+  }
+
+  ~coordinator_fixture() { sched->run(); }
+
+  /// Runs queued jobs until none is left; returns how many ran.
+  std::size_t run() { return sched->run(); }
+
+  /// A default handler that drops a message without answering. CAF's `caf::drop` answers
+  /// `unexpected_message`, and that error, sent back to an actor that did not ask, ends it.
+  static caf::result<caf::message> ignore(caf::scheduled_actor*, caf::message_view&) {
+    return caf::delegated<caf::message>{};
+  }
+
+  /// An actor that takes any message and does nothing (a stand-in for a node's other actors).
+  caf::actor spawn_sink() {
+    return system->spawn([](caf::event_based_actor* self) -> caf::behavior {
+      self->set_default_handler(ignore);
+      return {[](caf::unit_t) {}};
+    });
+  }
+};
+
+} // namespace prez::testing
