@@ -36,9 +36,19 @@ struct coordinator_fixture {
     return caf::delegated<caf::message>{};
   }
 
+  /// Spawns a function-based actor from `fun(self)`. CAF 0.17 dereferences a null argument tuple
+  /// when a function actor takes no arguments (UBSan: "reference binding to null pointer" in
+  /// init_fun_factory_helper), so the actor is given one unused argument. The server's actors all
+  /// take arguments.
+  template <class F>
+  caf::actor spawn_fn(F fun) {
+    return system->spawn(
+        [fun](caf::event_based_actor* self, int) -> caf::behavior { return fun(self); }, 0);
+  }
+
   /// An actor that takes any message and does nothing (a stand-in for a node's other actors).
   caf::actor spawn_sink() {
-    return system->spawn([](caf::event_based_actor* self) -> caf::behavior {
+    return spawn_fn([](caf::event_based_actor* self) -> caf::behavior {
       self->set_default_handler(ignore);
       return {[](caf::unit_t) {}};
     });

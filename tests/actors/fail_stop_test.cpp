@@ -48,7 +48,7 @@ TEST_CASE_METHOD(watcher_fixture, "a watched actor killed with an exit stops the
 }
 
 TEST_CASE_METHOD(watcher_fixture, "an actor that throws stops the process with the reason") {
-  auto crashing = system->spawn([](caf::event_based_actor* self) -> caf::behavior {
+  auto crashing = spawn_fn([](caf::event_based_actor* self) -> caf::behavior {
     self->set_exception_handler(prez::exception_exit_reason);
     return {[](int) { throw std::runtime_error("invariant broken"); }};
   });
@@ -62,7 +62,7 @@ TEST_CASE_METHOD(watcher_fixture, "an actor that throws stops the process with t
 }
 
 TEST_CASE_METHOD(watcher_fixture, "a watched actor that quits normally is a zombie too") {
-  auto quitting = system->spawn([](caf::event_based_actor* self) -> caf::behavior {
+  auto quitting = spawn_fn([](caf::event_based_actor* self) -> caf::behavior {
     return {[=](prez::stop_atom) { self->quit(); }};
   });
   caf::anon_send(watcher, prez::watch_atom::value, std::string("raft_node"), quitting);

@@ -57,7 +57,7 @@ struct log_fixture : coordinator_fixture {
     seen->clear(); // open's own syncs
     log = prez::spawn_log_actor(
         *system, std::get<std::unique_ptr<prez::storage::log_store>>(std::move(opened)), false);
-    client = system->spawn([s = seen](caf::event_based_actor*) -> caf::behavior {
+    client = spawn_fn([s = seen](caf::event_based_actor*) -> caf::behavior {
       return {[s](prez::persisted_atom, const prez::persist_reply& reply) {
         s->push_back("reply " + std::to_string(reply.seq) + " " + std::to_string(reply.last_index));
       }};

@@ -37,7 +37,7 @@ struct node_fixture : coordinator_fixture {
 
   node_fixture() {
     // A log that makes every write durable at once.
-    auto log = system->spawn([](caf::event_based_actor* self) -> caf::behavior {
+    auto log = spawn_fn([](caf::event_based_actor* self) -> caf::behavior {
       auto last = std::make_shared<std::pair<std::uint64_t, std::uint64_t>>();
       return {[=](prez::persist_atom, const prez::persist_request& request) {
         if (request.truncate_from) *last = {*request.truncate_from - 1, last->second};
@@ -47,7 +47,7 @@ struct node_fixture : coordinator_fixture {
                    prez::persist_reply{request.seq, last->first, last->second});
       }};
     });
-    auto session = system->spawn([t = told](caf::event_based_actor* self) -> caf::behavior {
+    auto session = spawn_fn([t = told](caf::event_based_actor* self) -> caf::behavior {
       self->set_default_handler(coordinator_fixture::ignore);
       return {[t](prez::role_atom, const prez::role_info& info, const caf::actor& role) {
         t->emplace_back(info, role);
