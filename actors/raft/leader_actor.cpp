@@ -30,7 +30,7 @@ void schedule_batch(role_actor<leader_logic>* self) {
 void flush_batch(role_actor<leader_logic>* self) {
   auto& st = self->state;
   st.batch_flush_scheduled = false;
-  if (st.retired) return;
+  if (st.executor.retired()) return;
   auto now_ms = wall_clock_ms();
   // Reads are served at the cluster clock (docs/expiry.md): keep it fresh for them.
   if (!st.reads.empty() && now_ms >= st.last_stamp_ms + limits::read_clock_refresh_ms)
@@ -57,7 +57,7 @@ void flush_batch(role_actor<leader_logic>* self) {
     st.proposals.clear();
     execute(self, std::move(fx));
   }
-  if (!st.retired && !st.reads.empty()) {
+  if (!st.executor.retired() && !st.reads.empty()) {
     auto reads = std::move(st.reads);
     st.reads.clear();
     execute(self, st.logic->read_index(reads, read_floor));
@@ -68,7 +68,7 @@ caf::behavior leader_actor(role_actor<leader_logic>* self, role_args args) {
   return role_behavior(
       self, std::move(args),
       [=](propose_atom, client_command& command) {
-        if (self->state.retired) return;
+        if (self->state.executor.retired()) return;
         self->state.proposals.push_back(std::move(command));
         if (self->state.proposals.size() >= limits::proposal_batch_max)
           flush_batch(self);
@@ -76,7 +76,7 @@ caf::behavior leader_actor(role_actor<leader_logic>* self, role_args args) {
           schedule_batch(self);
       },
       [=](read_atom, std::uint64_t read_id) {
-        if (self->state.retired) return;
+        if (self->state.executor.retired()) return;
         self->state.reads.push_back(read_id);
         schedule_batch(self);
       },

@@ -45,7 +45,6 @@ struct role_state {
   /// Leader only: the wall-clock time last stamped into a batch (0: none yet).
   std::uint64_t last_stamp_ms = 0;
   node_name reported_leader;
-  bool retired = false;
 };
 
 template <class Logic>
@@ -86,7 +85,7 @@ void send_persist(role_actor<Logic>* self, persist_request&& request) {
 template <class Logic>
 void execute(role_actor<Logic>* self, raft_effects&& fx) {
   auto& st = self->state;
-  if (st.retired) return;
+  if (st.executor.retired()) return;
   const auto& handles = st.args.handles;
   auto out = st.executor.run(std::move(fx), st.logic->context());
   if (out.persist) send_persist(self, std::move(*out.persist));
@@ -99,7 +98,6 @@ void execute(role_actor<Logic>* self, raft_effects&& fx) {
     self->send(handles.session, read_fail_atom::value, std::move(out.reads_failed));
   maybe_report_leader(self);
   if (out.next_role) {
-    st.retired = true;
     role_handoff handoff;
     handoff.epoch = st.args.epoch;
     handoff.next = *out.next_role;
@@ -114,7 +112,7 @@ void execute(role_actor<Logic>* self, raft_effects&& fx) {
 template <class Logic>
 void handle_persisted(role_actor<Logic>* self, const persist_reply& reply) {
   auto& st = self->state;
-  if (st.retired) return;
+  if (st.executor.retired()) return;
   for (auto& m : st.executor.persisted(reply.seq))
     send_to_peer(self, st.args.handles, std::move(m));
   execute(self, st.logic->persisted(reply.last_index, reply.last_term));
@@ -141,12 +139,12 @@ caf::behavior role_behavior(role_actor<Logic>* self, role_args args, Extra... ex
   return {
       [=](start_atom) { execute(self, self->state.logic->start()); },
       [=](tick_atom) {
-        if (self->state.retired) return;
+        if (self->state.executor.retired()) return;
         execute(self, self->state.logic->tick());
         self->delayed_send(self, self->state.args.tick, tick_atom::value);
       },
       [=](raft_atom, const raft_message& m) {
-        if (!self->state.retired) execute(self, self->state.logic->step(m));
+        if (!self->state.executor.retired()) execute(self, self->state.logic->step(m));
       },
       [=](persisted_atom, const persist_reply& reply) { handle_persisted(self, reply); },
       [=](status_atom) -> raft_status { return self->state.logic->status(); },
