@@ -47,6 +47,21 @@ using stop_atom = caf::atom_constant<caf::atom("stop")>;
 using start_atom = caf::atom_constant<caf::atom("start")>;
 using watch_atom = caf::atom_constant<caf::atom("watch")>;
 using convert_atom = caf::atom_constant<caf::atom("convert")>;
+// Snapshots (docs/architecture.md §5): the state machine writes one through the snapshot actor
+// (begin, pieces, end); the node tells the live role it is durable (taken); roles have chunks of
+// it sent (send) or received ones stored (write, then received); a follower's state machine
+// loads an installed one (restore, load).
+using snap_begin_atom = caf::atom_constant<caf::atom("snapbegin")>;
+using snap_piece_atom = caf::atom_constant<caf::atom("snappiece")>;
+using snap_end_atom = caf::atom_constant<caf::atom("snapend")>;
+using snap_abort_atom = caf::atom_constant<caf::atom("snapabort")>;
+using snap_taken_atom = caf::atom_constant<caf::atom("snaptaken")>;
+using snap_send_atom = caf::atom_constant<caf::atom("snapsend")>;
+using snap_write_atom = caf::atom_constant<caf::atom("snapwrite")>;
+using snap_recvd_atom = caf::atom_constant<caf::atom("snaprecvd")>;
+using restore_atom = caf::atom_constant<caf::atom("restore")>;
+using load_atom = caf::atom_constant<caf::atom("load")>;
+using snapshot_atom = caf::atom_constant<caf::atom("snapshot")>;
 
 /// A role's end: the node spawns `next` with the context (ownership moves with the pointer).
 struct role_handoff {
@@ -107,6 +122,9 @@ CAF_ALLOW_UNSAFE_MESSAGE_TYPE(prez::node_status)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(prez::peer_link_info)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(prez::gateway_status)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(prez::raft::raft_status)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(prez::raft::snapshot_ref)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(prez::raft::snapshot_send)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(prez::install_snapshot_request)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(std::vector<prez::log_entry>)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(std::vector<prez::applied_result>)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(std::vector<prez::raft::read_ready>)

@@ -17,6 +17,7 @@ struct node_handles {
   caf::actor log;           ///< log_actor: durable log and hard state
   caf::actor state_machine; ///< state_machine_actor: applies committed entries, serves reads
   caf::actor session;       ///< session_actor: client commands, forwarding, pending replies
+  caf::actor snapshots;     ///< snapshot_actor: snapshot files (write, send, receive, load)
   std::map<node_name, caf::actor> peers; ///< one peer_link_actor per remote voter
 };
 

@@ -76,6 +76,26 @@ inline constexpr std::size_t append_bytes_max = 1024 * 1024;
 inline constexpr std::size_t inflight_appends_max = 64;
 /// Bytes of proposals the leader accepts that are not yet committed; beyond it, writes wait.
 inline constexpr std::size_t uncommitted_bytes_max = 64 * 1024 * 1024;
+/// Snapshot triggers (snapshot-entries, snapshot-bytes in prez.conf): entries and entry-data bytes
+/// applied since the last snapshot. The defaults keep a node's log (in memory and on disk) to a
+/// few tens of MB while a snapshot of a small key space is taken every few seconds under full
+/// write load; a large key space takes its snapshots at the byte trigger, no more often than its
+/// own size is written again.
+inline constexpr std::uint64_t snapshot_entries_default = 100000;
+inline constexpr std::uint64_t snapshot_bytes_default = 64ull << 20;
+inline constexpr std::uint64_t snapshot_entries_max = 1ull << 40;
+inline constexpr std::uint64_t snapshot_bytes_max_setting = 1ull << 40;
+/// Entries kept before a snapshot's end (snapshot-trailing-entries; etcd keeps 5000, hashicorp/raft
+/// 10240).
+inline constexpr std::uint64_t snapshot_trailing_entries_default = 10000;
+/// InstallSnapshot chunk size and chunks in flight per follower (each chunk is one peer frame, so
+/// this sits well inside the peer link's window).
+inline constexpr std::size_t snapshot_chunk_bytes = 1024 * 1024;
+inline constexpr std::size_t snapshot_chunks_inflight_max = 4;
+/// Bytes of state serialised per step of a snapshot: each step runs between batches of applied
+/// entries, so this bounds how long one step delays them (a few milliseconds).
+inline constexpr std::size_t snapshot_step_bytes = 1024 * 1024;
+
 /// Proposals taken into one leader batch.
 inline constexpr std::size_t proposal_batch_max = 1024;
 /// ReadIndex requests waiting for one leader.

@@ -161,6 +161,12 @@ std::string apply_key(node_config& config, const std::string& key, const std::st
                   config.cluster_link_window_bytes);
   } else if (key == "maxclients") {
     return ranged(1, limits::maxclients_max, config.maxclients);
+  } else if (key == "snapshot-entries") {
+    return ranged(0, limits::snapshot_entries_max, config.snapshot_entries);
+  } else if (key == "snapshot-bytes") {
+    return ranged(0, limits::snapshot_bytes_max_setting, config.snapshot_bytes);
+  } else if (key == "snapshot-trailing-entries") {
+    return ranged(0, limits::snapshot_entries_max, config.snapshot_trailing_entries);
   } else if (key == "bind") {
     if (!is_valid_host(value)) return "invalid bind address '" + value + "'";
     config.bind = value;

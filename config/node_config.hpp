@@ -58,6 +58,13 @@ struct node_config {
   /// Client connections served at once; one more gets Redis's "max number of clients reached".
   /// Invariant: 1 <= maxclients <= limits::maxclients_max.
   std::uint64_t maxclients = limits::maxclients_default;
+  /// The state machine takes a snapshot (and the log is compacted) once this many entries, or
+  /// this many bytes of entry data, were applied since the last one. 0 turns a trigger off.
+  std::uint64_t snapshot_entries = limits::snapshot_entries_default;
+  std::uint64_t snapshot_bytes = limits::snapshot_bytes_default;
+  /// Entries kept in the log before a snapshot's end, so a follower a little behind catches up
+  /// from the log instead of by InstallSnapshot.
+  std::uint64_t snapshot_trailing_entries = limits::snapshot_trailing_entries_default;
   /// Every voter including self, sorted by name, unique names and addresses. Filled by
   /// load_node_config / attach_members / default_single_node_config; parse_node_config fills it
   /// only in single-node mode (no cluster-config-file), with self alone.

@@ -84,8 +84,39 @@ struct append_entries_response {
   friend bool operator==(const append_entries_response&, const append_entries_response&) = default;
 };
 
+/// InstallSnapshot (Raft §7): one chunk of the leader's snapshot file, sent when a follower needs
+/// entries the leader has compacted away. The file carries its own checksum (snapshot_file.hpp).
+struct install_snapshot_request {
+  std::uint64_t term = 0;
+  /// The snapshot covers log indexes 1..last_index; last_term is the term of last_index.
+  std::uint64_t last_index = 0;
+  std::uint64_t last_term = 0;
+  /// Where `data` sits in the file; `done`: the chunk ends the file.
+  std::uint64_t offset = 0;
+  std::string data;
+  bool done = false;
+  MSGPACK_DEFINE(term, last_index, last_term, offset, data, done)
+  friend bool operator==(const install_snapshot_request&,
+                         const install_snapshot_request&) = default;
+};
+
+struct install_snapshot_response {
+  std::uint64_t term = 0;
+  /// The snapshot this answers (its last_index).
+  std::uint64_t last_index = 0;
+  /// Bytes of the file the follower holds: the offset it expects next (0: start again).
+  std::uint64_t next_offset = 0;
+  /// The snapshot is installed and durable: the follower's log matches the leader's up to
+  /// last_index.
+  bool installed = false;
+  MSGPACK_DEFINE(term, last_index, next_offset, installed)
+  friend bool operator==(const install_snapshot_response&,
+                         const install_snapshot_response&) = default;
+};
+
 using raft_payload =
-    std::variant<vote_request, vote_response, append_entries_request, append_entries_response>;
+    std::variant<vote_request, vote_response, append_entries_request, append_entries_response,
+                 install_snapshot_request, install_snapshot_response>;
 
 /// A Raft message between two named nodes.
 struct raft_message {
@@ -140,6 +171,12 @@ MSGPACK_API_VERSION_NAMESPACE(MSGPACK_DEFAULT_API_NS) {
           break;
         case 3:
           m.payload = e[3].as<prez::append_entries_response>();
+          break;
+        case 4:
+          m.payload = e[3].as<prez::install_snapshot_request>();
+          break;
+        case 5:
+          m.payload = e[3].as<prez::install_snapshot_response>();
           break;
         default:
           throw msgpack::type_error();

@@ -62,6 +62,12 @@ raft_effects candidate_logic::tick() {
   return effects;
 }
 
+raft_effects candidate_logic::snapshot_taken(const snapshot_ref& snapshot) {
+  raft_effects effects;
+  note_snapshot_taken(context_, snapshot, effects);
+  return effects;
+}
+
 raft_effects candidate_logic::persisted(std::uint64_t index, std::uint64_t term) {
   note_persisted(context_, index, term);
   return {};
@@ -82,8 +88,9 @@ raft_effects candidate_logic::step(const raft_message& message) {
           handle_vote_request(message, payload, effects);
         else if constexpr (std::is_same_v<T, vote_response>)
           handle_vote_response(message, payload, effects);
-        else if constexpr (std::is_same_v<T, append_entries_request>)
-          handle_append_entries(message, payload, effects);
+        else if constexpr (std::is_same_v<T, append_entries_request> ||
+                           std::is_same_v<T, install_snapshot_request>)
+          handle_leader_request(message, payload.term, effects);
         else if (payload.term > context_.hard.term) {
           // A late AppendEntries response of a newer term: adopt it and follow.
           maybe_adopt_term(context_, payload.term, effects);
@@ -141,15 +148,14 @@ void candidate_logic::handle_vote_response(const raft_message& message,
   if (granted_.size() >= context_.config.quorum()) effects.next_role = role::leader;
 }
 
-void candidate_logic::handle_append_entries(const raft_message& message,
-                                            const append_entries_request& request,
+void candidate_logic::handle_leader_request(const raft_message& message, std::uint64_t term,
                                             raft_effects& effects) {
-  if (request.term < context_.hard.term) {
+  if (term < context_.hard.term) {
     effects.messages.push_back(stale_refusal(context_, message));
     return;
   }
   // Raft §5.2: a leader of our term (or newer) exists; follow it.
-  maybe_adopt_term(context_, request.term, effects);
+  maybe_adopt_term(context_, term, effects);
   step_down(effects, message);
 }
 

@@ -18,6 +18,11 @@ public:
   raft_effects step(const raft_message& message);
   raft_effects tick();
   raft_effects persisted(std::uint64_t index, std::uint64_t term);
+  /// A snapshot of this node's state machine is durable (rules.hpp note_snapshot_taken).
+  raft_effects snapshot_taken(const snapshot_ref& snapshot);
+  /// A snapshot received as a follower finished storing: not acted on by a candidate (the
+  /// leader will send it again if the follower we become still needs it).
+  raft_effects snapshot_received(const snapshot_ref&, bool) { return {}; }
 
   bool in_pre_vote() const { return pre_vote_phase_; }
   raft_status status() const;
@@ -33,7 +38,8 @@ private:
                            raft_effects& effects);
   void handle_vote_response(const raft_message& message, const vote_response& response,
                             raft_effects& effects);
-  void handle_append_entries(const raft_message& message, const append_entries_request& request,
+  /// AppendEntries or InstallSnapshot from a leader of `term`: refused when stale, else we follow.
+  void handle_leader_request(const raft_message& message, std::uint64_t term,
                              raft_effects& effects);
 
   raft_context context_;

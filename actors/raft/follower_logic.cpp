@@ -45,7 +45,8 @@ raft_effects follower_logic::step(const raft_message& message) {
   // dropped.
   if (message.term() < context_.hard.term) {
     const bool is_request = std::holds_alternative<vote_request>(message.payload) ||
-                            std::holds_alternative<append_entries_request>(message.payload);
+                            std::holds_alternative<append_entries_request>(message.payload) ||
+                            std::holds_alternative<install_snapshot_request>(message.payload);
     if (is_request) effects.messages.push_back(stale_refusal(context_, message));
     return effects;
   }
@@ -58,6 +59,8 @@ raft_effects follower_logic::step(const raft_message& message) {
           handle_append_entries(message, payload, effects);
         else if constexpr (std::is_same_v<T, vote_request>)
           handle_vote_request(message, payload, effects);
+        else if constexpr (std::is_same_v<T, install_snapshot_request>)
+          handle_install_snapshot(message, payload, effects);
         // Responses of our term reach a follower only late, from a role it left: ignored.
       },
       message.payload);
@@ -79,6 +82,98 @@ void follower_logic::handle_append_entries(const raft_message& message,
     effects.messages_after_persist.push_back(std::move(reply));
   else
     send_reply(effects, std::move(reply));
+}
+
+void follower_logic::handle_install_snapshot(const raft_message& message,
+                                             const install_snapshot_request& request,
+                                             raft_effects& effects) {
+  PREZ_ASSERT(request.term == context_.hard.term);
+  if (request.last_index == 0 || request.last_term == 0 || request.last_term > request.term)
+    return; // malformed: drop
+  leader_ = message.from;
+  reset_election_timer();
+  install_snapshot_response response{context_.hard.term, request.last_index, 0, false};
+  if (request.last_index <= context_.commit_index) {
+    // We hold everything it covers already: committed entries equal the leader's (§5.4.3).
+    receiving_.reset();
+    response.installed = true;
+    effects.messages_after_persist.push_back(make_message(context_, message.from, response));
+    return;
+  }
+  if (request.offset == 0)
+    receiving_ = receive_state{request.last_index, request.last_term, 0, false};
+  const bool expected = receiving_ && !receiving_->finishing &&
+                        receiving_->index == request.last_index &&
+                        receiving_->term == request.last_term &&
+                        receiving_->next_offset == request.offset;
+  if (!expected) {
+    // Out of order, or a snapshot we are not receiving: say where we are (0: start over).
+    const bool same = receiving_ && receiving_->index == request.last_index &&
+                      receiving_->term == request.last_term;
+    response.next_offset = same ? receiving_->next_offset : 0;
+    effects.messages.push_back(make_message(context_, message.from, response));
+    return;
+  }
+  receiving_->next_offset += request.data.size();
+  effects.snapshot_writes.push_back(snapshot_write{request});
+  if (request.done) {
+    receiving_->finishing = true; // answered by snapshot_received
+    return;
+  }
+  response.next_offset = receiving_->next_offset;
+  effects.messages.push_back(make_message(context_, message.from, response));
+}
+
+raft_effects follower_logic::snapshot_taken(const snapshot_ref& snapshot) {
+  raft_effects effects;
+  note_snapshot_taken(context_, snapshot, effects);
+  return effects;
+}
+
+raft_effects follower_logic::snapshot_received(const snapshot_ref& snapshot, bool ok) {
+  raft_effects effects;
+  const bool ours = receiving_ && receiving_->index == snapshot.index &&
+                    receiving_->term == snapshot.term;
+  if (ours) receiving_.reset();
+  install_snapshot_response response{context_.hard.term, snapshot.index, 0, false};
+  if (!ok) {
+    if (ours && !leader_.empty())
+      effects.messages.push_back(make_message(context_, leader_, response));
+    return effects;
+  }
+  if (snapshot.index <= context_.applied_index) {
+    // Our state machine is already past it; keep it only as the newest file if it is.
+    if (snapshot.index > context_.snapshot.index &&
+        context_.log.term_at(snapshot.index) == snapshot.term)
+      context_.snapshot = snapshot;
+  } else {
+    if (context_.log.term_at(snapshot.index) == snapshot.term) {
+      // Figure 13, step 6: the log holds the snapshot's last entry; keep what follows it. The
+      // entries up to it are not applied one by one: the state machine loads the snapshot.
+      context_.snapshot = snapshot;
+    } else {
+      // Figure 13, step 7: discard the whole log.
+      context_.log.reset_to_snapshot(snapshot.index, snapshot.term);
+      effects.reset_log_to = snapshot.index + 1;
+      context_.snapshot = snapshot;
+      context_.persisted_index = snapshot.index; // the snapshot is durable; nothing follows it
+    }
+    context_.commit_index = std::max(context_.commit_index, snapshot.index);
+    context_.applied_index = snapshot.index;
+    // Durable up to the snapshot's end: in the snapshot, whatever the log file holds.
+    context_.persisted_index = std::max(context_.persisted_index, snapshot.index);
+    effects.restore = snapshot;
+    // What follows the snapshot in our log and is committed can be applied after it.
+    emit_committed(context_, effects);
+  }
+  check_context(context_);
+  if (ours && !leader_.empty()) {
+    response.installed = true;
+    response.next_offset = snapshot.bytes;
+    // Claims the log matches up to the snapshot: only once the log change is durable.
+    effects.messages_after_persist.push_back(make_message(context_, leader_, response));
+  }
+  return effects;
 }
 
 void follower_logic::handle_vote_request(const raft_message& message, const vote_request& request,

@@ -53,8 +53,74 @@ void leader_logic::send_append(const node_name& peer, peer_progress& progress, b
   effects.messages.push_back(make_message(context_, peer, std::move(request)));
 }
 
+bool leader_logic::needs_snapshot(const peer_progress& progress) const {
+  return progress.next_index <= context_.log.snapshot_index();
+}
+
+void leader_logic::send_snapshot(const node_name& peer, peer_progress& progress,
+                                 raft_effects& effects) {
+  if (!progress.snapshot) {
+    // The log is compacted only up to a durable snapshot, so there is one.
+    PREZ_ASSERT(context_.snapshot.index >= context_.log.snapshot_index());
+    PREZ_ASSERT(context_.snapshot.bytes > 0);
+    progress.snapshot = peer_progress::snapshot_transfer{context_.snapshot, 0, 0, heartbeat_round_};
+  }
+  auto& t = *progress.snapshot;
+  const auto chunk = std::max<std::uint64_t>(context_.config.snapshot_chunk_bytes, 1);
+  const auto window = chunk * std::max<std::uint64_t>(context_.config.snapshot_chunks_inflight_max, 1);
+  while (t.sent < t.snapshot.bytes && t.sent - t.acked < window) {
+    const auto length = std::min(chunk, t.snapshot.bytes - t.sent);
+    install_snapshot_request request;
+    request.term = context_.hard.term;
+    request.last_index = t.snapshot.index;
+    request.last_term = t.snapshot.term;
+    request.offset = t.sent;
+    effects.snapshot_sends.push_back(snapshot_send{peer, std::move(request), length});
+    t.sent += length;
+  }
+}
+
+void leader_logic::handle_snapshot_response(const node_name& from,
+                                            const install_snapshot_response& response,
+                                            raft_effects& effects) {
+  auto& progress = peers_.at(from);
+  progress.recently_active = true;
+  if (!progress.snapshot || response.last_index != progress.snapshot->snapshot.index) return;
+  auto& t = *progress.snapshot;
+  if (response.installed) {
+    // The peer's log now matches ours up to the snapshot's last index.
+    progress.snapshot.reset();
+    progress.match_index = std::max(progress.match_index, response.last_index);
+    progress.next_index = progress.match_index + 1;
+    progress.inflight_appends.clear();
+    progress.inflight = 0;
+    progress.replicating = true;
+    check_progress(progress);
+    maybe_commit(effects);
+    send_entries(from, progress, effects);
+    return;
+  }
+  const auto offset = std::min(response.next_offset, t.snapshot.bytes);
+  if (offset > t.acked) {
+    t.acked = offset;
+    t.progress_round = heartbeat_round_;
+  } else if (offset < t.acked) {
+    // The peer lost what it had (it restarted or began again): resend from where it is.
+    t.acked = offset;
+    t.sent = offset;
+    t.progress_round = heartbeat_round_;
+  }
+  t.sent = std::max(t.sent, t.acked);
+  send_snapshot(from, progress, effects);
+}
+
 void leader_logic::send_entries(const node_name& peer, peer_progress& progress,
                                 raft_effects& effects) {
+  if (needs_snapshot(progress)) {
+    send_snapshot(peer, progress, effects);
+    return;
+  }
+  progress.snapshot.reset();
   if (!progress.replicating) {
     // Probing: one request at a time until a response tells us where the logs match.
     if (progress.inflight == 0) send_append(peer, progress, true, effects);
@@ -69,7 +135,11 @@ void leader_logic::send_heartbeat(const node_name& peer, const peer_progress& pr
                                   raft_effects& effects) {
   // Anchored at match_index, which the peer is known to hold, so it can never be refused for a
   // log mismatch and never disturbs the pipeline; the peer commits min(commit, match_index).
-  auto request = make_append_request(context_, progress.match_index + 1, false, heartbeat_seq_);
+  // A peer behind our snapshot gets it anchored at the snapshot's end instead: it may refuse it
+  // (ignored, no append is in flight) but still acknowledges the round, and it keeps its
+  // election timer quiet.
+  const auto anchor = std::max(progress.match_index, context_.log.snapshot_index());
+  auto request = make_append_request(context_, anchor + 1, false, heartbeat_seq_);
   effects.messages.push_back(make_message(context_, peer, std::move(request)));
 }
 
@@ -84,8 +154,22 @@ void leader_logic::heartbeat_round(bool detect_lost, raft_effects& effects) {
           progress.inflight_appends.front().sent_round + 1 < heartbeat_round_)
         become_probing(progress, progress.match_index + 1);
       progress.match_at_last_heartbeat = progress.match_index;
+      if (progress.snapshot && progress.snapshot->progress_round + 2 < heartbeat_round_) {
+        // No chunk confirmed for two rounds: chunks or answers were lost. Resend from what the
+        // peer confirmed, or from the start with our newest snapshot when the transfer was done
+        // (its installation's answer was lost) or a newer snapshot exists.
+        auto& t = *progress.snapshot;
+        if (t.acked >= t.snapshot.bytes || !(t.snapshot == context_.snapshot))
+          progress.snapshot.reset();
+        else
+          t.sent = t.acked;
+        if (progress.snapshot) t.progress_round = heartbeat_round_;
+      }
     }
-    if (!progress.replicating && progress.inflight == 0) {
+    if (needs_snapshot(progress)) {
+      send_heartbeat(name, progress, effects);
+      send_snapshot(name, progress, effects);
+    } else if (!progress.replicating && progress.inflight == 0) {
       send_append(name, progress, true, effects);
     } else {
       send_heartbeat(name, progress, effects);
@@ -130,6 +214,12 @@ raft_effects leader_logic::tick() {
   return effects;
 }
 
+raft_effects leader_logic::snapshot_taken(const snapshot_ref& snapshot) {
+  raft_effects effects;
+  note_snapshot_taken(context_, snapshot, effects);
+  return effects;
+}
+
 raft_effects leader_logic::persisted(std::uint64_t index, std::uint64_t term) {
   raft_effects effects;
   note_persisted(context_, index, term);
@@ -154,7 +244,8 @@ raft_effects leader_logic::step(const raft_message& message) {
   if (!is_peer(context_.config, message.from)) return effects;
   const auto term = message.term();
   const bool is_request = std::holds_alternative<vote_request>(message.payload) ||
-                          std::holds_alternative<append_entries_request>(message.payload);
+                          std::holds_alternative<append_entries_request>(message.payload) ||
+                          std::holds_alternative<install_snapshot_request>(message.payload);
   if (const auto* vote = std::get_if<vote_request>(&message.payload); vote && vote->pre_vote) {
     // A live leader refuses pre-votes (thesis §9.6); check-quorum removes a dead one.
     effects.messages.push_back(pre_vote_reply(context_, message, false));
@@ -175,6 +266,9 @@ raft_effects leader_logic::step(const raft_message& message) {
   if (const auto* response = std::get_if<append_entries_response>(&message.payload))
     if (response->term == context_.hard.term)
       handle_append_response(message.from, *response, effects);
+  if (const auto* response = std::get_if<install_snapshot_response>(&message.payload))
+    if (response->term == context_.hard.term)
+      handle_snapshot_response(message.from, *response, effects);
   // Vote responses of our term are late answers from our own election: ignored.
   return effects;
 }

@@ -39,6 +39,17 @@ struct peer_progress {
   /// one with last_index <= m. Heartbeats are not tracked. Invariant:
   /// inflight == inflight_appends.size().
   std::deque<inflight_append> inflight_appends;
+  /// InstallSnapshot in progress (Raft §7): the peer needs entries we compacted away, so it gets
+  /// our snapshot file in chunks. Set exactly while next_index <= log.snapshot_index().
+  struct snapshot_transfer {
+    snapshot_ref snapshot; ///< the file being sent
+    /// Bytes the peer confirmed holding, and bytes sent. Invariant: acked <= sent <= bytes.
+    std::uint64_t acked = 0;
+    std::uint64_t sent = 0;
+    /// Heartbeat round of the last progress: two rounds without any restart the sending.
+    std::uint64_t progress_round = 0;
+  };
+  std::optional<snapshot_transfer> snapshot;
 };
 
 class leader_logic {
@@ -50,6 +61,11 @@ public:
   raft_effects step(const raft_message& message);
   raft_effects tick();
   raft_effects persisted(std::uint64_t index, std::uint64_t term);
+  /// A snapshot of this node's state machine is durable (rules.hpp note_snapshot_taken).
+  raft_effects snapshot_taken(const snapshot_ref& snapshot);
+  /// A snapshot this node received as a follower finished storing after it became leader:
+  /// nothing to do (the file stays on disk; our state machine already holds more).
+  raft_effects snapshot_received(const snapshot_ref&, bool) { return {}; }
 
   /// Appends client commands (entry data, see messages/wire_codec.hpp) as one batch. Returns
   /// false and changes nothing when the uncommitted bytes would exceed the limit.
@@ -74,6 +90,12 @@ private:
   /// Sends what the window allows: one probe when probing, a pipeline when replicating.
   void send_entries(const node_name& peer, peer_progress& progress, raft_effects& effects);
   void send_heartbeat(const node_name& peer, const peer_progress& progress, raft_effects& effects);
+  /// Whether the peer needs entries we no longer hold.
+  bool needs_snapshot(const peer_progress& progress) const;
+  /// Sends the next chunks of our snapshot that the window allows (starting a transfer if none).
+  void send_snapshot(const node_name& peer, peer_progress& progress, raft_effects& effects);
+  void handle_snapshot_response(const node_name& from, const install_snapshot_response& response,
+                                raft_effects& effects);
   void heartbeat_round(bool detect_lost, raft_effects& effects);
   void become_probing(peer_progress& progress, std::uint64_t next_index);
   void check_progress(const peer_progress& progress) const;

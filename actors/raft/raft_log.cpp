@@ -7,53 +7,80 @@
 
 namespace prez::raft {
 
-raft_log::raft_log(std::vector<log_entry> entries) : entries_(std::move(entries)) {
-  for (std::size_t i = 0; i < entries_.size(); ++i) {
-    PREZ_ASSERT(entries_[i].index == i + 1);
-    PREZ_ASSERT(entries_[i].term >= 1);
-    PREZ_ASSERT(i == 0 || entries_[i].term >= entries_[i - 1].term);
-  }
+raft_log::raft_log(std::vector<log_entry> entries) : raft_log(0, 0, std::move(entries)) {}
+
+raft_log::raft_log(std::uint64_t snapshot_index, std::uint64_t snapshot_term,
+                   std::vector<log_entry> entries)
+    : snapshot_index_(snapshot_index), snapshot_term_(snapshot_term) {
+  PREZ_ASSERT(snapshot_index == 0 ? snapshot_term == 0 : snapshot_term >= 1);
+  for (auto& e : entries)
+    append(std::move(e));
 }
 
 std::uint64_t raft_log::last_index() const {
-  return entries_.size();
+  return snapshot_index_ + entries_.size();
 }
 
 std::uint64_t raft_log::last_term() const {
-  return entries_.empty() ? 0 : entries_.back().term;
+  return entries_.empty() ? snapshot_term_ : entries_.back().term;
 }
 
 std::optional<std::uint64_t> raft_log::term_at(std::uint64_t index) const {
   if (index == 0) return 0;
-  if (index > entries_.size()) return std::nullopt;
-  return entries_[index - 1].term;
+  if (index == snapshot_index_) return snapshot_term_;
+  if (index < snapshot_index_ || index > last_index()) return std::nullopt;
+  return entries_[index - snapshot_index_ - 1].term;
 }
 
 const log_entry& raft_log::at(std::uint64_t index) const {
-  PREZ_ASSERT(index >= 1);
-  PREZ_ASSERT(index <= entries_.size());
-  return entries_[index - 1];
+  PREZ_ASSERT(index > snapshot_index_);
+  PREZ_ASSERT(index <= last_index());
+  return entries_[index - snapshot_index_ - 1];
 }
 
 void raft_log::append(log_entry e) {
   PREZ_ASSERT(e.index == last_index() + 1);
   PREZ_ASSERT(e.term >= 1);
   PREZ_ASSERT(e.term >= last_term());
+  bytes_ += e.data.size();
   entries_.push_back(std::move(e));
 }
 
 void raft_log::truncate_from(std::uint64_t index) {
-  PREZ_ASSERT(index >= 1);
-  if (index <= entries_.size()) entries_.resize(index - 1);
+  PREZ_ASSERT(index > snapshot_index_);
+  while (last_index() >= index) {
+    bytes_ -= entries_.back().data.size();
+    entries_.pop_back();
+  }
+}
+
+void raft_log::compact_to(std::uint64_t index) {
+  if (index <= snapshot_index_) return;
+  PREZ_ASSERT(index <= last_index());
+  const auto term = *term_at(index);
+  while (snapshot_index_ < index) {
+    bytes_ -= entries_.front().data.size();
+    entries_.pop_front();
+    ++snapshot_index_;
+  }
+  snapshot_term_ = term;
+}
+
+void raft_log::reset_to_snapshot(std::uint64_t index, std::uint64_t term) {
+  PREZ_ASSERT(index >= 1 && term >= 1);
+  entries_.clear();
+  bytes_ = 0;
+  snapshot_index_ = index;
+  snapshot_term_ = term;
 }
 
 std::vector<log_entry> raft_log::slice(std::uint64_t from, std::size_t entries_max,
                                        std::size_t bytes_max) const {
   std::vector<log_entry> result;
-  PREZ_ASSERT(from >= 1);
+  PREZ_ASSERT(from > snapshot_index_);
   std::size_t bytes = 0;
   for (auto index = from; index <= last_index() && result.size() < entries_max; ++index) {
-    const auto& e = entries_[index - 1];
+    const auto& e = at(index);
     // Always at least one entry, so an entry larger than the byte cap still goes out alone.
     if (!result.empty() && bytes + e.data.size() > bytes_max) break;
     bytes += e.data.size();
@@ -63,20 +90,21 @@ std::vector<log_entry> raft_log::slice(std::uint64_t from, std::size_t entries_m
 }
 
 std::uint64_t raft_log::first_index_of_term_at(std::uint64_t index) const {
-  PREZ_ASSERT(index >= 1);
+  PREZ_ASSERT(index > snapshot_index_);
   PREZ_ASSERT(index <= last_index());
-  const auto term = entries_[index - 1].term;
+  const auto term = at(index).term;
   auto first = index;
-  while (first > 1 && entries_[first - 2].term == term)
+  while (first > first_index() && at(first - 1).term == term)
     --first;
   return first;
 }
 
 std::uint64_t raft_log::last_index_with_term_at_most(std::uint64_t term) const {
   // Terms never decrease along the log, so the entries with term <= `term` form a prefix.
+  if (term < snapshot_term_) return 0; // somewhere inside the snapshot: unknown here
   auto it = std::upper_bound(entries_.begin(), entries_.end(), term,
                              [](std::uint64_t t, const log_entry& e) { return t < e.term; });
-  return static_cast<std::uint64_t>(it - entries_.begin());
+  return snapshot_index_ + static_cast<std::uint64_t>(it - entries_.begin());
 }
 
 bool raft_log::is_up_to_date(std::uint64_t other_last_index, std::uint64_t other_last_term) const {

@@ -35,6 +35,9 @@ struct node_state {
   std::map<node_name, std::uint64_t> incarnations;
   std::map<node_name, std::string> client_addresses;
   std::uint64_t frames_refused = 0;
+  /// The newest snapshot the state machine reported durable; told to every new role too, so a
+  /// report that reached a role just as it ended is not lost.
+  raft::snapshot_ref snapshot;
   static inline const char* name = "raft_node";
 };
 
@@ -74,6 +77,7 @@ void spawn_role(node_actor* self, raft::role next, std::shared_ptr<raft::raft_co
   }
   // A role actor that ends without handing off would leave the node a zombie (handle_role_down).
   self->monitor(st.role_actor);
+  if (st.snapshot.index > 0) self->send(st.role_actor, snap_taken_atom::value, st.snapshot);
   spdlog::info("raft: {} is now {} in term {}", st.settings.self, raft::to_string(next), st.term);
   notify_session(self);
 }
@@ -109,10 +113,16 @@ std::string describe(const raft_message& m) {
           return fmt::format("append_entries term {} prev {}/{} entries {} commit {} hb {}", p.term,
                              p.prev_log_index, p.prev_log_term, p.entries.size(), p.leader_commit,
                              p.heartbeat_seq);
-        else
+        else if constexpr (std::is_same_v<T, append_entries_response>)
           return fmt::format("append_response term {} success {} match {} conflict {}/{} hb {}",
                              p.term, p.success, p.match_index, p.conflict_index, p.conflict_term,
                              p.heartbeat_seq);
+        else if constexpr (std::is_same_v<T, install_snapshot_request>)
+          return fmt::format("install_snapshot term {} snapshot {}/{} offset {} bytes {} done {}",
+                             p.term, p.last_index, p.last_term, p.offset, p.data.size(), p.done);
+        else
+          return fmt::format("install_snapshot_response term {} snapshot {} next {} installed {}",
+                             p.term, p.last_index, p.next_offset, p.installed);
       },
       m.payload);
 }
@@ -223,8 +233,9 @@ void collect_link_status(node_actor* self, node_status out, caf::response_promis
 
 caf::behavior raft_node(node_actor* self, node_settings settings,
                         std::shared_ptr<raft::raft_context> context, caf::actor log,
-                        caf::actor state_machine, caf::actor session) {
+                        caf::actor state_machine, caf::actor session, caf::actor snapshots) {
   auto& st = self->state;
+  st.handles.snapshots = std::move(snapshots);
   st.settings = std::move(settings);
   st.handles.node = self;
   st.handles.log = std::move(log);
@@ -256,6 +267,11 @@ caf::behavior raft_node(node_actor* self, node_settings settings,
       [=](frame_atom, const std::vector<char>& bytes) { handle_frame(self, bytes); },
       // The door refused a message that was not a sealed frame.
       [=](refused_atom) { ++self->state.frames_refused; },
+      // From the state machine: a snapshot of it is durable; the live role compacts the log.
+      [=](snap_taken_atom, const raft::snapshot_ref& snapshot) {
+        if (snapshot.index > self->state.snapshot.index) self->state.snapshot = snapshot;
+        self->send(self->state.role_actor, snap_taken_atom::value, snapshot);
+      },
       [=](role_atom, role_handoff& handoff) {
         auto& st = self->state;
         if (handoff.epoch != st.epoch) return; // a retired role's late word
@@ -305,9 +321,9 @@ caf::behavior raft_node(node_actor* self, node_settings settings,
 
 caf::actor spawn_raft_node(caf::actor_system& system, node_settings settings,
                            std::shared_ptr<raft::raft_context> context, caf::actor log,
-                           caf::actor state_machine, caf::actor session) {
+                           caf::actor state_machine, caf::actor session, caf::actor snapshots) {
   return system.spawn(raft_node, std::move(settings), std::move(context), std::move(log),
-                      std::move(state_machine), std::move(session));
+                      std::move(state_machine), std::move(session), std::move(snapshots));
 }
 
 } // namespace prez

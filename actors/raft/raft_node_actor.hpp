@@ -40,6 +40,6 @@ struct node_settings {
 /// a single-node cluster elects itself within one election timeout).
 caf::actor spawn_raft_node(caf::actor_system& system, node_settings settings,
                            std::shared_ptr<raft::raft_context> context, caf::actor log,
-                           caf::actor state_machine, caf::actor session);
+                           caf::actor state_machine, caf::actor session, caf::actor snapshots);
 
 } // namespace prez

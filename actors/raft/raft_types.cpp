@@ -37,6 +37,15 @@ void raft_effects::merge(raft_effects&& other) {
   // A role that has ended produces no further effects (its successor's come separately).
   PREZ_ASSERT(!next_role);
   hard_state_changed = hard_state_changed || other.hard_state_changed;
+  if (other.reset_log_to) {
+    // A reset drops everything written before it in the same request.
+    entries_to_persist.clear();
+    truncate_from.reset();
+    compact_to.reset();
+    reset_log_to = other.reset_log_to;
+  }
+  if (other.compact_to) compact_to = compact_to ? std::max(*compact_to, *other.compact_to)
+                                                : other.compact_to;
   if (other.truncate_from) {
     // "truncate t1, append E1, truncate t2, append E2" equals "truncate min(t1, t2), append the
     // part of E1 below t2, append E2".
@@ -47,7 +56,13 @@ void raft_effects::merge(raft_effects&& other) {
   append_all(entries_to_persist, std::move(other.entries_to_persist));
   append_all(messages, std::move(other.messages));
   append_all(messages_after_persist, std::move(other.messages_after_persist));
+  if (other.restore) {
+    committed.clear(); // entries the snapshot covers need not reach the state machine
+    restore = other.restore;
+  }
   append_all(committed, std::move(other.committed));
+  append_all(snapshot_sends, std::move(other.snapshot_sends));
+  append_all(snapshot_writes, std::move(other.snapshot_writes));
   append_all(reads, std::move(other.reads));
   append_all(reads_failed, std::move(other.reads_failed));
   next_role = other.next_role;

@@ -44,6 +44,12 @@ struct raft_config {
   bool pre_vote = true;
   /// Thesis §6.2: a leader that has not heard from a majority for an election timeout steps down.
   bool check_quorum = true;
+  /// After a snapshot at index S the log keeps entries S - snapshot_trailing_entries + 1 .. so a
+  /// follower slightly behind catches up from the log rather than by InstallSnapshot.
+  std::uint64_t snapshot_trailing_entries = 10000;
+  /// Bytes of snapshot file per InstallSnapshot chunk, and chunks in flight to one follower.
+  std::size_t snapshot_chunk_bytes = 1024 * 1024;
+  std::size_t snapshot_chunks_inflight_max = 4;
 
   std::size_t quorum() const { return voters.size() / 2 + 1; }
 };
@@ -58,6 +64,15 @@ struct rng {
   }
   /// Uniform in [lo, hi). Precondition: lo < hi.
   std::uint64_t between(std::uint64_t lo, std::uint64_t hi) { return lo + next() % (hi - lo); }
+};
+
+/// The newest snapshot durable on this node: it covers log indexes 1..index (term: the term of
+/// `index`) in a file of `bytes` bytes. index == 0: none.
+struct snapshot_ref {
+  std::uint64_t index = 0;
+  std::uint64_t term = 0;
+  std::uint64_t bytes = 0;
+  friend bool operator==(const snapshot_ref&, const snapshot_ref&) = default;
 };
 
 /// Everything that survives a role change (docs/decisions.md D1): durable term, vote and log, the
@@ -76,7 +91,28 @@ struct raft_context {
   std::uint64_t applied_index = 0;
   /// Highest log index known durable on this node. Invariant: <= log.last_index().
   std::uint64_t persisted_index = 0;
+  /// The newest durable snapshot. Invariant: log.snapshot_index() <= snapshot.index <=
+  /// applied_index (the log is compacted only up to a durable snapshot).
+  snapshot_ref snapshot;
   rng random;
+};
+
+/// A chunk of this node's snapshot file to send to `to` (leader, Raft §7): the caller reads
+/// bytes [request.offset, request.offset + length) of the snapshot file request.last_index,
+/// puts them in request.data, sets request.done when they end the file, and sends it.
+struct snapshot_send {
+  node_name to;
+  install_snapshot_request request;
+  std::uint64_t length = 0;
+  friend bool operator==(const snapshot_send&, const snapshot_send&) = default;
+};
+
+/// What the storage must do with an InstallSnapshot chunk received from the leader (follower).
+/// A chunk at offset 0 starts a new file (dropping any partial one); when `chunk.done`, the
+/// caller validates and installs the file, then reports with snapshot_received().
+struct snapshot_write {
+  install_snapshot_request chunk;
+  friend bool operator==(const snapshot_write&, const snapshot_write&) = default;
 };
 
 /// A ReadIndex request (thesis §6.4) whose leadership round has been confirmed by a quorum: the
@@ -88,29 +124,38 @@ struct read_ready {
 };
 
 /// What the caller must do after giving the logic one input. Order of execution:
-///   1. persist: if truncate_from, delete log entries >= it; append entries_to_persist; if
-///      hard_state_changed, write context.hard — all in one FIFO request to the log actor;
+///   1. persist: if reset_log_to, drop the whole log so the next entry is that index; if
+///      compact_to, drop whole log segments up to that index; if truncate_from, delete log
+///      entries >= it; append entries_to_persist; if hard_state_changed, write context.hard —
+///      all in one FIFO request to the log actor;
 ///   2. send `messages` at once;
 ///   3. send `messages_after_persist` only after everything written so far is durable (when the
 ///      effects hold no writes, after every earlier write is durable);
-///   4. hand `committed` to the state machine, in order;
+///   4. if restore is set, tell the state machine to load that (durable) snapshot; then hand
+///      `committed` to the state machine, in order; send snapshot_sends and snapshot_writes;
 ///   5. answer `reads` once applied >= index; fail `reads_failed`;
 ///   6. if next_role is set, this role is over: build the next role from the context, then give
 ///      it `redeliver` (if set) as its first input.
 struct raft_effects {
   bool hard_state_changed = false;
+  std::optional<std::uint64_t> reset_log_to;
+  std::optional<std::uint64_t> compact_to;
   std::optional<std::uint64_t> truncate_from;
   std::vector<log_entry> entries_to_persist;
   std::vector<raft_message> messages;
   std::vector<raft_message> messages_after_persist;
+  std::optional<snapshot_ref> restore;
   std::vector<log_entry> committed;
+  std::vector<snapshot_send> snapshot_sends;
+  std::vector<snapshot_write> snapshot_writes;
   std::vector<read_ready> reads;
   std::vector<std::uint64_t> reads_failed;
   std::optional<role> next_role;
   std::optional<raft_message> redeliver;
 
   bool has_writes() const {
-    return hard_state_changed || truncate_from || !entries_to_persist.empty();
+    return hard_state_changed || reset_log_to || compact_to || truncate_from ||
+           !entries_to_persist.empty();
   }
   /// Appends `other` (a later step's effects) to this one, keeping the order rules above.
   /// Precondition: this has no next_role (an ended role produces no later effects).
@@ -125,6 +170,11 @@ struct raft_status {
   std::uint64_t commit_index = 0;
   std::uint64_t last_log_index = 0;
   std::uint64_t persisted_index = 0;
+  /// First log index held in memory (after compaction) and payload bytes held.
+  std::uint64_t first_log_index = 1;
+  std::uint64_t log_bytes = 0;
+  std::uint64_t log_entries = 0;
+  snapshot_ref snapshot;
 };
 
 } // namespace prez::raft

@@ -91,8 +91,18 @@ void execute(role_actor<Logic>* self, raft_effects&& fx) {
   if (out.persist) send_persist(self, std::move(*out.persist));
   for (auto& m : out.send)
     send_to_peer(self, handles, std::move(m));
+  // The snapshot first: the committed entries that follow continue from it.
+  if (out.restore) self->send(handles.state_machine, restore_atom::value, *out.restore);
   if (!out.committed.empty())
     self->send(handles.state_machine, apply_atom::value, std::move(out.committed));
+  for (auto& chunk : out.snapshot_sends) {
+    auto link = handles.peers.find(chunk.to);
+    if (link != handles.peers.end())
+      self->send(handles.snapshots, snap_send_atom::value, std::move(chunk), link->second);
+  }
+  // Answered with (snap_recvd_atom, ...) to this role actor when a last chunk was stored.
+  for (auto& w : out.snapshot_writes)
+    self->send(handles.snapshots, snap_write_atom::value, std::move(w.chunk));
   if (!out.reads.empty()) self->send(handles.session, read_ok_atom::value, std::move(out.reads));
   if (!out.reads_failed.empty())
     self->send(handles.session, read_fail_atom::value, std::move(out.reads_failed));
@@ -147,6 +157,16 @@ caf::behavior role_behavior(role_actor<Logic>* self, role_args args, Extra... ex
         if (!self->state.executor.retired()) execute(self, self->state.logic->step(m));
       },
       [=](persisted_atom, const persist_reply& reply) { handle_persisted(self, reply); },
+      // From the node: this node's state machine has a durable snapshot.
+      [=](snap_taken_atom, const snapshot_ref& snapshot) {
+        if (!self->state.executor.retired())
+          execute(self, self->state.logic->snapshot_taken(snapshot));
+      },
+      // From the snapshot actor: a received snapshot was stored (ok) or refused.
+      [=](snap_recvd_atom, const snapshot_ref& snapshot, bool ok) {
+        if (!self->state.executor.retired())
+          execute(self, self->state.logic->snapshot_received(snapshot, ok));
+      },
       [=](status_atom) -> raft_status { return self->state.logic->status(); },
       extra...,
   };

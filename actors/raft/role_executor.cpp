@@ -22,6 +22,8 @@ role_outputs role_executor::run(raft_effects&& fx, const raft_context& context) 
   if (fx.has_writes()) {
     auto request = next_request();
     if (fx.hard_state_changed) request.hard = context.hard;
+    request.reset_log_to = fx.reset_log_to;
+    request.compact_to = fx.compact_to;
     request.truncate_from = fx.truncate_from;
     request.entries = std::move(fx.entries_to_persist);
     out.persist = std::move(request);
@@ -32,7 +34,10 @@ role_outputs role_executor::run(raft_effects&& fx, const raft_context& context) 
     if (!out.persist) out.persist = next_request();
     after_persist_.emplace_back(persist_seq_, std::move(fx.messages_after_persist));
   }
+  out.restore = fx.restore;
   out.committed = std::move(fx.committed);
+  out.snapshot_sends = std::move(fx.snapshot_sends);
+  out.snapshot_writes = std::move(fx.snapshot_writes);
   out.reads = std::move(fx.reads);
   out.reads_failed = std::move(fx.reads_failed);
   if (fx.next_role) {

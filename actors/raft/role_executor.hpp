@@ -20,6 +20,11 @@ namespace prez {
 struct persist_request {
   std::uint64_t seq = 0; ///< echoed in the reply; increasing per role
   std::optional<raft::hard_state> hard;
+  /// Done first, in this order: drop the whole log so the next entry has this index (a snapshot
+  /// replaced it); drop whole segments holding only entries <= compact_to (a snapshot covers
+  /// them); then truncate, append, write the hard state.
+  std::optional<std::uint64_t> reset_log_to;
+  std::optional<std::uint64_t> compact_to;
   std::optional<std::uint64_t> truncate_from;
   std::vector<log_entry> entries;
 };
@@ -38,7 +43,10 @@ namespace raft {
 struct role_outputs {
   std::optional<persist_request> persist; ///< 1. to the log (FIFO)
   std::vector<raft_message> send;         ///< 2. to peers now
-  std::vector<log_entry> committed;       ///< 3. to the state machine, in order
+  std::optional<snapshot_ref> restore;    ///< 3. to the state machine: load this snapshot,
+  std::vector<log_entry> committed;       ///<    then apply these, in order
+  std::vector<snapshot_send> snapshot_sends;   ///< chunks of our snapshot to read and send
+  std::vector<snapshot_write> snapshot_writes; ///< chunks received, to store
   std::vector<read_ready> reads;          ///< 4. to the session manager
   std::vector<std::uint64_t> reads_failed;
   /// 5. the role is over: the node spawns `next_role` from the context and gives it `redeliver`.

@@ -21,6 +21,10 @@ raft_status status_of(const raft_context& context, role current, const node_name
   s.commit_index = context.commit_index;
   s.last_log_index = context.log.last_index();
   s.persisted_index = context.persisted_index;
+  s.first_log_index = context.log.first_index();
+  s.log_bytes = context.log.bytes();
+  s.log_entries = context.log.size();
+  s.snapshot = context.snapshot;
   return s;
 }
 
@@ -59,6 +63,9 @@ raft_message stale_refusal(const raft_context& context, const raft_message& requ
   if (const auto* vote = std::get_if<vote_request>(&request.payload))
     return make_message(context, request.from,
                         vote_response{context.hard.term, false, vote->pre_vote});
+  if (const auto* install = std::get_if<install_snapshot_request>(&request.payload))
+    return make_message(context, request.from,
+                        install_snapshot_response{context.hard.term, install->last_index, 0, false});
   const auto* append = std::get_if<append_entries_request>(&request.payload);
   PREZ_ASSERT(append != nullptr);
   append_entries_response response;
@@ -136,7 +143,7 @@ vote_request make_vote_request(const raft_context& context, bool pre_vote) {
 
 append_entries_request make_append_request(const raft_context& context, std::uint64_t next_index,
                                            bool with_entries, std::uint64_t heartbeat_seq) {
-  PREZ_ASSERT(next_index >= 1);
+  PREZ_ASSERT(next_index >= context.log.first_index());
   PREZ_ASSERT(next_index <= context.log.last_index() + 1);
   append_entries_request request;
   request.term = context.hard.term;
@@ -169,9 +176,20 @@ bool is_well_formed(const append_entries_request& request) {
 
 } // namespace
 
-append_outcome accept_append(raft_context& context, const append_entries_request& request,
+append_outcome accept_append(raft_context& context, const append_entries_request& original,
                              raft_effects& effects) {
-  PREZ_ASSERT(request.term == context.hard.term);
+  PREZ_ASSERT(original.term == context.hard.term);
+  // Entries up to our snapshot are committed, so they equal the leader's (Log Matching, §5.4.3):
+  // a request starting inside the snapshot is checked from its end instead.
+  std::optional<append_entries_request> trimmed;
+  if (original.prev_log_index < context.log.snapshot_index() && is_well_formed(original)) {
+    trimmed = original;
+    const auto snap = context.log.snapshot_index();
+    std::erase_if(trimmed->entries, [snap](const log_entry& e) { return e.index <= snap; });
+    trimmed->prev_log_index = snap;
+    trimmed->prev_log_term = context.log.snapshot_term();
+  }
+  const auto& request = trimmed ? *trimmed : original;
   append_outcome outcome;
   auto& response = outcome.response;
   response.term = context.hard.term;
@@ -182,7 +200,7 @@ append_outcome accept_append(raft_context& context, const append_entries_request
   }
   auto& log = context.log;
   const auto prev = request.prev_log_index;
-  response.rejected_index = prev; // read only on a rejection
+  response.rejected_index = original.prev_log_index; // read only on a rejection
   // Receiver rule 2, with the fast back-off hints of §5.3.
   if (prev > log.last_index()) {
     response.conflict_index = log.last_index() + 1;
@@ -212,6 +230,7 @@ append_outcome accept_append(raft_context& context, const append_entries_request
   }
   const auto last_new = prev + request.entries.size();
   response.success = true;
+  // (A request that ended inside our snapshot matches up to the snapshot's end.)
   response.match_index = last_new;
   // Receiver rule 5.
   const auto commit = std::min(request.leader_commit, last_new);
@@ -236,7 +255,25 @@ void note_persisted(raft_context& context, std::uint64_t index, std::uint64_t te
   check_context(context);
 }
 
+void note_snapshot_taken(raft_context& context, const snapshot_ref& snapshot,
+                         raft_effects& effects) {
+  if (snapshot.index <= context.snapshot.index) return;
+  // The state machine snapshots only what it was given, and a leader change never undoes that.
+  PREZ_ASSERT(snapshot.index <= context.applied_index);
+  PREZ_ASSERT(context.log.term_at(snapshot.index) == snapshot.term ||
+              snapshot.index < context.log.snapshot_index());
+  context.snapshot = snapshot;
+  const auto trailing = context.config.snapshot_trailing_entries;
+  const auto upto = snapshot.index > trailing ? snapshot.index - trailing : 0;
+  if (upto <= context.log.snapshot_index()) return;
+  context.log.compact_to(upto);
+  effects.compact_to = effects.compact_to ? std::max(*effects.compact_to, upto) : upto;
+  check_context(context);
+}
+
 void check_context(const raft_context& context) {
+  PREZ_ASSERT(context.log.snapshot_index() <= context.snapshot.index);
+  PREZ_ASSERT(context.snapshot.index <= context.applied_index);
   PREZ_ASSERT(context.applied_index <= context.commit_index);
   PREZ_ASSERT(context.commit_index <= context.log.last_index());
   PREZ_ASSERT(context.persisted_index <= context.log.last_index());

@@ -99,6 +99,13 @@ void emit_committed(raft_context& context, raft_effects& effects);
 /// still the one in our log (a report about a truncated entry is ignored).
 void note_persisted(raft_context& context, std::uint64_t index, std::uint64_t term);
 
+/// A snapshot of this node's state machine covering 1..snapshot.index is durable: remember it as
+/// the newest and compact the in-memory log (and, through effects.compact_to, the disk) up to
+/// snapshot.index - config.snapshot_trailing_entries. Older or equal snapshots are ignored.
+/// Precondition: snapshot.index <= applied_index.
+void note_snapshot_taken(raft_context& context, const snapshot_ref& snapshot,
+                         raft_effects& effects);
+
 /// Checks the context invariants written on raft_context.
 void check_context(const raft_context& context);
 

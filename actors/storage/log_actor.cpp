@@ -30,6 +30,10 @@ struct log_actor_state {
 }
 
 void apply_request(storage::log_store& store, const persist_request& request) {
+  if (request.reset_log_to)
+    if (auto error = store.reset(*request.reset_log_to)) fail_stop(*error);
+  if (request.compact_to)
+    if (auto error = store.compact_to(*request.compact_to)) fail_stop(*error);
   if (request.truncate_from)
     if (auto error = store.truncate_from(*request.truncate_from)) fail_stop(*error);
   if (!request.entries.empty())

@@ -26,6 +26,9 @@ public:
   /// State machine safety: `node` applies `entry` (its `term_now` is the node's current term,
   /// used as the term in which the entry became committed). Entries must come in index order.
   void on_apply(const node_name& node, std::uint64_t term_now, const log_entry& entry);
+  /// `node`'s state machine loaded a snapshot covering 1..index (last term `term`): it skips to
+  /// index, which must be past what it applied and hold an entry known committed with that term.
+  void on_restore(const node_name& node, std::uint64_t index, std::uint64_t term);
   /// Commit indexes only move forward (restart resets the node's floor with `restarted`).
   void on_commit_index(const node_name& node, std::uint64_t commit_index, bool restarted);
   /// Log matching in full: for each pair of logs, if they agree on the term at an index they

@@ -43,6 +43,28 @@ struct client_read {
 
 using role_variant = std::variant<std::monostate, follower_logic, candidate_logic, leader_logic>;
 
+/// A simulated state machine's contents: key -> (value, index of the write).
+using sim_kv = std::map<std::string, std::pair<std::string, std::uint64_t>>;
+
+/// A snapshot file: the state at `ref.index`, and its bytes (a deterministic rendering of the
+/// state; what InstallSnapshot carries in chunks and the receiver must reassemble exactly).
+struct sim_snapshot {
+  raft::snapshot_ref ref;
+  sim_kv kv;
+  client_sessions table;
+  std::string bytes;
+};
+
+/// A result of the simulated snapshot actor, heard by the role that sent the last chunk.
+struct snapshot_result {
+  raft::snapshot_ref ref;
+  bool ok = false;
+  std::uint64_t generation = 0;
+  /// The state it holds, loaded by the snapshot actor and handed to the state machine with the
+  /// restore (so a file pruned meanwhile cannot be missed).
+  std::shared_ptr<const sim_snapshot> loaded;
+};
+
 struct sim_node {
   node_name name;
   bool up = true;
@@ -50,7 +72,22 @@ struct sim_node {
   role_variant role;
   // Disk: the durable part survives a crash, the pending writes do not.
   raft::hard_state durable_hard;
+  /// The durable log holds entries durable_first, durable_first + 1, ...; durable_base_term is
+  /// the term of durable_first - 1 when known (0 after a reset, as log_store reports).
   std::vector<log_entry> durable_log;
+  std::uint64_t durable_first = 1;
+  std::uint64_t durable_base_term = 0;
+  /// Snapshot files: durable ones (newest last, two kept), the one being written (lost by a
+  /// crash before it is done) and the one being received from a leader.
+  std::vector<sim_snapshot> snapshots;
+  std::optional<sim_snapshot> writing;
+  std::uint64_t writing_done_at = 0;
+  std::uint64_t applied_since_snapshot = 0;
+  std::uint64_t applied_term = 0;
+  std::optional<install_snapshot_request> receiving; ///< data: the bytes so far
+  std::deque<snapshot_result> snapshot_results;
+  /// What the role actor holds from the last snap_recvd: the loaded state, for its restore.
+  std::shared_ptr<const sim_snapshot> loaded;
   std::deque<pending_write> writes;
   /// Writes that became durable while the process was paused, not yet seen by it.
   std::vector<pending_write> unseen_writes;
@@ -68,7 +105,7 @@ struct sim_node {
   /// What the session was last told (role, epoch, leader), to tell it only changes.
   std::tuple<int, std::uint64_t, node_name> reported_role{-1, 0, ""};
   // State machine: key -> (value, index of the write).
-  std::map<std::string, std::pair<std::string, std::uint64_t>> kv;
+  sim_kv kv;
   std::uint64_t applied = 0;
   std::vector<client_read> reads;
 };
@@ -151,7 +188,14 @@ public:
     config_template_.append_bytes_max = rng_.between(16, 4096);
     config_template_.inflight_appends_max = rng_.between(1, 9);
     config_template_.uncommitted_bytes_max = rng_.between(256, 1 << 16);
-    if (rng_.chance(adversarial_share)) draw_adversarial();
+    // Snapshots in most seeds, often enough that followers fall behind a compacted log.
+    if (options.snapshot_catchup || rng_.chance(0.7)) {
+      snapshot_every_ = rng_.between(4, 80);
+      config_template_.snapshot_trailing_entries = rng_.between(0, 20);
+      config_template_.snapshot_chunk_bytes = rng_.between(8, 96);
+      config_template_.snapshot_chunks_inflight_max = rng_.between(1, 5);
+    }
+    if (!options.snapshot_catchup && rng_.chance(adversarial_share)) draw_adversarial();
     // follower-mode redirect in some seeds: its -MOVED answers must be as true as the others.
     redirect_ = rng_.chance(0.3);
   }
@@ -159,6 +203,14 @@ public:
   sim_result run() {
     for (std::size_t i = 0; i < nodes_.size(); ++i)
       boot(i);
+    if (options_.snapshot_catchup) {
+      run_snapshot_catchup();
+      result_.ok = !checker_.failed();
+      result_.failure = checker_.failure();
+      result_.ticks = now_;
+      result_.committed = checker_.committed_count();
+      return result_;
+    }
     for (std::uint64_t step = 0; step < options_.steps && !checker_.failed(); ++step)
       tick_once(true);
     if (!checker_.failed()) liveness_phase();
@@ -172,6 +224,44 @@ public:
   }
 
 private:
+  /// One follower down while the leader snapshots and compacts twice past its log; then it must
+  /// come back through InstallSnapshot.
+  void run_snapshot_catchup() {
+    rates_ = fault_rates{};
+    rates_.delay_ticks_max = 2;
+    rates_.fsync_ticks_max = 1;
+    rates_.propose = 0.8;
+    redirect_ = false;
+    const std::size_t down = nodes_.size() - 1;
+    crash(down);
+    std::uint64_t compactions = 0;
+    std::uint64_t last_compaction = 0;
+    for (std::uint64_t t = 0; t < 20000 && !checker_.failed(); ++t) {
+      tick_once(false);
+      client_ops();
+      for (auto i : leaders()) {
+        const auto& log = context_of(nodes_[i])->log;
+        if (log.snapshot_index() > last_compaction) {
+          last_compaction = log.snapshot_index();
+          ++compactions;
+        }
+      }
+      if (compactions >= 2 && last_compaction > nodes_[down].durable_first - 1 +
+                                                     nodes_[down].durable_log.size())
+        break;
+    }
+    if (compactions < 2) {
+      checker_fail("snapshot catch-up: the leader compacted its log only " +
+                   std::to_string(compactions) + " times");
+      return;
+    }
+    trace(nodes_[down].name + " restarts behind the leader's compacted log");
+    const auto installed_before = result_.snapshots_installed;
+    liveness_phase();
+    if (!checker_.failed() && result_.snapshots_installed == installed_before)
+      checker_fail("snapshot catch-up: the follower caught up without InstallSnapshot");
+  }
+
   void draw_rates() {
     rates_.drop = rng_.unit() * 0.2;
     rates_.duplicate = rng_.unit() * 0.1;
@@ -238,12 +328,46 @@ private:
     context.config = config_template_;
     context.config.self = node.name;
     context.hard = node.durable_hard;
-    context.log = raft::raft_log(node.durable_log);
-    context.persisted_index = context.log.last_index();
-    context.random.state = options_.seed * 1000003 + i * 7919 + node.incarnation * 104729;
     node.kv.clear();
     node.applied = 0;
+    node.applied_term = 0;
+    node.applied_since_snapshot = 0;
     node.table = client_sessions{};
+    if (node.snapshots.empty()) {
+      if (node.durable_first != 1) checker_fail(node.name + ": a compacted log without a snapshot");
+      context.log = raft::raft_log(node.durable_log);
+    } else {
+      // prez-server's start: the newest snapshot, then the log after it when the log holds the
+      // snapshot's last entry (or starts right after it); otherwise the log is dropped.
+      const auto& snap = node.snapshots.back();
+      const auto last = node.durable_first + node.durable_log.size() - 1;
+      std::optional<std::uint64_t> term_at_snap;
+      if (snap.ref.index + 1 == node.durable_first)
+        term_at_snap = snap.ref.term;
+      else if (snap.ref.index >= node.durable_first && snap.ref.index <= last)
+        term_at_snap = node.durable_log[snap.ref.index - node.durable_first].term;
+      if (node.durable_first > snap.ref.index + 1) {
+        checker_fail(node.name + ": the log starts after the newest snapshot's end");
+        return;
+      }
+      if (term_at_snap != snap.ref.term) {
+        node.durable_log.clear();
+        node.durable_first = snap.ref.index + 1;
+        node.durable_base_term = 0;
+      }
+      std::vector<log_entry> after;
+      for (const auto& e : node.durable_log)
+        if (e.index > snap.ref.index) after.push_back(e);
+      context.log = raft::raft_log(snap.ref.index, snap.ref.term, std::move(after));
+      context.snapshot = snap.ref;
+      context.commit_index = context.applied_index = snap.ref.index;
+      node.kv = snap.kv;
+      node.table = snap.table;
+      node.applied = snap.ref.index;
+      node.applied_term = snap.ref.term;
+    }
+    context.persisted_index = context.log.last_index();
+    context.random.state = options_.seed * 1000003 + i * 7919 + node.incarnation * 104729;
     session::session_config sc;
     sc.self = node.name;
     sc.incarnation = (static_cast<std::uint64_t>(i + 1) << 48) + (node.incarnation << 32);
@@ -256,8 +380,10 @@ private:
     sc.retry_backoff_max_ms = 32;
     node.session = std::make_unique<session::session_logic>(sc);
     node.reported_role = {-1, 0, ""};
+    const auto restored = context.snapshot;
     node.role.emplace<follower_logic>(std::move(context));
-    checker_.on_commit_index(node.name, 0, true);
+    checker_.on_commit_index(node.name, restored.index, true);
+    if (restored.index > 0) checker_.on_restore(node.name, restored.index, restored.term);
     start_executor(node);
     drive(i, [](auto& logic) { return logic.start(); });
   }
@@ -280,6 +406,9 @@ private:
     node.role.emplace<std::monostate>();
     node.writes.clear();
     node.unseen_writes.clear();
+    node.writing.reset(); // a snapshot not yet renamed is lost (or torn, and refused at start)
+    node.receiving.reset();
+    node.snapshot_results.clear();
     node.last_done_at = 0;
     node.executor = raft::role_executor{};
     ++node.generation;
@@ -312,9 +441,15 @@ private:
     if (out.persist) issue_write(node, std::move(*out.persist));
     for (auto& m : out.send)
       send(std::move(m));
+    if (out.restore) restore_snapshot(node, *out.restore);
     std::vector<applied_result> results;
     for (const auto& e : out.committed)
       apply_entry(node, e, context->hard.term, results);
+    maybe_take_snapshot(node);
+    for (auto& chunk : out.snapshot_sends)
+      send_snapshot_chunk(node, std::move(chunk));
+    for (auto& w : out.snapshot_writes)
+      store_snapshot_chunk(node, std::move(w.chunk));
     if (!out.committed.empty() && std::holds_alternative<leader_logic>(node.role))
       maybe_strike(i, context->hard.term, rates_.strike_on_commit);
     for (const auto& ready : out.reads)
@@ -508,10 +643,28 @@ private:
 
   static void make_durable(sim_node& node, const pending_write& w) {
     const auto& r = w.request;
-    if (r.truncate_from && *r.truncate_from <= node.durable_log.size())
-      node.durable_log.resize(*r.truncate_from - 1);
+    if (r.reset_log_to) {
+      node.durable_log.clear();
+      node.durable_first = *r.reset_log_to;
+      node.durable_base_term = 0;
+    }
+    if (r.compact_to && *r.compact_to >= node.durable_first) {
+      const auto drop = std::min<std::uint64_t>(*r.compact_to - node.durable_first + 1,
+                                                node.durable_log.size());
+      if (drop > 0) {
+        node.durable_base_term = node.durable_log[drop - 1].term;
+        node.durable_log.erase(node.durable_log.begin(),
+                               node.durable_log.begin() + static_cast<std::ptrdiff_t>(drop));
+        node.durable_first += drop;
+      }
+    }
+    if (r.truncate_from) {
+      PREZ_ASSERT(*r.truncate_from >= node.durable_first);
+      if (*r.truncate_from - node.durable_first < node.durable_log.size())
+        node.durable_log.resize(*r.truncate_from - node.durable_first);
+    }
     for (const auto& e : r.entries) {
-      PREZ_ASSERT(e.index == node.durable_log.size() + 1);
+      PREZ_ASSERT(e.index == node.durable_first + node.durable_log.size());
       node.durable_log.push_back(e);
     }
     if (r.hard) node.durable_hard = *r.hard;
@@ -528,8 +681,9 @@ private:
       if (!node.up || w.generation != node.generation) continue;
       for (auto& m : node.executor.persisted(w.request.seq))
         send(std::move(m));
-      const auto last_index = node.durable_log.size();
-      const auto last_term = last_index == 0 ? 0 : node.durable_log.back().term;
+      const auto last_index = node.durable_first + node.durable_log.size() - 1;
+      const auto last_term =
+          node.durable_log.empty() ? node.durable_base_term : node.durable_log.back().term;
       drive(i, [&](auto& logic) { return logic.persisted(last_index, last_term); });
     }
   }
@@ -549,8 +703,9 @@ private:
       if (w.generation != node.generation) continue;
       for (auto& m : node.executor.persisted(w.request.seq))
         send(std::move(m));
-      const auto last_index = node.durable_log.size();
-      const auto last_term = last_index == 0 ? 0 : node.durable_log.back().term;
+      const auto last_index = node.durable_first + node.durable_log.size() - 1;
+      const auto last_term =
+          node.durable_log.empty() ? node.durable_base_term : node.durable_log.back().term;
       drive(i, [&](auto& logic) { return logic.persisted(last_index, last_term); });
     }
   }
@@ -583,14 +738,155 @@ private:
     trace(node.name + " becomes " + raft::to_string(next) + " in term " + std::to_string(term));
     start_executor(node);
     drive(i, [](auto& logic) { return logic.start(); });
+    // The node actor tells every new role of the newest snapshot its state machine took.
+    if (!node.snapshots.empty() && node.up) {
+      const auto ref = node.snapshots.back().ref;
+      drive(i, [&](auto& logic) { return logic.snapshot_taken(ref); });
+    }
     report_role(i);
     if (redeliver && node.up) drive(i, [&](auto& logic) { return logic.step(*redeliver); });
+  }
+
+  // --- snapshots ------------------------------------------------------------------------------
+
+  static std::string render(const sim_kv& kv, const raft::snapshot_ref& ref) {
+    std::string out = std::to_string(ref.index) + "/" + std::to_string(ref.term) + "|";
+    for (const auto& [key, value] : kv)
+      out += key + "=" + value.first + "@" + std::to_string(value.second) + ";";
+    return out;
+  }
+
+  /// The state machine actor's rule: a snapshot once enough entries were applied since the last.
+  void maybe_take_snapshot(sim_node& node) {
+    if (snapshot_every_ == 0 || node.writing || node.applied_since_snapshot < snapshot_every_ ||
+        node.applied == 0)
+      return;
+    sim_snapshot snap;
+    snap.ref = raft::snapshot_ref{node.applied, node.applied_term, 0};
+    snap.kv = node.kv;
+    snap.table = node.table;
+    snap.bytes = render(node.kv, snap.ref);
+    snap.ref.bytes = snap.bytes.size();
+    // The same (index, term) must be the same state on every node (state machine safety).
+    auto [it, inserted] = snapshot_registry_.emplace(std::make_pair(snap.ref.index, snap.ref.term),
+                                                     snap.bytes);
+    if (!inserted && it->second != snap.bytes)
+      checker_fail(node.name + ": snapshot at " + std::to_string(snap.ref.index) +
+                   " differs from another node's");
+    snapshot_contents_.emplace(std::make_pair(snap.ref.index, snap.ref.term), snap);
+    node.applied_since_snapshot = 0;
+    node.writing = std::move(snap);
+    node.writing_done_at = now_ + rng_.between(0, rates_.fsync_ticks_max + 2);
+  }
+
+  static void keep_snapshot(sim_node& node, sim_snapshot snap) {
+    std::erase_if(node.snapshots, [&](const sim_snapshot& s) { return s.ref.index == snap.ref.index; });
+    node.snapshots.push_back(std::move(snap));
+    std::sort(node.snapshots.begin(), node.snapshots.end(),
+              [](const auto& a, const auto& b) { return a.ref.index < b.ref.index; });
+    while (node.snapshots.size() > 2)
+      node.snapshots.erase(node.snapshots.begin());
+  }
+
+  /// The snapshot being written becomes durable; the node tells its role (snap_taken_atom).
+  void finish_snapshots(std::size_t i) {
+    auto& node = nodes_[i];
+    if (!node.up || node.paused_until > now_) return;
+    if (node.writing && node.writing_done_at <= now_) {
+      const auto ref = node.writing->ref;
+      keep_snapshot(node, std::move(*node.writing));
+      node.writing.reset();
+      ++result_.snapshots_taken;
+      trace(node.name + " snapshot durable at " + std::to_string(ref.index));
+      drive(i, [&](auto& logic) { return logic.snapshot_taken(ref); });
+    }
+    while (node.up && !node.snapshot_results.empty()) {
+      auto r = node.snapshot_results.front();
+      node.snapshot_results.pop_front();
+      if (r.generation != node.generation) continue; // the role that asked has ended
+      node.loaded = r.loaded;
+      drive(i, [&](auto& logic) { return logic.snapshot_received(r.ref, r.ok); });
+      if (node.up) node.loaded.reset();
+    }
+  }
+
+  void send_snapshot_chunk(sim_node& node, raft::snapshot_send chunk) {
+    const sim_snapshot* file = nullptr;
+    for (const auto& snap : node.snapshots)
+      if (snap.ref.index == chunk.request.last_index) file = &snap;
+    if (file == nullptr) return; // pruned meanwhile: the leader restarts the transfer
+    auto& request = chunk.request;
+    if (request.offset > file->bytes.size()) {
+      checker_fail(node.name + ": snapshot chunk past the end of the file");
+      return;
+    }
+    request.data = file->bytes.substr(request.offset, chunk.length);
+    request.done = request.offset + request.data.size() >= file->bytes.size();
+    send(raft_message{node.name, chunk.to, std::move(request)});
+  }
+
+  /// The snapshot actor's receiving side; its answer reaches the role on a later tick.
+  void store_snapshot_chunk(sim_node& node, install_snapshot_request chunk) {
+    if (chunk.offset == 0) {
+      node.receiving = chunk;
+      node.receiving->data.clear();
+    }
+    auto& r = node.receiving;
+    const raft::snapshot_ref expected{chunk.last_index, chunk.last_term, 0};
+    if (!r || r->last_index != chunk.last_index || r->last_term != chunk.last_term ||
+        r->data.size() != chunk.offset) {
+      if (chunk.done) node.snapshot_results.push_back({expected, false, node.generation, nullptr});
+      return;
+    }
+    r->data += chunk.data;
+    if (!chunk.done) return;
+    auto bytes = std::move(r->data);
+    r.reset();
+    const auto known = snapshot_registry_.find({chunk.last_index, chunk.last_term});
+    if (known == snapshot_registry_.end() || known->second != bytes) {
+      checker_fail(node.name + ": the snapshot assembled from chunks differs from the leader's");
+      return;
+    }
+    // Sometimes the file is damaged on the way: the checksum refuses it and the leader resends.
+    if (rng_.chance(0.05)) {
+      node.snapshot_results.push_back({expected, false, node.generation, nullptr});
+      return;
+    }
+    sim_snapshot snap;
+    snap.ref = raft::snapshot_ref{chunk.last_index, chunk.last_term, bytes.size()};
+    snap.kv = snapshot_contents_.at({chunk.last_index, chunk.last_term}).kv;
+    snap.table = snapshot_contents_.at({chunk.last_index, chunk.last_term}).table;
+    snap.bytes = std::move(bytes);
+    const auto ref = snap.ref;
+    auto loaded = std::make_shared<const sim_snapshot>(snap);
+    keep_snapshot(node, std::move(snap));
+    node.snapshot_results.push_back({ref, true, node.generation, std::move(loaded)});
+  }
+
+  /// The state machine loads an installed snapshot.
+  void restore_snapshot(sim_node& node, const raft::snapshot_ref& ref) {
+    const sim_snapshot* file = node.loaded.get();
+    if (file == nullptr || !(file->ref == ref)) {
+      checker_fail(node.name + ": told to restore snapshot " + std::to_string(ref.index) +
+                   " that it did not just receive");
+      return;
+    }
+    checker_.on_restore(node.name, ref.index, ref.term);
+    node.kv = file->kv;
+    node.table = file->table;
+    node.applied = ref.index;
+    node.applied_term = ref.term;
+    node.applied_since_snapshot = 0;
+    ++result_.snapshots_installed;
+    trace(node.name + " restored snapshot " + std::to_string(ref.index));
   }
 
   void apply_entry(sim_node& node, const log_entry& e, std::uint64_t term_now,
                    std::vector<applied_result>& results) {
     checker_.on_apply(node.name, term_now, e);
     node.applied = e.index;
+    node.applied_term = e.term;
+    ++node.applied_since_snapshot;
     if (e.kind() != entry_type::command) return;
     auto command = decode_command(e.data.data(), e.data.size());
     if (!command || command->argv.size() != 3) {
@@ -658,10 +954,16 @@ private:
             out << "append_req t=" << p.term << " prev=" << p.prev_log_index << "/"
                 << p.prev_log_term << " n=" << p.entries.size() << " commit=" << p.leader_commit
                 << " seq=" << p.heartbeat_seq;
-          else
+          else if constexpr (std::is_same_v<T, append_entries_response>)
             out << "append_resp t=" << p.term << " ok=" << p.success << " match=" << p.match_index
                 << " conflict=" << p.conflict_index << "/" << p.conflict_term
                 << " seq=" << p.heartbeat_seq;
+          else if constexpr (std::is_same_v<T, install_snapshot_request>)
+            out << "snapshot_req t=" << p.term << " snap=" << p.last_index << "/" << p.last_term
+                << " offset=" << p.offset << " n=" << p.data.size() << " done=" << p.done;
+          else
+            out << "snapshot_resp t=" << p.term << " snap=" << p.last_index
+                << " next=" << p.next_offset << " installed=" << p.installed;
         },
         m.payload);
     return out.str();
@@ -834,8 +1136,10 @@ private:
       inject_faults();
       client_ops();
     }
-    for (std::size_t i = 0; i < nodes_.size() && !checker_.failed(); ++i)
+    for (std::size_t i = 0; i < nodes_.size() && !checker_.failed(); ++i) {
       complete_writes(i);
+      finish_snapshots(i);
+    }
     deliver_due();
     deliver_session_due();
     for (std::size_t i = 0; i < nodes_.size() && !checker_.failed(); ++i)
@@ -920,7 +1224,11 @@ private:
     std::uint64_t longest_log = 0;
     for (const auto& node : nodes_)
       longest_log = std::max<std::uint64_t>(longest_log, node.durable_log.size());
-    const std::uint64_t bound = 50 * config_template_.election_timeout_ticks + 4 * longest_log;
+    std::uint64_t largest_snapshot = 0;
+    for (const auto& [key, bytes] : snapshot_registry_)
+      largest_snapshot = std::max<std::uint64_t>(largest_snapshot, bytes.size());
+    const std::uint64_t bound = 50 * config_template_.election_timeout_ticks + 4 * longest_log +
+                                8 * (largest_snapshot / config_template_.snapshot_chunk_bytes + 1);
     trace_messages_ = options_.trace != nullptr;
     std::uint64_t marker_term = 0;
     for (std::uint64_t t = 0; t < bound && !checker_.failed(); ++t) {
@@ -972,6 +1280,11 @@ private:
   /// (client_id, seq) of every command a state machine applied (verdict apply), on any node.
   std::set<std::pair<std::uint64_t, std::uint64_t>> applied_ids_;
   bool marker_committed_ = false;
+  /// Entries applied between snapshots (0: this seed takes none).
+  std::uint64_t snapshot_every_ = 0;
+  /// Bytes of every snapshot ever taken, by (index, term), and their contents.
+  std::map<std::pair<std::uint64_t, std::uint64_t>, std::string> snapshot_registry_;
+  std::map<std::pair<std::uint64_t, std::uint64_t>, sim_snapshot> snapshot_contents_;
   bool trace_messages_ = std::getenv("PREZ_SIM_TRACE_MESSAGES") != nullptr;
 };
 
@@ -995,7 +1308,9 @@ std::string describe(std::uint64_t seed, const sim_result& result) {
       << " strikes=" << result.strikes << " messages=" << result.messages
       << " reads=" << result.reads_served << " writes ok/unknown/not-applied=" << result.writes_ok
       << "/" << result.writes_unknown << "/" << result.writes_not_applied
-      << " liveness_ticks=" << result.liveness_ticks << ")";
+      << " liveness_ticks=" << result.liveness_ticks
+      << " snapshots taken/installed=" << result.snapshots_taken << "/"
+      << result.snapshots_installed << ")";
   return out.str();
 }
 

@@ -26,6 +26,10 @@ struct sim_options {
   std::uint64_t steps = 1500;
   /// Trace every fault and role change to `trace` (when set).
   std::ostream* trace = nullptr;
+  /// The snapshot catch-up scenario instead of random faults: one follower is down while the
+  /// leader takes snapshots and compacts its log at least twice; it then restarts and must catch
+  /// up through InstallSnapshot.
+  bool snapshot_catchup = false;
 };
 
 /// Fault rates, drawn from the seed.
@@ -79,6 +83,9 @@ struct sim_result {
   std::uint64_t writes_unknown = 0;
   std::uint64_t writes_not_applied = 0;
   std::uint64_t liveness_ticks = 0;
+  /// Snapshots made durable by state machines, and snapshots installed from a leader.
+  std::uint64_t snapshots_taken = 0;
+  std::uint64_t snapshots_installed = 0;
 };
 
 /// Runs one seeded simulation to the end (or the first broken invariant).

@@ -107,3 +107,21 @@ TEST_CASE("invariant checker detects divergent applied entries and lost commits"
   read.on_read_ready(1, 10, 9);
   CHECK(read.failed());
 }
+
+TEST_CASE("snapshots: a follower down while the leader compacts twice catches up by "
+          "InstallSnapshot",
+          "[sim][snapshot]") {
+  for (std::uint64_t seed = 1; seed <= 40; ++seed)
+    for (const std::size_t nodes : {3, 5}) {
+      prez::sim::sim_options options;
+      options.seed = seed;
+      options.nodes = nodes;
+      options.snapshot_catchup = true;
+      const auto result = prez::sim::run_simulation(options);
+      INFO(prez::sim::describe(seed, result) << " (nodes " << nodes << ")");
+      if (seed == 1) WARN(prez::sim::describe(seed, result));
+      REQUIRE(result.ok);
+      CHECK(result.snapshots_installed >= 1);
+      CHECK(result.snapshots_taken >= 2);
+    }
+}
