@@ -18,10 +18,13 @@
 #include "actors/net/peer_link_info.hpp"
 #include "actors/raft/raft_types.hpp"
 #include "actors/raft/role_executor.hpp"
+#include "actors/storage/snapshot_file.hpp"
 #include "messages/client_messages.hpp"
 #include "messages/raft_messages.hpp"
 
 namespace prez {
+
+struct restored_state; // actors/state_machine (the state decoded from a snapshot)
 
 // Atoms (CAF 0.17: at most 10 characters).
 using tick_atom = caf::atom_constant<caf::atom("tick")>;
@@ -81,12 +84,26 @@ struct role_info {
   std::string leader_address; ///< the leader's client address "host:port"; empty when unknown
 };
 
+/// The state machine's snapshots, for INFO persistence.
+struct snapshot_stats {
+  std::uint64_t index = 0; ///< newest snapshot taken or installed (0: none)
+  std::uint64_t term = 0;
+  std::uint64_t bytes = 0;
+  std::uint64_t took_ms = 0;       ///< how long the last snapshot taken here took
+  std::int64_t last_time_s = 0;    ///< unix time of the last one (0: none)
+  bool running = false;            ///< one is being written now
+  std::string last_status = "ok";  ///< "ok" or "err" (Redis's rdb_last_bgsave_status)
+  std::uint64_t taken = 0;         ///< snapshots taken by this process
+  std::uint64_t installed = 0;     ///< snapshots installed from a leader by this process
+};
+
 /// The state machine applied up to this index (for INFO and for waiting reads).
 struct apply_status {
   std::uint64_t last_applied = 0;
   std::size_t keys = 0;
   std::size_t bytes = 0;    ///< key and value bytes held
   std::size_t expiring = 0; ///< keys with a deadline
+  snapshot_stats snapshots;
 };
 
 /// What INFO shows of a node: its Raft role and indexes and its state machine.
@@ -125,6 +142,8 @@ CAF_ALLOW_UNSAFE_MESSAGE_TYPE(prez::raft::raft_status)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(prez::raft::snapshot_ref)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(prez::raft::snapshot_send)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(prez::install_snapshot_request)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(prez::storage::snapshot_meta)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(std::shared_ptr<prez::restored_state>)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(std::vector<prez::log_entry>)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(std::vector<prez::applied_result>)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(std::vector<prez::raft::read_ready>)

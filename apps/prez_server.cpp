@@ -22,7 +22,12 @@
 #include "actors/session/session_actor.hpp"
 #include "actors/state_machine/state_machine_actor.hpp"
 #include "actors/storage/log_actor.hpp"
+#include "actors/raft/recovery.hpp"
+#include "actors/state_machine/state_restore.hpp"
 #include "actors/storage/log_store.hpp"
+#include "actors/storage/snapshot_actor.hpp"
+#include "actors/storage/snapshot_file.hpp"
+#include "actors/storage/snapshot_load.hpp"
 #include "config/node_config.hpp"
 
 namespace {
@@ -100,6 +105,9 @@ prez::raft::raft_config make_raft_config(const prez::node_config& config) {
   rc.append_bytes_max = prez::limits::append_bytes_max;
   rc.inflight_appends_max = prez::limits::inflight_appends_max;
   rc.uncommitted_bytes_max = prez::limits::uncommitted_bytes_max;
+  rc.snapshot_trailing_entries = config.snapshot_trailing_entries;
+  rc.snapshot_chunk_bytes = prez::limits::snapshot_chunk_bytes;
+  rc.snapshot_chunks_inflight_max = prez::limits::snapshot_chunks_inflight_max;
   return rc;
 }
 
@@ -134,16 +142,49 @@ int main(int argc, char** argv) {
     spdlog::warn("log: dropped a torn tail of {} bytes (a write cut short by a crash)",
                  recovered.truncated_tail_bytes);
 
+  // The newest valid snapshot (a damaged one is refused with its reason and an older one used),
+  // then the log after it (actors/raft/recovery.hpp).
+  std::vector<std::string> refused;
+  auto newest = prez::storage::newest_valid_snapshot(config.dir, refused);
+  for (const auto& reason : refused)
+    spdlog::error("snapshot refused: {}", reason);
+  prez::raft::snapshot_ref snapshot;
+  std::shared_ptr<prez::restored_state> initial;
+  if (newest) {
+    auto loaded = prez::load_snapshot_state(newest->path);
+    if (auto* error = std::get_if<std::string>(&loaded))
+      return fail(*error + " (move the file away to start from an older snapshot, or from the "
+                           "log alone if it was never compacted)");
+    initial = std::get<std::shared_ptr<prez::restored_state>>(std::move(loaded));
+    snapshot = {newest->meta.last_index, newest->meta.last_term, newest->file_bytes};
+  }
+  auto planned = prez::raft::plan_recovery(snapshot, std::move(recovered.entries));
+  if (auto* error = std::get_if<std::string>(&planned))
+    return fail(config.dir + ": " + *error +
+                (refused.empty() ? "" : " (see the refused snapshot above)"));
+  auto& plan = std::get<prez::raft::recovery_plan>(planned);
+  if (plan.reset_log) {
+    spdlog::warn("log: dropped, it does not continue snapshot {}/{} (an older history the "
+                 "snapshot replaces)",
+                 snapshot.index, snapshot.term);
+    if (auto error = store->reset(snapshot.index + 1)) return fail(config.dir + ": " + *error);
+  }
+
   std::random_device entropy;
   std::uint64_t incarnation = (std::uint64_t{entropy()} << 32) ^ entropy();
   auto context = std::make_shared<prez::raft::raft_context>();
   context->config = make_raft_config(config);
   context->hard = {recovered.hard.term, recovered.hard.voted_for};
-  context->log = prez::raft::raft_log(std::move(recovered.entries));
-  // True, not hopeful: log_store::open synced everything it recovered before returning.
+  context->log = std::move(plan.log);
+  context->snapshot = snapshot;
+  context->commit_index = context->applied_index = snapshot.index;
+  // True, not hopeful: log_store::open synced everything it recovered before returning, and
+  // the snapshot covers what precedes the log.
   context->persisted_index = context->log.last_index();
   context->random.state = incarnation;
-  spdlog::info("starting {}: term {}, {} log entries, {} voters", config.name, context->hard.term,
+  spdlog::info("starting {}: term {}, snapshot {}/{} ({} keys), log {}..{}, {} voters",
+               config.name, context->hard.term, snapshot.index, snapshot.term,
+               initial ? initial->kv.size() : 0, context->log.first_index(),
                context->log.last_index(), config.members.size());
 
   // Block SIGINT/SIGTERM in every thread (the actor system's threads inherit the mask); main
@@ -178,12 +219,23 @@ int main(int argc, char** argv) {
       std::max(5000ms, 5 * std::chrono::milliseconds{config.cluster_node_timeout_ms});
   session_settings.redirect = config.mode == prez::follower_mode::redirect;
   auto session = prez::spawn_session_manager(system, session_settings);
-  auto state_machine = prez::spawn_state_machine(system, session);
+  auto snapshots = prez::spawn_snapshot_actor(system, config.name, config.dir);
+  prez::state_machine_settings machine;
+  machine.voters = context->config.voters;
+  machine.snapshot_entries = config.snapshot_entries;
+  machine.snapshot_bytes = config.snapshot_bytes;
+  machine.snapshots = snapshots;
+  machine.initial = std::move(initial);
+  machine.initial_index = snapshot.index;
+  machine.initial_term = snapshot.term;
+  machine.initial_bytes = snapshot.bytes;
+  auto state_machine = prez::spawn_state_machine(system, session, std::move(machine));
   caf::anon_send(session, prez::start_atom::value, state_machine);
   auto log = prez::spawn_log_actor(system, std::move(store));
   watch("session_manager", session);
   watch("state_machine", state_machine);
   watch("log_actor", log);
+  watch("snapshot_actor", snapshots);
 
   prez::node_settings node_settings;
   node_settings.self = config.name;
@@ -198,7 +250,9 @@ int main(int argc, char** argv) {
   spdlog::warn("this is a test build: peer links obey fault switches in {}", config.dir);
 #endif
   node_settings.tick = tick;
-  auto node = prez::spawn_raft_node(system, node_settings, context, log, state_machine, session);
+  auto node = prez::spawn_raft_node(system, node_settings, context, log, state_machine, session,
+                                    snapshots);
+  caf::anon_send(state_machine, prez::start_atom::value, node);
   watch("raft_node", node);
 
   if (config.members.size() > 1) {

@@ -72,6 +72,19 @@ void handle_info(connection* self, std::uint64_t slot, std::string section) {
                       i.last_applied = node.applied.last_applied;
                       i.last_log_index = node.raft.last_log_index;
                       i.persisted_index = node.raft.persisted_index;
+                      const auto& snap = node.applied.snapshots;
+                      i.snapshot_index = snap.index;
+                      i.snapshot_term = snap.term;
+                      i.snapshot_bytes = snap.bytes;
+                      i.snapshot_took_ms = snap.took_ms;
+                      i.snapshot_time_s = snap.last_time_s;
+                      i.snapshot_running = snap.running;
+                      i.snapshot_status = snap.last_status;
+                      i.snapshots_taken = snap.taken;
+                      i.snapshots_installed = snap.installed;
+                      i.log_first_index = node.raft.first_log_index;
+                      i.log_entries = node.raft.log_entries;
+                      i.log_bytes = node.raft.log_bytes;
                       i.voters = node.voters;
                       i.role_epoch = node.role_epoch;
                       i.peer_frames_refused = node.frames_refused;
@@ -241,6 +254,14 @@ bool handle_local(connection* self, std::uint64_t slot, const std::vector<std::s
              resp::bulk(std::to_string(now % 1000000)));
   } else if (name == "info") {
     handle_info(self, slot, argv.size() > 1 ? lower(argv[1]) : "");
+  } else if (name == "raft.snapshot") {
+    // Node-local, like Redis's SAVE: this node's state machine writes a snapshot now.
+    self->request(st.settings.node, std::chrono::minutes(10), snapshot_atom::value)
+        .then([=](const std::string& reply) { fill(self, slot, reply); },
+              [=](const caf::error& error) {
+                fill(self, slot,
+                     resp::error("ERR snapshot not taken: " + self->system().render(error)));
+              });
   } else {
     return false;
   }

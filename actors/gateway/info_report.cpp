@@ -61,6 +61,27 @@ void stats(section_writer& w, const info_snapshot& i) {
 }
 
 /// Redis's replication section in Raft's terms: the leader is the master, followers its replicas.
+/// Redis's persistence section: prez's snapshots stand for RDB saves (there is no AOF: the Raft
+/// log is the journal).
+void persistence(section_writer& w, const info_snapshot& i) {
+  w.header("Persistence");
+  w.line("loading", "0");
+  w.line("rdb_bgsave_in_progress", i.snapshot_running ? "1" : "0");
+  w.line("rdb_last_save_time", std::to_string(i.snapshot_time_s));
+  w.line("rdb_last_bgsave_status", i.snapshot_status);
+  w.line("rdb_last_bgsave_time_sec", std::to_string(i.snapshot_took_ms / 1000));
+  w.line("aof_enabled", "0");
+  w.line("snapshot_index", i.snapshot_index);
+  w.line("snapshot_term", i.snapshot_term);
+  w.line("snapshot_bytes", i.snapshot_bytes);
+  w.line("snapshot_last_ms", i.snapshot_took_ms);
+  w.line("snapshots_taken", i.snapshots_taken);
+  w.line("snapshots_installed", i.snapshots_installed);
+  w.line("log_first_index", i.log_first_index);
+  w.line("log_entries", i.log_entries);
+  w.line("log_bytes", i.log_bytes);
+}
+
 void replication(section_writer& w, const info_snapshot& i) {
   w.header("Replication");
   bool leader = i.role == "leader";
@@ -93,7 +114,9 @@ void raft(section_writer& w, const info_snapshot& i) {
   w.line("last_applied", i.last_applied);
   w.line("last_log_index", i.last_log_index);
   w.line("persisted_index", i.persisted_index);
-  w.line("snapshot_index", "0");
+  w.line("snapshot_index", i.snapshot_index);
+  w.line("log_first_index", i.log_first_index);
+  w.line("log_bytes", i.log_bytes);
   w.line("voters", i.voters);
   w.line("role_epoch", i.role_epoch);
   w.line("peer_frames_refused", i.peer_frames_refused);
@@ -113,6 +136,7 @@ std::string format_info(const info_snapshot& info, const std::string& section) {
   if (all || section == "server") server(w, info);
   if (all || section == "clients") clients(w, info);
   if (all || section == "memory") memory(w, info);
+  if (all || section == "persistence") persistence(w, info);
   if (all || section == "stats") stats(w, info);
   if (all || section == "replication") replication(w, info);
   if (all || section == "keyspace") keyspace(w, info);

@@ -33,6 +33,19 @@ struct info_snapshot {
   std::uint64_t last_applied = 0;
   std::uint64_t last_log_index = 0;
   std::uint64_t persisted_index = 0;
+  // Snapshots and the log they let go of (INFO persistence, INFO raft).
+  std::uint64_t snapshot_index = 0;
+  std::uint64_t snapshot_term = 0;
+  std::uint64_t snapshot_bytes = 0;
+  std::uint64_t snapshot_took_ms = 0;
+  std::int64_t snapshot_time_s = 0;
+  bool snapshot_running = false;
+  std::string snapshot_status = "ok";
+  std::uint64_t snapshots_taken = 0;
+  std::uint64_t snapshots_installed = 0;
+  std::uint64_t log_first_index = 1;
+  std::uint64_t log_entries = 0;
+  std::uint64_t log_bytes = 0;
   std::uint64_t voters = 0;
   std::uint64_t role_epoch = 0;
   std::uint64_t peer_frames_refused = 0;

@@ -267,6 +267,10 @@ caf::behavior raft_node(node_actor* self, node_settings settings,
       [=](frame_atom, const std::vector<char>& bytes) { handle_frame(self, bytes); },
       // The door refused a message that was not a sealed frame.
       [=](refused_atom) { ++self->state.frames_refused; },
+      // RAFT.SNAPSHOT from the gateway: the state machine answers once one is durable.
+      [=](snapshot_atom) {
+        return self->delegate(self->state.handles.state_machine, snapshot_atom::value);
+      },
       // From the state machine: a snapshot of it is durable; the live role compacts the log.
       [=](snap_taken_atom, const raft::snapshot_ref& snapshot) {
         if (snapshot.index > self->state.snapshot.index) self->state.snapshot = snapshot;

@@ -44,6 +44,11 @@ struct role_state {
   bool batch_flush_scheduled = false;
   /// Leader only: the wall-clock time last stamped into a batch (0: none yet).
   std::uint64_t last_stamp_ms = 0;
+  /// Follower: the state the snapshot actor decoded from the snapshot it just stored, handed to
+  /// the state machine with the restore the logic asks for (so no file is read twice, and a
+  /// file pruned meanwhile cannot be missed).
+  std::shared_ptr<restored_state> loaded;
+  snapshot_ref loaded_ref;
   node_name reported_leader;
 };
 
@@ -92,7 +97,11 @@ void execute(role_actor<Logic>* self, raft_effects&& fx) {
   for (auto& m : out.send)
     send_to_peer(self, handles, std::move(m));
   // The snapshot first: the committed entries that follow continue from it.
-  if (out.restore) self->send(handles.state_machine, restore_atom::value, *out.restore);
+  if (out.restore) {
+    auto state = st.loaded_ref == *out.restore ? std::move(st.loaded) : nullptr;
+    self->send(handles.state_machine, restore_atom::value, *out.restore, std::move(state));
+  }
+  st.loaded.reset();
   if (!out.committed.empty())
     self->send(handles.state_machine, apply_atom::value, std::move(out.committed));
   for (auto& chunk : out.snapshot_sends) {
@@ -163,9 +172,13 @@ caf::behavior role_behavior(role_actor<Logic>* self, role_args args, Extra... ex
           execute(self, self->state.logic->snapshot_taken(snapshot));
       },
       // From the snapshot actor: a received snapshot was stored (ok) or refused.
-      [=](snap_recvd_atom, const snapshot_ref& snapshot, bool ok) {
-        if (!self->state.executor.retired())
-          execute(self, self->state.logic->snapshot_received(snapshot, ok));
+      [=](snap_recvd_atom, const snapshot_ref& snapshot, bool ok,
+          std::shared_ptr<restored_state>& loaded) {
+        auto& st = self->state;
+        if (st.executor.retired()) return;
+        st.loaded = std::move(loaded);
+        st.loaded_ref = snapshot;
+        execute(self, st.logic->snapshot_received(snapshot, ok));
       },
       [=](status_atom) -> raft_status { return self->state.logic->status(); },
       extra...,

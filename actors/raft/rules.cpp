@@ -262,9 +262,12 @@ void note_snapshot_taken(raft_context& context, const snapshot_ref& snapshot,
   PREZ_ASSERT(snapshot.index <= context.applied_index);
   PREZ_ASSERT(context.log.term_at(snapshot.index) == snapshot.term ||
               snapshot.index < context.log.snapshot_index());
+  // Keep the log back to the previous snapshot too: if the newest file is ever found damaged,
+  // the previous one plus the log still rebuild the state (two snapshot files are kept).
+  const auto previous = context.snapshot.index;
   context.snapshot = snapshot;
   const auto trailing = context.config.snapshot_trailing_entries;
-  const auto upto = snapshot.index > trailing ? snapshot.index - trailing : 0;
+  const auto upto = std::min(snapshot.index > trailing ? snapshot.index - trailing : 0, previous);
   if (upto <= context.log.snapshot_index()) return;
   context.log.compact_to(upto);
   effects.compact_to = effects.compact_to ? std::max(*effects.compact_to, upto) : upto;

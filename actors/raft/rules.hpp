@@ -101,7 +101,9 @@ void note_persisted(raft_context& context, std::uint64_t index, std::uint64_t te
 
 /// A snapshot of this node's state machine covering 1..snapshot.index is durable: remember it as
 /// the newest and compact the in-memory log (and, through effects.compact_to, the disk) up to
-/// snapshot.index - config.snapshot_trailing_entries. Older or equal snapshots are ignored.
+/// snapshot.index - config.snapshot_trailing_entries, but never past the previous snapshot (so
+/// the previous file plus the log can stand in for a damaged newest one). Older or equal
+/// snapshots are ignored.
 /// Precondition: snapshot.index <= applied_index.
 void note_snapshot_taken(raft_context& context, const snapshot_ref& snapshot,
                          raft_effects& effects);

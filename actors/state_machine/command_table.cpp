@@ -136,6 +136,7 @@ constexpr std::array table = {
     w("psetex", 4, &psetex_command),
     r("pttl", 2, &pttl_command),
     l("quit", -1),
+    l("raft.snapshot", 1),
     r("randomkey", 1, &randomkey_command),
     w("rename", 3, &rename_command),
     w("renamenx", 3, &renamenx_command),

@@ -1,5 +1,7 @@
 #include "actors/state_machine/state_machine_actor.hpp"
 
+#include <chrono>
+#include <ctime>
 #include <map>
 
 #include "caf/all.hpp"
@@ -10,6 +12,8 @@
 #include "actors/gateway/resp_writer.hpp"
 #include "actors/state_machine/client_sessions.hpp"
 #include "actors/state_machine/kv_state.hpp"
+#include "actors/state_machine/state_restore.hpp"
+#include "config/limits.hpp"
 #include "messages/wire_codec.hpp"
 
 namespace prez {
@@ -50,6 +54,19 @@ struct state_machine_state {
   client_sessions sessions;
   /// Index of the last entry applied. Invariant: entries are applied in order, each once.
   std::uint64_t last_applied = 0;
+  std::uint64_t last_applied_term = 0;
+  state_machine_settings settings;
+  caf::actor node;
+  /// Applied since the last snapshot began (the triggers).
+  std::uint64_t entries_since_snapshot = 0;
+  std::uint64_t bytes_since_snapshot = 0;
+  /// The snapshot being written: its index and term, and when it began.
+  std::uint64_t snapshot_index = 0;
+  std::uint64_t snapshot_term = 0;
+  std::chrono::steady_clock::time_point snapshot_started;
+  /// RAFT.SNAPSHOT callers waiting for the running snapshot.
+  std::vector<caf::response_promise> snapshot_waiters;
+  snapshot_stats stats;
   /// Reads waiting for last_applied to reach their index.
   std::multimap<std::uint64_t, waiting_read> reads;
   caf::actor session;
@@ -57,6 +74,8 @@ struct state_machine_state {
 };
 
 using state_machine = caf::stateful_actor<state_machine_state>;
+
+void serve_waiting_reads(state_machine* self);
 
 void apply_entries(state_machine* self, const std::vector<log_entry>& entries) {
   auto& st = self->state;
@@ -68,6 +87,9 @@ void apply_entries(state_machine* self, const std::vector<log_entry>& entries) {
       std::abort(); // our own bug: applying out of order would diverge replicas
     }
     st.last_applied = entry.index;
+    st.last_applied_term = entry.term;
+    ++st.entries_since_snapshot;
+    st.bytes_since_snapshot += entry.data.size();
     st.sessions.at_index(entry.index);
     if (entry.kind() != entry_type::command) continue;
     auto command = decode_command(entry.data.data(), entry.data.size());
@@ -106,17 +128,178 @@ void apply_entries(state_machine* self, const std::vector<log_entry>& entries) {
     results.push_back({command->client_id, command->seq, std::move(reply)});
   }
   if (!results.empty()) self->send(st.session, applied_atom::value, std::move(results));
+  serve_waiting_reads(self);
+}
+
+void serve_waiting_reads(state_machine* self) {
+  auto& st = self->state;
   while (!st.reads.empty() && st.reads.begin()->first <= st.last_applied) {
     auto node = st.reads.extract(st.reads.begin());
     node.mapped().promise.deliver(serve_read(st.kv, node.mapped().argv));
   }
 }
 
-caf::behavior state_machine_actor(state_machine* self, caf::actor session) {
+void answer_snapshot_waiters(state_machine* self, const std::string& reply) {
+  auto waiters = std::move(self->state.snapshot_waiters);
+  self->state.snapshot_waiters.clear();
+  for (auto& w : waiters)
+    w.deliver(reply);
+}
+
+void snapshot_step(state_machine* self);
+
+/// Begins a snapshot of the state as it is now (after entry last_applied).
+void begin_snapshot(state_machine* self) {
+  auto& st = self->state;
+  storage::snapshot_meta meta;
+  meta.last_index = st.last_applied;
+  meta.last_term = st.last_applied_term;
+  meta.voters = st.settings.voters;
+  meta.created_ms = static_cast<std::uint64_t>(
+      std::chrono::duration_cast<std::chrono::milliseconds>(
+          std::chrono::system_clock::now().time_since_epoch())
+          .count());
+  st.snapshot_index = meta.last_index;
+  st.snapshot_term = meta.last_term;
+  st.snapshot_started = std::chrono::steady_clock::now();
+  st.entries_since_snapshot = 0;
+  st.bytes_since_snapshot = 0;
+  st.stats.running = true;
+  self->send(st.settings.snapshots, snap_begin_atom::value, std::move(meta));
+  st.kv.begin_snapshot(st.sessions);
+  spdlog::info("snapshot at index {} begun", st.snapshot_index);
+  self->send(self, snap_piece_atom::value);
+}
+
+void maybe_begin_snapshot(state_machine* self) {
+  auto& st = self->state;
+  if (st.kv.snapshot_running() || st.last_applied == 0 || st.last_applied <= st.stats.index)
+    return;
+  const auto& s = st.settings;
+  const bool due = (s.snapshot_entries > 0 && st.entries_since_snapshot >= s.snapshot_entries) ||
+                   (s.snapshot_bytes > 0 && st.bytes_since_snapshot >= s.snapshot_bytes);
+  if (due) begin_snapshot(self);
+}
+
+/// The snapshot actor made the snapshot durable (or failed, which stops the process there).
+void snapshot_done(state_machine* self, const raft::snapshot_ref& ref) {
+  auto& st = self->state;
+  const auto took = std::chrono::steady_clock::now() - st.snapshot_started;
+  st.stats.running = false;
+  if (ref.index > st.stats.index) {
+    st.stats.index = ref.index;
+    st.stats.term = ref.term;
+    st.stats.bytes = ref.bytes;
+  }
+  st.stats.took_ms = static_cast<std::uint64_t>(
+      std::chrono::duration_cast<std::chrono::milliseconds>(took).count());
+  st.stats.last_time_s = static_cast<std::int64_t>(std::time(nullptr));
+  st.stats.last_status = "ok";
+  ++st.stats.taken;
+  spdlog::info("snapshot at index {} durable: {} bytes in {} ms", ref.index, ref.bytes,
+               st.stats.took_ms);
+  if (st.node) self->send(st.node, snap_taken_atom::value, ref);
+  answer_snapshot_waiters(self, "+OK\r\n");
+  maybe_begin_snapshot(self); // the log may have grown past a trigger meanwhile
+}
+
+/// One step: about limits::snapshot_step_bytes of the snapshot to the snapshot actor, then the
+/// next step once it has taken them (so at most one piece waits in memory), applied entries
+/// running in between.
+void snapshot_step(state_machine* self) {
+  auto& st = self->state;
+  if (!st.kv.snapshot_running()) return;
+  std::string piece;
+  const bool done = st.kv.snapshot_next(piece, limits::snapshot_step_bytes);
+  const auto snapshots = st.settings.snapshots;
+  const auto index = st.snapshot_index;
+  if (!done) {
+    self->request(snapshots, caf::infinite, snap_piece_atom::value, std::move(piece))
+        .then([=]() { snapshot_step(self); },
+              [=](const caf::error& error) {
+                spdlog::error("snapshot at {}: {}", index, self->system().render(error));
+              });
+    return;
+  }
+  if (!piece.empty()) self->send(snapshots, snap_piece_atom::value, std::move(piece));
+  self->request(snapshots, caf::infinite, snap_end_atom::value)
+      .then([=](const raft::snapshot_ref& ref) { snapshot_done(self, ref); },
+            [=](const caf::error& error) {
+              auto& st = self->state;
+              st.stats.running = false;
+              st.stats.last_status = "err";
+              spdlog::error("snapshot at {} failed: {}", index, self->system().render(error));
+              answer_snapshot_waiters(self, resp::error("ERR snapshot failed: " +
+                                                        self->system().render(error)));
+            });
+}
+
+/// A snapshot installed from the leader replaces the state (Raft §7).
+void restore(state_machine* self, const raft::snapshot_ref& ref,
+             const std::shared_ptr<restored_state>& state) {
+  auto& st = self->state;
+  if (ref.index <= st.last_applied) return; // already past it
+  if (!state) {
+    // The role's loaded state went missing: a bug in the glue, never a peer's doing.
+    throw std::runtime_error("restore of snapshot " + std::to_string(ref.index) +
+                             " without its loaded state");
+  }
+  if (st.kv.snapshot_running()) {
+    st.kv.abort_snapshot();
+    st.stats.running = false;
+    self->send(st.settings.snapshots, snap_abort_atom::value);
+  }
+  st.kv = std::move(state->kv);
+  st.sessions = std::move(state->sessions);
+  st.last_applied = ref.index;
+  st.last_applied_term = ref.term;
+  st.entries_since_snapshot = 0;
+  st.bytes_since_snapshot = 0;
+  st.stats.index = ref.index;
+  st.stats.term = ref.term;
+  st.stats.bytes = ref.bytes;
+  st.stats.last_time_s = static_cast<std::int64_t>(std::time(nullptr));
+  ++st.stats.installed;
+  spdlog::info("state machine continues from snapshot {}/{} installed from the leader ({} keys)",
+               ref.index, ref.term, st.kv.size());
+  answer_snapshot_waiters(self, "+OK\r\n");
+  serve_waiting_reads(self);
+}
+
+caf::behavior state_machine_actor(state_machine* self, caf::actor session,
+                                  state_machine_settings settings) {
   self->set_exception_handler(exception_exit_reason);
-  self->state.session = std::move(session);
+  auto& st = self->state;
+  st.session = std::move(session);
+  st.settings = std::move(settings);
+  if (st.settings.initial) {
+    st.kv = std::move(st.settings.initial->kv);
+    st.sessions = std::move(st.settings.initial->sessions);
+    st.settings.initial.reset();
+    st.last_applied = st.settings.initial_index;
+    st.last_applied_term = st.settings.initial_term;
+    st.stats.index = st.settings.initial_index;
+    st.stats.term = st.settings.initial_term;
+    st.stats.bytes = st.settings.initial_bytes;
+  }
   return {
-      [=](apply_atom, const std::vector<log_entry>& entries) { apply_entries(self, entries); },
+      [=](start_atom, const caf::actor& node) { self->state.node = node; },
+      [=](apply_atom, const std::vector<log_entry>& entries) {
+        apply_entries(self, entries);
+        maybe_begin_snapshot(self);
+      },
+      [=](restore_atom, const raft::snapshot_ref& ref,
+          const std::shared_ptr<restored_state>& state) { restore(self, ref, state); },
+      [=](snap_piece_atom) { snapshot_step(self); },
+      [=](snapshot_atom) -> caf::result<std::string> {
+        auto& st = self->state;
+        if (!st.kv.snapshot_running() && st.last_applied <= st.stats.index)
+          return std::string("+OK\r\n"); // the newest snapshot already holds everything
+        auto promise = self->make_response_promise();
+        st.snapshot_waiters.push_back(promise);
+        if (!st.kv.snapshot_running()) begin_snapshot(self);
+        return caf::delegated<std::string>{};
+      },
       [=](read_atom, std::uint64_t index,
           std::vector<std::string>& argv) -> caf::result<std::string> {
         auto& st = self->state;
@@ -127,15 +310,17 @@ caf::behavior state_machine_actor(state_machine* self, caf::actor session) {
       },
       [=](status_atom) {
         const auto& st = self->state;
-        return apply_status{st.last_applied, st.kv.size(), st.kv.bytes(), st.kv.keys().expiring()};
+        return apply_status{st.last_applied, st.kv.size(), st.kv.bytes(), st.kv.keys().expiring(),
+                            st.stats};
       },
   };
 }
 
 } // namespace
 
-caf::actor spawn_state_machine(caf::actor_system& system, caf::actor session) {
-  return system.spawn(state_machine_actor, std::move(session));
+caf::actor spawn_state_machine(caf::actor_system& system, caf::actor session,
+                               state_machine_settings settings) {
+  return system.spawn(state_machine_actor, std::move(session), std::move(settings));
 }
 
 } // namespace prez

@@ -1,16 +1,48 @@
 #pragma once
 // The state machine actor: applies committed entries in log order to a kv_state and serves reads
-// once it has applied far enough (ReadIndex, thesis §6.4).
+// once it has applied far enough (ReadIndex, thesis §6.4). It also takes the node's snapshots
+// (docs/architecture.md §5): a consistent view serialised a step at a time between applied
+// batches (kv_state::begin_snapshot), written through the snapshot actor.
 
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "caf/actor.hpp"
 #include "caf/fwd.hpp"
 
 namespace prez {
 
+struct restored_state;
+
+/// What the state machine actor starts from and when it takes snapshots.
+struct state_machine_settings {
+  /// Cluster configuration written into each snapshot (membership changes will replace this).
+  std::vector<std::string> voters;
+  /// Snapshot triggers: entries / entry-data bytes applied since the last one (0: off).
+  std::uint64_t snapshot_entries = 0;
+  std::uint64_t snapshot_bytes = 0;
+  /// The snapshot actor (actors/storage/snapshot_actor.hpp).
+  caf::actor snapshots;
+  /// The state loaded from the newest snapshot at start (null: empty state), and the log index
+  /// and term it covers; its file size for INFO.
+  std::shared_ptr<restored_state> initial;
+  std::uint64_t initial_index = 0;
+  std::uint64_t initial_term = 0;
+  std::uint64_t initial_bytes = 0;
+};
+
 /// Spawns the state machine actor. Messages:
+///   (start_atom, node)                     the node actor, told of every durable snapshot
 ///   (apply_atom, std::vector<log_entry>)   committed entries, in order, each exactly once;
 ///                                           results go to `session` as (applied_atom, ...)
+///   (restore_atom, snapshot_ref, std::shared_ptr<restored_state>)  continue from a snapshot
+///                                           installed from the leader
 ///   (read_atom, index, argv) -> std::string  answered once last_applied >= index
+///   (snapshot_atom) -> std::string          RAFT.SNAPSHOT: take one now; "+OK" once durable
 ///   (status_atom) -> apply_status
-caf::actor spawn_state_machine(caf::actor_system& system, caf::actor session);
+caf::actor spawn_state_machine(caf::actor_system& system, caf::actor session,
+                               state_machine_settings settings);
 
 } // namespace prez

@@ -8,6 +8,7 @@
 #include <set>
 #include <sstream>
 
+#include "actors/raft/recovery.hpp"
 #include "actors/raft/role_executor.hpp"
 #include "actors/raft/rules.hpp"
 #include "actors/session/session_logic.hpp"
@@ -340,25 +341,18 @@ private:
       // prez-server's start: the newest snapshot, then the log after it when the log holds the
       // snapshot's last entry (or starts right after it); otherwise the log is dropped.
       const auto& snap = node.snapshots.back();
-      const auto last = node.durable_first + node.durable_log.size() - 1;
-      std::optional<std::uint64_t> term_at_snap;
-      if (snap.ref.index + 1 == node.durable_first)
-        term_at_snap = snap.ref.term;
-      else if (snap.ref.index >= node.durable_first && snap.ref.index <= last)
-        term_at_snap = node.durable_log[snap.ref.index - node.durable_first].term;
-      if (node.durable_first > snap.ref.index + 1) {
-        checker_fail(node.name + ": the log starts after the newest snapshot's end");
+      auto planned = raft::plan_recovery(snap.ref, node.durable_log);
+      if (auto* error = std::get_if<std::string>(&planned)) {
+        checker_fail(node.name + " cannot start: " + *error);
         return;
       }
-      if (term_at_snap != snap.ref.term) {
+      auto& plan = std::get<raft::recovery_plan>(planned);
+      if (plan.reset_log) {
         node.durable_log.clear();
         node.durable_first = snap.ref.index + 1;
         node.durable_base_term = 0;
       }
-      std::vector<log_entry> after;
-      for (const auto& e : node.durable_log)
-        if (e.index > snap.ref.index) after.push_back(e);
-      context.log = raft::raft_log(snap.ref.index, snap.ref.term, std::move(after));
+      context.log = std::move(plan.log);
       context.snapshot = snap.ref;
       context.commit_index = context.applied_index = snap.ref.index;
       node.kv = snap.kv;
