@@ -28,6 +28,7 @@
 //   hard-state                          one record of the same shape, payload msgpack
 //                                       [term, voted_for]; replaced atomically via hard-state.tmp.
 //   LOCK                                flock()ed while open, so two processes cannot share a dir.
+//   snapshot-*.snap[.tmp|.recv]         snapshots (snapshot_file.hpp); log_store ignores them.
 
 #include <cstdint>
 #include <functional>
