@@ -113,6 +113,14 @@ inline constexpr std::uint64_t read_clock_refresh_ms = 20;
 inline constexpr std::size_t segment_bytes_max = 64 * 1024 * 1024;
 /// Largest log record accepted when reading a segment (a bigger length field is corruption).
 inline constexpr std::size_t log_record_bytes_max = bulk_bytes_max * 2 + 4096;
+/// Largest snapshot file (snapshot_file.hpp) written, received from a leader or read: the state
+/// of a node holding its whole keyspace in memory, with room to spare. A follower receiving
+/// InstallSnapshot chunks refuses to grow its file past it, so a confused or hostile leader cannot
+/// fill the disk through one snapshot.
+inline constexpr std::uint64_t snapshot_bytes_max = 64ull << 30;
+/// Largest snapshot metadata (index, term, voters, learners, time): a few names of at most
+/// node_name_bytes_max bytes each, so a bigger length field is damage, refused before reading.
+inline constexpr std::size_t snapshot_meta_bytes_max = 64 * 1024;
 /// Largest hard-state file read at start-up: it holds a term and a node name (a few dozen
 /// bytes), so anything bigger is garbage and is refused without being read into memory.
 inline constexpr std::size_t hard_state_bytes_max = 64 * 1024;

@@ -4,8 +4,9 @@
 // Recovery rules, in one place:
 //   - segments are read in index order; each record's length must be in [1, log_record_bytes_max],
 //     its CRC must match, its payload must decode to a log_entry whose index is the previous one
-//     plus one (across segments too; the first segment starts at 1) and whose term is >= 1 and
-//     never below the previous term. A segment's name must equal its first record's index.
+//     plus one (across segments too; the first segment starts at the index in its name, which
+//     is 1 or, after compaction or reset, any index >= 1) and whose term is >= 1 and never below
+//     the previous term. A segment's name must equal its first record's index.
 //   - sync marks (log_store.hpp) tell a torn group commit from damage to synced data. In the LAST
 //     segment, a bad record with a valid sync mark anywhere after it is corruption: a mark is
 //     written only after an fdatasync covering every byte before it. A bad record after the last
@@ -465,6 +466,13 @@ std::variant<std::vector<scanned_segment>, std::string> list_segments(const std:
 std::optional<std::string> recover_segments(std::vector<scanned_segment>& segments,
                                             recovered_state& out) {
   recovery_cursor cursor;
+  if (!segments.empty()) {
+    // After compact_to() or reset() the log starts above 1; index 0 is never valid.
+    if (segments.front().first_index == 0)
+      return corruption(segments.front().path, 0, "segment starts at index 0");
+    cursor.last_index = segments.front().first_index - 1;
+    out.first_index = segments.front().first_index;
+  }
   for (std::size_t i = 0; i < segments.size(); ++i) {
     scanned_segment& segment = segments[i];
     const bool last_segment = i + 1 == segments.size();
@@ -515,12 +523,16 @@ std::variant<hard_state_record, std::string> load_hard_state(const std::string& 
 
 } // namespace
 
-std::uint32_t crc32c(const void* data, std::size_t size) {
+std::uint32_t crc32c_extend(std::uint32_t crc, const void* data, std::size_t size) {
   const auto* bytes = static_cast<const unsigned char*>(data);
-  std::uint32_t crc = 0xFFFFFFFFu;
+  crc ^= 0xFFFFFFFFu; // undo the previous final xor: continue from the raw register
   for (std::size_t i = 0; i < size; ++i)
     crc = crc_table[(crc ^ bytes[i]) & 0xffu] ^ (crc >> 8);
   return crc ^ 0xFFFFFFFFu;
+}
+
+std::uint32_t crc32c(const void* data, std::size_t size) {
+  return crc32c_extend(0, data, size);
 }
 
 // --- open ---------------------------------------------------------------------------------------
@@ -572,7 +584,8 @@ std::variant<std::unique_ptr<log_store>, std::string> log_store::open(const std:
                                        std::move(found.record_offsets),
                                        std::move(found.record_terms), found.marks_end_bytes});
   store->recompute_last();
-  PREZ_ASSERT(store->last_index_ == out.entries.size());
+  PREZ_ASSERT(store->first_index() == out.first_index);
+  PREZ_ASSERT(store->last_index_ + 1 == out.first_index + out.entries.size());
   if (auto error = store->sync_recovered()) return *error;
   if (auto error = store->open_last_segment_for_append()) return *error;
   return store;
@@ -618,12 +631,20 @@ std::optional<std::string> log_store::fail(std::string error) {
   return failed_;
 }
 
+std::uint64_t log_store::first_index() const {
+  return segments_.empty() ? empty_next_index_ : segments_.front().first_index;
+}
+
 void log_store::recompute_last() {
-  last_index_ = 0;
+  // Segments are contiguous (segments_'s invariant), so the last one alone gives the last index,
+  // even when it holds no entry; the term comes from the last segment that holds one.
+  last_index_ = segments_.empty()
+                    ? empty_next_index_ - 1
+                    : segments_.back().first_index + segments_.back().record_offsets.size() - 1;
   last_term_ = 0;
   for (auto it = segments_.rbegin(); it != segments_.rend(); ++it) {
     if (it->record_offsets.empty()) continue;
-    last_index_ = it->first_index + it->record_offsets.size() - 1;
+    PREZ_ASSERT(it->first_index + it->record_offsets.size() - 1 == last_index_);
     last_term_ = it->record_terms.back();
     return;
   }
@@ -741,6 +762,7 @@ std::optional<std::string> log_store::truncate_from(std::uint64_t index) {
   }
   if (removed)
     if (auto error = open_last_segment_for_append()) return error;
+  if (segments_.empty()) empty_next_index_ = index; // the next append starts a segment there
   if (!segments_.empty()) {
     segment& last = segments_.back();
     const std::uint64_t keep = index - last.first_index;
@@ -767,6 +789,40 @@ std::optional<std::string> log_store::truncate_from(std::uint64_t index) {
   recompute_last();
   PREZ_ASSERT(last_index_ == index - 1);
   return std::nullopt;
+}
+
+std::optional<std::string> log_store::compact_to(std::uint64_t index) {
+  if (failed_) return failed_;
+  // segments_[1].first_index - 1 is the front segment's last index (contiguity). The front one
+  // goes when it is all <= index, is not the last segment and does not hold the last entry
+  // (a later segment does), so last_index_ and last_term_ stay what they are.
+  while (segments_.size() > 1 && segments_[1].first_index - 1 <= index &&
+         segments_[1].first_index <= last_index_) {
+    const std::string path = segments_.front().path;
+    if (::unlink(path.c_str()) != 0) return fail(errno_text("cannot remove", path));
+    // Durable before the next removal: a crash must leave a suffix of the log, never a kept
+    // segment before a removed one (recovery would see an index gap and refuse to start).
+    if (!sync_fd(dir_fd_, dir_, false)) return fail(errno_text("cannot fsync directory", dir_));
+    segments_.erase(segments_.begin());
+  }
+  PREZ_ASSERT(segments_.empty() || segments_.front().first_index <= last_index_ + 1);
+  return std::nullopt;
+}
+
+std::optional<std::string> log_store::reset(std::uint64_t next_index) {
+  if (failed_) return failed_;
+  PREZ_ASSERT(next_index >= 1);
+  // Newest first, each removal durable before the next (remove_last_segment): a crash leaves a
+  // prefix of the old log, never a gap.
+  while (!segments_.empty())
+    if (auto error = remove_last_segment()) return error;
+  empty_next_index_ = next_index;
+  if (auto error = start_segment(next_index)) return error;
+  recompute_last();
+  PREZ_ASSERT(last_index_ == next_index - 1);
+  PREZ_ASSERT(last_term_ == 0);
+  // The new segment (its opening sync mark) and its directory entry.
+  return sync();
 }
 
 std::optional<std::string> log_store::sync() {

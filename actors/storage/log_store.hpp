@@ -20,9 +20,15 @@
 //                                         existed have none and are judged as before.
 //                                       A segment is closed once the next record and a mark
 //                                       after it would take it past segment_bytes_max.
+//                                       The first segment starts at index 1, or above it once
+//                                       compact_to() or reset() has dropped a prefix (a snapshot
+//                                       covers it, snapshot_file.hpp); the others follow it with
+//                                       no gap. A segment may hold no entry (only marks) when it
+//                                       is the last one, e.g. right after reset().
 //   hard-state                          one record of the same shape, payload msgpack
 //                                       [term, voted_for]; replaced atomically via hard-state.tmp.
 //   LOCK                                flock()ed while open, so two processes cannot share a dir.
+//   snapshot-*.snap[.tmp|.recv]         snapshots (snapshot_file.hpp); log_store ignores them.
 
 #include <cstdint>
 #include <functional>
@@ -51,8 +57,13 @@ struct hard_state_record {
 /// What open() found on disk.
 struct recovered_state {
   hard_state_record hard;
-  /// Every entry in the log. Invariant: entries[i].index == i + 1; terms never decrease.
+  /// Every entry in the log. Invariant: entries[i].index == first_index + i; terms never
+  /// decrease. first_index is 1 unless the log was compacted or reset (log_store::compact_to,
+  /// log_store::reset).
   std::vector<log_entry> entries;
+  /// Index of entries[0]; when `entries` is empty, the index the next append must have (1 for a
+  /// directory without segments).
+  std::uint64_t first_index = 1;
   /// Bytes cut from the end of the last segment because its last record was torn (a write cut
   /// short by a crash). 0 on a clean start. The caller should log it.
   std::uint64_t truncated_tail_bytes = 0;
@@ -61,6 +72,11 @@ struct recovered_state {
 /// CRC-32C (Castagnoli, reflected polynomial 0x82F63B78, init and final xor 0xFFFFFFFF), the
 /// checksum of every record. crc32c("123456789") == 0xE3069283.
 std::uint32_t crc32c(const void* data, std::size_t size);
+
+/// Continues a CRC-32C over more bytes: crc32c_extend(crc32c(a), b) == crc32c(a + b), and
+/// crc32c_extend(0, data, size) == crc32c(data, size). For checksums of data that arrives in
+/// pieces (snapshot files). `data` may be null when `size` is 0.
+std::uint32_t crc32c_extend(std::uint32_t crc, const void* data, std::size_t size);
 
 /// Told the path of every file or directory log_store has just made durable (fsync or
 /// fdatasync returned 0): a segment, the hard-state file or the data directory. Lets tests see
@@ -82,7 +98,9 @@ public:
   /// a bad record followed by more data in a segment without marks, a bad record in an earlier
   /// segment, an index gap, decreasing terms, a garbage hard-state file) refuses to open with
   /// "<file>: offset <n>: <reason>". Never silently drops a record that might have been
-  /// acknowledged.
+  /// acknowledged. A log whose first segment starts above index 1 is accepted (compact_to(),
+  /// reset()): only the caller knows whether a snapshot covers the missing prefix, so it checks
+  /// out.first_index <= snapshot last index + 1.
   ///
   /// Everything recovered is durable on return (the last segment, the hard-state file and the
   /// directory are synced), so the caller may count every recovered entry as persisted: a node
@@ -98,15 +116,39 @@ public:
   log_store& operator=(const log_store&) = delete;
 
   /// Appends `entries` after the last one. Precondition (asserted): entries[0].index ==
-  /// last_index() + 1, consecutive indexes, terms >= 1 and never decreasing, each encoded record
-  /// at most limits::log_record_bytes_max. Written with write(2) but not durable until sync().
+  /// last_index() + 1 (after reset(n): n), consecutive indexes, terms >= 1 and never decreasing,
+  /// each encoded record at most limits::log_record_bytes_max. Written with write(2) but not
+  /// durable until sync().
   std::optional<std::string> append(const std::vector<log_entry>& entries);
 
   /// Removes every entry with index >= `index` (Raft §5.3: a follower drops a conflicting
   /// suffix). Deletes whole segments (durably, newest first, so a crash never leaves a gap) and
   /// truncates the one holding `index`; that truncation is durable after sync(). No-op when
-  /// index > last_index(). Precondition: index >= 1.
+  /// index > last_index(). Afterwards last_index() == index - 1 and the next append has index
+  /// `index`. When that removes every segment (index <= first_index()), last_term() is 0 and a
+  /// reopen finds no log at all (first index 1): a caller that holds a snapshot then calls
+  /// reset(), as after a crash inside reset(). Precondition (asserted): index >= 1.
   std::optional<std::string> truncate_from(std::uint64_t index);
+
+  /// Log compaction (Raft §7), called once a snapshot covering `index` is durable: deletes
+  /// every whole segment all of whose entries are <= `index`, oldest first, each removal made
+  /// durable (directory fsync) before the next, so a crash leaves a suffix of the log with no
+  /// gap. Never deletes the last segment, nor the one holding the last entry, so last_index()
+  /// and last_term() do not change. Entries <= `index` in a kept segment simply stay;
+  /// first_index() tells where the log now starts. No-op when no segment qualifies.
+  /// Errors: an unlink or fsync failure (then the store fails as on any write error).
+  std::optional<std::string> compact_to(std::uint64_t index);
+
+  /// Drops every entry because a snapshot replaced the whole log (InstallSnapshot, Raft §7):
+  /// deletes all segments newest first (directory fsync after each), then starts an empty
+  /// segment whose first index is `next_index` and syncs it and the directory. Durable on
+  /// return. Afterwards first_index() == next_index, last_index() == next_index - 1 and
+  /// last_term() == 0: the term of next_index - 1 is the snapshot's, which the caller knows.
+  /// A crash in the middle leaves a prefix of the old log, or no segment at all (a reopen then
+  /// starts at index 1); the caller already holds the durable snapshot and calls reset() again
+  /// when the log it recovers ends before the snapshot's last index.
+  /// Precondition (asserted): next_index >= 1. Errors: an unlink, create, write or sync failure.
+  std::optional<std::string> reset(std::uint64_t next_index);
 
   /// Replaces the hard state atomically (write hard-state.tmp, fsync, rename, fsync dir).
   /// Durable on return.
@@ -117,10 +159,14 @@ public:
   /// after the bytes just made durable (no further fdatasync; the next sync covers the mark).
   std::optional<std::string> sync();
 
-  /// Index of the last entry; 0 when the log is empty.
+  /// Index of the last entry; first_index() - 1 when the store holds no entry (0 for a new log,
+  /// n - 1 after reset(n)).
   std::uint64_t last_index() const { return last_index_; }
-  /// Term of the last entry; 0 when the log is empty.
+  /// Term of the last entry; 0 when the store holds no entry (even when last_index() > 0).
   std::uint64_t last_term() const { return last_term_; }
+  /// Index of the first entry kept; last_index() + 1 when the store holds no entry. 1 until
+  /// compact_to() or reset() dropped a prefix.
+  std::uint64_t first_index() const;
   /// Number of segment files (for tests and INFO).
   std::size_t segment_count() const { return segments_.size(); }
 
@@ -163,7 +209,9 @@ private:
   int dir_fd_ = -1;  ///< open O_RDONLY on dir_, for fsync of directory entries
   int lock_fd_ = -1; ///< holds the flock on LOCK for the store's lifetime
   /// Segments in index order. Invariant: segments_[i + 1].first_index == segments_[i].first_index
-  /// + segments_[i].record_offsets.size(); only the last may be empty.
+  /// + segments_[i].record_offsets.size(); only the last may be empty (recovery may also keep an
+  /// earlier one that holds only sync marks). segments_[0].first_index >= 1, and above 1 after
+  /// compact_to() or reset().
   std::vector<segment> segments_;
   /// fd of segments_.back() open for writing, or -1 when there is no segment.
   int segment_fd_ = -1;
@@ -172,7 +220,11 @@ private:
   /// The open segment's last sync mark was written after its last fdatasync. Not a reason for
   /// sync() to fdatasync again, but a closed segment must be synced whole (start_segment).
   bool mark_unsynced_ = false;
-  /// Invariant: last_index_ == first index of the last segment + its record count - 1 (0 if none).
+  /// The index the next append takes while there is no segment at all (a new log, or
+  /// truncate_from() removed every segment). Unused otherwise.
+  std::uint64_t empty_next_index_ = 1;
+  /// Invariant: last_index_ == first index of the last segment + its record count - 1
+  /// (empty_next_index_ - 1 if there is no segment).
   std::uint64_t last_index_ = 0;
   std::uint64_t last_term_ = 0;
   /// The first I/O error; once set every write returns it.

@@ -4,7 +4,8 @@
 // redis-benchmark send (multibulk requests, inline commands, pipelines), plus a few malformed
 // ones; the peer seeds are valid frames of every kind and encoded log commands; the config seeds
 // are sample prez.conf / nodes.conf pairs; the WAL seeds are data directories log_store wrote,
-// packed in the layout wal_recovery_fuzz.cpp reads.
+// packed in the layout wal_recovery_fuzz.cpp reads; the snapshot seeds are files snapshot_writer
+// wrote, whole and damaged.
 
 #include <unistd.h>
 
@@ -23,6 +24,7 @@
 
 #include "actors/gateway/resp_writer.hpp"
 #include "actors/storage/log_store.hpp"
+#include "actors/storage/snapshot_file.hpp"
 #include "messages/wire_codec.hpp"
 
 namespace {
@@ -299,6 +301,45 @@ void wal_seeds(const fs::path& dir) {
   fs::remove_all(scratch);
 }
 
+/// A snapshot of index 9 (snapshot_file_fuzz.cpp reads it under that name) written by
+/// snapshot_writer.
+std::string write_snapshot(const fs::path& scratch, const std::string& body) {
+  prez::storage::snapshot_meta meta;
+  meta.last_index = 9;
+  meta.last_term = 3;
+  meta.voters = {"n1", "n2", "n3"};
+  meta.created_ms = 1700000000000;
+  auto created = prez::storage::snapshot_writer::create(scratch.string(), meta);
+  auto* writer = std::get_if<std::unique_ptr<prez::storage::snapshot_writer>>(&created);
+  if (writer == nullptr || (*writer)->append(body)) {
+    std::fprintf(stderr, "snapshot_writer failed\n");
+    std::exit(1);
+  }
+  auto finished = (*writer)->finish();
+  if (auto* error = std::get_if<std::string>(&finished)) {
+    std::fprintf(stderr, "snapshot_writer::finish: %s\n", error->c_str());
+    std::exit(1);
+  }
+  return read_file(std::get<prez::storage::snapshot_info>(finished).path);
+}
+
+void snapshot_seeds(const fs::path& dir) {
+  const fs::path scratch =
+      fs::temp_directory_path() / ("prez-corpus-gen-snapshot-" + std::to_string(::getpid()));
+  fs::remove_all(scratch);
+  std::string body;
+  for (int i = 0; i < 300; ++i)
+    body.push_back(static_cast<char>(i * 37));
+  const std::string valid = write_snapshot(scratch, body);
+  write_seed(dir, "valid", valid);
+  write_seed(dir, "empty-body", write_snapshot(scratch, ""));
+  write_seed(dir, "torn", valid.substr(0, valid.size() - 5));
+  std::string flipped = valid;
+  flipped[flipped.size() / 2] = static_cast<char>(flipped[flipped.size() / 2] ^ 0x10);
+  write_seed(dir, "flipped-middle", flipped);
+  fs::remove_all(scratch);
+}
+
 } // namespace
 
 int main(int argc, char** argv) {
@@ -311,5 +352,6 @@ int main(int argc, char** argv) {
   peer_seeds(root / "peer_frame_fuzz");
   config_seeds(root / "config_fuzz");
   wal_seeds(root / "wal_recovery_fuzz");
+  snapshot_seeds(root / "snapshot_file_fuzz");
   return 0;
 }

@@ -157,6 +157,16 @@ TEST_CASE("crc32c matches the Castagnoli check value", "[log_store]") {
   CHECK(crc32c("", 0) == 0u);
 }
 
+TEST_CASE("crc32c_extend continues a checksum over pieces", "[log_store]") {
+  const std::string text = "123456789";
+  for (std::size_t cut = 0; cut <= text.size(); ++cut) {
+    const std::uint32_t head = crc32c(text.data(), cut);
+    CHECK(crc32c_extend(head, text.data() + cut, text.size() - cut) == 0xE3069283u);
+  }
+  CHECK(crc32c_extend(0, text.data(), text.size()) == 0xE3069283u);
+  CHECK(crc32c_extend(0xE3069283u, nullptr, 0) == 0xE3069283u);
+}
+
 TEST_CASE("an empty directory opens as an empty log with zero hard state", "[log_store]") {
   temp_dir dir;
   recovered_state state;
@@ -725,10 +735,16 @@ TEST_CASE("damage in a segment that is not the last refuses to start", "[log_sto
     CHECK_THAT(open_error(dir, segment_bytes),
                Catch::Matchers::Contains("segment starts at index"));
   }
-  SECTION("a log that does not start at index 1") {
+  SECTION("a log that does not start at index 1 opens from its first segment (compaction)") {
+    // Whether a snapshot covers the missing prefix is for the caller to check (log_store.hpp).
     fs::remove(first);
-    CHECK_THAT(open_error(dir, segment_bytes),
-               Catch::Matchers::Contains("segment starts at index"));
+    recovered_state state;
+    auto store = open_ok(dir, state, segment_bytes);
+    REQUIRE_FALSE(state.entries.empty());
+    CHECK(state.first_index > 1);
+    CHECK(state.entries.front().index == state.first_index);
+    CHECK(state.entries.back().index == 30);
+    CHECK(store->first_index() == state.first_index);
   }
 }
 
@@ -791,6 +807,260 @@ TEST_CASE("an entry too large for a record is refused before anything is written
   CHECK_THAT(*error, Catch::Matchers::Contains("over log_record_bytes_max"));
   CHECK(store->last_index() == 1);
   REQUIRE_FALSE(store->append({make_entry(2, 1)}).has_value()); // still usable
+}
+
+// --- compaction and reset (snapshots, issue 8) ---------------------------------------------------
+
+namespace {
+
+/// First indexes of the segment files in `dir`, ascending.
+std::vector<std::uint64_t> segment_indexes(const temp_dir& dir) {
+  std::vector<std::uint64_t> indexes;
+  for (const auto& item : fs::directory_iterator(dir.path)) {
+    const std::string name = item.path().filename().string();
+    if (name.size() == 28 && name.rfind("log-", 0) == 0)
+      indexes.push_back(std::stoull(name.substr(4, 20)));
+  }
+  std::sort(indexes.begin(), indexes.end());
+  return indexes;
+}
+
+/// Opens `dir` with an observer that records every synced path into `synced`.
+std::unique_ptr<log_store> open_observed(const temp_dir& dir, recovered_state& state,
+                                         std::vector<std::string>& synced,
+                                         std::size_t segment_bytes = limits::segment_bytes_max) {
+  auto opened = log_store::open(dir.path, state, segment_bytes,
+                                [&synced](const std::string& path) { synced.push_back(path); });
+  if (auto* error = std::get_if<std::string>(&opened)) FAIL("open failed: " << *error);
+  return std::move(std::get<std::unique_ptr<log_store>>(opened));
+}
+
+} // namespace
+
+TEST_CASE("compact_to deletes whole segments at or below the index and recovery starts after them",
+          "[log_store][compaction]") {
+  temp_dir dir;
+  const std::size_t segment_bytes = 200;
+  write_log(dir, make_entries(1, 50, 1), segment_bytes);
+  const auto before = segment_indexes(dir);
+  REQUIRE(before.size() >= 5);
+  for (std::uint64_t index : {0u, 1u, 25u, 49u, 50u, 1000u}) {
+    DYNAMIC_SECTION("compact_to(" << index << ")") {
+      // The first kept segment is the newest whose first index is <= index + 1, and never the
+      // last one.
+      std::uint64_t expected_first = before.front();
+      for (std::uint64_t first : before)
+        if (first <= index + 1) expected_first = first;
+      {
+        recovered_state state;
+        auto store = open_ok(dir, state, segment_bytes);
+        REQUIRE_FALSE(store->compact_to(index).has_value());
+        CHECK(store->first_index() == expected_first);
+        CHECK(store->last_index() == 50);
+        CHECK(store->last_term() == 1);
+        auto on_disk = segment_indexes(dir);
+        REQUIRE_FALSE(on_disk.empty());
+        CHECK(on_disk.front() == expected_first);
+        CHECK(on_disk.back() == before.back());
+        CHECK(on_disk.size() == store->segment_count());
+        // The log goes on after compaction.
+        REQUIRE_FALSE(store->append({make_entry(51, 2)}).has_value());
+        REQUIRE_FALSE(store->sync().has_value());
+      }
+      recovered_state state;
+      auto store = open_ok(dir, state, segment_bytes);
+      CHECK(state.first_index == expected_first);
+      CHECK(store->first_index() == expected_first);
+      REQUIRE(state.entries.size() == 51 - expected_first + 1);
+      for (std::size_t i = 0; i + 1 < state.entries.size(); ++i)
+        CHECK(state.entries[i] == make_entry(expected_first + i, 1));
+      CHECK(state.entries.back() == make_entry(51, 2));
+      CHECK(store->last_index() == 51);
+      CHECK(store->last_term() == 2);
+    }
+  }
+}
+
+TEST_CASE("compact_to never removes the last segment nor the one holding the last entry",
+          "[log_store][compaction]") {
+  temp_dir dir;
+  SECTION("a single segment stays") {
+    write_log(dir, make_entries(1, 10, 3));
+    recovered_state state;
+    auto store = open_ok(dir, state);
+    REQUIRE_FALSE(store->compact_to(10).has_value());
+    REQUIRE_FALSE(store->compact_to(1000).has_value());
+    CHECK(store->segment_count() == 1);
+    CHECK(segment_indexes(dir) == std::vector<std::uint64_t>{1});
+    CHECK(store->first_index() == 1);
+    CHECK(store->last_index() == 10);
+    CHECK(store->last_term() == 3);
+  }
+  SECTION("an empty last segment does not let the last entry go") {
+    write_log(dir, make_entries(1, 10, 3));
+    // An empty last segment, as recovery leaves after a torn first record: its opening mark.
+    write_bytes(dir.file(segment_file(11)), read_bytes(dir.file(segment_file(1))).substr(0, 17));
+    recovered_state state;
+    auto store = open_ok(dir, state);
+    REQUIRE(store->segment_count() == 2);
+    REQUIRE(store->last_index() == 10);
+    REQUIRE_FALSE(store->compact_to(1000).has_value());
+    CHECK(store->segment_count() == 2);
+    CHECK(segment_indexes(dir) == std::vector<std::uint64_t>{1, 11});
+    CHECK(store->last_index() == 10);
+    CHECK(store->last_term() == 3);
+    store.reset();
+    recovered_state again;
+    open_ok(dir, again);
+    CHECK(again.entries == make_entries(1, 10, 3));
+  }
+}
+
+TEST_CASE("compact_to and reset fsync the directory; a no-op compaction syncs nothing",
+          "[log_store][compaction]") {
+  temp_dir dir;
+  const std::size_t segment_bytes = 200;
+  write_log(dir, make_entries(1, 50, 1), segment_bytes);
+  const auto before = segment_indexes(dir);
+  std::vector<std::string> synced;
+  recovered_state state;
+  auto store = open_observed(dir, state, synced, segment_bytes);
+  const auto dir_syncs = [&] { return std::count(synced.begin(), synced.end(), dir.path); };
+
+  synced.clear();
+  REQUIRE_FALSE(store->compact_to(0).has_value());
+  CHECK(synced.empty());
+
+  synced.clear();
+  REQUIRE_FALSE(store->compact_to(before[2] - 1).has_value()); // the first two segments go
+  CHECK(store->segment_count() == before.size() - 2);
+  CHECK(dir_syncs() == 2); // one per removal, so a crash leaves no gap
+
+  synced.clear();
+  REQUIRE_FALSE(store->reset(500).has_value());
+  CHECK(dir_syncs() >= 1);
+  // The new segment itself is durable, and the directory was synced after it was created.
+  const auto segment_sync = std::find(synced.begin(), synced.end(), dir.file(segment_file(500)));
+  REQUIRE(segment_sync != synced.end());
+  CHECK(std::find(segment_sync, synced.end(), dir.path) != synced.end());
+}
+
+TEST_CASE("reset drops every entry and the next append takes the given index", "[log_store]") {
+  temp_dir dir;
+  const std::size_t segment_bytes = 200;
+  SECTION("a log of several segments") {
+    write_log(dir, make_entries(1, 50, 1), segment_bytes);
+  }
+  SECTION("a log the store has never written") {}
+  SECTION("a log that already starts at the new first index") {
+    recovered_state state;
+    auto store = open_ok(dir, state, segment_bytes);
+    REQUIRE_FALSE(store->reset(1000).has_value());
+    REQUIRE_FALSE(store->append(make_entries(1000, 30, 3)).has_value());
+    REQUIRE_FALSE(store->sync().has_value());
+    REQUIRE(store->segment_count() > 1);
+  }
+  {
+    recovered_state state;
+    auto store = open_ok(dir, state, segment_bytes);
+    REQUIRE_FALSE(store->reset(1000).has_value());
+    CHECK(store->first_index() == 1000);
+    CHECK(store->last_index() == 999);
+    CHECK(store->last_term() == 0);
+    CHECK(store->segment_count() == 1);
+    CHECK(segment_indexes(dir) == std::vector<std::uint64_t>{1000});
+  }
+  {
+    // Durable on return: a reopen before any append knows where the log starts.
+    recovered_state state;
+    auto store = open_ok(dir, state, segment_bytes);
+    CHECK(state.entries.empty());
+    CHECK(state.first_index == 1000);
+    CHECK(store->first_index() == 1000);
+    CHECK(store->last_index() == 999);
+    CHECK(store->last_term() == 0);
+    REQUIRE_FALSE(store->append(make_entries(1000, 20, 7)).has_value());
+    REQUIRE_FALSE(store->sync().has_value());
+    CHECK(store->last_index() == 1019);
+    CHECK(store->last_term() == 7);
+  }
+  recovered_state state;
+  auto store = open_ok(dir, state, segment_bytes);
+  CHECK(state.first_index == 1000);
+  CHECK(state.entries == make_entries(1000, 20, 7));
+  CHECK(store->first_index() == 1000);
+  // Truncation and compaction work above the new base.
+  REQUIRE_FALSE(store->truncate_from(1010).has_value());
+  CHECK(store->last_index() == 1009);
+  REQUIRE_FALSE(store->compact_to(1005).has_value());
+  CHECK(store->last_index() == 1009);
+  CHECK(store->first_index() <= 1006);
+}
+
+TEST_CASE("a reset to a lower index than the log had starts over there", "[log_store]") {
+  temp_dir dir;
+  write_log(dir, make_entries(1, 30, 2));
+  recovered_state state;
+  auto store = open_ok(dir, state);
+  REQUIRE_FALSE(store->reset(5).has_value());
+  CHECK(store->last_index() == 4);
+  REQUIRE_FALSE(store->append(make_entries(5, 3, 9)).has_value());
+  REQUIRE_FALSE(store->sync().has_value());
+  store.reset();
+  recovered_state again;
+  open_ok(dir, again);
+  CHECK(again.first_index == 5);
+  CHECK(again.entries == make_entries(5, 3, 9));
+}
+
+TEST_CASE("truncate_from that removes every segment of a compacted log", "[log_store]") {
+  temp_dir dir;
+  const std::size_t segment_bytes = 200;
+  write_log(dir, make_entries(1, 50, 1), segment_bytes);
+  recovered_state state;
+  auto store = open_ok(dir, state, segment_bytes);
+  REQUIRE_FALSE(store->compact_to(30).has_value());
+  const std::uint64_t first = store->first_index();
+  REQUIRE(first > 1);
+  REQUIRE(first <= 31);
+  REQUIRE_FALSE(store->truncate_from(first).has_value());
+  CHECK(store->segment_count() == 0);
+  CHECK(store->first_index() == first);
+  CHECK(store->last_index() == first - 1);
+  CHECK(store->last_term() == 0);
+  REQUIRE_FALSE(store->append(make_entries(first, 3, 4)).has_value());
+  REQUIRE_FALSE(store->sync().has_value());
+  store.reset();
+  recovered_state again;
+  open_ok(dir, again, segment_bytes);
+  CHECK(again.first_index == first);
+  CHECK(again.entries == make_entries(first, 3, 4));
+}
+
+TEST_CASE("a compacted log with a missing middle segment still refuses to open", "[log_store]") {
+  temp_dir dir;
+  const std::size_t segment_bytes = 200;
+  write_log(dir, make_entries(1, 60, 1), segment_bytes);
+  {
+    recovered_state state;
+    auto store = open_ok(dir, state, segment_bytes);
+    REQUIRE_FALSE(store->compact_to(20).has_value());
+  }
+  const auto kept = segment_indexes(dir);
+  REQUIRE(kept.size() >= 3);
+  REQUIRE(kept.front() > 1);
+  fs::remove(dir.file(segment_file(kept[1])));
+  CHECK_THAT(open_error(dir, segment_bytes),
+             Catch::Matchers::Contains(segment_file(kept[2]) +
+                                       ": offset 0: segment starts at index " +
+                                       std::to_string(kept[2])));
+}
+
+TEST_CASE("a segment named index 0 refuses to open", "[log_store]") {
+  temp_dir dir;
+  write_log(dir, make_entries(1, 1, 1));
+  fs::rename(dir.file(segment_file(1)), dir.file(segment_file(0)));
+  CHECK_THAT(open_error(dir), Catch::Matchers::Contains("segment starts at index 0"));
 }
 
 TEST_CASE("random bytes and mutated segments never crash recovery", "[log_store][fuzz]") {
