@@ -166,4 +166,20 @@ inline constexpr std::size_t kv_tombstones_max = 64 * 1024;
 /// would build a reply of billions of elements on the leader).
 inline constexpr std::size_t kv_random_reply_elements_max = 1024 * 1024;
 
+// --- state snapshots (issue 8, actors/state_machine/state_restore.hpp) ---------------------------
+
+/// Items (list elements, hash fields and values, set members, string pieces, tombstones) in one
+/// snapshot record; a bigger value continues in further records. It is also the msgpack array
+/// limit when restoring: a damaged array header can then make msgpack allocate at most this many
+/// objects (24 bytes each) per nesting level, instead of limits::msgpack_array_max.
+inline constexpr std::size_t snapshot_record_items_max = 4096;
+/// A record is closed once its items reach this many bytes (before snapshot_record_items_max),
+/// so a restorer buffers little more than this per record, except for one long item.
+inline constexpr std::size_t snapshot_record_bytes = 64 * 1024;
+/// A string value is written in pieces of at most this many bytes: values may reach
+/// string_value_bytes_max (512 MiB), far above the msgpack str limit (msgpack_str_max).
+inline constexpr std::size_t snapshot_string_piece_bytes = 64 * 1024;
+/// Nesting of snapshot records: a record array holding one array of items.
+inline constexpr std::size_t snapshot_depth_max = 2;
+
 } // namespace prez::limits

@@ -18,6 +18,9 @@
 #include <optional>
 #include <string>
 #include <utility>
+#include <variant>
+
+#include <msgpack.hpp>
 
 #include "config/limits.hpp"
 
@@ -62,13 +65,26 @@ public:
   /// Reply bytes kept over all clients. Invariant: <= limits::session_reply_bytes_max.
   std::size_t reply_bytes() const { return reply_bytes_; }
 
+  /// Appends the whole table to `out` as snapshot records (format: state_restore.hpp): one
+  /// table record, then one record per client by id. Each record stays below about
+  /// limits::session_reply_bytes_per_client_max plus a few KiB. O(table); no precondition.
+  void serialise(std::string& out) const;
+
+  /// Rebuilds a table from the records serialise() wrote (defined below).
+  class restorer;
+
+  /// Whether two tables are identical in every member, derived indexes included (tests).
+  friend bool operator==(const client_sessions&, const client_sessions&) = default;
+
 private:
   /// The outcome of one applied command.
   struct entry {
     /// The reply, or nullopt when it was applied but its reply was dropped (answers too_old).
     std::optional<std::string> reply;
-    /// Key of this reply in kept_order_; meaningful only while `reply` is set.
+    /// Key of this reply in kept_order_; meaningful only while `reply` is set (kept as it was
+    /// otherwise, so snapshots round-trip exactly).
     std::uint64_t order = 0;
+    friend bool operator==(const entry&, const entry&) = default;
   };
   struct client {
     /// Outcomes by seq. Invariant: size() <= replies_per_client_max.
@@ -80,6 +96,7 @@ private:
     /// Sum of the sizes of the kept replies.
     /// Invariant: <= limits::session_reply_bytes_per_client_max.
     std::size_t reply_bytes = 0;
+    friend bool operator==(const client&, const client&) = default;
   };
   void expire(std::uint64_t time_ms);
   /// Forgets the reply kept in `e`, one of `c`'s entries (nothing when none is kept), and its
@@ -99,6 +116,32 @@ private:
   std::uint64_t index_ = 0;
   /// Sum of every client's reply_bytes. Invariant: <= limits::session_reply_bytes_max.
   std::size_t reply_bytes_ = 0;
+};
+
+/// Rebuilds a table from the records serialise() wrote, taken one at a time in their order.
+/// Every field of the table round-trips exactly; the derived indexes (kept_order_, by_activity_,
+/// byte counts) are rebuilt from the clients and checked against the bounds. Pure: used by
+/// state_restorer (state_restore.hpp).
+class client_sessions::restorer {
+public:
+  /// Takes the next record, a table record first, then a client record per client it
+  /// announced. Returns an error text when the record is damaged or breaks an invariant
+  /// (wrong order, duplicate client or seq, too many replies, byte bounds). Precondition:
+  /// no earlier call returned an error.
+  std::optional<std::string> add(const msgpack::object& record);
+  /// Whether the table record came and every client it announced has been added.
+  bool complete() const { return have_table_ && clients_left_ == 0; }
+  /// The restored table, or an error text when incomplete or its reply orders repeat.
+  /// Precondition: called once.
+  std::variant<client_sessions, std::string> finish();
+
+private:
+  std::optional<std::string> add_table(const msgpack::object_array& fields);
+  std::optional<std::string> add_client(const msgpack::object_array& fields);
+
+  client_sessions table_;
+  bool have_table_ = false;
+  std::uint64_t clients_left_ = 0;
 };
 
 } // namespace prez

@@ -133,7 +133,7 @@ std::string ttl_generic(const keyspace& keys, const argv_type& argv, std::uint64
 std::string del_command(keyspace& keys, const argv_type& argv, std::uint64_t time_ms) {
   long long removed = 0;
   for (std::size_t i = 1; i < argv.size(); ++i)
-    if (keys.find_live(argv[i], time_ms) != nullptr && keys.erase(argv[i])) ++removed;
+    if (!keys.maybe_expire(argv[i], time_ms) && keys.erase(argv[i])) ++removed;
   return integer(removed);
 }
 

@@ -1,5 +1,6 @@
 // The key space's bookkeeping: lookup with lazy expiry, the expiry index, WATCH versions and the
-// byte count. Every change to a key goes through here or calls touch()/grow()/shrink().
+// byte count. Every change to a key goes through here or calls touch()/grow()/shrink(). Every
+// write path calls before_change() first, for a running snapshot (kv_snapshot.cpp).
 
 #include <algorithm>
 
@@ -63,7 +64,9 @@ std::uint64_t key_hash(std::string_view name) {
 
 entry* keyspace::find(std::string_view key) {
   const auto found = keys_.find(probe(key));
-  return found == keys_.end() ? nullptr : &found->second;
+  if (found == keys_.end()) return nullptr;
+  if (snapshot_) before_change(key);
+  return &found->second;
 }
 
 const entry* keyspace::find(std::string_view key) const {
@@ -72,10 +75,12 @@ const entry* keyspace::find(std::string_view key) const {
 }
 
 entry* keyspace::find_live(std::string_view key, std::uint64_t time_ms) {
-  entry* e = find(key);
-  if (e == nullptr || !expired(*e, time_ms)) return e;
-  erase(key);
-  return nullptr;
+  return maybe_expire(key, time_ms) ? nullptr : find(key);
+}
+
+bool keyspace::maybe_expire(std::string_view key, std::uint64_t time_ms) {
+  const entry* e = std::as_const(*this).find(key);
+  return e != nullptr && expired(*e, time_ms) && erase(key);
 }
 
 const entry* keyspace::find_visible(std::string_view key, std::uint64_t now_ms) const {
@@ -84,6 +89,7 @@ const entry* keyspace::find_visible(std::string_view key, std::uint64_t now_ms) 
 }
 
 entry& keyspace::insert(std::string_view key, value data) {
+  if (snapshot_) before_change(key);
   const std::size_t payload = payload_bytes(data);
   auto [it, inserted] = keys_.try_emplace(key_slot{key_hash(key), std::string(key)},
                                           entry{std::move(data), 0, 0, payload});
@@ -112,7 +118,15 @@ bool keyspace::erase(std::string_view key) {
   if (found->second.expires_at_ms != 0)
     expiries_.erase({found->second.expires_at_ms, std::string(key)});
   bytes_ -= key.size() + found->second.bytes;
-  keys_.erase(found);
+  if (snapshot_) {
+    // Copy-on-write without the copy: the entry goes to the snapshot when it still needs it.
+    auto node = keys_.extract(found);
+    if (!snapshot_->detached &&
+        (!snapshot_->last_written || slot_order{}(*snapshot_->last_written, node.key())))
+      snapshot_->saved.try_emplace(std::move(node.key()), std::move(node.mapped()));
+  } else {
+    keys_.erase(found);
+  }
   record_tombstone(key);
   return true;
 }
@@ -127,6 +141,7 @@ void keyspace::record_tombstone(std::string_view key) {
 
 void keyspace::set_expiry(std::string_view key, entry& e, std::uint64_t deadline_ms) {
   if (e.expires_at_ms == deadline_ms) return;
+  if (snapshot_) before_change(key); // already saved by whoever handed out `e`; cheap to check
   if (e.expires_at_ms != 0) expiries_.erase({e.expires_at_ms, std::string(key)});
   e.expires_at_ms = deadline_ms;
   if (deadline_ms != 0) expiries_.emplace(deadline_ms, std::string(key));
@@ -158,6 +173,11 @@ std::size_t keyspace::expire_due(std::uint64_t time_ms, std::size_t keys_max) {
 }
 
 void keyspace::flush() {
+  if (snapshot_ && !snapshot_->detached) {
+    // The snapshot takes the whole map as it is (O(1)) and never reads the live map again.
+    snapshot_->frozen.swap(keys_);
+    snapshot_->detached = true;
+  }
   keys_.clear();
   expiries_.clear();
   tombstones_.clear();

@@ -86,7 +86,7 @@ std::string combine_read(const keyspace& keys, const argv_type& argv, set_operat
 std::string combine_store(keyspace& keys, const argv_type& argv, set_operation operation,
                           std::uint64_t time_ms) {
   for (std::size_t i = 2; i < argv.size(); ++i)
-    keys.find_live(argv[i], time_ms); // lazy expiry first, as any write lookup does
+    keys.maybe_expire(argv[i], time_ms); // lazy expiry first, as any write lookup does
   auto result = combine(keys, argv, 2, operation, time_ms);
   if (!result) return wrong_type_reply();
   const auto size = static_cast<long long>(result->size());

@@ -25,7 +25,7 @@ std::string kv_state::apply_transaction(const std::vector<std::vector<std::strin
   keys_.expire_due(now, limits::kv_expire_per_apply_max);
   for (const auto& [key, version] : watched) {
     // A watched key whose deadline has passed but that is not deleted yet counts as deleted.
-    keys_.find_live(key, now);
+    keys_.maybe_expire(key, now);
     if (keys_.version(key) != version) return kv::null_array();
   }
   std::string reply = kv::array_header(commands.size());

@@ -8,6 +8,8 @@
 #include <cstdint>
 #include <deque>
 #include <map>
+#include <memory>
+#include <optional>
 #include <set>
 #include <string>
 #include <string_view>
@@ -16,6 +18,9 @@
 #include <vector>
 
 namespace prez {
+
+class client_sessions;
+class state_restorer;
 
 /// How a command travels.
 enum class command_kind : std::uint8_t {
@@ -90,16 +95,53 @@ struct entry {
 
 /// The key space and its bookkeeping (expiry index, WATCH versions, byte count). The command
 /// handlers (kv_*.cpp) work on it directly; kv_state is the public face.
+///
+/// Snapshots (kv_snapshot.cpp, docs/snapshots.md) are taken without stopping the key space: a
+/// snapshot shows the state as it was at begin_snapshot(), while later entries keep being applied
+/// between snapshot_next() calls. The bounded parts (the scalars version_clock_, absent_version_,
+/// draws_, clock_ms_, the tombstones, the session table) are serialised at begin. Keys are
+/// written in the map's order (slot order) with key-level copy-on-write. Invariant, while a
+/// snapshot runs and is not detached: for every key K the snapshot has not written yet
+/// (K > snapshot_job::last_written), its state at begin is
+///   saved[K]  when K is in snapshot_job::saved (nullopt: K was absent at begin), else
+///   keys_[K]  (present or absent),
+/// because every path that can change a key calls before_change(K) first, which saves K's state
+/// when the snapshot still needs it and has not saved it yet (the first change after begin saves
+/// the state at begin; later changes find it saved). The paths:
+///   - find() (non-const) and find_live() hand out a mutable entry, which the handlers change in
+///     place (assign or move its data, push/pop elements, then touch/grow/shrink/set_expiry;
+///     RENAME moves the data out): they save a copy of the entry. The handlers reach entries
+///     only through these, insert() and put_string() (kv_*.cpp, audited);
+///   - insert() saves "absent": a key created after begin is skipped;
+///   - erase(), and through it expire_due(), maybe_expire() and the lazy expiry in find_live(),
+///     moves the entry into the save when not saved yet (no copy);
+///   - put_string() goes through find() or insert();
+///   - set_expiry() takes an entry handed out above; it calls before_change() again anyway;
+///   - touch(), grow() and shrink() take an entry handed out above (saved already);
+///   - flush() hands the whole map to the snapshot (std::swap, O(1)) and detaches it: the
+///     snapshot then reads that frozen map plus its saves, never the live map, so nothing after
+///     needs saving;
+///   - draw(), advance_clock(), record_tombstone() and touch() change only scalars and tombstones,
+///     serialised at begin.
+/// The const find(), find_visible(), version() and the read handlers change nothing. DEL, GETDEL,
+/// the WATCH check and the SxxxSTORE sources use maybe_expire() and the const find(), so they
+/// copy nothing. Cost: a key changed while a snapshot still needs it is copied once, in one step
+/// (O(its size), as one page under fork()); the frozen map of a FLUSH is freed as the snapshot
+/// passes it (the destruction FLUSH pays at once without a snapshot).
 class keyspace {
 public:
   using map_type = std::map<key_slot, entry, slot_order>;
 
-  /// The entry for `key` regardless of its deadline, or nullptr.
+  /// The entry for `key` regardless of its deadline, or nullptr. The non-const overload is a
+  /// write path: the caller may change the entry (a running snapshot saves it first).
   entry* find(std::string_view key);
   const entry* find(std::string_view key) const;
   /// Write path: the entry for `key`, deleting it first (lazy expiry) if its deadline is
-  /// <= time_ms.
+  /// <= time_ms. The caller may change the entry it gets.
   entry* find_live(std::string_view key, std::uint64_t time_ms);
+  /// Lazy expiry alone: deletes `key` if its deadline is <= time_ms; returns whether it did.
+  /// Unlike find_live(), hands out no entry, so a running snapshot copies nothing.
+  bool maybe_expire(std::string_view key, std::uint64_t time_ms);
   /// Read path: the entry for `key` unless absent or expired at now_ms. Never modifies.
   const entry* find_visible(std::string_view key, std::uint64_t now_ms) const;
   /// Inserts a key that is absent (precondition), without expiry, with a fresh version.
@@ -108,11 +150,14 @@ public:
   entry& put_string(std::string_view key, std::string text);
   /// Deletes `key` with its expiry; returns whether it existed.
   bool erase(std::string_view key);
-  /// Sets or clears (deadline 0) the key's deadline and bumps its version.
+  /// Sets or clears (deadline 0) the key's deadline and bumps its version. Precondition: `e` is
+  /// the entry of `key`, handed out by find(), find_live(), insert() or put_string().
   void set_expiry(std::string_view key, entry& e, std::uint64_t deadline_ms);
-  /// Gives `e` a fresh version: call after every change to it.
+  /// Gives `e` a fresh version: call after every change to it. Precondition: `e` was handed out
+  /// by find(), find_live(), insert() or put_string() (so a running snapshot saved it).
   void touch(entry& e) { e.version = ++version_clock_; }
-  /// Adjusts the byte count after elements were added to or removed from `e`.
+  /// Adjusts the byte count after elements were added to or removed from `e`. Precondition as
+  /// for touch(); shrink: removed_bytes <= e.bytes.
   void grow(entry& e, std::size_t added_bytes);
   void shrink(entry& e, std::size_t removed_bytes);
   /// Deletes up to `keys_max` keys whose deadline is <= time_ms, earliest first; returns how many.
@@ -144,8 +189,53 @@ public:
   /// Advances clock_ms() to time_ms if later; returns the (monotonic) time to use.
   std::uint64_t advance_clock(std::uint64_t time_ms);
 
+  // --- snapshots (kv_snapshot.cpp; the byte format is in state_restore.hpp) ---
+
+  /// Starts a snapshot of this key space plus `sessions` as they are now. Serialises the
+  /// scalars, tombstones and `sessions` at once (O(tombstones + sessions)); keys are written by
+  /// snapshot_next(). Precondition: !snapshot_running().
+  void begin_snapshot(const client_sessions& sessions);
+  /// Whether a snapshot was begun and has neither completed nor been aborted.
+  bool snapshot_running() const { return snapshot_ != nullptr; }
+  /// Appends the next bytes of the running snapshot to `out`: at most about `bytes_max` (at
+  /// least one byte or one key; a single key bigger than bytes_max is written whole). Returns
+  /// true when the snapshot is complete: `out` then ends with its end record and no snapshot runs
+  /// any more. Precondition: snapshot_running().
+  bool snapshot_next(std::string& out, std::size_t bytes_max);
+  /// Drops a running snapshot and frees what it saved (at once). No precondition.
+  void abort_snapshot() { snapshot_.reset(); }
+
 private:
+  friend class ::prez::state_restorer;
+
+  /// A snapshot in progress. Owned by the keyspace, like the keys (the state machine actor).
+  struct snapshot_job {
+    /// Header, tombstone and session records serialised at begin, handed out first.
+    std::string prologue;
+    /// Bytes of `prologue` already handed out. Invariant: <= prologue.size().
+    std::size_t prologue_sent = 0;
+    /// The last key written (slot order), nullopt before the first. Keys <= it are written.
+    std::optional<key_slot> last_written;
+    /// State at begin of keys not yet written that changed since (nullopt: absent at begin).
+    /// Invariant: every key in here is > last_written.
+    std::map<key_slot, std::optional<entry>, slot_order> saved;
+    /// Set by flush(): the keys now live in `frozen`, which holds, for every key > last_written
+    /// and not in `saved`, its state at begin; the live map is no longer read.
+    bool detached = false;
+    map_type frozen;
+    /// Counts at begin, for the end record.
+    std::size_t key_count = 0;
+    std::size_t key_bytes = 0;
+    std::size_t tombstone_count = 0;
+    std::size_t client_count = 0;
+  };
+
   void record_tombstone(std::string_view key);
+  /// The copy-on-write step: see the class comment. Call before `key` changes in any way.
+  void before_change(std::string_view key);
+  /// Writes keys of the running snapshot until about `budget` bytes are in `out` past `start`;
+  /// returns true when every key is written.
+  bool write_snapshot_keys(std::string& out, std::size_t start, std::size_t budget);
 
   map_type keys_;
   /// Invariant: holds (deadline, name) exactly for the keys whose entry has expires_at_ms != 0.
@@ -154,13 +244,16 @@ private:
   std::map<std::string, std::uint64_t, std::less<>> tombstones_;
   /// Version of every absent key without a tombstone.
   std::uint64_t absent_version_ = 0;
-  /// Source of versions. Invariant: greater than every version handed out.
+  /// Source of versions. Invariant: >= every version handed out (absent_version_, tombstones,
+  /// entries); the next one handed out is greater.
   std::uint64_t version_clock_ = 0;
   /// Draws made by draw(), so two draws in one millisecond differ.
   std::uint64_t draws_ = 0;
   std::uint64_t clock_ms_ = 0;
   /// Invariant: bytes_ == sum over keys_ of name.size() + entry.bytes.
   std::size_t bytes_ = 0;
+  /// The running snapshot, or nullptr.
+  std::unique_ptr<snapshot_job> snapshot_;
 };
 
 } // namespace kv
@@ -168,7 +261,8 @@ private:
 /// A watched key and the version WATCH saw (kv_state::key_version).
 using watched_key = std::pair<std::string, std::uint64_t>;
 
-/// The key space seen through Redis commands.
+/// The key space seen through Redis commands. Movable (a running snapshot moves with it), not
+/// copyable: take a snapshot to copy a state.
 class kv_state {
 public:
   /// Applies a command taken from the committed log and returns its RESP reply. Deterministic:
@@ -209,7 +303,25 @@ public:
   /// The key space itself (tests, INFO keyspace, snapshots).
   const kv::keyspace& keys() const { return keys_; }
 
+  /// Starts a snapshot of this state plus `sessions` as they are now (between two applied
+  /// entries); entries applied afterwards do not show in it. Costs O(tombstones + sessions);
+  /// the keys follow in snapshot_next(). Precondition: !snapshot_running().
+  void begin_snapshot(const client_sessions& sessions) { keys_.begin_snapshot(sessions); }
+  /// Whether a snapshot is running (begun, neither complete nor aborted).
+  bool snapshot_running() const { return keys_.snapshot_running(); }
+  /// Appends about `bytes_max` more bytes of the snapshot to `out` (at least some progress per
+  /// call; one key is never split across calls, so a key bigger than bytes_max comes whole);
+  /// returns true when the snapshot is complete (no longer running) — `out` then ends it.
+  /// Precondition: snapshot_running().
+  bool snapshot_next(std::string& out, std::size_t bytes_max) {
+    return keys_.snapshot_next(out, bytes_max);
+  }
+  /// Drops a running snapshot (its saved copies are freed). No precondition.
+  void abort_snapshot() { keys_.abort_snapshot(); }
+
 private:
+  friend class state_restorer;
+
   std::string run(const std::vector<std::string>& argv, std::uint64_t time_ms);
 
   kv::keyspace keys_;

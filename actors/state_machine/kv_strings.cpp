@@ -202,7 +202,8 @@ std::string getset_command(keyspace& keys, const argv_type& argv, std::uint64_t 
 }
 
 std::string getdel_command(keyspace& keys, const argv_type& argv, std::uint64_t time_ms) {
-  entry* e = keys.find_live(argv[1], time_ms);
+  keys.maybe_expire(argv[1], time_ms);
+  const entry* e = std::as_const(keys).find(argv[1]); // only read, then erased: nothing to save
   if (e == nullptr) return null_bulk();
   const auto* text = std::get_if<std::string>(&e->data);
   if (text == nullptr) return wrong_type_reply();
