@@ -1,0 +1,162 @@
+#include "actors/storage/snapshot_actor.hpp"
+
+#include <chrono>
+#include <cstdlib>
+#include <memory>
+#include <utility>
+
+#include "caf/all.hpp"
+#include <spdlog/spdlog.h>
+
+#include "actors/caf_messages.hpp"
+#include "actors/fail_stop_actor.hpp"
+#include "actors/state_machine/state_restore.hpp"
+#include "actors/storage/snapshot_file.hpp"
+#include "actors/storage/snapshot_load.hpp"
+
+namespace prez {
+
+namespace {
+
+struct snapshot_actor_state {
+  node_name self;
+  std::string dir;
+  /// The snapshot the state machine is writing, if any.
+  std::unique_ptr<storage::snapshot_writer> writer;
+  std::chrono::steady_clock::time_point writer_started;
+  /// The snapshot being received from the leader, if any, and which one it is.
+  std::unique_ptr<storage::snapshot_receiver> receiver;
+  std::uint64_t receiving_index = 0;
+  std::uint64_t receiving_term = 0;
+  static inline const char* name = "snapshot_actor";
+};
+
+using snapshot_actor = caf::stateful_actor<snapshot_actor_state>;
+
+/// Snapshots kept on disk: the newest, and one older to fall back on if the newest is damaged.
+constexpr std::size_t snapshots_kept = 2;
+
+[[noreturn]] void fail_stop(const std::string& what) {
+  spdlog::critical("snapshot storage failure: {}; stopping this node so it cannot act on lost "
+                   "data",
+                   what);
+  spdlog::shutdown();
+  std::_Exit(70);
+}
+
+raft::snapshot_ref ref_of(const storage::snapshot_info& info) {
+  return raft::snapshot_ref{info.meta.last_index, info.meta.last_term, info.file_bytes};
+}
+
+/// Leader: reads one chunk of our snapshot file and sends it as an InstallSnapshot request.
+void send_chunk(snapshot_actor* self, raft::snapshot_send& chunk, const caf::actor& link) {
+  auto& st = self->state;
+  const auto path = st.dir + "/" + storage::snapshot_file_name(chunk.request.last_index);
+  auto read = storage::read_snapshot_chunk(path, chunk.request.offset, chunk.length);
+  if (read.error) {
+    // Replaced by a newer snapshot meanwhile: the leader restarts the transfer when it sees no
+    // progress (leader_logic's two-round rule).
+    spdlog::warn("snapshot chunk for {} not sent: {}", chunk.to, *read.error);
+    return;
+  }
+  auto& request = chunk.request;
+  request.data = std::move(read.bytes);
+  request.done = request.offset + request.data.size() >= read.file_bytes;
+  self->send(link, peer_send_atom::value, raft_message{st.self, chunk.to, std::move(request)});
+}
+
+/// Follower: stores one received chunk; after the last one validates and installs the file.
+void write_chunk(snapshot_actor* self, const install_snapshot_request& chunk) {
+  auto& st = self->state;
+  auto sender = caf::actor_cast<caf::actor>(self->current_sender());
+  const raft::snapshot_ref expected{chunk.last_index, chunk.last_term, 0};
+  auto refuse = [&](const std::string& why) {
+    spdlog::warn("received snapshot {}/{} refused: {}", chunk.last_index, chunk.last_term, why);
+    st.receiver.reset();
+    if (sender)
+      self->send(sender, snap_recvd_atom::value, expected, false,
+                 std::shared_ptr<restored_state>{});
+  };
+  if (chunk.offset == 0) {
+    st.receiver.reset();
+    auto created = storage::snapshot_receiver::create(st.dir, chunk.last_index, chunk.last_term);
+    if (auto* error = std::get_if<std::string>(&created)) fail_stop(*error);
+    st.receiver = std::get<std::unique_ptr<storage::snapshot_receiver>>(std::move(created));
+    st.receiving_index = chunk.last_index;
+    st.receiving_term = chunk.last_term;
+  }
+  if (!st.receiver || st.receiving_index != chunk.last_index ||
+      st.receiving_term != chunk.last_term || st.receiver->received() != chunk.offset) {
+    // The role checked the order; a mismatch here means a role change raced with a transfer.
+    if (chunk.done) refuse("chunks out of order");
+    return;
+  }
+  if (auto error = st.receiver->write(chunk.offset, chunk.data)) {
+    refuse(*error);
+    return;
+  }
+  if (!chunk.done) return;
+  auto finished = st.receiver->finish(snapshots_kept);
+  st.receiver.reset();
+  if (auto* error = std::get_if<std::string>(&finished)) {
+    refuse(*error); // damaged in transit or too large: the leader sends it again
+    return;
+  }
+  const auto& info = std::get<storage::snapshot_info>(finished);
+  const auto ref = ref_of(info);
+  // Decoded here, off the state machine's thread; the role hands it over with the restore.
+  auto loaded = load_snapshot_state(info.path);
+  if (auto* error = std::get_if<std::string>(&loaded)) {
+    refuse(*error); // a valid file whose state does not decode: the leader's bug, not ours
+    return;
+  }
+  spdlog::info("stored snapshot {}/{} received from the leader ({} bytes)", ref.index, ref.term,
+               ref.bytes);
+  if (sender)
+    self->send(sender, snap_recvd_atom::value, ref, true,
+               std::get<std::shared_ptr<restored_state>>(std::move(loaded)));
+}
+
+caf::behavior snapshot_actor_fn(snapshot_actor* self, node_name name, std::string dir) {
+  self->state.self = std::move(name);
+  self->state.dir = std::move(dir);
+  self->set_exception_handler(exception_exit_reason);
+  return {
+      [=](snap_begin_atom, const storage::snapshot_meta& meta) {
+        auto& st = self->state;
+        st.writer.reset(); // a snapshot begun and never ended was abandoned
+        auto created = storage::snapshot_writer::create(st.dir, meta);
+        if (auto* error = std::get_if<std::string>(&created)) fail_stop(*error);
+        st.writer = std::get<std::unique_ptr<storage::snapshot_writer>>(std::move(created));
+        st.writer_started = std::chrono::steady_clock::now();
+      },
+      [=](snap_piece_atom, const std::string& bytes) {
+        auto& st = self->state;
+        if (!st.writer) return;
+        if (auto error = st.writer->append(bytes)) fail_stop(*error);
+      },
+      [=](snap_end_atom) -> caf::result<raft::snapshot_ref> {
+        auto& st = self->state;
+        if (!st.writer) return caf::make_error(caf::sec::invalid_argument, "no snapshot begun");
+        auto finished = st.writer->finish(snapshots_kept);
+        st.writer.reset();
+        if (auto* error = std::get_if<std::string>(&finished)) fail_stop(*error);
+        return ref_of(std::get<storage::snapshot_info>(finished));
+      },
+      [=](snap_abort_atom) { self->state.writer.reset(); },
+      [=](snap_send_atom, raft::snapshot_send& chunk, const caf::actor& link) {
+        send_chunk(self, chunk, link);
+      },
+      [=](snap_write_atom, const install_snapshot_request& chunk) { write_chunk(self, chunk); },
+  };
+}
+
+} // namespace
+
+caf::actor spawn_snapshot_actor(caf::actor_system& system, node_name self, std::string dir,
+                                bool detached) {
+  if (!detached) return system.spawn(snapshot_actor_fn, std::move(self), std::move(dir));
+  return system.spawn<caf::detached>(snapshot_actor_fn, std::move(self), std::move(dir));
+}
+
+} // namespace prez
