@@ -185,7 +185,6 @@ struct snapshot_layout {
   std::uint64_t file_bytes = 0;
   std::uint64_t meta_bytes = 0;
   std::uint64_t body_bytes = 0;
-  std::uint64_t body_offset() const { return header_fixed_bytes + meta_bytes; }
 };
 
 /// Checks the size, magics and lengths of the open file `fd`.
