@@ -141,12 +141,6 @@ int main(int argc, char** argv) {
   if (recovered.truncated_tail_bytes > 0)
     spdlog::warn("log: dropped a torn tail of {} bytes (a write cut short by a crash)",
                  recovered.truncated_tail_bytes);
-  // log_store accepts a log that starts above index 1 (compacted below a snapshot, issue 8), but
-  // this server does not load snapshots yet: such a log lost its first segment.
-  if (recovered.first_index != 1)
-    return fail(config.dir + ": the log starts at index " + std::to_string(recovered.first_index) +
-                " and no snapshot is loaded to cover the entries before it; refusing to start");
-
   // The newest valid snapshot (a damaged one is refused with its reason and an older one used),
   // then the log after it (actors/raft/recovery.hpp).
   std::vector<std::string> refused;
@@ -163,7 +157,8 @@ int main(int argc, char** argv) {
     initial = std::get<std::shared_ptr<prez::restored_state>>(std::move(loaded));
     snapshot = {newest->meta.last_index, newest->meta.last_term, newest->file_bytes};
   }
-  auto planned = prez::raft::plan_recovery(snapshot, std::move(recovered.entries));
+  auto planned =
+      prez::raft::plan_recovery(snapshot, recovered.first_index, std::move(recovered.entries));
   if (auto* error = std::get_if<std::string>(&planned))
     return fail(config.dir + ": " + *error +
                 (refused.empty() ? "" : " (see the refused snapshot above)"));

@@ -109,8 +109,12 @@ inline constexpr std::uint64_t read_clock_refresh_ms = 20;
 
 // --- storage -----------------------------------------------------------------------------------
 
-/// A log segment is closed and a new one opened once it exceeds this size.
-inline constexpr std::size_t segment_bytes_max = 64 * 1024 * 1024;
+/// A log segment is closed and a new one opened once it exceeds this size. Compaction deletes
+/// whole segments, so this is also about how much log a compacted node keeps on disk beyond what
+/// its snapshots need (issue 8's target: a data dir under 64 MiB with a small key space).
+inline constexpr std::size_t segment_bytes_max = 16 * 1024 * 1024;
+/// The largest segment recovery accepts: earlier versions wrote segments of up to 64 MiB.
+inline constexpr std::size_t segment_bytes_recovery_max = 64 * 1024 * 1024;
 /// Largest log record accepted when reading a segment (a bigger length field is corruption).
 inline constexpr std::size_t log_record_bytes_max = bulk_bytes_max * 2 + 4096;
 /// Largest snapshot file (snapshot_file.hpp) written, received from a leader or read: the state

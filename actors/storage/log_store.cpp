@@ -66,7 +66,7 @@ constexpr unsigned char mark_payload_first_byte = 0xcf;
 constexpr std::uint64_t mark_record_bytes = record_header_bytes + mark_payload_bytes;
 /// A segment holds at most segment_bytes_max bytes unless a single record (with the segment's
 /// first and last sync marks) is larger.
-constexpr std::uint64_t segment_file_bytes_max = limits::segment_bytes_max +
+constexpr std::uint64_t segment_file_bytes_max = limits::segment_bytes_recovery_max +
                                                  limits::log_record_bytes_max +
                                                  record_header_bytes + 2 * mark_record_bytes;
 constexpr const char* hard_state_name = "hard-state";

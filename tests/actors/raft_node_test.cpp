@@ -57,7 +57,7 @@ struct node_fixture : coordinator_fixture {
     settings.self = "n1";
     settings.members = {{"n1", "127.0.0.1", 0}};
     node = prez::spawn_raft_node(*system, settings, single_voter_context(), log, spawn_sink(),
-                                 session);
+                                 session, spawn_sink());
     watcher = prez::spawn_fail_stop(
         *system, [s = stopped](const std::string& actor, const std::string& reason) {
           s->push_back(actor + ": " + reason);

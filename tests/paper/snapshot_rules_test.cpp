@@ -281,12 +281,12 @@ TEST_CASE("recovery: the newest snapshot, then the log after it when the log con
   using prez::raft::plan_recovery;
   using prez::raft::recovery_plan;
   // No snapshot: the whole log, which must start at 1.
-  auto plain = plan_recovery({}, entries_from(1, {1, 1, 2}));
+  auto plain = plan_recovery({}, 1, entries_from(1, {1, 1, 2}));
   REQUIRE(std::holds_alternative<recovery_plan>(plain));
   CHECK(std::get<recovery_plan>(plain).log.last_index() == 3);
-  CHECK(std::holds_alternative<std::string>(plan_recovery({}, entries_from(4, {2}))));
+  CHECK(std::holds_alternative<std::string>(plan_recovery({}, 4, entries_from(4, {2}))));
   // The log holds the snapshot's end with its term: kept after it.
-  auto kept = plan_recovery({5, 2, 10}, entries_from(3, {1, 2, 2, 2, 3}));
+  auto kept = plan_recovery({5, 2, 10}, 3, entries_from(3, {1, 2, 2, 2, 3}));
   REQUIRE(std::holds_alternative<recovery_plan>(kept));
   const auto& k = std::get<recovery_plan>(kept);
   CHECK_FALSE(k.reset_log);
@@ -294,21 +294,31 @@ TEST_CASE("recovery: the newest snapshot, then the log after it when the log con
   CHECK(k.log.last_index() == 7);
   CHECK(k.log.at(6).term == 2);
   // It disagrees at the snapshot's end: an older history, dropped.
-  auto other = plan_recovery({5, 3, 10}, entries_from(3, {1, 2, 2, 2, 3}));
+  auto other = plan_recovery({5, 3, 10}, 3, entries_from(3, {1, 2, 2, 2, 3}));
   REQUIRE(std::holds_alternative<recovery_plan>(other));
   CHECK(std::get<recovery_plan>(other).reset_log);
   CHECK(std::get<recovery_plan>(other).log.last_index() == 5);
   // It ends before the snapshot: dropped too.
-  auto shorter = plan_recovery({9, 3, 10}, entries_from(1, {1, 1}));
+  auto shorter = plan_recovery({9, 3, 10}, 1, entries_from(1, {1, 1}));
   REQUIRE(std::holds_alternative<recovery_plan>(shorter));
   CHECK(std::get<recovery_plan>(shorter).reset_log);
   // It starts right after the snapshot (a reset log): kept.
-  auto after = plan_recovery({5, 2, 10}, entries_from(6, {2, 3}));
+  auto after = plan_recovery({5, 2, 10}, 6, entries_from(6, {2, 3}));
   REQUIRE(std::holds_alternative<recovery_plan>(after));
   CHECK_FALSE(std::get<recovery_plan>(after).reset_log);
   CHECK(std::get<recovery_plan>(after).log.last_index() == 7);
+  // An empty log after a reset continues the snapshot it was reset for, and no other.
+  auto empty = plan_recovery({5, 2, 10}, 6, {});
+  REQUIRE(std::holds_alternative<recovery_plan>(empty));
+  CHECK_FALSE(std::get<recovery_plan>(empty).reset_log);
+  auto older = plan_recovery({3, 2, 10}, 6, {});
+  REQUIRE(std::holds_alternative<std::string>(older));
+  auto unreset = plan_recovery({9, 3, 10}, 6, {});
+  REQUIRE(std::holds_alternative<recovery_plan>(unreset));
+  CHECK(std::get<recovery_plan>(unreset).reset_log);
+  CHECK(std::holds_alternative<std::string>(plan_recovery({}, 6, {})));
   // A gap between the snapshot and the log: refuse to start.
-  auto gap = plan_recovery({5, 2, 10}, entries_from(8, {3}));
+  auto gap = plan_recovery({5, 2, 10}, 8, entries_from(8, {3}));
   REQUIRE(std::holds_alternative<std::string>(gap));
   CHECK(std::get<std::string>(gap).find("in neither") != std::string::npos);
 }

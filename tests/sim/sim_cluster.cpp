@@ -341,7 +341,7 @@ private:
       // prez-server's start: the newest snapshot, then the log after it when the log holds the
       // snapshot's last entry (or starts right after it); otherwise the log is dropped.
       const auto& snap = node.snapshots.back();
-      auto planned = raft::plan_recovery(snap.ref, node.durable_log);
+      auto planned = raft::plan_recovery(snap.ref, node.durable_first, node.durable_log);
       if (auto* error = std::get_if<std::string>(&planned)) {
         checker_fail(node.name + " cannot start: " + *error);
         return;
