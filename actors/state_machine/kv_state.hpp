@@ -93,6 +93,8 @@ struct entry {
   std::size_t bytes = 0;
 };
 
+class key_writer; // kv_snapshot.cpp
+
 /// The key space and its bookkeeping (expiry index, WATCH versions, byte count). The command
 /// handlers (kv_*.cpp) work on it directly; kv_state is the public face.
 ///
@@ -123,6 +125,9 @@ struct entry {
 ///     needs saving;
 ///   - draw(), advance_clock(), record_tombstone() and touch() change only scalars and tombstones,
 ///     serialised at begin.
+/// A key bigger than one call is written over several (snapshot_job::partial); it counts as not
+/// written until its last record, so it is saved like any other, and the rest is written from
+/// the save when it changed in between.
 /// The const find(), find_visible(), version() and the read handlers change nothing. DEL, GETDEL,
 /// the WATCH check and the SxxxSTORE sources use maybe_expire() and the const find(), so they
 /// copy nothing. Cost: a key changed while a snapshot still needs it is copied once, in one step
@@ -197,13 +202,23 @@ public:
   void begin_snapshot(const client_sessions& sessions);
   /// Whether a snapshot was begun and has neither completed nor been aborted.
   bool snapshot_running() const { return snapshot_ != nullptr; }
-  /// Appends the next bytes of the running snapshot to `out`: at most about `bytes_max` (at
-  /// least one byte or one key; a single key bigger than bytes_max is written whole). Returns
-  /// true when the snapshot is complete: `out` then ends with its end record and no snapshot runs
-  /// any more. Precondition: snapshot_running().
+  /// Appends the next bytes of the running snapshot to `out`: about `bytes_max`, at most
+  /// bytes_max plus one record (limits::snapshot_record_bytes plus one item), at least one byte.
+  /// Keys that fit are written whole; a key bigger than bytes_max is written over several calls,
+  /// record by record. Returns true when the snapshot is complete: `out` then ends with its end
+  /// record and no snapshot runs any more. Precondition: snapshot_running().
   bool snapshot_next(std::string& out, std::size_t bytes_max);
   /// Drops a running snapshot and frees what it saved (at once). No precondition.
   void abort_snapshot() { snapshot_.reset(); }
+
+  /// How far a key bigger than one snapshot_next() call has been written (kv_snapshot.cpp).
+  struct snapshot_progress {
+    key_slot slot;
+    /// Items written (see snapshot::value_type).
+    std::size_t items_done = 0;
+    /// For a hash or set: the last field or member written; the next call resumes after it.
+    std::string last_item;
+  };
 
 private:
   friend class ::prez::state_restorer;
@@ -223,6 +238,10 @@ private:
     /// and not in `saved`, its state at begin; the live map is no longer read.
     bool detached = false;
     map_type frozen;
+    /// A key bigger than a call's budget, partly written: the next key to write. Its state at
+    /// begin is in `saved` or in the map read (it is > last_written, so before_change() saves it
+    /// like any key not written yet).
+    std::optional<snapshot_progress> partial;
     /// Counts at begin, for the end record.
     std::size_t key_count = 0;
     std::size_t key_bytes = 0;
@@ -236,6 +255,9 @@ private:
   /// Writes keys of the running snapshot until about `budget` bytes are in `out` past `start`;
   /// returns true when every key is written.
   bool write_snapshot_keys(std::string& out, std::size_t start, std::size_t budget);
+  /// Writes more of snapshot_job::partial, stopping once `out` reaches `stop_at` bytes; returns
+  /// true when that key is complete.
+  bool continue_partial_key(key_writer& key_out, std::size_t stop_at);
 
   map_type keys_;
   /// Invariant: holds (deadline, name) exactly for the keys whose entry has expires_at_ms != 0.
@@ -310,8 +332,9 @@ public:
   /// Whether a snapshot is running (begun, neither complete nor aborted).
   bool snapshot_running() const { return keys_.snapshot_running(); }
   /// Appends about `bytes_max` more bytes of the snapshot to `out` (at least some progress per
-  /// call; one key is never split across calls, so a key bigger than bytes_max comes whole);
-  /// returns true when the snapshot is complete (no longer running) — `out` then ends it.
+  /// call; at most bytes_max plus one record of limits::snapshot_record_bytes plus one item: a
+  /// key bigger than bytes_max is spread over calls); returns true when the snapshot is complete
+  /// (no longer running) — `out` then ends it. Where calls end never changes the bytes.
   /// Precondition: snapshot_running().
   bool snapshot_next(std::string& out, std::size_t bytes_max) {
     return keys_.snapshot_next(out, bytes_max);
