@@ -214,7 +214,7 @@ void keyspace::begin_snapshot(const client_sessions& sessions) {
   snapshot_ = std::move(job);
 }
 
-void keyspace::before_change(std::string_view key) {
+void keyspace::before_change(std::string_view key, bool data_replaced) {
   snapshot_job& job = *snapshot_;
   if (job.detached) return; // the snapshot reads only its frozen map and saves now
   const std::uint64_t hash = key_hash(key);
@@ -226,7 +226,10 @@ void keyspace::before_change(std::string_view key) {
   if (job.saved.find(probe) != job.saved.end()) return; // its state at begin is saved
   const auto found = keys_.find(probe);
   std::optional<entry> state;
-  if (found != keys_.end()) state = found->second;
+  if (found != keys_.end() && data_replaced)
+    state = std::move(found->second); // the caller assigns new data; the metadata stays
+  else if (found != keys_.end())
+    state = found->second;
   job.saved.emplace(key_slot{hash, std::string(key)}, std::move(state));
 }
 

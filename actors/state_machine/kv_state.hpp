@@ -117,7 +117,8 @@ class key_writer; // kv_snapshot.cpp
 ///   - insert() saves "absent": a key created after begin is skipped;
 ///   - erase(), and through it expire_due(), maybe_expire() and the lazy expiry in find_live(),
 ///     moves the entry into the save when not saved yet (no copy);
-///   - put_string() goes through find() or insert();
+///   - put_string() replaces the data whole: it saves by moving the old data out (no copy), or
+///     goes through insert();
 ///   - set_expiry() takes an entry handed out above; it calls before_change() again anyway;
 ///   - touch(), grow() and shrink() take an entry handed out above (saved already);
 ///   - flush() hands the whole map to the snapshot (std::swap, O(1)) and detaches it: the
@@ -128,9 +129,10 @@ class key_writer; // kv_snapshot.cpp
 /// A key bigger than one call is written over several (snapshot_job::partial); it counts as not
 /// written until its last record, so it is saved like any other, and the rest is written from
 /// the save when it changed in between.
-/// The const find(), find_visible(), version() and the read handlers change nothing. DEL, GETDEL,
-/// the WATCH check and the SxxxSTORE sources use maybe_expire() and the const find(), so they
-/// copy nothing. Cost: a key changed while a snapshot still needs it is copied once, in one step
+/// The const find(), find_visible(), version() and the read handlers change nothing. Where a write
+/// command only reads a key or deletes it whole (DEL, GETDEL, SET's checks, SETNX, MSETNX, the
+/// WATCH check, the SxxxSTORE sources) it uses maybe_expire() or peek_live(), so nothing is
+/// copied. Cost: a key changed while a snapshot still needs it is copied once, in one step
 /// (O(its size), as one page under fork()); the frozen map of a FLUSH is freed as the snapshot
 /// passes it (the destruction FLUSH pays at once without a snapshot).
 class keyspace {
@@ -147,6 +149,12 @@ public:
   /// Lazy expiry alone: deletes `key` if its deadline is <= time_ms; returns whether it did.
   /// Unlike find_live(), hands out no entry, so a running snapshot copies nothing.
   bool maybe_expire(std::string_view key, std::uint64_t time_ms);
+  /// Write path that only reads the entry: maybe_expire(), then the entry for `key` or nullptr.
+  /// A running snapshot copies nothing; change the key through the other write paths.
+  const entry* peek_live(std::string_view key, std::uint64_t time_ms) {
+    maybe_expire(key, time_ms);
+    return std::as_const(*this).find(key);
+  }
   /// Read path: the entry for `key` unless absent or expired at now_ms. Never modifies.
   const entry* find_visible(std::string_view key, std::uint64_t now_ms) const;
   /// Inserts a key that is absent (precondition), without expiry, with a fresh version.
@@ -250,8 +258,10 @@ private:
   };
 
   void record_tombstone(std::string_view key);
-  /// The copy-on-write step: see the class comment. Call before `key` changes in any way.
-  void before_change(std::string_view key);
+  /// The copy-on-write step: see the class comment. Call before `key` changes in any way. With
+  /// `data_replaced` the caller promises to assign the entry's data next (put_string), so the
+  /// save takes the old data instead of copying it; the metadata stays in place.
+  void before_change(std::string_view key, bool data_replaced = false);
   /// Writes keys of the running snapshot until about `budget` bytes are in `out` past `start`;
   /// returns true when every key is written.
   bool write_snapshot_keys(std::string& out, std::size_t start, std::size_t budget);

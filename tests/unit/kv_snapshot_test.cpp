@@ -387,6 +387,9 @@ TEST_CASE("each write path saves the old key; FLUSHALL hands the old map over", 
     kv.apply({"DEL", "key" + std::to_string(i + 1)}, t + 1);
     kv.apply({"SET", "fresh" + std::to_string(i), "new"}, t + 1);
     kv.apply({"EXPIRE", "key" + std::to_string(i + 2), "100"}, t + 1);
+    kv.apply({"SET", "key" + std::to_string(i + 3), "overwritten"}, t + 1);
+    kv.apply({"MSET", "key" + std::to_string(i + 4), "m", "key" + std::to_string(i + 5), "m"},
+             t + 1);
   }
   kv.apply({"RPUSH", "list", "c"}, t + 1);
   kv.apply({"HSET", "hash", "f", "changed"}, t + 1);
