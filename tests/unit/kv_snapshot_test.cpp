@@ -523,6 +523,15 @@ std::string small_snapshot() {
   return full_snapshot(r.kv, r.sessions);
 }
 
+/// restore_state() with the bytes fed `piece` bytes at a time.
+std::variant<restored_state, std::string> restore_in_pieces(std::string_view bytes,
+                                                            std::size_t piece) {
+  state_restorer restorer;
+  for (std::size_t at = 0; at < bytes.size(); at += piece)
+    if (auto error = restorer.feed(bytes.substr(at, piece))) return *error;
+  return restorer.finish();
+}
+
 /// A restored state must hold its invariants: re-serialising and restoring again gives the same
 /// bytes, byte counts add up, and commands run on it.
 void check_consistent(restored_state& restored) {
@@ -587,11 +596,19 @@ TEST_CASE("flipped bytes give an error or a consistent state, never a crash", "[
       std::string damaged = bytes;
       damaged[at] = static_cast<char>(static_cast<unsigned char>(damaged[at]) ^ flip);
       auto result = restore_state(damaged);
-      if (std::holds_alternative<std::string>(result)) {
+      // Fed in pieces, the same bytes give the same outcome.
+      auto pieces = restore_in_pieces(damaged, 1 + at % 13);
+      REQUIRE(pieces.index() == result.index());
+      if (const auto* error = std::get_if<std::string>(&result)) {
+        CHECK(std::get<std::string>(pieces) == *error);
         ++refused;
         continue;
       }
       ++accepted;
+      auto& restored = std::get<restored_state>(pieces);
+      CHECK(full_snapshot(restored.kv, restored.sessions) ==
+            full_snapshot(std::get<restored_state>(result).kv,
+                          std::get<restored_state>(result).sessions));
       check_consistent(std::get<restored_state>(result));
     }
   }
