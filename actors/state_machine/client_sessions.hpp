@@ -131,8 +131,8 @@ public:
   std::optional<std::string> add(const msgpack::object& record);
   /// Whether the table record came and every client it announced has been added.
   bool complete() const { return have_table_ && clients_left_ == 0; }
-  /// The restored table, or an error text when incomplete or its reply orders repeat.
-  /// Precondition: called once.
+  /// The restored table, or an error text when a client it announced is missing.
+  /// Precondition: called once, after no add() returned an error.
   std::variant<client_sessions, std::string> finish();
 
 private:

@@ -102,8 +102,11 @@ entry& keyspace::insert(std::string_view key, value data) {
 }
 
 entry& keyspace::put_string(std::string_view key, std::string text) {
-  entry* e = find(key);
-  if (e == nullptr) return insert(key, std::move(text));
+  // Not find(): the old value is replaced whole, so a running snapshot may take it, not copy it.
+  const auto found = keys_.find(probe(key));
+  if (found == keys_.end()) return insert(key, std::move(text));
+  if (snapshot_) before_change(key, true);
+  entry* e = &found->second;
   set_expiry(key, *e, 0);
   shrink(*e, e->bytes);
   const std::size_t added = text.size();

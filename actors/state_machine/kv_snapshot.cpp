@@ -50,8 +50,8 @@ snapshot::value_type type_of(const value& data) {
   }
 }
 
-/// An upper bound on the bytes write_key() appends for `e` (msgpack headers: at most 5 bytes per
-/// item, 48 per record).
+/// An upper bound on the bytes key_writer::write() appends for `e` (msgpack headers: at most 5
+/// bytes per item, 48 per record).
 std::size_t encoded_bytes_max(const key_slot& slot, const entry& e) {
   const std::size_t items = item_count(e.data);
   return 64 + slot.name.size() + e.bytes + 5 * items +
@@ -59,56 +59,100 @@ std::size_t encoded_bytes_max(const key_slot& slot, const entry& e) {
          48 * (e.bytes / limits::snapshot_record_bytes + 1);
 }
 
+} // namespace
+
 /// Writes one key: its key record, then key_more records while items remain. A record closes
 /// when it holds snapshot_record_items_max items or snapshot_record_bytes bytes of items, and
-/// only between two items of a hash pair's end, so the restorer never sees half a pair.
+/// never between a hash field and its value, so the restorer never sees half a pair. Where
+/// records close depends only on the value, never on a call's budget, so a key written over
+/// several calls gives the same bytes as one written at once.
 class key_writer {
 public:
-  key_writer(packer& pk, std::vector<std::string_view>& chunk) : pk_(pk), chunk_(chunk) {}
+  using progress = keyspace::snapshot_progress;
 
-  void write(const key_slot& slot, const entry& e) {
+  key_writer(packer& pk, const std::string& out) : pk_(pk), out_(out) {}
+
+  /// Writes `e` from the start (`from` nullptr: with its key record) or from where an earlier
+  /// call stopped. Stops after the first record that brings `out` to `stop_at` bytes or more
+  /// while items remain: returns false and sets `stopped` (all but its slot). Returns true once
+  /// every item is written.
+  bool write(const key_slot& slot, const entry& e, const progress* from, std::size_t stop_at,
+             progress& stopped) {
     const std::size_t items = item_count(e.data);
-    pk_.pack_array(7);
-    pk_.pack(as_uint(snapshot::tag::key));
-    pk_.pack(slot.name);
-    pk_.pack(static_cast<std::uint64_t>(type_of(e.data)));
-    pk_.pack(e.expires_at_ms);
-    pk_.pack(e.version);
-    pk_.pack(static_cast<std::uint64_t>(items));
+    total_ = items;
+    done_ = from == nullptr ? 0 : from->items_done;
+    first_ = from == nullptr;
+    stop_at_ = stop_at;
+    kind_ = type_of(e.data);
     chunk_.clear();
     chunk_bytes_ = 0;
-    first_ = true;
-    std::visit([this](const auto& data) { add_items(data); }, e.data);
+    if (from == nullptr) {
+      pk_.pack_array(7);
+      pk_.pack(as_uint(snapshot::tag::key));
+      pk_.pack(slot.name);
+      pk_.pack(static_cast<std::uint64_t>(kind_));
+      pk_.pack(e.expires_at_ms);
+      pk_.pack(e.version);
+      pk_.pack(static_cast<std::uint64_t>(items));
+    }
+    const std::string* after = from == nullptr ? nullptr : &from->last_item;
+    const bool complete =
+        std::visit([&](const auto& data) { return add_items(data, after); }, e.data);
+    if (!complete) {
+      stopped.items_done = done_;
+      stopped.last_item = std::move(last_item_);
+      return false;
+    }
     if (first_ || !chunk_.empty()) flush();
+    return true;
   }
 
 private:
-  void add_items(const std::string& text) {
+  // Each add_items() adds the items from done_ (after `after` for hashes and sets) and returns
+  // false when add() stopped.
+  bool add_items(const std::string& text, const std::string*) {
     const std::string_view all(text);
-    for (std::size_t at = 0; at < all.size(); at += limits::snapshot_string_piece_bytes)
-      add(all.substr(at, limits::snapshot_string_piece_bytes), true);
+    for (std::size_t piece = done_; piece < total_; ++piece)
+      if (!add(all.substr(piece * limits::snapshot_string_piece_bytes,
+                          limits::snapshot_string_piece_bytes),
+               true))
+        return false;
+    return true;
   }
-  void add_items(const list_value& list) {
-    for (const auto& item : list)
-      add(item, true);
+  bool add_items(const list_value& list, const std::string*) {
+    for (std::size_t i = done_; i < total_; ++i)
+      if (!add(list[i], true)) return false;
+    return true;
   }
-  void add_items(const hash_value& hash) {
-    for (const auto& [field, text] : hash) {
-      add(field, false);
-      add(text, true);
+  bool add_items(const hash_value& hash, const std::string* after) {
+    for (auto it = after ? hash.upper_bound(*after) : hash.begin(); it != hash.end(); ++it) {
+      add(it->first, false);
+      if (!add(it->second, true)) return false;
     }
+    return true;
   }
-  void add_items(const set_value& set) {
-    for (const auto& member : set)
-      add(member, true);
+  bool add_items(const set_value& set, const std::string* after) {
+    for (auto it = after ? set.upper_bound(*after) : set.begin(); it != set.end(); ++it)
+      if (!add(*it, true)) return false;
+    return true;
   }
 
-  void add(std::string_view item, bool may_close) {
+  /// Adds one item; returns false when it closed a record, `out` reached stop_at_ and items
+  /// remain (the caller stops there).
+  bool add(std::string_view item, bool may_close) {
     chunk_.push_back(item);
     chunk_bytes_ += item.size();
-    if (may_close && (chunk_.size() + 2 > limits::snapshot_record_items_max ||
-                      chunk_bytes_ >= limits::snapshot_record_bytes))
-      flush();
+    ++done_;
+    if (!may_close || (chunk_.size() + 2 <= limits::snapshot_record_items_max &&
+                       chunk_bytes_ < limits::snapshot_record_bytes))
+      return true;
+    // A hash or set resumes after its last field or member written (an index would need a walk).
+    const std::string_view resume_after =
+        kind_ == snapshot::value_type::hash ? chunk_[chunk_.size() - 2] : chunk_.back();
+    flush();
+    if (out_.size() < stop_at_ || done_ == total_) return true;
+    last_item_ = std::string(resume_after);
+    return false;
   }
 
   void flush() {
@@ -126,12 +170,16 @@ private:
   }
 
   packer& pk_;
-  std::vector<std::string_view>& chunk_;
+  const std::string& out_;
+  std::vector<std::string_view> chunk_;
   std::size_t chunk_bytes_ = 0;
+  std::size_t total_ = 0;
+  std::size_t done_ = 0;
+  std::size_t stop_at_ = 0;
+  std::string last_item_;
+  snapshot::value_type kind_ = snapshot::value_type::string;
   bool first_ = true;
 };
-
-} // namespace
 
 void keyspace::begin_snapshot(const client_sessions& sessions) {
   PREZ_ASSERT(snapshot_ == nullptr);
@@ -151,8 +199,8 @@ void keyspace::begin_snapshot(const client_sessions& sessions) {
   pk.pack(draws_);
   pk.pack(clock_ms_);
   constexpr std::size_t pairs_max = limits::snapshot_record_items_max / 2;
-  for (auto it = tombstones_.begin(); it != tombstones_.end();) {
-    const auto left = static_cast<std::size_t>(std::distance(it, tombstones_.end()));
+  std::size_t left = tombstones_.size();
+  for (auto it = tombstones_.begin(); it != tombstones_.end(); left -= std::min(left, pairs_max)) {
     const std::size_t pairs = std::min(left, pairs_max);
     pk.pack_array(2);
     pk.pack(as_uint(snapshot::tag::tombstones));
@@ -166,7 +214,7 @@ void keyspace::begin_snapshot(const client_sessions& sessions) {
   snapshot_ = std::move(job);
 }
 
-void keyspace::before_change(std::string_view key) {
+void keyspace::before_change(std::string_view key, bool data_replaced) {
   snapshot_job& job = *snapshot_;
   if (job.detached) return; // the snapshot reads only its frozen map and saves now
   const std::uint64_t hash = key_hash(key);
@@ -178,7 +226,10 @@ void keyspace::before_change(std::string_view key) {
   if (job.saved.find(probe) != job.saved.end()) return; // its state at begin is saved
   const auto found = keys_.find(probe);
   std::optional<entry> state;
-  if (found != keys_.end()) state = found->second;
+  if (found != keys_.end() && data_replaced)
+    state = std::move(found->second); // the caller assigns new data; the metadata stays
+  else if (found != keys_.end())
+    state = found->second;
   job.saved.emplace(key_slot{hash, std::string(key)}, std::move(state));
 }
 
@@ -209,17 +260,44 @@ bool keyspace::snapshot_next(std::string& out, std::size_t bytes_max) {
   return true;
 }
 
+bool keyspace::continue_partial_key(key_writer& key_out, std::size_t stop_at) {
+  snapshot_job& job = *snapshot_;
+  snapshot_progress& partial = *job.partial;
+  // The key was present at begin (it is being written), so its state at begin is saved or live.
+  const entry* e = nullptr;
+  if (const auto saved = job.saved.find(partial.slot); saved != job.saved.end()) {
+    PREZ_ASSERT(saved->second.has_value());
+    e = &*saved->second;
+  } else {
+    const map_type& source = job.detached ? job.frozen : keys_;
+    const auto live = source.find(partial.slot);
+    PREZ_ASSERT(live != source.end());
+    e = &live->second;
+  }
+  snapshot_progress stopped;
+  if (!key_out.write(partial.slot, *e, &partial, stop_at, stopped)) {
+    partial.items_done = stopped.items_done;
+    partial.last_item = std::move(stopped.last_item);
+    return false;
+  }
+  // Saves up to this key are passed: its own, and "absent" for keys created before it since.
+  job.saved.erase(job.saved.begin(), job.saved.upper_bound(partial.slot));
+  job.last_written = std::move(partial.slot);
+  job.partial.reset();
+  return true;
+}
+
 bool keyspace::write_snapshot_keys(std::string& out, std::size_t start, std::size_t budget) {
   snapshot_job& job = *snapshot_;
+  snapshot::string_writer writer{out};
+  packer pk(writer);
+  key_writer key_out(pk, out);
+  if (job.partial && !continue_partial_key(key_out, start + budget)) return false;
   map_type& source = job.detached ? job.frozen : keys_;
   auto live = job.last_written ? source.upper_bound(*job.last_written) : source.begin();
   auto saved = job.saved.begin();
   PREZ_ASSERT(saved == job.saved.end() || !job.last_written ||
               slot_order{}(*job.last_written, saved->first));
-  snapshot::string_writer writer{out};
-  packer pk(writer);
-  std::vector<std::string_view> chunk;
-  key_writer key_out(pk, chunk);
   const key_slot* last = nullptr; // the last key passed in this call
   bool done = false;
   for (;;) {
@@ -235,8 +313,18 @@ bool keyspace::write_snapshot_keys(std::string& out, std::size_t start, std::siz
     const entry* e = take_saved ? (saved->second ? &*saved->second : nullptr) : &live->second;
     if (e != nullptr) {
       const std::size_t written = out.size() - start;
-      if (written > 0 && written + encoded_bytes_max(slot, *e) > budget) break;
-      key_out.write(slot, *e);
+      if (written >= budget) break;
+      const std::size_t size = encoded_bytes_max(slot, *e);
+      snapshot_progress stopped;
+      if (size <= budget - written) {
+        key_out.write(slot, *e, nullptr, std::numeric_limits<std::size_t>::max(), stopped);
+      } else if (size <= budget) {
+        break; // it fits a call of its own: the next one
+      } else if (!key_out.write(slot, *e, nullptr, start + budget, stopped)) {
+        stopped.slot = slot; // bigger than a call: written over several, from here on
+        job.partial = std::move(stopped);
+        break;
+      }
     }
     last = &slot;
     if (take_saved) {

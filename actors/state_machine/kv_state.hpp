@@ -93,6 +93,8 @@ struct entry {
   std::size_t bytes = 0;
 };
 
+class key_writer; // kv_snapshot.cpp
+
 /// The key space and its bookkeeping (expiry index, WATCH versions, byte count). The command
 /// handlers (kv_*.cpp) work on it directly; kv_state is the public face.
 ///
@@ -115,7 +117,8 @@ struct entry {
 ///   - insert() saves "absent": a key created after begin is skipped;
 ///   - erase(), and through it expire_due(), maybe_expire() and the lazy expiry in find_live(),
 ///     moves the entry into the save when not saved yet (no copy);
-///   - put_string() goes through find() or insert();
+///   - put_string() replaces the data whole: it saves by moving the old data out (no copy), or
+///     goes through insert();
 ///   - set_expiry() takes an entry handed out above; it calls before_change() again anyway;
 ///   - touch(), grow() and shrink() take an entry handed out above (saved already);
 ///   - flush() hands the whole map to the snapshot (std::swap, O(1)) and detaches it: the
@@ -123,9 +126,13 @@ struct entry {
 ///     needs saving;
 ///   - draw(), advance_clock(), record_tombstone() and touch() change only scalars and tombstones,
 ///     serialised at begin.
-/// The const find(), find_visible(), version() and the read handlers change nothing. DEL, GETDEL,
-/// the WATCH check and the SxxxSTORE sources use maybe_expire() and the const find(), so they
-/// copy nothing. Cost: a key changed while a snapshot still needs it is copied once, in one step
+/// A key bigger than one call is written over several (snapshot_job::partial); it counts as not
+/// written until its last record, so it is saved like any other, and the rest is written from
+/// the save when it changed in between.
+/// The const find(), find_visible(), version() and the read handlers change nothing. Where a write
+/// command only reads a key or deletes it whole (DEL, GETDEL, SET's checks, SETNX, MSETNX, the
+/// WATCH check, the SxxxSTORE sources) it uses maybe_expire() or peek_live(), so nothing is
+/// copied. Cost: a key changed while a snapshot still needs it is copied once, in one step
 /// (O(its size), as one page under fork()); the frozen map of a FLUSH is freed as the snapshot
 /// passes it (the destruction FLUSH pays at once without a snapshot).
 class keyspace {
@@ -142,6 +149,12 @@ public:
   /// Lazy expiry alone: deletes `key` if its deadline is <= time_ms; returns whether it did.
   /// Unlike find_live(), hands out no entry, so a running snapshot copies nothing.
   bool maybe_expire(std::string_view key, std::uint64_t time_ms);
+  /// Write path that only reads the entry: maybe_expire(), then the entry for `key` or nullptr.
+  /// A running snapshot copies nothing; change the key through the other write paths.
+  const entry* peek_live(std::string_view key, std::uint64_t time_ms) {
+    maybe_expire(key, time_ms);
+    return std::as_const(*this).find(key);
+  }
   /// Read path: the entry for `key` unless absent or expired at now_ms. Never modifies.
   const entry* find_visible(std::string_view key, std::uint64_t now_ms) const;
   /// Inserts a key that is absent (precondition), without expiry, with a fresh version.
@@ -197,13 +210,23 @@ public:
   void begin_snapshot(const client_sessions& sessions);
   /// Whether a snapshot was begun and has neither completed nor been aborted.
   bool snapshot_running() const { return snapshot_ != nullptr; }
-  /// Appends the next bytes of the running snapshot to `out`: at most about `bytes_max` (at
-  /// least one byte or one key; a single key bigger than bytes_max is written whole). Returns
-  /// true when the snapshot is complete: `out` then ends with its end record and no snapshot runs
-  /// any more. Precondition: snapshot_running().
+  /// Appends the next bytes of the running snapshot to `out`: about `bytes_max`, at most
+  /// bytes_max plus one record (limits::snapshot_record_bytes plus one item), at least one byte.
+  /// Keys that fit are written whole; a key bigger than bytes_max is written over several calls,
+  /// record by record. Returns true when the snapshot is complete: `out` then ends with its end
+  /// record and no snapshot runs any more. Precondition: snapshot_running().
   bool snapshot_next(std::string& out, std::size_t bytes_max);
   /// Drops a running snapshot and frees what it saved (at once). No precondition.
   void abort_snapshot() { snapshot_.reset(); }
+
+  /// How far a key bigger than one snapshot_next() call has been written (kv_snapshot.cpp).
+  struct snapshot_progress {
+    key_slot slot;
+    /// Items written (see snapshot::value_type).
+    std::size_t items_done = 0;
+    /// For a hash or set: the last field or member written; the next call resumes after it.
+    std::string last_item;
+  };
 
 private:
   friend class ::prez::state_restorer;
@@ -223,6 +246,10 @@ private:
     /// and not in `saved`, its state at begin; the live map is no longer read.
     bool detached = false;
     map_type frozen;
+    /// A key bigger than a call's budget, partly written: the next key to write. Its state at
+    /// begin is in `saved` or in the map read (it is > last_written, so before_change() saves it
+    /// like any key not written yet).
+    std::optional<snapshot_progress> partial;
     /// Counts at begin, for the end record.
     std::size_t key_count = 0;
     std::size_t key_bytes = 0;
@@ -231,11 +258,16 @@ private:
   };
 
   void record_tombstone(std::string_view key);
-  /// The copy-on-write step: see the class comment. Call before `key` changes in any way.
-  void before_change(std::string_view key);
+  /// The copy-on-write step: see the class comment. Call before `key` changes in any way. With
+  /// `data_replaced` the caller promises to assign the entry's data next (put_string), so the
+  /// save takes the old data instead of copying it; the metadata stays in place.
+  void before_change(std::string_view key, bool data_replaced = false);
   /// Writes keys of the running snapshot until about `budget` bytes are in `out` past `start`;
   /// returns true when every key is written.
   bool write_snapshot_keys(std::string& out, std::size_t start, std::size_t budget);
+  /// Writes more of snapshot_job::partial, stopping once `out` reaches `stop_at` bytes; returns
+  /// true when that key is complete.
+  bool continue_partial_key(key_writer& key_out, std::size_t stop_at);
 
   map_type keys_;
   /// Invariant: holds (deadline, name) exactly for the keys whose entry has expires_at_ms != 0.
@@ -310,8 +342,9 @@ public:
   /// Whether a snapshot is running (begun, neither complete nor aborted).
   bool snapshot_running() const { return keys_.snapshot_running(); }
   /// Appends about `bytes_max` more bytes of the snapshot to `out` (at least some progress per
-  /// call; one key is never split across calls, so a key bigger than bytes_max comes whole);
-  /// returns true when the snapshot is complete (no longer running) — `out` then ends it.
+  /// call; at most bytes_max plus one record of limits::snapshot_record_bytes plus one item: a
+  /// key bigger than bytes_max is spread over calls); returns true when the snapshot is complete
+  /// (no longer running) — `out` then ends it. Where calls end never changes the bytes.
   /// Precondition: snapshot_running().
   bool snapshot_next(std::string& out, std::size_t bytes_max) {
     return keys_.snapshot_next(out, bytes_max);

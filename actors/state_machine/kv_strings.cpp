@@ -132,7 +132,7 @@ std::string increment(keyspace& keys, const std::string& key, long long delta,
 std::string set_string(keyspace& keys, const argv_type& argv, const string_options& o,
                        long long deadline, std::uint64_t time_ms) {
   const std::string& key = argv[1];
-  entry* e = keys.find_live(key, time_ms);
+  const entry* e = keys.peek_live(key, time_ms); // only read: put_string() saves the old value
   std::string reply = ok();
   if (o.return_old) {
     if (e == nullptr)
@@ -202,8 +202,7 @@ std::string getset_command(keyspace& keys, const argv_type& argv, std::uint64_t 
 }
 
 std::string getdel_command(keyspace& keys, const argv_type& argv, std::uint64_t time_ms) {
-  keys.maybe_expire(argv[1], time_ms);
-  const entry* e = std::as_const(keys).find(argv[1]); // only read, then erased: nothing to save
+  const entry* e = keys.peek_live(argv[1], time_ms); // only read, then erased: nothing to save
   if (e == nullptr) return null_bulk();
   const auto* text = std::get_if<std::string>(&e->data);
   if (text == nullptr) return wrong_type_reply();
@@ -235,7 +234,7 @@ std::string getex_command(keyspace& keys, const argv_type& argv, std::uint64_t t
 }
 
 std::string setnx_command(keyspace& keys, const argv_type& argv, std::uint64_t time_ms) {
-  if (keys.find_live(argv[1], time_ms) != nullptr) return integer(0);
+  if (keys.peek_live(argv[1], time_ms) != nullptr) return integer(0);
   keys.insert(argv[1], argv[2]);
   return integer(1);
 }
@@ -268,7 +267,7 @@ std::string mset_command(keyspace& keys, const argv_type& argv, std::uint64_t) {
 std::string msetnx_command(keyspace& keys, const argv_type& argv, std::uint64_t time_ms) {
   if (argv.size() % 2 == 0) return arity_error(command_name(argv));
   for (std::size_t i = 1; i + 1 < argv.size(); i += 2)
-    if (keys.find_live(argv[i], time_ms) != nullptr) return integer(0);
+    if (keys.peek_live(argv[i], time_ms) != nullptr) return integer(0);
   for (std::size_t i = 1; i + 1 < argv.size(); i += 2)
     keys.put_string(argv[i], argv[i + 1]);
   return integer(1);

@@ -39,6 +39,7 @@ enum class value_type : std::uint64_t {
 /// Lets msgpack::packer append to a std::string.
 struct string_writer {
   std::string& out;
+  /// Appends `size` bytes at `data` (msgpack's stream interface).
   void write(const char* data, std::size_t size) { out.append(data, size); }
 };
 using packer = msgpack::packer<string_writer>;

@@ -21,7 +21,8 @@ constexpr std::uint64_t as_uint(snapshot::tag t) {
   return static_cast<std::uint64_t>(t);
 }
 
-/// Bytes an item adds to an entry's payload (see kv::entry::bytes).
+/// Adds one item to a value being rebuilt and its payload to `bytes` (see kv::entry::bytes). A
+/// hash field waits in `pending_field` for its value.
 error_text add_item(kv::value& data, std::size_t& bytes, std::string_view item,
                     std::string_view& pending_field, bool& field_pending) {
   if (auto* text = std::get_if<std::string>(&data)) {
@@ -51,6 +52,12 @@ error_text add_item(kv::value& data, std::size_t& bytes, std::string_view item,
 
 } // namespace
 
+/// The restorer's phases, one per kind of record expected next:
+///
+///   header -> tombstones -> sessions -> keys <-> key_items
+///             (0 or more)   (table, then    |     (key_more records until the key's items came)
+///                            its clients)   v
+///                                          done --finish()--> finished
 struct state_restorer::impl {
   enum class phase { header, tombstones, sessions, keys, key_items, done, finished };
 

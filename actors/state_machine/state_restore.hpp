@@ -47,8 +47,10 @@ struct restored_state {
 /// Memory grows with the bytes fed, never with a size the bytes declare.
 class state_restorer {
 public:
+  /// A restorer expecting the first byte of a snapshot.
   state_restorer();
   ~state_restorer();
+  /// Movable (the unpacker and the state built so far move along), not copyable.
   state_restorer(state_restorer&&) noexcept;
   state_restorer& operator=(state_restorer&&) noexcept;
 

@@ -1,9 +1,13 @@
 #include <catch2/catch.hpp>
 
 #include <cstdint>
+#include <cstring>
+#include <optional>
 #include <string>
+#include <variant>
 
 #include "actors/state_machine/client_sessions.hpp"
+#include "actors/state_machine/snapshot_format.hpp"
 #include "config/limits.hpp"
 
 using prez::client_sessions;
@@ -156,4 +160,100 @@ TEST_CASE("a leader clock far ahead does not make an active client forgotten") {
   CHECK(reply == ":1\r\n");
   s.at_index(11 + client_sessions::idle_entries_min);
   CHECK(s.check(1, 1, day_ahead, reply) == client_sessions::verdict::apply); // now forgotten
+}
+
+namespace {
+
+/// Feeds the records serialise() wrote to a restorer; the table, or the first error.
+std::variant<client_sessions, std::string> round_trip(const std::string& bytes) {
+  msgpack::unpacker unpacker(nullptr, nullptr, 1024, prez::snapshot::unpack_limits());
+  unpacker.reserve_buffer(bytes.size());
+  std::memcpy(unpacker.buffer(), bytes.data(), bytes.size());
+  unpacker.buffer_consumed(bytes.size());
+  client_sessions::restorer restorer;
+  msgpack::object_handle record;
+  while (unpacker.next(record))
+    if (auto error = restorer.add(record.get())) return *error;
+  return restorer.finish();
+}
+
+} // namespace
+
+TEST_CASE("a table restored from its records is identical and answers identically") {
+  client_sessions s;
+  s.at_index(5);
+  s.record(1, 1, 1000, "+OK\r\n");
+  s.record(1, 2, 1001, std::string(prez::limits::session_reply_bytes_per_client_max + 1, 'x'));
+  for (std::uint64_t seq = 1; seq <= client_sessions::replies_per_client_max + 5; ++seq) {
+    s.at_index(5 + seq);
+    s.record(2, seq, 2000 + seq, ":" + std::to_string(seq) + "\r\n");
+  }
+  s.record(3, 7, 3000, std::string(700 * 1024, 'a'));
+  s.record(3, 8, 3001, std::string(700 * 1024, 'b')); // drops seq 7's reply
+  std::string bytes;
+  s.serialise(bytes);
+  auto result = round_trip(bytes);
+  REQUIRE(std::holds_alternative<client_sessions>(result));
+  client_sessions& copy = std::get<client_sessions>(result);
+  CHECK(copy == s);
+  CHECK(copy.reply_bytes() == s.reply_bytes());
+  for (std::uint64_t step = 0; step < 300; ++step) {
+    const std::uint64_t client = 1 + step % 4;
+    const std::uint64_t seq = step % 7 == 0 ? 1 : step;
+    std::string reply_a = "a", reply_b = "b";
+    const auto verdict = s.check(client, seq, 4000 + step, reply_a);
+    REQUIRE(copy.check(client, seq, 4000 + step, reply_b) == verdict);
+    if (verdict == client_sessions::verdict::duplicate) CHECK(reply_a == reply_b);
+    s.record(client, step + 1000, 4000 + step, std::to_string(step));
+    copy.record(client, step + 1000, 4000 + step, std::to_string(step));
+  }
+  CHECK(copy == s);
+  std::string again;
+  copy.serialise(again);
+  std::string original;
+  s.serialise(original);
+  CHECK(again == original);
+}
+
+TEST_CASE("a damaged session table is refused") {
+  client_sessions s;
+  s.record(1, 1, 1000, "+OK\r\n");
+  s.record(2, 1, 1000, "+OK\r\n");
+  std::string bytes;
+  s.serialise(bytes);
+  // Truncated: a client record missing.
+  const std::string cut = bytes.substr(0, bytes.size() - 4);
+  CHECK(std::holds_alternative<std::string>(round_trip(cut + std::string(4, '\xc0'))));
+  // A client twice.
+  std::string one;
+  client_sessions single;
+  single.record(1, 1, 1000, "+OK\r\n");
+  single.serialise(one);
+  std::string twice;
+  {
+    prez::snapshot::string_writer writer{twice};
+    prez::snapshot::packer pk(writer);
+    pk.pack_array(4);
+    pk.pack(std::uint64_t{2});
+    pk.pack(std::uint64_t{10});
+    pk.pack(std::uint64_t{0});
+    pk.pack(std::uint64_t{2});
+  }
+  const std::string client_record = one.substr(5); // after the 5-byte table record
+  const auto repeated = round_trip(twice + client_record + client_record);
+  REQUIRE(std::holds_alternative<std::string>(repeated));
+  CHECK(std::get<std::string>(repeated).find("repeated") != std::string::npos);
+  // next_order below a kept reply's order.
+  std::string low;
+  {
+    prez::snapshot::string_writer writer{low};
+    prez::snapshot::packer pk(writer);
+    pk.pack_array(4);
+    pk.pack(std::uint64_t{2});
+    pk.pack(std::uint64_t{0});
+    pk.pack(std::uint64_t{0});
+    pk.pack(std::uint64_t{1});
+  }
+  CHECK(std::holds_alternative<std::string>(round_trip(low + client_record)));
+  CHECK(std::holds_alternative<std::string>(round_trip(twice + client_record))); // one missing
 }
