@@ -89,12 +89,12 @@ struct snapshot_stats {
   std::uint64_t index = 0; ///< newest snapshot taken or installed (0: none)
   std::uint64_t term = 0;
   std::uint64_t bytes = 0;
-  std::uint64_t took_ms = 0;       ///< how long the last snapshot taken here took
-  std::int64_t last_time_s = 0;    ///< unix time of the last one (0: none)
-  bool running = false;            ///< one is being written now
-  std::string last_status = "ok";  ///< "ok" or "err" (Redis's rdb_last_bgsave_status)
-  std::uint64_t taken = 0;         ///< snapshots taken by this process
-  std::uint64_t installed = 0;     ///< snapshots installed from a leader by this process
+  std::uint64_t took_ms = 0;      ///< how long the last snapshot taken here took
+  std::int64_t last_time_s = 0;   ///< unix time of the last one (0: none)
+  bool running = false;           ///< one is being written now
+  std::string last_status = "ok"; ///< "ok" or "err" (Redis's rdb_last_bgsave_status)
+  std::uint64_t taken = 0;        ///< snapshots taken by this process
+  std::uint64_t installed = 0;    ///< snapshots installed from a leader by this process
 };
 
 /// The state machine applied up to this index (for INFO and for waiting reads).

@@ -19,11 +19,11 @@
 #include "actors/gateway/resp_gateway_actor.hpp"
 #include "actors/net/node_door_actor.hpp"
 #include "actors/raft/raft_node_actor.hpp"
+#include "actors/raft/recovery.hpp"
 #include "actors/session/session_actor.hpp"
 #include "actors/state_machine/state_machine_actor.hpp"
-#include "actors/storage/log_actor.hpp"
-#include "actors/raft/recovery.hpp"
 #include "actors/state_machine/state_restore.hpp"
+#include "actors/storage/log_actor.hpp"
 #include "actors/storage/log_store.hpp"
 #include "actors/storage/snapshot_actor.hpp"
 #include "actors/storage/snapshot_file.hpp"
@@ -182,10 +182,9 @@ int main(int argc, char** argv) {
   // the snapshot covers what precedes the log.
   context->persisted_index = context->log.last_index();
   context->random.state = incarnation;
-  spdlog::info("starting {}: term {}, snapshot {}/{} ({} keys), log {}..{}, {} voters",
-               config.name, context->hard.term, snapshot.index, snapshot.term,
-               initial ? initial->kv.size() : 0, context->log.first_index(),
-               context->log.last_index(), config.members.size());
+  spdlog::info("starting {}: term {}, snapshot {}/{} ({} keys), log {}..{}, {} voters", config.name,
+               context->hard.term, snapshot.index, snapshot.term, initial ? initial->kv.size() : 0,
+               context->log.first_index(), context->log.last_index(), config.members.size());
 
   // Block SIGINT/SIGTERM in every thread (the actor system's threads inherit the mask); main
   // waits for them below and stops the node.
@@ -250,8 +249,8 @@ int main(int argc, char** argv) {
   spdlog::warn("this is a test build: peer links obey fault switches in {}", config.dir);
 #endif
   node_settings.tick = tick;
-  auto node = prez::spawn_raft_node(system, node_settings, context, log, state_machine, session,
-                                    snapshots);
+  auto node =
+      prez::spawn_raft_node(system, node_settings, context, log, state_machine, session, snapshots);
   caf::anon_send(state_machine, prez::start_atom::value, node);
   watch("raft_node", node);
 

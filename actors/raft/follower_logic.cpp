@@ -102,10 +102,9 @@ void follower_logic::handle_install_snapshot(const raft_message& message,
   }
   if (request.offset == 0)
     receiving_ = receive_state{request.last_index, request.last_term, 0, false};
-  const bool expected = receiving_ && !receiving_->finishing &&
-                        receiving_->index == request.last_index &&
-                        receiving_->term == request.last_term &&
-                        receiving_->next_offset == request.offset;
+  const bool expected =
+      receiving_ && !receiving_->finishing && receiving_->index == request.last_index &&
+      receiving_->term == request.last_term && receiving_->next_offset == request.offset;
   if (!expected) {
     // Out of order, or a snapshot we are not receiving: say where we are (0: start over).
     const bool same = receiving_ && receiving_->index == request.last_index &&
@@ -132,8 +131,8 @@ raft_effects follower_logic::snapshot_taken(const snapshot_ref& snapshot) {
 
 raft_effects follower_logic::snapshot_received(const snapshot_ref& snapshot, bool ok) {
   raft_effects effects;
-  const bool ours = receiving_ && receiving_->index == snapshot.index &&
-                    receiving_->term == snapshot.term;
+  const bool ours =
+      receiving_ && receiving_->index == snapshot.index && receiving_->term == snapshot.term;
   if (ours) receiving_.reset();
   install_snapshot_response response{context_.hard.term, snapshot.index, 0, false};
   if (!ok) {

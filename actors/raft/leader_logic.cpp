@@ -67,7 +67,8 @@ void leader_logic::send_snapshot(const node_name& peer, peer_progress& progress,
   }
   auto& t = *progress.snapshot;
   const auto chunk = std::max<std::uint64_t>(context_.config.snapshot_chunk_bytes, 1);
-  const auto window = chunk * std::max<std::uint64_t>(context_.config.snapshot_chunks_inflight_max, 1);
+  const auto window =
+      chunk * std::max<std::uint64_t>(context_.config.snapshot_chunks_inflight_max, 1);
   while (t.sent < t.snapshot.bytes && t.sent - t.acked < window) {
     const auto length = std::min(chunk, t.snapshot.bytes - t.sent);
     install_snapshot_request request;

@@ -44,8 +44,8 @@ void raft_effects::merge(raft_effects&& other) {
     compact_to.reset();
     reset_log_to = other.reset_log_to;
   }
-  if (other.compact_to) compact_to = compact_to ? std::max(*compact_to, *other.compact_to)
-                                                : other.compact_to;
+  if (other.compact_to)
+    compact_to = compact_to ? std::max(*compact_to, *other.compact_to) : other.compact_to;
   if (other.truncate_from) {
     // "truncate t1, append E1, truncate t2, append E2" equals "truncate min(t1, t2), append the
     // part of E1 below t2, append E2".

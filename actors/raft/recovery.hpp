@@ -24,12 +24,12 @@ struct recovery_plan {
 
 /// Combines the newest valid snapshot (none: index 0) with the recovered log: `entries`
 /// (consecutive indexes) starting at `first_index`, the index the log store holds or expects
-/// first (an empty store may expect more than 1 after a reset). The log is kept after the snapshot when it holds the
-/// snapshot's last entry with the snapshot's term or starts right after it; dropped when it ends
-/// before the snapshot or disagrees at its end. Error (the node must not start): the log starts
-/// after snapshot.index + 1, so entries between are in neither (a snapshot was lost or damaged
-/// after the log was compacted past it); or there is no snapshot and the log does not start
-/// at 1.
+/// first (an empty store may expect more than 1 after a reset). The log is kept after the snapshot
+/// when it holds the snapshot's last entry with the snapshot's term or starts right after it;
+/// dropped when it ends before the snapshot or disagrees at its end. Error (the node must not
+/// start): the log starts after snapshot.index + 1, so entries between are in neither (a snapshot
+/// was lost or damaged after the log was compacted past it); or there is no snapshot and the log
+/// does not start at 1.
 std::variant<recovery_plan, std::string> plan_recovery(const snapshot_ref& snapshot,
                                                        std::uint64_t first_index,
                                                        std::vector<log_entry> entries);

@@ -41,13 +41,13 @@ namespace raft {
 
 /// What one input's effects turn into, to be carried out in this order.
 struct role_outputs {
-  std::optional<persist_request> persist; ///< 1. to the log (FIFO)
-  std::vector<raft_message> send;         ///< 2. to peers now
-  std::optional<snapshot_ref> restore;    ///< 3. to the state machine: load this snapshot,
-  std::vector<log_entry> committed;       ///<    then apply these, in order
+  std::optional<persist_request> persist;      ///< 1. to the log (FIFO)
+  std::vector<raft_message> send;              ///< 2. to peers now
+  std::optional<snapshot_ref> restore;         ///< 3. to the state machine: load this snapshot,
+  std::vector<log_entry> committed;            ///<    then apply these, in order
   std::vector<snapshot_send> snapshot_sends;   ///< chunks of our snapshot to read and send
   std::vector<snapshot_write> snapshot_writes; ///< chunks received, to store
-  std::vector<read_ready> reads;          ///< 4. to the session manager
+  std::vector<read_ready> reads;               ///< 4. to the session manager
   std::vector<std::uint64_t> reads_failed;
   /// 5. the role is over: the node spawns `next_role` from the context and gives it `redeliver`.
   std::optional<role> next_role;

@@ -64,8 +64,9 @@ raft_message stale_refusal(const raft_context& context, const raft_message& requ
     return make_message(context, request.from,
                         vote_response{context.hard.term, false, vote->pre_vote});
   if (const auto* install = std::get_if<install_snapshot_request>(&request.payload))
-    return make_message(context, request.from,
-                        install_snapshot_response{context.hard.term, install->last_index, 0, false});
+    return make_message(
+        context, request.from,
+        install_snapshot_response{context.hard.term, install->last_index, 0, false});
   const auto* append = std::get_if<append_entries_request>(&request.payload);
   PREZ_ASSERT(append != nullptr);
   append_entries_response response;

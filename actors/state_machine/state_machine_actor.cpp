@@ -155,10 +155,10 @@ void begin_snapshot(state_machine* self) {
   meta.last_index = st.last_applied;
   meta.last_term = st.last_applied_term;
   meta.voters = st.settings.voters;
-  meta.created_ms = static_cast<std::uint64_t>(
-      std::chrono::duration_cast<std::chrono::milliseconds>(
-          std::chrono::system_clock::now().time_since_epoch())
-          .count());
+  meta.created_ms =
+      static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::milliseconds>(
+                                     std::chrono::system_clock::now().time_since_epoch())
+                                     .count());
   st.snapshot_index = meta.last_index;
   st.snapshot_term = meta.last_term;
   st.snapshot_started = std::chrono::steady_clock::now();
@@ -173,8 +173,7 @@ void begin_snapshot(state_machine* self) {
 
 void maybe_begin_snapshot(state_machine* self) {
   auto& st = self->state;
-  if (st.kv.snapshot_running() || st.last_applied == 0 || st.last_applied <= st.stats.index)
-    return;
+  if (st.kv.snapshot_running() || st.last_applied == 0 || st.last_applied <= st.stats.index) return;
   const auto& s = st.settings;
   const bool due = (s.snapshot_entries > 0 && st.entries_since_snapshot >= s.snapshot_entries) ||
                    (s.snapshot_bytes > 0 && st.bytes_since_snapshot >= s.snapshot_bytes);
@@ -229,8 +228,8 @@ void snapshot_step(state_machine* self) {
               st.stats.running = false;
               st.stats.last_status = "err";
               spdlog::error("snapshot at {} failed: {}", index, self->system().render(error));
-              answer_snapshot_waiters(self, resp::error("ERR snapshot failed: " +
-                                                        self->system().render(error)));
+              answer_snapshot_waiters(
+                  self, resp::error("ERR snapshot failed: " + self->system().render(error)));
             });
 }
 

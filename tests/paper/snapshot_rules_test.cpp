@@ -94,8 +94,8 @@ TEST_CASE("§7 the leader sends its snapshot in chunks to a follower behind its 
   // n2 refuses the probe (prev 8): its log ends at 3, and 4.. were compacted away here.
   auto progress = l.progress().at("n2");
   REQUIRE(progress.inflight == 1);
-  auto rejected = append_reply("n2", "n1", 3, false, 0, 0, 4, 0,
-                               progress.inflight_appends.front().prev_index);
+  auto rejected =
+      append_reply("n2", "n1", 3, false, 0, 0, 4, 0, progress.inflight_appends.front().prev_index);
   auto fx = l.step(rejected);
   REQUIRE(fx.snapshot_sends.size() == 2); // the window: two chunks of 50
   CHECK(fx.snapshot_sends[0].to == "n2");
@@ -124,8 +124,8 @@ TEST_CASE("§7 a follower that lost its partial snapshot makes the leader resend
           "[paper][snapshot]") {
   auto l = compacted_leader();
   auto progress = l.progress().at("n2");
-  auto fx = l.step(append_reply("n2", "n1", 3, false, 0, 0, 1, 0,
-                                progress.inflight_appends.front().prev_index));
+  auto fx = l.step(
+      append_reply("n2", "n1", 3, false, 0, 0, 1, 0, progress.inflight_appends.front().prev_index));
   REQUIRE(fx.snapshot_sends.size() == 2);
   fx = l.step(install_reply("n2", "n1", 3, 8, 50, false));
   REQUIRE(fx.snapshot_sends.size() == 1);
@@ -241,8 +241,8 @@ TEST_CASE("§5.3 with §7: an append reaching into the follower's snapshot is ch
   f.snapshot_taken(snapshot_ref{5, 2, 12});
   REQUIRE(f.context().log.snapshot_index() == 4);
   // prev 2 is compacted here; entries 3..5 overlap what we hold, 6 is new.
-  auto fx = f.step(
-      append("n1", "n2", 3, 2, 1, {entry(3, 2), entry(4, 2), entry(5, 2), entry(6, 3)}, 6));
+  auto fx =
+      f.step(append("n1", "n2", 3, 2, 1, {entry(3, 2), entry(4, 2), entry(5, 2), entry(6, 3)}, 6));
   auto ok = sent<append_entries_response>(fx.messages_after_persist, "n1");
   REQUIRE(ok.size() == 1);
   CHECK(ok[0].success);

@@ -26,8 +26,8 @@ void invariant_checker::on_leader(std::uint64_t term, const node_name& node,
     const auto& e = committed_[index - 1];
     // Compacted away: covered by the leader's snapshot, whose own end is checked by term.
     if (index < log.first_index() && index != log.snapshot_index()) continue;
-    const bool same = ours && *ours == e.term &&
-                      (index == log.snapshot_index() || log.at(index).data == e.data);
+    const bool same =
+        ours && *ours == e.term && (index == log.snapshot_index() || log.at(index).data == e.data);
     if (!same) {
       std::ostringstream out;
       out << "leader completeness: leader " << node << " of term " << term
@@ -80,15 +80,14 @@ void invariant_checker::on_apply(const node_name& node, std::uint64_t term_now,
   committed_term_.push_back(term_now);
 }
 
-void invariant_checker::on_restore(const node_name& node, std::uint64_t index,
-                                   std::uint64_t term) {
+void invariant_checker::on_restore(const node_name& node, std::uint64_t index, std::uint64_t term) {
   auto& applied = applied_[node];
   std::ostringstream out;
   if (index <= applied) {
     out << "snapshot: " << node << " restored index " << index << " after applying " << applied;
   } else if (index > committed_.size()) {
-    out << "snapshot: " << node << " restored index " << index << " but only "
-        << committed_.size() << " entries are known committed";
+    out << "snapshot: " << node << " restored index " << index << " but only " << committed_.size()
+        << " entries are known committed";
   } else if (committed_[index - 1].term != term) {
     out << "snapshot: " << node << " restored (" << index << ", term " << term
         << ") but the committed entry there has term " << committed_[index - 1].term;

@@ -247,8 +247,8 @@ private:
           ++compactions;
         }
       }
-      if (compactions >= 2 && last_compaction > nodes_[down].durable_first - 1 +
-                                                     nodes_[down].durable_log.size())
+      if (compactions >= 2 &&
+          last_compaction > nodes_[down].durable_first - 1 + nodes_[down].durable_log.size())
         break;
     }
     if (compactions < 2) {
@@ -643,8 +643,8 @@ private:
       node.durable_base_term = 0;
     }
     if (r.compact_to && *r.compact_to >= node.durable_first) {
-      const auto drop = std::min<std::uint64_t>(*r.compact_to - node.durable_first + 1,
-                                                node.durable_log.size());
+      const auto drop =
+          std::min<std::uint64_t>(*r.compact_to - node.durable_first + 1, node.durable_log.size());
       if (drop > 0) {
         node.durable_base_term = node.durable_log[drop - 1].term;
         node.durable_log.erase(node.durable_log.begin(),
@@ -762,8 +762,8 @@ private:
     snap.bytes = render(node.kv, snap.ref);
     snap.ref.bytes = snap.bytes.size();
     // The same (index, term) must be the same state on every node (state machine safety).
-    auto [it, inserted] = snapshot_registry_.emplace(std::make_pair(snap.ref.index, snap.ref.term),
-                                                     snap.bytes);
+    auto [it, inserted] =
+        snapshot_registry_.emplace(std::make_pair(snap.ref.index, snap.ref.term), snap.bytes);
     if (!inserted && it->second != snap.bytes)
       checker_fail(node.name + ": snapshot at " + std::to_string(snap.ref.index) +
                    " differs from another node's");
@@ -774,7 +774,8 @@ private:
   }
 
   static void keep_snapshot(sim_node& node, sim_snapshot snap) {
-    std::erase_if(node.snapshots, [&](const sim_snapshot& s) { return s.ref.index == snap.ref.index; });
+    std::erase_if(node.snapshots,
+                  [&](const sim_snapshot& s) { return s.ref.index == snap.ref.index; });
     node.snapshots.push_back(std::move(snap));
     std::sort(node.snapshots.begin(), node.snapshots.end(),
               [](const auto& a, const auto& b) { return a.ref.index < b.ref.index; });

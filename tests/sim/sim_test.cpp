@@ -46,13 +46,13 @@ TEST_CASE("regressions: seeds that found bugs", "[sim]") {
 }
 
 TEST_CASE("simulation is deterministic: same seed, same run", "[sim]") {
-  // Seed 41 draws the adversarial fault profile (leaders struck down), seed 44 the random one.
-  for (const std::uint64_t seed : {41, 44}) {
+  // Seed 40 draws the adversarial fault profile (leaders struck down), seed 44 the random one.
+  for (const std::uint64_t seed : {40, 44}) {
     prez::sim::sim_options options;
     options.seed = seed;
     const auto a = prez::sim::run_simulation(options);
     const auto b = prez::sim::run_simulation(options);
-    CHECK(a.adversarial == (seed == 41));
+    CHECK(a.adversarial == (seed == 40));
     CHECK(prez::sim::describe(seed, a) == prez::sim::describe(seed, b));
   }
 }
@@ -119,7 +119,6 @@ TEST_CASE("snapshots: a follower down while the leader compacts twice catches up
       options.snapshot_catchup = true;
       const auto result = prez::sim::run_simulation(options);
       INFO(prez::sim::describe(seed, result) << " (nodes " << nodes << ")");
-      if (seed == 1) WARN(prez::sim::describe(seed, result));
       REQUIRE(result.ok);
       CHECK(result.snapshots_installed >= 1);
       CHECK(result.snapshots_taken >= 2);
