@@ -285,6 +285,7 @@ void leader_logic::handle_append_response(const node_name& from,
       return; // claims entries we never sent: a bad peer, drop
     progress.match_index = std::max(progress.match_index, response.match_index);
     progress.next_index = std::max(progress.next_index, progress.match_index + 1);
+    progress.loss_suspected_round = 0;
     auto& inflight = progress.inflight_appends;
     std::erase_if(inflight, [&](const peer_progress::inflight_append& a) {
       return a.last_index <= progress.match_index;
@@ -297,6 +298,28 @@ void leader_logic::handle_append_response(const node_name& from,
     maybe_commit(effects);
     send_entries(from, progress, effects);
   } else {
+    // A request sent at or after what the peer acknowledged (a heartbeat anchored there, or a
+    // probe) found its log ending before it. Either the answer is older than the acknowledgement
+    // (overtaken on the way), or the peer lost its disk (restarted with an empty data dir).
+    // Raft assumes a disk is never lost; rather than wait forever above what the peer holds,
+    // once a later heartbeat round says the same, start it over from what it has (by
+    // InstallSnapshot when we compacted that far). docs/decisions.md D19. (A refusal of an older
+    // term's request carries no conflict index: it says nothing here.)
+    const bool below_match = response.conflict_term == 0 && response.conflict_index >= 1 &&
+                             response.conflict_index <= progress.match_index &&
+                             response.rejected_index >= progress.match_index;
+    if (below_match && progress.loss_suspected_round == 0) {
+      progress.loss_suspected_round = heartbeat_round_ + 1;
+    } else if (below_match && heartbeat_round_ > progress.loss_suspected_round) {
+      progress.loss_suspected_round = 0;
+      progress.match_index = response.conflict_index - 1;
+      progress.match_at_last_heartbeat = progress.match_index;
+      progress.snapshot.reset();
+      become_probing(progress, response.conflict_index);
+      send_entries(from, progress, effects);
+      maybe_confirm_reads(effects);
+      return;
+    }
     // A rejection of a request no longer in flight (answered, or given up by become_probing) is
     // stale: acting on it would send a fresh probe per stale answer.
     const auto& inflight = progress.inflight_appends;

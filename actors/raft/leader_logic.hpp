@@ -50,6 +50,9 @@ struct peer_progress {
     std::uint64_t progress_round = 0;
   };
   std::optional<snapshot_transfer> snapshot;
+  /// Heartbeat round after which a second answer saying the peer's log ends below match_index
+  /// means it lost its disk (leader_logic.cpp, docs/decisions.md D19); 0: none seen.
+  std::uint64_t loss_suspected_round = 0;
 };
 
 class leader_logic {

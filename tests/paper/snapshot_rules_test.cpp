@@ -322,3 +322,28 @@ TEST_CASE("recovery: the newest snapshot, then the log after it when the log con
   REQUIRE(std::holds_alternative<std::string>(gap));
   CHECK(std::get<std::string>(gap).find("in neither") != std::string::npos);
 }
+
+TEST_CASE("a peer whose log ends before what it acknowledged lost its disk: the leader starts it "
+          "over",
+          "[paper][snapshot]") {
+  auto c = context_for("n1", 3, 3, {1, 2});
+  c.hard.voted_for = "n1";
+  leader_logic l(std::move(c));
+  auto fx = l.start(); // no-op at 3
+  fx.merge(l.persisted(3, 3));
+  l.step(append_reply("n2", "n1", 3, true, 3));
+  REQUIRE(l.progress().at("n2").match_index == 3);
+  // One answer saying n2's log ends at 0 may have been overtaken by its acknowledgement of 3.
+  fx = l.step(append_reply("n2", "n1", 3, false, 0, 0, 1, 0, 3));
+  CHECK(l.progress().at("n2").match_index == 3);
+  // A later heartbeat round says it again: n2 came back with an empty data dir.
+  l.tick();
+  l.tick();
+  fx = l.step(append_reply("n2", "n1", 3, false, 0, 0, 1, 0, 3));
+  CHECK(l.progress().at("n2").match_index == 0);
+  auto probes = sent<append_entries_request>(fx.messages, "n2");
+  REQUIRE(probes.size() == 1);
+  CHECK(probes[0].prev_log_index == 0);
+  // Its acknowledgement of 3 was already counted: the commit index stays.
+  CHECK(l.context().commit_index == 3);
+}
