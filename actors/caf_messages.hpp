@@ -65,6 +65,7 @@ using snap_recvd_atom = caf::atom_constant<caf::atom("snaprecvd")>;
 using restore_atom = caf::atom_constant<caf::atom("restore")>;
 using load_atom = caf::atom_constant<caf::atom("load")>;
 using snapshot_atom = caf::atom_constant<caf::atom("snapshot")>;
+using trim_atom = caf::atom_constant<caf::atom("trim")>;
 
 /// A role's end: the node spawns `next` with the context (ownership moves with the pointer).
 struct role_handoff {

@@ -93,9 +93,11 @@ def probe_latency(node, stop, worst):
             i += 1
 
 
-def part_small(binary, sets):
+def part_small(binary, sets, extra):
     print("== part 1: %d SETs over 100 keys (redis-benchmark -c 50 -P 16 -d 100 -r 100)" % sets)
     with Cluster(binary, 3, node_timeout_ms=1000) as c:
+        for n in c.nodes:
+            n.write_config(extra)
         c.start()
         leader = c.leader()
         for n in c.nodes:
@@ -109,8 +111,11 @@ def part_small(binary, sets):
         target = applied(leader)
         wait_until(lambda: all(applied(n) >= target for n in c.nodes), 60)
         for n in c.nodes:
+            print("  %s right after: %.1f MB resident" % (n.name, status(n, "VmRSS")))
+        time.sleep(6)  # one memory trim interval (limits::memory_trim_interval)
+        for n in c.nodes:
             p = info(n, "persistence")
-            print("  %s: %.1f MB resident (peak %.1f MB), data dir %.1f MB, snapshots taken %s "
+            print("  %s 6 s later: %.1f MB resident (peak %.1f MB), data dir %.1f MB, snapshots taken %s "
                   "installed %s, log %s entries from %s" %
                   (n.name, status(n, "VmRSS"), status(n, "VmHWM"), dir_mb(os.path.join(n.dir, "data")),
                    p.get("snapshots_taken"), p.get("snapshots_installed"), p.get("log_entries"),
@@ -123,12 +128,12 @@ def part_small(binary, sets):
             print("  %s after restart: %.1f MB resident" % (n.name, status(n, "VmRSS")))
 
 
-def part_large(binary, keys):
+def part_large(binary, keys, extra):
     print("== part 2: %d keys of 100-byte values" % keys)
     with Cluster(binary, 3, node_timeout_ms=1000) as c:
         for n in c.nodes:
             # Snapshots only on demand here, so the one measured is the one asked for.
-            n.write_config("snapshot-entries 0\nsnapshot-bytes 0\n")
+            n.write_config("snapshot-entries 0\nsnapshot-bytes 0\n" + extra)
         c.start()
         leader = c.leader()
         t0 = time.monotonic()
@@ -188,13 +193,14 @@ def main():
     ap.add_argument("--keys", type=int, default=1_000_000)
     ap.add_argument("--skip-small", action="store_true")
     ap.add_argument("--skip-large", action="store_true")
+    ap.add_argument("--conf", default="", help="extra prez.conf lines, e.g. 'snapshot-entries 5000'")
     args = ap.parse_args()
     print("snapshot bench: %s, load average %s" %
           (time.strftime("%Y-%m-%d %H:%M"), open("/proc/loadavg").read().split()[0]))
     if not args.skip_small:
-        part_small(args.binary, args.small_sets)
+        part_small(args.binary, args.small_sets, args.conf.replace("\\n", "\n") + "\n")
     if not args.skip_large:
-        part_large(args.binary, args.keys)
+        part_large(args.binary, args.keys, args.conf.replace("\\n", "\n") + "\n")
 
 
 if __name__ == "__main__":

@@ -2,6 +2,7 @@
 // Every limit prez enforces, in one place, each with the reason it exists.
 // Pure header: no CAF, no I/O.
 
+#include <chrono>
 #include <cstddef>
 #include <cstdint>
 
@@ -81,10 +82,15 @@ inline constexpr std::size_t uncommitted_bytes_max = 64 * 1024 * 1024;
 /// few tens of MB while a snapshot of a small key space is taken every few seconds under full
 /// write load; a large key space takes its snapshots at the byte trigger, no more often than its
 /// own size is written again.
-inline constexpr std::uint64_t snapshot_entries_default = 100000;
+inline constexpr std::uint64_t snapshot_entries_default = 20000;
 inline constexpr std::uint64_t snapshot_bytes_default = 64ull << 20;
 inline constexpr std::uint64_t snapshot_entries_max = 1ull << 40;
 inline constexpr std::uint64_t snapshot_bytes_max_setting = 1ull << 40;
+/// A snapshot is taken only once the entry data applied since the last one is at least the last
+/// snapshot's size divided by this (LogCabin's rule): a large key space is then not rewritten
+/// whole every snapshot-entries writes, and the work of snapshots stays a bounded share of the
+/// work of writes.
+inline constexpr std::uint64_t snapshot_state_per_log_bytes = 4;
 /// Entries kept before a snapshot's end (snapshot-trailing-entries; etcd keeps 5000, hashicorp/raft
 /// 10240).
 inline constexpr std::uint64_t snapshot_trailing_entries_default = 10000;
@@ -108,6 +114,9 @@ inline constexpr std::size_t pending_reads_max = 64 * 1024;
 inline constexpr std::uint64_t read_clock_refresh_ms = 20;
 
 // --- storage -----------------------------------------------------------------------------------
+
+/// How often freed heap memory is handed back to the OS (malloc_trim, actors/storage/log_actor.cpp).
+inline constexpr std::chrono::milliseconds memory_trim_interval{5000};
 
 /// A log segment is closed and a new one opened once it exceeds this size. Compaction deletes
 /// whole segments, so this is also about how much log a compacted node keeps on disk beyond what

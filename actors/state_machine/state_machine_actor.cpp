@@ -177,7 +177,10 @@ void maybe_begin_snapshot(state_machine* self) {
   const auto& s = st.settings;
   const bool due = (s.snapshot_entries > 0 && st.entries_since_snapshot >= s.snapshot_entries) ||
                    (s.snapshot_bytes > 0 && st.bytes_since_snapshot >= s.snapshot_bytes);
-  if (due) begin_snapshot(self);
+  // Not before the log since the last snapshot is worth a good part of rewriting the state.
+  const bool worth_it =
+      st.bytes_since_snapshot >= st.stats.bytes / limits::snapshot_state_per_log_bytes;
+  if (due && worth_it) begin_snapshot(self);
 }
 
 /// The snapshot actor made the snapshot durable (or failed, which stops the process there).

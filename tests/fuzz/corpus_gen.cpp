@@ -128,6 +128,11 @@ void peer_seeds(const fs::path& dir) {
   write_seed(dir, "append-entries", frame(raft_message{"n1", "n2", append}));
   write_seed(dir, "append-response",
              frame(raft_message{"n2", "n1", append_entries_response{7, false, 0, 9, 6, 100}}));
+  write_seed(dir, "install-snapshot",
+             frame(raft_message{"n1", "n2",
+                                install_snapshot_request{7, 40, 6, 0, "PREZSNP1 chunk", false}}));
+  write_seed(dir, "install-snapshot-response",
+             frame(raft_message{"n2", "n1", install_snapshot_response{7, 40, 14, false}}));
   forward_request forward{3, sample_command()};
   write_seed(dir, "forward-request", frame(forward));
   client_command transaction = sample_command();
