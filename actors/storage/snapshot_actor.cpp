@@ -1,8 +1,7 @@
 #include "actors/storage/snapshot_actor.hpp"
 
-#include <chrono>
-#include <cstdlib>
 #include <memory>
+#include <optional>
 #include <utility>
 
 #include "caf/all.hpp"
@@ -23,7 +22,8 @@ struct snapshot_actor_state {
   std::string dir;
   /// The snapshot the state machine is writing, if any.
   std::unique_ptr<storage::snapshot_writer> writer;
-  std::chrono::steady_clock::time_point writer_started;
+  /// Why the snapshot being written cannot be finished (its pieces are then ignored).
+  std::optional<std::string> writer_error;
   /// The snapshot being received from the leader, if any, and which one it is.
   std::unique_ptr<storage::snapshot_receiver> receiver;
   std::uint64_t receiving_index = 0;
@@ -35,14 +35,6 @@ using snapshot_actor = caf::stateful_actor<snapshot_actor_state>;
 
 /// Snapshots kept on disk: the newest, and one older to fall back on if the newest is damaged.
 constexpr std::size_t snapshots_kept = 2;
-
-[[noreturn]] void fail_stop(const std::string& what) {
-  spdlog::critical("snapshot storage failure: {}; stopping this node so it cannot act on lost "
-                   "data",
-                   what);
-  spdlog::shutdown();
-  std::_Exit(70);
-}
 
 raft::snapshot_ref ref_of(const storage::snapshot_info& info) {
   return raft::snapshot_ref{info.meta.last_index, info.meta.last_term, info.file_bytes};
@@ -80,7 +72,10 @@ void write_chunk(snapshot_actor* self, const install_snapshot_request& chunk) {
   if (chunk.offset == 0) {
     st.receiver.reset();
     auto created = storage::snapshot_receiver::create(st.dir, chunk.last_index, chunk.last_term);
-    if (auto* error = std::get_if<std::string>(&created)) fail_stop(*error);
+    if (auto* error = std::get_if<std::string>(&created)) {
+      refuse(*error); // the leader sends it again later
+      return;
+    }
     st.receiver = std::get<std::unique_ptr<storage::snapshot_receiver>>(std::move(created));
     st.receiving_index = chunk.last_index;
     st.receiving_term = chunk.last_term;
@@ -122,28 +117,41 @@ caf::behavior snapshot_actor_fn(snapshot_actor* self, node_name name, std::strin
   self->state.dir = std::move(dir);
   self->set_exception_handler(exception_exit_reason);
   return {
+      // A snapshot that cannot be written (disk full, EIO) is not a broken promise: the log it
+      // would have replaced is intact. The error goes back to the state machine (INFO shows
+      // rdb_last_bgsave_status:err, RAFT.SNAPSHOT answers it) and the next snapshot tries again.
       [=](snap_begin_atom, const storage::snapshot_meta& meta) {
         auto& st = self->state;
         st.writer.reset(); // a snapshot begun and never ended was abandoned
+        st.writer_error.reset();
         auto created = storage::snapshot_writer::create(st.dir, meta);
-        if (auto* error = std::get_if<std::string>(&created)) fail_stop(*error);
+        if (auto* error = std::get_if<std::string>(&created)) {
+          st.writer_error = *error;
+          return;
+        }
         st.writer = std::get<std::unique_ptr<storage::snapshot_writer>>(std::move(created));
-        st.writer_started = std::chrono::steady_clock::now();
       },
       [=](snap_piece_atom, const std::string& bytes) {
         auto& st = self->state;
-        if (!st.writer) return;
-        if (auto error = st.writer->append(bytes)) fail_stop(*error);
+        if (!st.writer || st.writer_error) return;
+        if (auto error = st.writer->append(bytes)) st.writer_error = *error;
       },
       [=](snap_end_atom) -> caf::result<raft::snapshot_ref> {
         auto& st = self->state;
-        if (!st.writer) return caf::make_error(caf::sec::invalid_argument, "no snapshot begun");
-        auto finished = st.writer->finish(snapshots_kept);
-        st.writer.reset();
-        if (auto* error = std::get_if<std::string>(&finished)) fail_stop(*error);
+        auto writer = std::move(st.writer);
+        auto failed = std::move(st.writer_error);
+        st.writer_error.reset();
+        if (failed) return caf::make_error(caf::sec::runtime_error, *failed);
+        if (!writer) return caf::make_error(caf::sec::invalid_argument, "no snapshot begun");
+        auto finished = writer->finish(snapshots_kept);
+        if (auto* error = std::get_if<std::string>(&finished))
+          return caf::make_error(caf::sec::runtime_error, *error);
         return ref_of(std::get<storage::snapshot_info>(finished));
       },
-      [=](snap_abort_atom) { self->state.writer.reset(); },
+      [=](snap_abort_atom) {
+        self->state.writer.reset();
+        self->state.writer_error.reset();
+      },
       [=](snap_send_atom, raft::snapshot_send& chunk, const caf::actor& link) {
         send_chunk(self, chunk, link);
       },

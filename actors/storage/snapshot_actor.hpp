@@ -20,8 +20,8 @@ namespace prez {
 ///                                          it to the peer link as an InstallSnapshot request;
 ///   (snap_write_atom, install_snapshot_request)  follower: store a received chunk; after the last
 ///                                          one, answer the sender (snap_recvd_atom, ref, ok);
-/// Keeps the two newest snapshots. A failed write stops the process (as the log actor does): a
-/// node that cannot store what it promised must not go on.
+/// Keeps the two newest snapshots. A snapshot that cannot be written or received is reported
+/// (an error to snap_end, ok=false to the role), never fatal: the log it would replace is intact.
 caf::actor spawn_snapshot_actor(caf::actor_system& system, node_name self, std::string dir,
                                 bool detached = true);
 

@@ -347,6 +347,11 @@ def run_one(args, seed):
     rec = Recorder()
     problems = []
     with Cluster(args.binary, size=args.nodes, node_timeout_ms=NODE_TIMEOUT_MS) as cluster:
+        if args.snapshot_entries:
+            # Snapshots every few hundred writes: compaction and InstallSnapshot under the faults.
+            for n in cluster.nodes:
+                n.write_config("snapshot-entries %d\nsnapshot-trailing-entries %d\n"
+                               % (args.snapshot_entries, args.snapshot_entries // 10))
         print("node dirs: %s%s" % (cluster.root, "" if os.environ.get("PREZ_KEEP_TEST_DIRS")
                                     else " (removed at exit; PREZ_KEEP_TEST_DIRS=1 keeps them)"))
         cluster.start()
@@ -521,6 +526,9 @@ def main():
     p.add_argument("--verbose", "-v", action="store_true", help="log each fault as it happens")
     p.add_argument("--partitions", action="store_true",
                    help="also cut nodes off the network (needs a -DPREZ_FAULT_INJECTION=ON build)")
+    p.add_argument("--snapshot-entries", type=int, default=0,
+                   help="snapshot-entries for every node (default: prez's own); small values make "
+                        "followers catch up by InstallSnapshot after kills and partitions")
     args = p.parse_args()
     if not os.access(args.binary, os.X_OK):
         print("not an executable: %s" % args.binary)

@@ -176,6 +176,17 @@ TEST_CASE("prez.conf errors carry file:line", "[config]") {
   CHECK(parse_error("maxclients many\n") ==
         "prez.conf:1: 'maxclients' must be a number, got 'many'");
   CHECK(starts_with(parse_error("maxclients 1048577\n"), "prez.conf:1: 'maxclients' must be"));
+  CHECK(parse_ok("").snapshot_entries == 20000);
+  CHECK(parse_ok("").snapshot_bytes == 64u << 20);
+  CHECK(parse_ok("").snapshot_trailing_entries == 10000);
+  CHECK(parse_ok("snapshot-entries 0\n").snapshot_entries == 0);
+  CHECK(parse_ok("snapshot-bytes 1000\nsnapshot-trailing-entries 5\n").snapshot_bytes == 1000);
+  CHECK(parse_error("snapshot-entries lots\n") ==
+        "prez.conf:1: 'snapshot-entries' must be a number, got 'lots'");
+  CHECK(parse_error("snapshot-bytes -1\n") ==
+        "prez.conf:1: 'snapshot-bytes' must be a number, got '-1'");
+  CHECK(starts_with(parse_error("snapshot-trailing-entries 99999999999999999\n"),
+                    "prez.conf:1: 'snapshot-trailing-entries' must be between 0 and"));
   CHECK(parse_error("port 1\nPort 2\n") ==
         "prez.conf:2: duplicate key 'port' (first set on line 1)");
   CHECK(starts_with(parse_error("name a b\n"), "prez.conf:1: too many values"));
