@@ -47,10 +47,11 @@ void apply_request(storage::log_store& store, const persist_request& request) {
 }
 
 caf::behavior log_actor(caf::stateful_actor<log_actor_state>* self,
-                        std::shared_ptr<std::unique_ptr<storage::log_store>> store) {
+                        std::shared_ptr<std::unique_ptr<storage::log_store>> store, bool trim) {
   self->state.store = std::move(*store);
   self->set_exception_handler(exception_exit_reason);
-  self->delayed_send(self, limits::memory_trim_interval, trim_atom::value);
+  // Actor tests (not detached) run the coordinator until idle: no endless timer there.
+  if (trim) self->delayed_send(self, limits::memory_trim_interval, trim_atom::value);
   return {
       [=](persist_atom, const persist_request& request) {
         apply_request(*self->state.store, request);
@@ -91,8 +92,8 @@ caf::behavior log_actor(caf::stateful_actor<log_actor_state>* self,
 caf::actor spawn_log_actor(caf::actor_system& system, std::unique_ptr<storage::log_store> store,
                            bool detached) {
   auto holder = std::make_shared<std::unique_ptr<storage::log_store>>(std::move(store));
-  if (!detached) return system.spawn(log_actor, holder);
-  return system.spawn<caf::detached>(log_actor, holder);
+  if (!detached) return system.spawn(log_actor, holder, false);
+  return system.spawn<caf::detached>(log_actor, holder, true);
 }
 
 } // namespace prez
