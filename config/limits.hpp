@@ -115,7 +115,8 @@ inline constexpr std::uint64_t read_clock_refresh_ms = 20;
 
 // --- storage -----------------------------------------------------------------------------------
 
-/// How often freed heap memory is handed back to the OS (malloc_trim, actors/storage/log_actor.cpp).
+/// How often freed heap memory is handed back to the OS (malloc_trim,
+/// actors/storage/log_actor.cpp).
 inline constexpr std::chrono::milliseconds memory_trim_interval{5000};
 
 /// A log segment is closed and a new one opened once it exceeds this size. Compaction deletes
