@@ -53,7 +53,7 @@ using convert_atom = caf::atom_constant<caf::atom("convert")>;
 // Snapshots (docs/architecture.md §5): the state machine writes one through the snapshot actor
 // (begin, pieces, end); the node tells the live role it is durable (taken); roles have chunks of
 // it sent (send) or received ones stored (write, then received); a follower's state machine
-// loads an installed one (restore, load).
+// loads an installed one (restore).
 using snap_begin_atom = caf::atom_constant<caf::atom("snapbegin")>;
 using snap_piece_atom = caf::atom_constant<caf::atom("snappiece")>;
 using snap_end_atom = caf::atom_constant<caf::atom("snapend")>;
@@ -63,7 +63,6 @@ using snap_send_atom = caf::atom_constant<caf::atom("snapsend")>;
 using snap_write_atom = caf::atom_constant<caf::atom("snapwrite")>;
 using snap_recvd_atom = caf::atom_constant<caf::atom("snaprecvd")>;
 using restore_atom = caf::atom_constant<caf::atom("restore")>;
-using load_atom = caf::atom_constant<caf::atom("load")>;
 using snapshot_atom = caf::atom_constant<caf::atom("snapshot")>;
 using trim_atom = caf::atom_constant<caf::atom("trim")>;
 

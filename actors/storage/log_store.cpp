@@ -31,6 +31,8 @@
 
 #include "actors/storage/log_store.hpp"
 
+#include "actors/storage/file_io.hpp"
+
 #include <algorithm>
 #include <array>
 #include <cerrno>
@@ -52,6 +54,14 @@
 namespace prez::storage {
 
 namespace {
+
+void put_u32(std::string& out, std::uint32_t value) {
+  put_le(out, value, 4);
+}
+
+std::uint32_t get_u32(const char* bytes) {
+  return static_cast<std::uint32_t>(get_le(bytes, 4));
+}
 
 constexpr std::size_t record_header_bytes = 8;
 /// Smallest payload a log_entry encodes to: fixarray(4) and four one-byte fields.
@@ -86,22 +96,6 @@ constexpr std::array<std::uint32_t, 256> make_crc_table() {
 }
 
 constexpr std::array<std::uint32_t, 256> crc_table = make_crc_table();
-
-void put_u32(std::string& out, std::uint32_t value) {
-  for (int shift = 0; shift < 32; shift += 8)
-    out.push_back(static_cast<char>((value >> shift) & 0xffu));
-}
-
-std::uint32_t get_u32(const char* bytes) {
-  std::uint32_t value = 0;
-  for (int i = 3; i >= 0; --i)
-    value = (value << 8) | static_cast<unsigned char>(bytes[i]);
-  return value;
-}
-
-std::string errno_text(const std::string& what, const std::string& path) {
-  return what + " " + path + ": " + std::strerror(errno);
-}
 
 /// Appends one framed record: [u32 length][u32 crc32c][payload].
 void frame_record(std::string& out, const char* payload, std::size_t size) {
@@ -152,25 +146,6 @@ std::optional<log_entry> decode_entry(const char* payload, std::size_t size) {
   } catch (const std::exception&) { // unpack_error, type_error (a bad_cast), bad_alloc
     return std::nullopt;
   }
-}
-
-/// Writes all of [data, data + size) at `offset`, retrying short writes and EINTR.
-bool write_all(int fd, const char* data, std::size_t size, std::uint64_t offset) {
-  while (size > 0) {
-    const ssize_t written = ::pwrite(fd, data, size, static_cast<off_t>(offset));
-    if (written < 0) {
-      if (errno == EINTR) continue;
-      return false;
-    }
-    if (written == 0) {
-      errno = EIO;
-      return false;
-    }
-    data += written;
-    size -= static_cast<std::size_t>(written);
-    offset += static_cast<std::uint64_t>(written);
-  }
-  return true;
 }
 
 /// The contents of a file, or why it could not be read. `missing` is set when it does not exist.

@@ -8,6 +8,8 @@
 
 #include "actors/storage/snapshot_file.hpp"
 
+#include "actors/storage/file_io.hpp"
+
 #include <algorithm>
 #include <cerrno>
 #include <cinttypes>
@@ -42,43 +44,11 @@ constexpr std::string_view temp_suffix = ".snap.tmp";
 constexpr std::string_view receive_suffix = ".snap.recv";
 
 void put_u32(std::string& out, std::uint32_t value) {
-  for (int shift = 0; shift < 32; shift += 8)
-    out.push_back(static_cast<char>((value >> shift) & 0xffu));
+  put_le(out, value, 4);
 }
 
 void put_u64(std::string& out, std::uint64_t value) {
-  for (int shift = 0; shift < 64; shift += 8)
-    out.push_back(static_cast<char>((value >> shift) & 0xffu));
-}
-
-std::uint64_t get_le(const char* bytes, int size) {
-  std::uint64_t value = 0;
-  for (int i = size - 1; i >= 0; --i)
-    value = (value << 8) | static_cast<unsigned char>(bytes[i]);
-  return value;
-}
-
-std::string errno_text(const std::string& what, const std::string& path) {
-  return what + " " + path + ": " + std::strerror(errno);
-}
-
-/// Writes all of [data, data + size) at `offset`, retrying short writes and EINTR.
-bool write_all(int fd, const char* data, std::size_t size, std::uint64_t offset) {
-  while (size > 0) {
-    const ssize_t written = ::pwrite(fd, data, size, static_cast<off_t>(offset));
-    if (written < 0) {
-      if (errno == EINTR) continue;
-      return false;
-    }
-    if (written == 0) {
-      errno = EIO;
-      return false;
-    }
-    data += written;
-    size -= static_cast<std::size_t>(written);
-    offset += static_cast<std::uint64_t>(written);
-  }
-  return true;
+  put_le(out, value, 8);
 }
 
 /// Reads exactly `size` bytes at `offset` into `out`. False on an error (errno set) or when the
