@@ -20,6 +20,7 @@
 #include "actors/raft/role_executor.hpp"
 #include "actors/storage/snapshot_file.hpp"
 #include "messages/client_messages.hpp"
+#include "messages/membership.hpp"
 #include "messages/raft_messages.hpp"
 
 namespace prez {
@@ -65,6 +66,9 @@ using snap_recvd_atom = caf::atom_constant<caf::atom("snaprecvd")>;
 using restore_atom = caf::atom_constant<caf::atom("restore")>;
 using snapshot_atom = caf::atom_constant<caf::atom("snapshot")>;
 using trim_atom = caf::atom_constant<caf::atom("trim")>;
+// Membership (thesis §4): a role tells the node the configuration in effect (links follow it);
+// the state machine tells it each committed one (nodes.conf is rewritten from it).
+using members_atom = caf::atom_constant<caf::atom("members")>;
 
 /// A role's end: the node spawns `next` with the context (ownership moves with the pointer).
 struct role_handoff {
@@ -82,6 +86,8 @@ struct role_info {
   std::uint64_t epoch = 0;    ///< the node's role epoch: a new role actor, a new epoch
   node_name leader;           ///< empty when unknown
   std::string leader_address; ///< the leader's client address "host:port"; empty when unknown
+  /// This node was removed from the cluster (RAFT.NODE REMOVE): it serves no command.
+  bool removed = false;
 };
 
 /// The state machine's snapshots, for INFO persistence.
@@ -139,6 +145,7 @@ CAF_ALLOW_UNSAFE_MESSAGE_TYPE(prez::node_status)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(prez::peer_link_info)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(prez::gateway_status)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(prez::raft::raft_status)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(prez::membership)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(prez::raft::snapshot_ref)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(prez::raft::snapshot_send)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(prez::install_snapshot_request)

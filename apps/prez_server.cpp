@@ -95,9 +95,11 @@ constexpr auto tick = 10ms;
 prez::raft::raft_config make_raft_config(const prez::node_config& config) {
   prez::raft::raft_config rc;
   rc.self = config.name;
-  for (const auto& m : config.members)
-    rc.voters.push_back(m.name);
+  if (!config.cluster_join)
+    for (const auto& m : config.members)
+      (m.learner ? rc.learners : rc.voters).push_back(m.name);
   std::sort(rc.voters.begin(), rc.voters.end());
+  std::sort(rc.learners.begin(), rc.learners.end());
   auto election_ticks = std::max<std::uint32_t>(5, config.cluster_node_timeout_ms / tick.count());
   rc.election_timeout_ticks = election_ticks;
   rc.heartbeat_ticks = std::max<std::uint32_t>(1, election_ticks / 10);
@@ -109,6 +111,21 @@ prez::raft::raft_config make_raft_config(const prez::node_config& config) {
   rc.snapshot_chunk_bytes = prez::limits::snapshot_chunk_bytes;
   rc.snapshot_chunks_inflight_max = prez::limits::snapshot_chunks_inflight_max;
   return rc;
+}
+
+/// The configuration a node starts from when neither its log nor a snapshot holds one: nodes.conf
+/// (voters, and learners tagged so), or none at all for a node joining a running cluster.
+prez::membership bootstrap_membership(const prez::node_config& config) {
+  prez::membership m;
+  if (config.cluster_join) return m;
+  for (const auto& member : config.members) {
+    const bool v6 = member.host.find(':') != std::string::npos;
+    auto host = v6 ? "[" + member.host + "]" : member.host;
+    auto address =
+        member.cluster_port == 0 ? std::string() : host + ":" + std::to_string(member.cluster_port);
+    m.members.push_back(prez::member_info{member.name, address, !member.learner, false});
+  }
+  return m;
 }
 
 } // namespace
@@ -182,9 +199,18 @@ int main(int argc, char** argv) {
   // the snapshot covers what precedes the log.
   context->persisted_index = context->log.last_index();
   context->random.state = incarnation;
+  // The configuration: the newest configuration entry of the log, else the snapshot's, else the
+  // bootstrap one (thesis §4.1).
+  const bool snapshot_has_config = initial && !initial->config.members.empty();
+  const auto bootstrap = bootstrap_membership(config);
+  context->log.set_base_config(snapshot_has_config ? initial->config : bootstrap);
+  if (config.cluster_join && !context->log.config().is_member(config.name))
+    spdlog::info("{} joins a running cluster: waiting to be added (RAFT.NODE ADD {} <host:port>)",
+                 config.name, config.name);
   spdlog::info("starting {}: term {}, snapshot {}/{} ({} keys), log {}..{}, {} voters", config.name,
                context->hard.term, snapshot.index, snapshot.term, initial ? initial->kv.size() : 0,
-               context->log.first_index(), context->log.last_index(), config.members.size());
+               context->log.first_index(), context->log.last_index(),
+               context->log.config().voter_count());
 
   // Block SIGINT/SIGTERM in every thread (the actor system's threads inherit the mask); main
   // waits for them below and stops the node.
@@ -220,7 +246,7 @@ int main(int argc, char** argv) {
   auto session = prez::spawn_session_manager(system, session_settings);
   auto snapshots = prez::spawn_snapshot_actor(system, config.name, config.dir);
   prez::state_machine_settings machine;
-  machine.voters = context->config.voters;
+  machine.config = snapshot_has_config ? initial->config : bootstrap;
   machine.snapshot_entries = config.snapshot_entries;
   machine.snapshot_bytes = config.snapshot_bytes;
   machine.snapshots = snapshots;
@@ -240,6 +266,7 @@ int main(int argc, char** argv) {
   node_settings.self = config.name;
   for (const auto& m : config.members)
     node_settings.members.push_back({m.name, m.host, m.cluster_port});
+  node_settings.nodes_file = config.cluster_config_file;
   node_settings.client_address = config.bind + ":" + std::to_string(config.port);
   node_settings.incarnation = incarnation;
   node_settings.cluster_secret = config.cluster_secret;
@@ -254,7 +281,7 @@ int main(int argc, char** argv) {
   caf::anon_send(state_machine, prez::start_atom::value, node);
   watch("raft_node", node);
 
-  if (config.members.size() > 1) {
+  if (!config.cluster_config_file.empty()) {
     auto self = std::find_if(config.members.begin(), config.members.end(),
                              [&](const auto& m) { return m.name == config.name; });
     // Only the door faces the network: it takes sealed frames and nothing else (docs/decisions.md

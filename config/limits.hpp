@@ -132,9 +132,13 @@ inline constexpr std::size_t log_record_bytes_max = bulk_bytes_max * 2 + 4096;
 /// InstallSnapshot chunks refuses to grow its file past it, so a confused or hostile leader cannot
 /// fill the disk through one snapshot.
 inline constexpr std::uint64_t snapshot_bytes_max = 64ull << 30;
-/// Largest snapshot metadata (index, term, voters, learners, time): a few names of at most
+/// Largest snapshot metadata (index, term, voters, learners, time, membership with addresses
+/// and removed names): at most cluster_nodes_max members and removed_names_max names of at most
 /// node_name_bytes_max bytes each, so a bigger length field is damage, refused before reading.
-inline constexpr std::size_t snapshot_meta_bytes_max = 64 * 1024;
+inline constexpr std::size_t snapshot_meta_bytes_max = 1024 * 1024;
+/// Names of removed nodes a cluster remembers (names are never reused). Past it RAFT.NODE
+/// REMOVE is refused: thousands of removals, years of operations, before it matters.
+inline constexpr std::size_t removed_names_max = 4096;
 /// Largest hard-state file read at start-up: it holds a term and a node name (a few dozen
 /// bytes), so anything bigger is garbage and is refused without being read into memory.
 inline constexpr std::size_t hard_state_bytes_max = 64 * 1024;

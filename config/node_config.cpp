@@ -189,6 +189,16 @@ std::string apply_key(node_config& config, const std::string& key, const std::st
     if (value.size() < 16 || value.size() > 512)
       return "'cluster-secret' must be 16..512 bytes (the same on every node)";
     config.cluster_secret = value;
+  } else if (key == "cluster-join") {
+    const auto flag = to_lower(value);
+    if (flag != "yes" && flag != "no")
+      return "invalid cluster-join '" + value + "' (expected yes or no)";
+    config.cluster_join = flag == "yes";
+  } else if (key == "role") {
+    const auto word = to_lower(value);
+    if (word != "voter" && word != "learner")
+      return "invalid role '" + value + "' (expected voter or learner)";
+    config.learner = word == "learner";
   } else if (key == "protected-mode") {
     std::string flag = to_lower(value);
     if (flag != "yes" && flag != "no")
@@ -202,26 +212,6 @@ std::string apply_key(node_config& config, const std::string& key, const std::st
     return "unknown key '" + key + "'";
   }
   return {};
-}
-
-/// Splits `host:port` (IPv6 as `[addr]:port`). Returns the reason on failure.
-std::variant<std::pair<std::string, std::uint16_t>, std::string>
-parse_address(std::string_view address) {
-  std::size_t colon = address.rfind(':');
-  if (colon == std::string_view::npos)
-    return "invalid address '" + std::string(address) + "' (expected host:port)";
-  std::string_view host = address.substr(0, colon);
-  std::string_view port_text = address.substr(colon + 1);
-  if (host.size() >= 2 && host.front() == '[' && host.back() == ']')
-    host = host.substr(1, host.size() - 2);
-  else if (host.find(':') != std::string_view::npos)
-    return "invalid address '" + std::string(address) + "' (write IPv6 as [addr]:port)";
-  if (!is_valid_host(host))
-    return "invalid address '" + std::string(address) + "' (expected host:port)";
-  auto port = parse_decimal(port_text);
-  if (!port || *port < 1 || *port > 65535)
-    return "invalid port in '" + std::string(address) + "' (expected 1..65535)";
-  return std::pair{std::string(host), static_cast<std::uint16_t>(*port)};
 }
 
 std::variant<std::string, config_error> read_file(const std::string& path) {
@@ -251,6 +241,25 @@ std::variant<std::vector<std::string>, std::string> tokens_of(const config_line&
 }
 
 } // namespace
+
+std::variant<std::pair<std::string, std::uint16_t>, std::string>
+parse_address(std::string_view address) {
+  std::size_t colon = address.rfind(':');
+  if (colon == std::string_view::npos)
+    return "invalid address '" + std::string(address) + "' (expected host:port)";
+  std::string_view host = address.substr(0, colon);
+  std::string_view port_text = address.substr(colon + 1);
+  if (host.size() >= 2 && host.front() == '[' && host.back() == ']')
+    host = host.substr(1, host.size() - 2);
+  else if (host.find(':') != std::string_view::npos)
+    return "invalid address '" + std::string(address) + "' (write IPv6 as [addr]:port)";
+  if (!is_valid_host(host))
+    return "invalid address '" + std::string(address) + "' (expected host:port)";
+  auto port = parse_decimal(port_text);
+  if (!port || *port < 1 || *port > 65535)
+    return "invalid port in '" + std::string(address) + "' (expected 1..65535)";
+  return std::pair{std::string(host), static_cast<std::uint16_t>(*port)};
+}
 
 bool is_valid_node_name(std::string_view name) {
   if (name.empty() || name.size() > limits::node_name_bytes_max) return false;
@@ -331,10 +340,13 @@ parse_nodes_file(std::string_view text, const std::string& file_name) {
       return make_error(file_name, line.number, *reason);
     auto& tokens = std::get<std::vector<std::string>>(tokens_or_reason);
     if (tokens.empty()) continue; // blank or a comment
-    if (tokens.size() != 2)
+    if (tokens.size() != 2 && tokens.size() != 3)
       return make_error(file_name, line.number,
-                        "expected 'node-name host:cluster-port', got " +
+                        "expected 'node-name host:cluster-port [learner]', got " +
                             std::to_string(tokens.size()) + " fields");
+    if (tokens.size() == 3 && to_lower(tokens[2]) != "learner")
+      return make_error(file_name, line.number,
+                        "unknown flag '" + tokens[2] + "' (expected 'learner' or nothing)");
     if (!is_valid_node_name(tokens[0]))
       return make_error(file_name, line.number,
                         "invalid node name '" + tokens[0] + "': use 1.." +
@@ -356,9 +368,11 @@ parse_nodes_file(std::string_view text, const std::string& file_name) {
     if (members.size() == limits::cluster_nodes_max)
       return make_error(file_name, line.number,
                         "more than " + std::to_string(limits::cluster_nodes_max) + " nodes");
-    members.push_back(cluster_member{tokens[0], host, port, line.number});
+    members.push_back(cluster_member{tokens[0], host, port, line.number, tokens.size() == 3});
   }
   if (members.empty()) return make_error(file_name, 0, "no nodes listed");
+  if (std::none_of(members.begin(), members.end(), [](const auto& m) { return !m.learner; }))
+    return make_error(file_name, 0, "no voter listed (every node is a learner)");
   std::sort(members.begin(), members.end(),
             [](const cluster_member& a, const cluster_member& b) { return a.name < b.name; });
   return members;
@@ -377,6 +391,12 @@ std::variant<std::monostate, config_error> attach_members(node_config& config,
                           std::to_string(self->cluster_port) + " here but cluster-port " +
                           std::to_string(config.cluster_port) + " in " +
                           (config.source_file.empty() ? "prez.conf" : config.source_file));
+  if (config.learner && !self->learner)
+    return make_error(nodes_file_name, self->source_line,
+                      "node '" + config.name + "' has 'role learner' in " +
+                          (config.source_file.empty() ? "prez.conf" : config.source_file) +
+                          " but is a voter here: add 'learner' to its line (the same nodes.conf "
+                          "on every node, so they agree on who votes)");
   config.members = std::move(members);
   return std::monostate{};
 }
@@ -397,6 +417,20 @@ std::variant<node_config, config_error> load_node_config(const std::string& path
                                  config.cluster_config_file);
   if (auto* error = std::get_if<config_error>(&attached)) return std::move(*error);
   return parsed;
+}
+
+std::string format_nodes_file(const std::vector<cluster_member>& members,
+                              const std::vector<std::string>& removed) {
+  std::string out = "# nodes.conf, rewritten by prez from the cluster's committed configuration.\n"
+                    "# node-name host:cluster-port [learner]\n";
+  for (const auto& m : members) {
+    const bool v6 = m.host.find(':') != std::string::npos;
+    out += m.name + " " + (v6 ? "[" + m.host + "]" : m.host) + ":" +
+           std::to_string(m.cluster_port) + (m.learner ? " learner" : "") + "\n";
+  }
+  for (const auto& name : removed)
+    out += "# removed: " + name + " (names are never reused)\n";
+  return out;
 }
 
 node_config default_single_node_config() {

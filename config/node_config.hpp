@@ -6,14 +6,16 @@
 // are ignored, keys are case-insensitive, a value may be double-quoted (`\"` and `\\` escapes) to
 // hold spaces or `#`. A `#` after a value is NOT a comment (as in Redis): it is an extra token.
 //
-// nodes.conf format: one `node-name host:cluster-port` per line (IPv6 hosts in brackets:
-// `[::1]:7000`), same comment and blank-line rules.
+// nodes.conf format: one `node-name host:cluster-port [learner]` per line (IPv6 hosts in
+// brackets: `[::1]:7000`), same comment and blank-line rules. prez rewrites it from every
+// committed configuration (format_nodes_file), so a restart sees the current membership.
 //
 // Every error reads `file:line: reason`, or `file: reason` when it concerns the whole file.
 
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <variant>
 #include <vector>
 
@@ -27,6 +29,8 @@ struct cluster_member {
   std::string host;               ///< IPv4/IPv6 (without brackets) or host name; never empty
   std::uint16_t cluster_port = 0; ///< 1..65535 (0 only in the single-node default: no peer port)
   std::size_t source_line = 0;    ///< line in nodes.conf, 0 when not read from a file
+  /// A third field `learner`: a non-voting member (it receives the log, never votes).
+  bool learner = false;
   friend bool operator==(const cluster_member&, const cluster_member&) = default;
 };
 
@@ -70,6 +74,13 @@ struct node_config {
   /// only in single-node mode (no cluster-config-file), with self alone.
   std::vector<cluster_member> members;
   std::string source_file; ///< path of prez.conf as given; empty for the built-in default
+  /// `cluster-join yes`: this node joins a running cluster. With an empty data dir it starts with
+  /// no configuration, never campaigns, and waits to be added with RAFT.NODE ADD; nodes.conf
+  /// then only tells it where the other nodes are.
+  bool cluster_join = false;
+  /// `role learner`: this node is a learner of the bootstrap configuration; nodes.conf must tag
+  /// its line `learner` too (every node reads the same file, so all agree who votes).
+  bool learner = false;
 };
 
 /// A configuration error, ready to print.
@@ -81,6 +92,11 @@ struct config_error {
 
 /// True if `name` matches [A-Za-z0-9._-]+ and is at most node_name_bytes_max (64) bytes.
 bool is_valid_node_name(std::string_view name);
+
+/// Splits `host:port` (IPv6 as `[addr]:port`) into host (without brackets) and port 1..65535.
+/// Returns the reason on failure.
+std::variant<std::pair<std::string, std::uint16_t>, std::string>
+parse_address(std::string_view address);
 
 /// True for the accepted `loglevel` words (lower-case): debug verbose notice warning (Redis) and
 /// trace info warn error critical off (spdlog).
@@ -114,6 +130,11 @@ std::variant<std::monostate, config_error> attach_members(node_config& config,
 /// Files larger than limits::config_file_bytes_max are rejected. Does not check ports or the data
 /// directory: the server does that at start-up.
 std::variant<node_config, config_error> load_node_config(const std::string& path);
+
+/// nodes.conf text for `members` (sorted by name) and the names of removed nodes (as comments:
+/// the cluster itself remembers them).
+std::string format_nodes_file(const std::vector<cluster_member>& members,
+                              const std::vector<std::string>& removed);
 
 /// The no-argument single-node configuration: name "prez", 127.0.0.1:9000, dir ./prez-data
 /// (relative to the working directory), no cluster port, members = {self at 127.0.0.1:0}.

@@ -18,6 +18,9 @@ using node_name = std::string;
 enum class entry_type : std::uint8_t {
   noop = 0,    ///< committed by a new leader to learn its commit index (Raft §5.4.2, §8)
   command = 1, ///< a client command: data is a msgpack-encoded client_command
+  /// A new cluster configuration (thesis §4), in effect on each node from the moment it is in
+  /// that node's log: data is a msgpack-encoded config_change (messages/membership.hpp).
+  config = 2,
 };
 
 /// One entry of the replicated log. Invariant: index >= 1 and term >= 1 for any stored entry.

@@ -6,13 +6,19 @@
 namespace prez::raft {
 
 candidate_logic::candidate_logic(raft_context context) : context_(std::move(context)) {
+  ensure_config(context_);
   check_context(context_);
 }
 
 raft_effects candidate_logic::start() {
   raft_effects effects;
+  // Learners, nodes not yet added and removed nodes never campaign (thesis §4).
+  if (!may_campaign(context_)) {
+    step_down(effects, std::nullopt);
+    return effects;
+  }
   // A single voter needs nobody's agreement: straight to the election, which it wins at once.
-  if (context_.config.pre_vote && context_.config.voters.size() > 1)
+  if (context_.config.pre_vote && !voter_peers(context_).empty())
     start_pre_vote(effects);
   else
     start_election(effects);
@@ -32,7 +38,7 @@ void candidate_logic::start_pre_vote(raft_effects& effects) {
   start_round();
   // No term bump and nothing to persist: the probe goes out at once.
   const auto request = make_vote_request(context_, true);
-  for (const auto& peer : peers_of(context_.config))
+  for (const auto& peer : voter_peers(context_))
     effects.messages.push_back(make_message(context_, peer, request));
 }
 
@@ -44,9 +50,9 @@ void candidate_logic::start_election(raft_effects& effects) {
   start_round();
   // Our term and self-vote must be durable before anyone can count on them.
   const auto request = make_vote_request(context_, false);
-  for (const auto& peer : peers_of(context_.config))
+  for (const auto& peer : voter_peers(context_))
     effects.messages_after_persist.push_back(make_message(context_, peer, request));
-  if (granted_.size() >= context_.config.quorum()) effects.next_role = role::leader;
+  if (granted_.size() >= quorum_of(context_)) effects.next_role = role::leader;
 }
 
 raft_effects candidate_logic::tick() {
@@ -80,7 +86,7 @@ void candidate_logic::step_down(raft_effects& effects, std::optional<raft_messag
 
 raft_effects candidate_logic::step(const raft_message& message) {
   raft_effects effects;
-  if (!is_peer(context_.config, message.from)) return effects;
+  if (!heard_from(context_, message.from)) return effects;
   std::visit(
       [&](const auto& payload) {
         using T = std::decay_t<decltype(payload)>;
@@ -128,8 +134,9 @@ void candidate_logic::handle_vote_response(const raft_message& message,
   if (response.pre_vote && response.granted) {
     // Granted pre-votes carry the term asked about, hard.term + 1.
     if (!pre_vote_phase_ || response.term != context_.hard.term + 1) return;
+    if (!config_of(context_).is_voter(message.from)) return; // only voters' answers count
     granted_.insert(message.from);
-    if (granted_.size() >= context_.config.quorum()) start_election(effects);
+    if (granted_.size() >= quorum_of(context_)) start_election(effects);
     return;
   }
   // A refusal (pre-vote or real) or a real vote: carries the voter's real term.
@@ -144,8 +151,9 @@ void candidate_logic::handle_vote_response(const raft_message& message,
     refused_.insert(message.from);
     return;
   }
+  if (!config_of(context_).is_voter(message.from)) return;
   granted_.insert(message.from);
-  if (granted_.size() >= context_.config.quorum()) effects.next_role = role::leader;
+  if (granted_.size() >= quorum_of(context_)) effects.next_role = role::leader;
 }
 
 void candidate_logic::handle_leader_request(const raft_message& message, std::uint64_t term,

@@ -22,7 +22,7 @@ public:
   raft_effects snapshot_taken(const snapshot_ref& snapshot);
   /// A snapshot received as a follower finished storing: not acted on by a candidate (the
   /// leader will send it again if the follower we become still needs it).
-  raft_effects snapshot_received(const snapshot_ref&, bool) { return {}; }
+  raft_effects snapshot_received(const snapshot_ref&, bool, const membership&) { return {}; }
 
   bool in_pre_vote() const { return pre_vote_phase_; }
   raft_status status() const;

@@ -7,6 +7,7 @@ namespace prez::raft {
 
 follower_logic::follower_logic(raft_context context, node_name leader)
     : context_(std::move(context)), leader_(std::move(leader)) {
+  ensure_config(context_);
   check_context(context_);
   election_deadline_ticks_ = random_election_timeout(context_);
 }
@@ -19,8 +20,9 @@ raft_effects follower_logic::tick() {
   raft_effects effects;
   ++ticks_since_leader_;
   // Figure 2, "followers": no AppendEntries from the leader and no vote granted for an election
-  // timeout: campaign.
-  if (ticks_since_leader_ >= election_deadline_ticks_) effects.next_role = role::candidate;
+  // timeout: campaign. Only a voter does (thesis §4); the others wait to hear from a leader.
+  if (ticks_since_leader_ >= election_deadline_ticks_ && may_campaign(context_))
+    effects.next_role = role::candidate;
   return effects;
 }
 
@@ -40,7 +42,7 @@ bool follower_logic::leader_recently_heard() const {
 
 raft_effects follower_logic::step(const raft_message& message) {
   raft_effects effects;
-  if (!is_peer(context_.config, message.from)) return effects;
+  if (!heard_from(context_, message.from)) return effects;
   // A request older than our term is refused with our term (Figure 2); a stale response is
   // dropped.
   if (message.term() < context_.hard.term) {
@@ -129,7 +131,8 @@ raft_effects follower_logic::snapshot_taken(const snapshot_ref& snapshot) {
   return effects;
 }
 
-raft_effects follower_logic::snapshot_received(const snapshot_ref& snapshot, bool ok) {
+raft_effects follower_logic::snapshot_received(const snapshot_ref& snapshot, bool ok,
+                                               const membership& config) {
   raft_effects effects;
   const bool ours =
       receiving_ && receiving_->index == snapshot.index && receiving_->term == snapshot.term;
@@ -152,7 +155,10 @@ raft_effects follower_logic::snapshot_received(const snapshot_ref& snapshot, boo
       context_.snapshot = snapshot;
     } else {
       // Figure 13, step 7: discard the whole log.
-      context_.log.reset_to_snapshot(snapshot.index, snapshot.term);
+      // The snapshot's configuration is the one at its last index (§7); a file from before
+      // membership changes carries none, and the configuration then has not changed.
+      context_.log.reset_to_snapshot(snapshot.index, snapshot.term,
+                                     config.members.empty() ? config_of(context_) : config);
       effects.reset_log_to = snapshot.index + 1;
       context_.snapshot = snapshot;
       context_.persisted_index = snapshot.index; // the snapshot is durable; nothing follows it

@@ -27,7 +27,8 @@ public:
   /// means the file is valid and durable as snapshot `snapshot`. Installs it (Raft §7: keep the
   /// log after it when the log holds its last entry, else drop the whole log), tells the state
   /// machine to load it, and answers the leader once the log change is durable.
-  raft_effects snapshot_received(const snapshot_ref& snapshot, bool ok);
+  /// `config` is the snapshot's configuration (empty: the file predates membership changes).
+  raft_effects snapshot_received(const snapshot_ref& snapshot, bool ok, const membership& config);
 
   /// The leader of the current term, empty when unknown.
   const node_name& leader() const { return leader_; }

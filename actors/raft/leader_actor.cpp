@@ -5,7 +5,9 @@
 
 #include <chrono>
 
+#include "actors/gateway/resp_writer.hpp"
 #include "actors/raft/leader_logic.hpp"
+#include "actors/raft/membership_change.hpp"
 #include "actors/raft/role_actor.hpp"
 #include "config/limits.hpp"
 #include "messages/wire_codec.hpp"
@@ -64,11 +66,52 @@ void flush_batch(role_actor<leader_logic>* self) {
   }
 }
 
+/// RAFT.NODE ADD / REMOVE: a configuration entry (thesis §4), answered by the state machine when
+/// it commits, or refused here at once (not applied).
+void propose_membership(role_actor<leader_logic>* self, client_command&& command) {
+  auto& st = self->state;
+  if (st.executor.retired()) return;
+  const auto& log = st.logic->context().log;
+  if (command.client_id != 0 && log.has_config_from(command.client_id, command.seq)) {
+    // A retry of a change already in our log: as a plain entry after it, the state machine
+    // answers it from its session table with the change's own reply.
+    st.proposals.push_back(std::move(command));
+    flush_batch(self);
+    return;
+  }
+  auto refuse = [&](const std::string& text) {
+    self->send(st.args.handles.session, applied_atom::value,
+               std::vector<applied_result>{{command.client_id, command.seq, resp::error(text)}});
+  };
+  auto planned = plan_membership_change(log.config(), command.argv);
+  if (auto* reason = std::get_if<std::string>(&planned)) {
+    refuse(*reason);
+    return;
+  }
+  config_change change;
+  change.config = std::get<membership>(std::move(planned));
+  command.time_ms = wall_clock_ms();
+  change.origin = command;
+  raft_effects fx;
+  if (auto reason = st.logic->propose_config(std::move(change), fx); !reason.empty()) {
+    refuse(reason);
+    return;
+  }
+  spdlog::info("raft: configuration change proposed: {} {} {}", command.argv[1], command.argv[2],
+               command.argv.size() > 3 ? command.argv[3] : "");
+  execute(self, std::move(fx));
+}
+
 caf::behavior leader_actor(role_actor<leader_logic>* self, role_args args) {
   return role_behavior(
       self, std::move(args),
       [=](propose_atom, client_command& command) {
         if (self->state.executor.retired()) return;
+        if (is_membership_change(command.argv)) {
+          flush_batch(self); // what came before it goes first
+          propose_membership(self, std::move(command));
+          return;
+        }
         self->state.proposals.push_back(std::move(command));
         if (self->state.proposals.size() >= limits::proposal_batch_max)
           flush_batch(self);

@@ -9,9 +9,81 @@
 namespace prez::raft {
 
 leader_logic::leader_logic(raft_context context) : context_(std::move(context)) {
+  ensure_config(context_);
   check_context(context_);
-  for (const auto& peer : peers_of(context_.config))
-    peers_.emplace(peer, peer_progress{});
+  sync_peers();
+}
+
+void leader_logic::sync_peers() {
+  // Every member but self gets the log: voters and learners alike (thesis §4.2.1). A node the
+  // configuration dropped gets nothing more.
+  const auto& config = config_of(context_);
+  std::erase_if(peers_, [&](const auto& p) { return !config.is_member(p.first); });
+  for (const auto& m : config.members) {
+    if (m.name == context_.config.self || peers_.count(m.name)) continue;
+    peer_progress progress;
+    progress.next_index = context_.log.last_index() + 1;
+    progress.recently_active = true; // not yet heard from, but no reason to step down over it
+    peers_.emplace(m.name, std::move(progress));
+  }
+}
+
+bool leader_logic::counts(const node_name& name) const {
+  return config_of(context_).is_voter(name);
+}
+
+std::string leader_logic::propose_config(config_change change, raft_effects& effects) {
+  // The fix of July 2015 (raft-dev, "bug in single-server membership changes"): a new leader
+  // first commits an entry of its own term, so no change of an earlier leader that it never saw
+  // can still commit beside its own.
+  if (!committed_in_term())
+    return "TRYAGAIN the new leader has not committed an entry of its term yet; retry shortly";
+  // Thesis §4.1: one change at a time; the next only once the last is committed.
+  if (context_.log.config_index() > context_.commit_index)
+    return "TRYAGAIN a configuration change is in progress; retry once it is committed";
+  if (auto reason = check_membership(change.config); !reason.empty())
+    return "ERR invalid configuration: " + reason;
+  if (change.config.voter_count() == 0) return "ERR the cluster must keep at least one voter";
+  log_entry e;
+  e.term = context_.hard.term;
+  e.index = context_.log.last_index() + 1;
+  e.type = static_cast<std::uint8_t>(entry_type::config);
+  e.data = encode_config_change(change);
+  context_.log.append(e); // in effect from now on (thesis §4.1)
+  uncommitted_bytes_ += e.data.size();
+  effects.entries_to_persist.push_back(std::move(e));
+  sync_peers();
+  for (auto& [name, progress] : peers_)
+    send_entries(name, progress, effects);
+  // A change that leaves a single voter (this node) commits on its own write.
+  maybe_commit(effects);
+  return {};
+}
+
+void leader_logic::maybe_promote(raft_effects& effects) {
+  if (!committed_in_term() || context_.log.config_index() > context_.commit_index) return;
+  const auto& config = config_of(context_);
+  for (const auto& m : config.members) {
+    if (!m.promote) continue;
+    auto p = peers_.find(m.name);
+    if (p == peers_.end()) continue;
+    const auto& progress = p->second;
+    // Caught up (thesis §4.2.1): replicating, no snapshot in flight, and within one append of
+    // our log's end, so adding its vote does not leave the cluster waiting on it.
+    if (!progress.replicating || progress.snapshot ||
+        progress.match_index + context_.config.append_entries_max < context_.log.last_index())
+      continue;
+    config_change change;
+    change.config = config;
+    for (auto& member : change.config.members)
+      if (member.name == m.name) {
+        member.voter = true;
+        member.promote = false;
+      }
+    change.origin.argv = {"RAFT.NODE", "PROMOTE", m.name};
+    propose_config(std::move(change), effects);
+    return; // one change at a time
+  }
 }
 
 raft_effects leader_logic::start() {
@@ -203,15 +275,18 @@ raft_effects leader_logic::tick() {
   }
   if (++ticks_since_quorum_check_ >= context_.config.election_timeout_ticks) {
     ticks_since_quorum_check_ = 0;
-    std::size_t active = 1; // self
+    std::size_t active = counts(context_.config.self) ? 1 : 0;
     for (auto& [name, progress] : peers_) {
-      active += progress.recently_active ? 1 : 0;
+      active += progress.recently_active && counts(name) ? 1 : 0;
       progress.recently_active = false;
     }
-    // Thesis §6.2: a leader cut off from a majority steps down (term unchanged).
-    if (context_.config.check_quorum && active < context_.config.quorum())
+    // Thesis §6.2: a leader cut off from a majority of the voters steps down (term unchanged).
+    if (context_.config.check_quorum && active < quorum_of(context_)) {
       step_down(effects, std::nullopt);
+      return effects;
+    }
   }
+  maybe_promote(effects);
   return effects;
 }
 
@@ -242,7 +317,7 @@ void leader_logic::step_down(raft_effects& effects, std::optional<raft_message> 
 
 raft_effects leader_logic::step(const raft_message& message) {
   raft_effects effects;
-  if (!is_peer(context_.config, message.from)) return effects;
+  if (!heard_from(context_, message.from)) return effects;
   const auto term = message.term();
   const bool is_request = std::holds_alternative<vote_request>(message.payload) ||
                           std::holds_alternative<append_entries_request>(message.payload) ||
@@ -264,6 +339,8 @@ raft_effects leader_logic::step(const raft_message& message) {
     effects.messages.push_back(stale_refusal(context_, message));
     return effects;
   }
+  // Responses count only from nodes we replicate to.
+  if (!peers_.count(message.from)) return effects;
   if (const auto* response = std::get_if<append_entries_response>(&message.payload))
     if (response->term == context_.hard.term)
       handle_append_response(message.from, *response, effects);
@@ -343,10 +420,14 @@ void leader_logic::handle_append_response(const node_name& from,
 }
 
 void leader_logic::maybe_commit(raft_effects& effects) {
-  std::vector<std::uint64_t> indexes{context_.persisted_index};
+  // Thesis §4.1: only the voters of the configuration in effect count, self included only when
+  // it is one (a leader removing itself commits that change without its own vote).
+  std::vector<std::uint64_t> indexes;
+  if (counts(context_.config.self)) indexes.push_back(context_.persisted_index);
   for (const auto& [name, progress] : peers_)
-    indexes.push_back(progress.match_index);
-  const auto candidate = quorum_index(std::move(indexes), context_.config.quorum());
+    if (counts(name)) indexes.push_back(progress.match_index);
+  if (indexes.size() < quorum_of(context_)) return;
+  const auto candidate = quorum_index(std::move(indexes), quorum_of(context_));
   // Raft §5.4.2: only an entry of our own term is committed by counting replicas.
   if (candidate <= context_.commit_index || context_.log.term_at(candidate) != context_.hard.term)
     return;
@@ -360,6 +441,11 @@ void leader_logic::maybe_commit(raft_effects& effects) {
   }
   context_.commit_index = candidate;
   emit_committed(context_, effects);
+  // Thesis §4.2.2: a leader that is not a voter of the committed configuration steps down.
+  if (context_.log.config_index() <= context_.commit_index && !may_campaign(context_)) {
+    step_down(effects, std::nullopt);
+    return;
+  }
   if (first_commit && committed_in_term() && !reads_waiting_for_commit_.empty()) {
     auto ids = std::move(reads_waiting_for_commit_);
     reads_waiting_for_commit_.clear();
@@ -423,11 +509,11 @@ void leader_logic::start_read_round(const std::vector<std::uint64_t>& read_ids,
 void leader_logic::maybe_confirm_reads(raft_effects& effects) {
   std::size_t confirmed = 0;
   for (const auto& read : pending_reads_) {
-    std::size_t acks = 1; // self
+    std::size_t acks = counts(context_.config.self) ? 1 : 0;
     for (const auto& [name, progress] : peers_)
-      acks += progress.acked_heartbeat_seq >= read.heartbeat_seq ? 1 : 0;
+      acks += progress.acked_heartbeat_seq >= read.heartbeat_seq && counts(name) ? 1 : 0;
     // Sequence numbers grow along pending_reads_: once one is short, so are the rest.
-    if (acks < context_.config.quorum()) break;
+    if (acks < quorum_of(context_)) break;
     effects.reads.push_back(read_ready{read.read_id, read.index});
     ++confirmed;
   }

@@ -68,7 +68,7 @@ public:
   raft_effects snapshot_taken(const snapshot_ref& snapshot);
   /// A snapshot this node received as a follower finished storing after it became leader:
   /// nothing to do (the file stays on disk; our state machine already holds more).
-  raft_effects snapshot_received(const snapshot_ref&, bool) { return {}; }
+  raft_effects snapshot_received(const snapshot_ref&, bool, const membership&) { return {}; }
 
   /// Appends client commands (entry data, see messages/wire_codec.hpp) as one batch. Returns
   /// false and changes nothing when the uncommitted bytes would exceed the limit.
@@ -79,6 +79,12 @@ public:
   /// Precondition: index_floor <= the last log index.
   raft_effects read_index(const std::vector<std::uint64_t>& read_ids,
                           std::uint64_t index_floor = 0);
+
+  /// Appends a configuration entry (thesis §4, one server at a time). Returns the refusal as a
+  /// RESP error text without the leading '-' ("TRYAGAIN ..." while the new leader has not
+  /// committed an entry of its term or another change is uncommitted; "ERR ..." for a bad
+  /// configuration), empty when appended.
+  std::string propose_config(config_change change, raft_effects& effects);
 
   raft_status status() const;
   const raft_context& context() const { return context_; }
@@ -103,6 +109,12 @@ private:
   void become_probing(peer_progress& progress, std::uint64_t next_index);
   void check_progress(const peer_progress& progress) const;
   void step_down(raft_effects& effects, std::optional<raft_message> redeliver);
+  /// Makes peers_ follow the configuration in effect: a progress for every member but self.
+  void sync_peers();
+  /// Whether `name` is a voter of the configuration in effect (its acknowledgements count).
+  bool counts(const node_name& name) const;
+  /// Promotes a learner marked `promote` once it has caught up (one change at a time).
+  void maybe_promote(raft_effects& effects);
   void handle_append_response(const node_name& from, const append_entries_response& response,
                               raft_effects& effects);
   void maybe_commit(raft_effects& effects);

@@ -43,7 +43,28 @@ void raft_log::append(log_entry e) {
   PREZ_ASSERT(e.term >= 1);
   PREZ_ASSERT(e.term >= last_term());
   bytes_ += e.data.size();
+  if (e.kind() == entry_type::config) {
+    // A configuration entry that does not decode changes nothing (the leader never makes one;
+    // accept_append refuses them from a peer; a damaged disk is caught by the checksums first).
+    if (auto change = decode_config_change(e.data)) {
+      configs_.push_back(
+          {e.index, std::move(change->config), change->origin.client_id, change->origin.seq});
+      ++config_version_;
+    }
+  }
   entries_.push_back(std::move(e));
+}
+
+bool raft_log::has_config_from(std::uint64_t client_id, std::uint64_t seq) const {
+  return std::any_of(configs_.begin(), configs_.end(), [&](const config_point& c) {
+    return c.client_id == client_id && c.seq == seq;
+  });
+}
+
+void raft_log::set_base_config(membership config) {
+  base_config_ = std::move(config);
+  has_base_config_ = true;
+  ++config_version_;
 }
 
 void raft_log::truncate_from(std::uint64_t index) {
@@ -52,6 +73,13 @@ void raft_log::truncate_from(std::uint64_t index) {
     bytes_ -= entries_.back().data.size();
     entries_.pop_back();
   }
+  // Thesis §4.1: a configuration entry removed from the log takes its configuration with it.
+  bool changed = false;
+  while (!configs_.empty() && configs_.back().index >= index) {
+    configs_.pop_back();
+    changed = true;
+  }
+  if (changed) ++config_version_;
 }
 
 void raft_log::compact_to(std::uint64_t index) {
@@ -64,11 +92,19 @@ void raft_log::compact_to(std::uint64_t index) {
     ++snapshot_index_;
   }
   snapshot_term_ = term;
+  // Configurations of dropped entries: the newest of them is where the log now starts from.
+  while (!configs_.empty() && configs_.front().index <= index) {
+    base_config_ = std::move(configs_.front().config);
+    has_base_config_ = true;
+    configs_.pop_front();
+  }
 }
 
-void raft_log::reset_to_snapshot(std::uint64_t index, std::uint64_t term) {
+void raft_log::reset_to_snapshot(std::uint64_t index, std::uint64_t term, membership config) {
   PREZ_ASSERT(index >= 1 && term >= 1);
   entries_.clear();
+  configs_.clear();
+  set_base_config(std::move(config));
   bytes_ = 0;
   snapshot_index_ = index;
   snapshot_term_ = term;

@@ -11,11 +11,14 @@
 #include <optional>
 #include <vector>
 
+#include "messages/membership.hpp"
 #include "messages/raft_messages.hpp"
 
 namespace prez::raft {
 
-/// Entries snapshot_index()+1 .. last_index() in order.
+/// Entries snapshot_index()+1 .. last_index() in order, and the cluster configuration they
+/// imply: the newest configuration entry in the log, committed or not (thesis §4.1), else the
+/// configuration the log starts from (a snapshot's, or the bootstrap one from nodes.conf).
 class raft_log {
 public:
   raft_log() = default;
@@ -49,7 +52,7 @@ public:
   void compact_to(std::uint64_t index);
   /// Replaces the whole log by a snapshot covering 1..index with last term `term` (a follower
   /// installing a snapshot that its log does not contain, Raft §7). No entries remain.
-  void reset_to_snapshot(std::uint64_t index, std::uint64_t term);
+  void reset_to_snapshot(std::uint64_t index, std::uint64_t term, membership config);
   /// Entries [from, last_index()] capped at `entries_max` entries and about `bytes_max` bytes of
   /// data (at least one entry when any exists). Precondition: from >= first_index().
   std::vector<log_entry> slice(std::uint64_t from, std::size_t entries_max,
@@ -68,6 +71,21 @@ public:
   /// Number of entries held.
   std::size_t size() const { return entries_.size(); }
 
+  /// The configuration in effect: that of the newest configuration entry held, else the base.
+  const membership& config() const {
+    return configs_.empty() ? base_config_ : configs_.back().config;
+  }
+  /// Index of the entry holding config() (0 when it is the base configuration).
+  std::uint64_t config_index() const { return configs_.empty() ? 0 : configs_.back().index; }
+  /// Whether a configuration entry held was asked for by client command (client_id, seq).
+  bool has_config_from(std::uint64_t client_id, std::uint64_t seq) const;
+  /// Whether any configuration is known (a base was set, or an entry holds one).
+  bool has_config() const { return has_base_config_ || !configs_.empty(); }
+  /// Sets the configuration the log starts from (before its first held entry).
+  void set_base_config(membership config);
+  /// Grows by one whenever config() may have changed (append, truncation, reset).
+  std::uint64_t config_version() const { return config_version_; }
+
 private:
   // Invariant: entries_[i].index == snapshot_index_ + 1 + i; terms never decrease and are all
   // >= snapshot_term_; bytes_ is the sum of their data sizes.
@@ -75,6 +93,17 @@ private:
   std::uint64_t snapshot_index_ = 0;
   std::uint64_t snapshot_term_ = 0;
   std::uint64_t bytes_ = 0;
+  /// Configuration entries held, in index order (their decoded data).
+  struct config_point {
+    std::uint64_t index = 0;
+    membership config;
+    std::uint64_t client_id = 0;
+    std::uint64_t seq = 0;
+  };
+  std::deque<config_point> configs_;
+  membership base_config_;
+  bool has_base_config_ = false;
+  std::uint64_t config_version_ = 0;
 };
 
 } // namespace prez::raft

@@ -12,6 +12,9 @@
 #include "actors/net/peer_link_actor.hpp"
 #include "actors/node_handles.hpp"
 #include "actors/raft/role_actor.hpp"
+#include "actors/raft/rules.hpp"
+#include "actors/storage/file_io.hpp"
+#include "config/node_config.hpp"
 #include "messages/frame_auth.hpp"
 #include "messages/wire_codec.hpp"
 
@@ -34,10 +37,16 @@ struct node_state {
   /// Latest incarnation and client address seen from each peer.
   std::map<node_name, std::uint64_t> incarnations;
   std::map<node_name, std::string> client_addresses;
+  /// Where each peer link connects.
+  std::map<node_name, member_address> link_addresses;
   std::uint64_t frames_refused = 0;
   /// The newest snapshot the state machine reported durable; told to every new role too, so a
   /// report that reached a role just as it ended is not lost.
   raft::snapshot_ref snapshot;
+  /// The configuration in effect, as the live role last reported it.
+  membership config;
+  /// This node is named in the removed list of the configuration in effect.
+  bool removed = false;
   static inline const char* name = "raft_node";
 };
 
@@ -48,7 +57,7 @@ std::string address_of(const node_state& st, const node_name& name);
 
 void notify_session(node_actor* self) {
   auto& st = self->state;
-  role_info info{st.current_role, st.term, st.epoch, st.leader, leader_address(st)};
+  role_info info{st.current_role, st.term, st.epoch, st.leader, leader_address(st), st.removed};
   self->send(st.handles.session, role_atom::value, std::move(info), st.role_actor);
 }
 
@@ -160,9 +169,10 @@ void handle_frame(node_actor* self, const std::vector<char>& bytes) {
     return;
   }
   auto& frame = *decoded.frame;
-  if (frame.from == st.settings.self || !st.handles.peers.count(frame.from)) {
+  if (frame.from == st.settings.self || !st.handles.peers.count(frame.from) ||
+      st.config.was_removed(frame.from)) {
     if (++st.frames_refused % 1000 == 1)
-      spdlog::warn("peer frame from '{}', not a configured peer: dropped", frame.from);
+      spdlog::warn("peer frame from '{}', not a member of the configuration: dropped", frame.from);
     return;
   }
   auto [it, inserted] = st.incarnations.emplace(frame.from, frame.incarnation);
@@ -200,6 +210,102 @@ std::string address_of(const node_state& st, const node_name& name) {
 
 std::string leader_address(const node_state& st) {
   return address_of(st, st.leader);
+}
+
+/// Where node `name` listens for peers: its address in the configuration, else nodes.conf's.
+std::optional<member_address> cluster_address_of(const node_state& st, const member_info* member,
+                                                 const node_name& name) {
+  if (member != nullptr && !member->address.empty()) {
+    auto parsed = parse_address(member->address);
+    if (auto* error = std::get_if<std::string>(&parsed)) {
+      spdlog::error("configuration: node '{}': {}", name, *error);
+      return std::nullopt;
+    }
+    auto& [host, port] = std::get<std::pair<std::string, std::uint16_t>>(parsed);
+    return member_address{name, host, port};
+  }
+  for (const auto& m : st.settings.members)
+    if (m.name == name) return m;
+  return std::nullopt;
+}
+
+/// Makes the peer links follow `config`: one link per member but self (at the member's address),
+/// and, while this node is not a member (it waits to be added, or was removed), one per node of
+/// nodes.conf too, so it can answer a leader that replicates to it. Links of nodes no longer
+/// wanted are stopped; the session learns the new set.
+void follow_config(node_actor* self, const membership& config) {
+  auto& st = self->state;
+  const auto& me = st.settings.self;
+  std::map<node_name, member_address> wanted;
+  for (const auto& m : config.members)
+    if (m.name != me)
+      if (auto address = cluster_address_of(st, &m, m.name)) wanted.emplace(m.name, *address);
+  if (!config.is_member(me))
+    for (const auto& m : st.settings.members)
+      if (m.name != me && !config.was_removed(m.name)) wanted.emplace(m.name, m);
+  bool changed = false;
+  for (auto i = st.handles.peers.begin(); i != st.handles.peers.end();) {
+    auto w = wanted.find(i->first);
+    const auto& link_address = st.link_addresses[i->first];
+    if (w != wanted.end() && w->second.host == link_address.host &&
+        w->second.port == link_address.port) {
+      ++i;
+      continue;
+    }
+    self->unlink_from(i->second);
+    self->send_exit(i->second, caf::exit_reason::user_shutdown);
+    st.link_addresses.erase(i->first);
+    i = st.handles.peers.erase(i);
+    changed = true;
+  }
+  for (const auto& [name, address] : wanted) {
+    if (st.handles.peers.count(name)) continue;
+    peer_link_args args{me,
+                        st.settings.incarnation,
+                        name,
+                        address.host,
+                        address.port,
+                        st.settings.client_address,
+                        st.settings.cluster_secret,
+                        st.settings.link_window_bytes,
+                        st.settings.data_dir};
+    auto link = spawn_peer_link(self->system(), std::move(args));
+    self->link_to(link);
+    st.handles.peers.emplace(name, std::move(link));
+    st.link_addresses[name] = address;
+    changed = true;
+  }
+  const bool was_member = st.config.is_member(me);
+  const bool removed = config.was_removed(me);
+  if (removed && !st.removed)
+    spdlog::warn("raft: {} was removed from the cluster (RAFT.NODE REMOVE): it no longer votes "
+                 "or serves; start a new node under a new name to replace it",
+                 me);
+  else if (!was_member && config.is_member(me))
+    spdlog::info("raft: {} is a member of the configuration: {}", me,
+                 config.is_voter(me) ? "voter" : "learner");
+  else if (was_member && config.is_member(me) && !st.config.is_voter(me) && config.is_voter(me))
+    spdlog::info("raft: {} was promoted to voter", me);
+  const bool removed_changed = removed != st.removed;
+  st.config = config;
+  st.removed = removed;
+  if (changed) self->send(st.handles.session, peer_send_atom::value, st.handles.peers);
+  if (removed_changed && st.role_actor) notify_session(self);
+}
+
+/// nodes.conf follows the committed configuration, so a restart (and an operator) sees it.
+void rewrite_nodes_file(const node_state& st, const membership& config) {
+  if (st.settings.nodes_file.empty()) return;
+  std::vector<cluster_member> members;
+  for (const auto& m : config.members) {
+    auto address = cluster_address_of(st, &m, m.name);
+    if (!address) continue;
+    members.push_back(cluster_member{m.name, address->host, address->port, 0, !m.voter});
+  }
+  if (members.empty()) return;
+  if (auto error =
+          storage::replace_file(st.settings.nodes_file, format_nodes_file(members, config.removed)))
+    spdlog::error("nodes.conf not rewritten: {}", *error);
 }
 
 /// Asks every peer link for its numbers, then delivers `out` with them (a link that does not
@@ -243,24 +349,12 @@ caf::behavior raft_node(node_actor* self, node_settings settings,
   st.handles.session = std::move(session);
   self->set_down_handler([=](caf::down_msg& down) { handle_role_down(self, down); });
   self->set_exception_handler(exception_exit_reason);
-  for (const auto& member : st.settings.members) {
-    if (member.name == st.settings.self) continue;
-    peer_link_args args{st.settings.self,
-                        st.settings.incarnation,
-                        member.name,
-                        member.host,
-                        member.port,
-                        st.settings.client_address,
-                        st.settings.cluster_secret,
-                        st.settings.link_window_bytes,
-                        st.settings.data_dir};
-    auto link = spawn_peer_link(self->system(), std::move(args));
-    self->link_to(link);
-    st.handles.peers.emplace(member.name, std::move(link));
-  }
-  self->send(st.handles.session, peer_send_atom::value, st.handles.peers);
+  raft::ensure_config(*context);
+  follow_config(self, context->log.config());
   // A single voter needs nobody's vote: it campaigns at once and answers clients immediately.
-  auto first = st.settings.members.size() == 1 ? raft::role::candidate : raft::role::follower;
+  const auto& config = context->log.config();
+  const bool alone = config.voter_count() == 1 && config.is_voter(st.settings.self);
+  auto first = alone ? raft::role::candidate : raft::role::follower;
   spawn_role(self, first, std::move(context), {});
   return {
       // From the node door (actors/net/node_door_actor.hpp), the only way in from the network.
@@ -293,6 +387,13 @@ caf::behavior raft_node(node_actor* self, node_settings settings,
         notify_session(self);
       },
       [=](leader_atom) -> std::string { return leader_address(self->state); },
+      // From the live role: the configuration in effect (it may not be committed yet).
+      [=](members_atom, std::uint64_t epoch, const membership& config) {
+        if (epoch != self->state.epoch) return;
+        follow_config(self, config);
+      },
+      // From the state machine: a committed configuration; nodes.conf now says so.
+      [=](members_atom, const membership& config) { rewrite_nodes_file(self->state, config); },
       [=](status_atom) {
         auto rp = self->make_response_promise<node_status>();
         auto& st = self->state;
@@ -308,7 +409,7 @@ caf::behavior raft_node(node_actor* self, node_settings settings,
                             out.applied = applied;
                             out.self = st.settings.self;
                             out.leader_address = address_of(st, status.leader);
-                            out.voters = st.settings.members.size();
+                            out.voters = st.config.voter_count();
                             out.role_epoch = st.epoch;
                             out.frames_refused = st.frames_refused;
                             collect_link_status(self, std::move(out), rp);

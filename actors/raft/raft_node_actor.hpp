@@ -17,7 +17,7 @@
 
 namespace prez {
 
-/// A voter's cluster address from nodes.conf.
+/// A node's cluster address from nodes.conf.
 struct member_address {
   node_name name;
   std::string host;
@@ -26,11 +26,16 @@ struct member_address {
 
 struct node_settings {
   node_name self;
-  std::vector<member_address> members; ///< every voter, including self
-  std::string client_address;          ///< our RESP address "host:port"
-  std::uint64_t incarnation = 0;       ///< random per start
-  std::string cluster_secret;          ///< when set, frames must carry a valid HMAC
-  std::string data_dir;                ///< where test builds look for fault switches
+  /// nodes.conf's nodes, including self: where to reach a node that the configuration in effect
+  /// gives no address for (a bootstrap configuration), and, while this node is not a member
+  /// (joining), the nodes it links to so that it can answer a leader.
+  std::vector<member_address> members;
+  /// nodes.conf, rewritten from every committed configuration (empty: none).
+  std::string nodes_file;
+  std::string client_address;    ///< our RESP address "host:port"
+  std::uint64_t incarnation = 0; ///< random per start
+  std::string cluster_secret;    ///< when set, frames must carry a valid HMAC
+  std::string data_dir;          ///< where test builds look for fault switches
   std::uint64_t link_window_bytes =
       limits::link_window_bytes_default; ///< each peer link's window (peer_link_actor)
   std::chrono::milliseconds tick{10};

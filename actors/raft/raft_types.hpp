@@ -30,8 +30,12 @@ const char* to_string(role r);
 /// Static configuration of one node's Raft instance.
 struct raft_config {
   node_name self;
-  /// Every voter including self, sorted, no duplicates. Invariant: contains self.
+  /// The bootstrap voters (nodes.conf), sorted, no duplicates: the configuration used until the
+  /// log or a snapshot holds one (rules.hpp ensure_config). Empty for a node that joins a
+  /// running cluster and waits to be added.
   std::vector<node_name> voters;
+  /// The bootstrap learners (nodes.conf lines tagged `learner`), sorted.
+  std::vector<node_name> learners;
   /// Election timeout is drawn uniformly from [election_timeout_ticks, 2 * election_timeout_ticks).
   std::uint32_t election_timeout_ticks = 10;
   /// The leader sends a heartbeat to every peer at least this often.
@@ -50,8 +54,6 @@ struct raft_config {
   /// Bytes of snapshot file per InstallSnapshot chunk, and chunks in flight to one follower.
   std::size_t snapshot_chunk_bytes = 1024 * 1024;
   std::size_t snapshot_chunks_inflight_max = 4;
-
-  std::size_t quorum() const { return voters.size() / 2 + 1; }
 };
 
 /// Small deterministic PRNG (splitmix64): the logic never touches std::random_device.

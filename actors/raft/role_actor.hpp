@@ -19,6 +19,7 @@
 #include "actors/node_handles.hpp"
 #include "actors/raft/raft_types.hpp"
 #include "actors/raft/role_executor.hpp"
+#include "actors/state_machine/state_restore.hpp"
 
 namespace prez::raft {
 
@@ -50,6 +51,8 @@ struct role_state {
   std::shared_ptr<restored_state> loaded;
   snapshot_ref loaded_ref;
   node_name reported_leader;
+  /// raft_log::config_version() last told to the node (the role's first report always goes).
+  std::optional<std::uint64_t> reported_config_version;
 };
 
 template <class Logic>
@@ -80,6 +83,16 @@ void maybe_report_leader(role_actor<Logic>* self) {
                  st.logic->context().hard.term, leader);
     }
   }
+}
+
+/// Tells the node the configuration in effect whenever it may have changed (peer links follow it).
+template <class Logic>
+void maybe_report_config(role_actor<Logic>* self) {
+  auto& st = self->state;
+  const auto& log = st.logic->context().log;
+  if (st.reported_config_version == log.config_version()) return;
+  st.reported_config_version = log.config_version();
+  self->send(st.args.handles.node, members_atom::value, st.args.epoch, log.config());
 }
 
 template <class Logic>
@@ -116,6 +129,7 @@ void execute(role_actor<Logic>* self, raft_effects&& fx) {
   if (!out.reads_failed.empty())
     self->send(handles.session, read_fail_atom::value, std::move(out.reads_failed));
   maybe_report_leader(self);
+  maybe_report_config(self);
   if (out.next_role) {
     role_handoff handoff;
     handoff.epoch = st.args.epoch;
@@ -178,7 +192,8 @@ caf::behavior role_behavior(role_actor<Logic>* self, role_args args, Extra... ex
         if (st.executor.retired()) return;
         st.loaded = std::move(loaded);
         st.loaded_ref = snapshot;
-        execute(self, st.logic->snapshot_received(snapshot, ok));
+        const auto config = st.loaded ? st.loaded->config : membership{};
+        execute(self, st.logic->snapshot_received(snapshot, ok, config));
       },
       [=](status_atom) -> raft_status { return self->state.logic->status(); },
       extra...,

@@ -28,16 +28,27 @@ raft_status status_of(const raft_context& context, role current, const node_name
   return s;
 }
 
-std::vector<node_name> peers_of(const raft_config& config) {
+void ensure_config(raft_context& context) {
+  if (context.log.has_config()) return;
+  membership bootstrap;
+  for (const auto& name : context.config.voters)
+    bootstrap.members.push_back(member_info{name, "", true, false});
+  for (const auto& name : context.config.learners)
+    bootstrap.members.push_back(member_info{name, "", false, false});
+  std::sort(bootstrap.members.begin(), bootstrap.members.end(),
+            [](const member_info& a, const member_info& b) { return a.name < b.name; });
+  context.log.set_base_config(std::move(bootstrap));
+}
+
+std::vector<node_name> voter_peers(const raft_context& context) {
   std::vector<node_name> result;
-  for (const auto& v : config.voters)
-    if (v != config.self) result.push_back(v);
+  for (const auto& m : config_of(context).members)
+    if (m.voter && m.name != context.config.self) result.push_back(m.name);
   return result;
 }
 
-bool is_peer(const raft_config& config, const node_name& name) {
-  return name != config.self &&
-         std::find(config.voters.begin(), config.voters.end(), name) != config.voters.end();
+bool heard_from(const raft_context& context, const node_name& name) {
+  return name != context.config.self && !config_of(context).was_removed(name);
 }
 
 bool maybe_adopt_term(raft_context& context, std::uint64_t term, raft_effects& effects) {
@@ -170,6 +181,9 @@ bool is_well_formed(const append_entries_request& request) {
     if (e.index != request.prev_log_index + 1 + k || e.term < 1 || e.term < previous_term ||
         e.term > request.term)
       return false;
+    // A configuration entry takes effect on arrival (thesis §4.1): one we cannot read would
+    // leave us with a configuration different from the leader's.
+    if (e.kind() == entry_type::config && !decode_config_change(e.data)) return false;
     previous_term = e.term;
   }
   return true;

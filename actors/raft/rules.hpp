@@ -25,11 +25,34 @@ std::uint64_t quorum_index(std::vector<std::uint64_t> indexes, std::size_t quoru
 /// What INFO shows of a role: `current`, with the context's term and indexes and `leader`.
 raft_status status_of(const raft_context& context, role current, const node_name& leader);
 
-/// Every voter except self, in the config's (sorted) order.
-std::vector<node_name> peers_of(const raft_config& config);
+/// Gives the log its bootstrap configuration (config.voters, no addresses) when neither a
+/// snapshot nor a configuration entry gave it one. Every role logic calls it on construction.
+void ensure_config(raft_context& context);
 
-/// True when `name` is a voter other than self (messages from anyone else are ignored).
-bool is_peer(const raft_config& config, const node_name& name);
+/// The configuration in effect (thesis §4.1: the newest in the log, committed or not).
+inline const membership& config_of(const raft_context& context) {
+  return context.log.config();
+}
+
+/// Every voter of the configuration in effect except self, sorted.
+std::vector<node_name> voter_peers(const raft_context& context);
+
+/// Votes (or acknowledgements) that make a majority of the voters in effect.
+inline std::size_t quorum_of(const raft_context& context) {
+  return config_of(context).quorum();
+}
+
+/// Whether this node may campaign: it is a voter of the configuration in effect. Learners,
+/// nodes waiting to be added and removed nodes never do.
+inline bool may_campaign(const raft_context& context) {
+  return config_of(context).is_voter(context.config.self);
+}
+
+/// Whether a message from `name` is heard at all: not from self, not from a removed node.
+/// Requests from nodes outside the configuration are processed (thesis §4.1: a node being added
+/// must be reachable before its configuration is known to everyone); responses are used only
+/// from nodes the role tracks.
+bool heard_from(const raft_context& context, const node_name& name);
 
 /// Figure 2, "all servers": a message with a higher term moves us to that term with no vote.
 /// Records the change in `effects`. Returns whether the term changed.

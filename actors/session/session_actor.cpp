@@ -128,7 +128,8 @@ caf::behavior session_actor(session_self* self, session_settings settings) {
       },
       [=](role_atom, const role_info& info, caf::actor role_actor) {
         self->state.role_actor = std::move(role_actor);
-        session::role_view role{info.current, info.epoch, info.leader, info.leader_address};
+        session::role_view role{info.current, info.epoch, info.leader, info.leader_address,
+                                info.removed};
         execute(self, logic->set_role(role, now_ms()));
       },
       [=](applied_atom, const std::vector<applied_result>& results) {

@@ -92,6 +92,10 @@ session_effects session_logic::accept(client_command command, origin from, std::
   pending_command pc;
   pc.command = std::move(command);
   pc.from = std::move(from);
+  if (role_.removed) {
+    give_up(pc, replies::removed, fx);
+    return fx;
+  }
   if (pending() >= config_.pending_max) {
     give_up(pc, replies::busy, fx);
     return fx;

@@ -68,6 +68,8 @@ struct role_view {
   std::uint64_t epoch = 0;
   node_name leader;           ///< empty when unknown
   std::string leader_address; ///< the leader's client address "host:port"; empty when unknown
+  /// This node was removed from the cluster: every command is refused (replies::removed).
+  bool removed = false;
 };
 
 /// An answer for a client or for a forwarding node.
@@ -108,6 +110,9 @@ inline const std::string read_timeout =
 inline const std::string refused =
     "-TRYAGAIN too many uncommitted writes on the leader; the command was not applied\r\n";
 inline const std::string busy = "-BUSY too many commands pending on this node\r\n";
+inline const std::string removed =
+    "-ERR this node was removed from the cluster (RAFT.NODE REMOVE) and serves no command; "
+    "connect to a current member\r\n";
 } // namespace replies
 
 /// The session manager of one node. Owned by session_actor; not thread-safe.

@@ -44,6 +44,24 @@ std::string check_field_pairs(const argv_type& argv) { // HSET, HMSET: key then 
   return argv.size() % 2 == 1 ? arity_error(command_name(argv)) : std::string();
 }
 
+/// RAFT.NODE ADD <name> <host:port> [LEARNER] | REMOVE <name> | LIST.
+std::string check_raft_node(const argv_type& argv) {
+  const auto sub = lowercase(argv[1]);
+  if (sub == "add") return argv.size() == 4 || argv.size() == 5 ? "" : arity_error("raft.node");
+  if (sub == "remove") return argv.size() == 3 ? "" : arity_error("raft.node");
+  if (sub == "list") return argv.size() == 2 ? "" : arity_error("raft.node");
+  return error_reply("ERR unknown subcommand '" + sanitize(argv[1], 128) +
+                     "'. Try RAFT.NODE ADD, REMOVE or LIST.");
+}
+
+/// RAFT.NODE ADD / REMOVE reach the key space only where they cannot be configuration changes
+/// (queued inside MULTI): the leader's Raft role turns them into configuration entries, and the
+/// state machine answers them from those (and RAFT.NODE LIST from its configuration).
+std::string raft_node_command(keyspace&, const argv_type&, std::uint64_t) {
+  return error_reply("ERR RAFT.NODE changes the cluster's configuration and cannot run inside "
+                     "MULTI");
+}
+
 // --- local commands -----------------------------------------------------------------------------
 
 std::string ping_command(const argv_type& argv) {
@@ -136,6 +154,7 @@ constexpr std::array table = {
     w("psetex", 4, &psetex_command),
     r("pttl", 2, &pttl_command),
     l("quit", -1),
+    w("raft.node", -2, &raft_node_command, &check_raft_node),
     l("raft.snapshot", 1),
     r("randomkey", 1, &randomkey_command),
     w("rename", 3, &rename_command),
@@ -262,7 +281,10 @@ namespace prez {
 
 command_kind classify(const std::vector<std::string>& argv, std::string& error_reply) {
   const kv::command_spec* command = kv::validate(argv, error_reply);
-  return command == nullptr ? command_kind::unknown : command->kind;
+  if (command == nullptr) return command_kind::unknown;
+  // RAFT.NODE LIST reads the configuration (linearizably, like any read); ADD and REMOVE write.
+  if (command->name == "raft.node" && kv::lowercase(argv[1]) == "list") return command_kind::read;
+  return command->kind;
 }
 
 std::vector<command_description> describe_commands() {

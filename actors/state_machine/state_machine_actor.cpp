@@ -1,5 +1,6 @@
 #include "actors/state_machine/state_machine_actor.hpp"
 
+#include <cctype>
 #include <chrono>
 #include <ctime>
 #include <map>
@@ -20,9 +21,35 @@ namespace prez {
 
 namespace {
 
+/// RAFT.NODE LIST: one [name, address, role] triple per member of the applied configuration,
+/// role being voter, learner, or joining (a learner promoted once it has caught up).
+std::string list_members(const membership& config) {
+  std::string out;
+  append_array_header(out, config.members.size());
+  for (const auto& m : config.members) {
+    append_array_header(out, 3);
+    append_bulk(out, m.name);
+    append_bulk(out, m.address);
+    append_bulk(out, m.voter ? "voter" : m.promote ? "joining" : "learner");
+  }
+  return out;
+}
+
+bool is_member_list(const std::vector<std::string>& argv) {
+  auto lower = [](std::string s) {
+    for (auto& c : s)
+      c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    return s;
+  };
+  return argv.size() == 2 && lower(argv[0]) == "raft.node" && lower(argv[1]) == "list";
+}
+
 /// Serves a read: WATCH answers the keys' versions (an array of integers, for the connection to
-/// keep until EXEC); everything else is a kv_state read.
-std::string serve_read(const kv_state& kv, const std::vector<std::string>& argv) {
+/// keep until EXEC); RAFT.NODE LIST the configuration applied; everything else is a kv_state
+/// read.
+std::string serve_read(const kv_state& kv, const membership& config,
+                       const std::vector<std::string>& argv) {
+  if (is_member_list(argv)) return list_members(config);
   if (argv.size() >= 2 && (argv[0] == "WATCH" || argv[0] == "watch")) {
     std::string out;
     append_array_header(out, argv.size() - 1);
@@ -70,6 +97,9 @@ struct state_machine_state {
   /// Reads waiting for last_applied to reach their index.
   std::multimap<std::uint64_t, waiting_read> reads;
   caf::actor session;
+  /// The configuration of the last configuration entry applied (or of the snapshot): what a
+  /// snapshot records and RAFT.NODE LIST shows.
+  membership config;
   static inline const char* name = "state_machine";
 };
 
@@ -77,9 +107,42 @@ using state_machine = caf::stateful_actor<state_machine_state>;
 
 void serve_waiting_reads(state_machine* self);
 
+/// A committed configuration entry: it is the configuration now, and the RAFT.NODE command
+/// that asked for it (if any) is answered exactly once, through the client session table.
+void apply_config(state_machine_state& st, const log_entry& entry,
+                  std::vector<applied_result>& results) {
+  auto change = decode_config_change(entry.data);
+  if (!change) {
+    // The Raft roles refuse such entries, so this is our bug or a damaged disk past its checks.
+    spdlog::error("state machine: entry {} holds an unreadable configuration; skipped",
+                  entry.index);
+    return;
+  }
+  st.config = std::move(change->config);
+  spdlog::info("configuration at index {} committed: {} voters, {} members", entry.index,
+               st.config.voter_count(), st.config.members.size());
+  const auto& origin = change->origin;
+  if (origin.client_id == 0) return; // made by the leader (a promotion)
+  std::string reply;
+  switch (st.sessions.check(origin.client_id, origin.seq, origin.time_ms, reply)) {
+    case client_sessions::verdict::duplicate:
+      break;
+    case client_sessions::verdict::too_old:
+      reply = resp::error("UNKNOWN this command was retried after its reply was forgotten; it "
+                          "may or may not have been applied");
+      break;
+    case client_sessions::verdict::apply:
+      reply = resp::simple("OK");
+      st.sessions.record(origin.client_id, origin.seq, origin.time_ms, reply);
+      break;
+  }
+  results.push_back({origin.client_id, origin.seq, std::move(reply)});
+}
+
 void apply_entries(state_machine* self, const std::vector<log_entry>& entries) {
   auto& st = self->state;
   std::vector<applied_result> results;
+  bool config_changed = false;
   for (const auto& entry : entries) {
     if (entry.index != st.last_applied + 1) {
       spdlog::critical("state machine: entry {} out of order (last applied {})", entry.index,
@@ -91,6 +154,11 @@ void apply_entries(state_machine* self, const std::vector<log_entry>& entries) {
     ++st.entries_since_snapshot;
     st.bytes_since_snapshot += entry.data.size();
     st.sessions.at_index(entry.index);
+    if (entry.kind() == entry_type::config) {
+      apply_config(st, entry, results);
+      config_changed = true;
+      continue;
+    }
     if (entry.kind() != entry_type::command) continue;
     auto command = decode_command(entry.data.data(), entry.data.size());
     if (!command) {
@@ -121,13 +189,16 @@ void apply_entries(state_machine* self, const std::vector<log_entry>& entries) {
         reply =
             command->is_transaction()
                 ? st.kv.apply_transaction(command->transaction, command->time_ms, command->watched)
-                : st.kv.apply(command->argv, command->time_ms);
+            : is_member_list(command->argv) ? list_members(st.config)
+                                            : st.kv.apply(command->argv, command->time_ms);
         st.sessions.record(command->client_id, command->seq, command->time_ms, reply);
         break;
     }
     results.push_back({command->client_id, command->seq, std::move(reply)});
   }
   if (!results.empty()) self->send(st.session, applied_atom::value, std::move(results));
+  // The node rewrites nodes.conf from each committed configuration.
+  if (config_changed && st.node) self->send(st.node, members_atom::value, st.config);
   serve_waiting_reads(self);
 }
 
@@ -135,7 +206,7 @@ void serve_waiting_reads(state_machine* self) {
   auto& st = self->state;
   while (!st.reads.empty() && st.reads.begin()->first <= st.last_applied) {
     auto node = st.reads.extract(st.reads.begin());
-    node.mapped().promise.deliver(serve_read(st.kv, node.mapped().argv));
+    node.mapped().promise.deliver(serve_read(st.kv, st.config, node.mapped().argv));
   }
 }
 
@@ -154,7 +225,9 @@ void begin_snapshot(state_machine* self) {
   storage::snapshot_meta meta;
   meta.last_index = st.last_applied;
   meta.last_term = st.last_applied_term;
-  meta.voters = st.settings.voters;
+  meta.config = st.config;
+  for (const auto& m : st.config.members)
+    (m.voter ? meta.voters : meta.learners).push_back(m.name);
   meta.created_ms =
       static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::milliseconds>(
                                      std::chrono::system_clock::now().time_since_epoch())
@@ -253,6 +326,10 @@ void restore(state_machine* self, const raft::snapshot_ref& ref,
   }
   st.kv = std::move(state->kv);
   st.sessions = std::move(state->sessions);
+  if (!state->config.members.empty()) {
+    st.config = state->config;
+    if (st.node) self->send(st.node, members_atom::value, st.config);
+  }
   st.last_applied = ref.index;
   st.last_applied_term = ref.term;
   st.entries_since_snapshot = 0;
@@ -274,6 +351,7 @@ caf::behavior state_machine_actor(state_machine* self, caf::actor session,
   auto& st = self->state;
   st.session = std::move(session);
   st.settings = std::move(settings);
+  st.config = st.settings.config;
   if (st.settings.initial) {
     st.kv = std::move(st.settings.initial->kv);
     st.sessions = std::move(st.settings.initial->sessions);
@@ -305,7 +383,7 @@ caf::behavior state_machine_actor(state_machine* self, caf::actor session,
       [=](read_atom, std::uint64_t index,
           std::vector<std::string>& argv) -> caf::result<std::string> {
         auto& st = self->state;
-        if (index <= st.last_applied) return serve_read(st.kv, argv);
+        if (index <= st.last_applied) return serve_read(st.kv, st.config, argv);
         auto promise = self->make_response_promise();
         st.reads.emplace(index, waiting_read{std::move(argv), promise});
         return caf::delegated<std::string>{};

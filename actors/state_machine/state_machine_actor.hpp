@@ -12,14 +12,17 @@
 #include "caf/actor.hpp"
 #include "caf/fwd.hpp"
 
+#include "messages/membership.hpp"
+
 namespace prez {
 
 struct restored_state;
 
 /// What the state machine actor starts from and when it takes snapshots.
 struct state_machine_settings {
-  /// Cluster configuration written into each snapshot (membership changes will replace this).
-  std::vector<std::string> voters;
+  /// The cluster configuration as of the initial state (the snapshot's, else nodes.conf's);
+  /// configuration entries applied later replace it. Written into each snapshot.
+  membership config;
   /// Snapshot triggers: entries / entry-data bytes applied since the last one (0: off).
   std::uint64_t snapshot_entries = 0;
   std::uint64_t snapshot_bytes = 0;
@@ -42,6 +45,7 @@ struct state_machine_settings {
 ///   (read_atom, index, argv) -> std::string  answered once last_applied >= index
 ///   (snapshot_atom) -> std::string          RAFT.SNAPSHOT: take one now; "+OK" once durable
 ///   (status_atom) -> apply_status
+/// It tells the node (members_atom, membership) after applying a configuration entry.
 caf::actor spawn_state_machine(caf::actor_system& system, caf::actor session,
                                state_machine_settings settings);
 

@@ -287,7 +287,7 @@ std::variant<restored_state, std::string> state_restorer::finish() {
   s.at = impl::phase::finished;
   auto sessions = s.sessions.finish();
   if (auto* failed = std::get_if<std::string>(&sessions)) return "damaged snapshot: " + *failed;
-  return restored_state{std::move(s.kv), std::get<client_sessions>(std::move(sessions))};
+  return restored_state{std::move(s.kv), std::get<client_sessions>(std::move(sessions)), {}};
 }
 
 std::variant<restored_state, std::string> restore_state(std::string_view bytes) {

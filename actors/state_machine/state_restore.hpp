@@ -34,6 +34,7 @@
 
 #include "actors/state_machine/client_sessions.hpp"
 #include "actors/state_machine/kv_state.hpp"
+#include "messages/membership.hpp"
 
 namespace prez {
 
@@ -41,6 +42,9 @@ namespace prez {
 struct restored_state {
   kv_state kv;
   client_sessions sessions;
+  /// The cluster configuration the snapshot's metadata holds (empty in older files); set by
+  /// whoever read the metadata.
+  membership config;
 };
 
 /// Rebuilds the state from snapshot bytes fed in arbitrary pieces (a file read 1 MiB at a time).

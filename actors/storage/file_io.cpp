@@ -2,6 +2,8 @@
 
 #include <cerrno>
 #include <cstring>
+#include <fcntl.h>
+#include <filesystem>
 #include <unistd.h>
 
 namespace prez::storage {
@@ -38,6 +40,34 @@ bool write_all(int fd, const char* data, std::size_t size, std::uint64_t offset)
     offset += static_cast<std::uint64_t>(written);
   }
   return true;
+}
+
+std::optional<std::string> replace_file(const std::string& path, std::string_view content) {
+  const std::string temp = path + ".tmp";
+  const int fd = ::open(temp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (fd < 0) return errno_text("cannot create", temp);
+  const bool written = write_all(fd, content.data(), content.size(), 0);
+  const bool synced = written && ::fsync(fd) == 0;
+  const std::string error = errno_text(written ? "cannot fsync" : "cannot write", temp);
+  ::close(fd);
+  if (!synced) {
+    ::unlink(temp.c_str());
+    return error;
+  }
+  if (::rename(temp.c_str(), path.c_str()) != 0) {
+    auto failure = errno_text("cannot rename to", path);
+    ::unlink(temp.c_str());
+    return failure;
+  }
+  std::string dir = std::filesystem::path(path).parent_path().string();
+  if (dir.empty()) dir.assign(1, '.');
+  const int dir_fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (dir_fd < 0) return errno_text("cannot open directory", dir);
+  const bool dir_synced = ::fsync(dir_fd) == 0;
+  const auto dir_error = errno_text("cannot fsync directory", dir);
+  ::close(dir_fd);
+  if (!dir_synced) return dir_error;
+  return std::nullopt;
 }
 
 } // namespace prez::storage

@@ -107,6 +107,7 @@ void write_chunk(snapshot_actor* self, const install_snapshot_request& chunk) {
   }
   spdlog::info("stored snapshot {}/{} received from the leader ({} bytes)", ref.index, ref.term,
                ref.bytes);
+  std::get<std::shared_ptr<restored_state>>(loaded)->config = info.meta.config;
   if (sender)
     self->send(sender, snap_recvd_atom::value, ref, true,
                std::get<std::shared_ptr<restored_state>>(std::move(loaded)));

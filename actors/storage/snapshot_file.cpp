@@ -132,7 +132,8 @@ std::string encode_meta(const snapshot_meta& meta) {
 }
 
 /// Decodes a meta under the msgpack limits of config/limits.hpp; nullopt for anything else than
-/// exactly one array of the five fields.
+/// exactly one array of the six fields (five in files written before membership changes), or a
+/// configuration that breaks the membership invariant.
 std::optional<snapshot_meta> decode_meta(const std::string& bytes) {
   try {
     msgpack::object_handle handle;
@@ -142,9 +143,12 @@ std::optional<snapshot_meta> decode_meta(const std::string& bytes) {
                                           limits::msgpack_str_max, limits::msgpack_bin_max,
                                           limits::msgpack_ext_max, limits::msgpack_depth_max));
     const msgpack::object& root = handle.get();
-    if (offset != bytes.size() || root.type != msgpack::type::ARRAY || root.via.array.size != 5)
+    if (offset != bytes.size() || root.type != msgpack::type::ARRAY ||
+        (root.via.array.size != 5 && root.via.array.size != 6))
       return std::nullopt;
-    return root.as<snapshot_meta>();
+    auto meta = root.as<snapshot_meta>();
+    if (!check_membership(meta.config).empty()) return std::nullopt;
+    return meta;
   } catch (const std::exception&) { // unpack_error, type_error (a bad_cast), bad_alloc
     return std::nullopt;
   }

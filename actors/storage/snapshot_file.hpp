@@ -9,7 +9,8 @@
 //     header   8 bytes   magic "PREZSNP1"
 //              u32 LE    meta length m, at most limits::snapshot_meta_bytes_max
 //              m bytes   msgpack of snapshot_meta: [last_index, last_term, voters, learners,
-//                        created_ms]
+//                        created_ms, config] (config, the full membership, since membership
+//                        changes; older files have five fields and are read with an empty one)
 //     body     n bytes   the state bytes, opaque to this layer (the state machine writes them in
 //                        pieces and reads them back in pieces)
 //     trailer  u64 LE    body length n
@@ -38,6 +39,7 @@
 #include <msgpack.hpp>
 
 #include "actors/storage/log_store.hpp"
+#include "messages/membership.hpp"
 
 namespace prez::storage {
 
@@ -45,10 +47,13 @@ namespace prez::storage {
 struct snapshot_meta {
   std::uint64_t last_index = 0;      ///< last log index the snapshot covers; >= 1
   std::uint64_t last_term = 0;       ///< its term
-  std::vector<std::string> voters;   ///< cluster configuration at last_index
-  std::vector<std::string> learners; ///< room for membership changes; empty today
+  std::vector<std::string> voters;   ///< voters at last_index (names only, for readers)
+  std::vector<std::string> learners; ///< learners at last_index (names only, for readers)
   std::uint64_t created_ms = 0;      ///< wall clock when taken (informational)
-  MSGPACK_DEFINE(last_index, last_term, voters, learners, created_ms)
+  /// The cluster configuration at last_index (Raft §7); empty in files written before
+  /// membership changes existed (the configuration then is nodes.conf's).
+  membership config;
+  MSGPACK_DEFINE(last_index, last_term, voters, learners, created_ms, config)
   friend bool operator==(const snapshot_meta&, const snapshot_meta&) = default;
 };
 

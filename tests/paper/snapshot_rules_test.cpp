@@ -64,7 +64,7 @@ TEST_CASE("compacted log: term_at knows the snapshot's end, not what it covers",
   CHECK(log.size() == 2);
   log.compact_to(2); // older: no-op
   CHECK(log.snapshot_index() == 3);
-  log.reset_to_snapshot(9, 4);
+  log.reset_to_snapshot(9, 4, membership{});
   CHECK(log.last_index() == 9);
   CHECK(log.last_term() == 4);
   CHECK(log.size() == 0);
@@ -169,7 +169,7 @@ TEST_CASE("§7 (Figure 13, 7) an installed snapshot the log does not contain rep
           "[paper][snapshot]") {
   follower_logic f(context_for("n2", 3, 3, {1, 1, 2}));
   f.step(install("n1", "n2", 3, 9, 3, 0, "abcde", true));
-  auto fx = f.snapshot_received(snapshot_ref{9, 3, 5}, true);
+  auto fx = f.snapshot_received(snapshot_ref{9, 3, 5}, true, membership{});
   REQUIRE(fx.reset_log_to == 10u);
   REQUIRE(fx.restore == snapshot_ref{9, 3, 5});
   CHECK(fx.committed.empty());
@@ -199,7 +199,7 @@ TEST_CASE("§7 (Figure 13, 6) a log holding the snapshot's last entry keeps what
           "[paper][snapshot]") {
   follower_logic f(context_for("n2", 3, 3, {1, 1, 2, 3, 3}));
   f.step(install("n1", "n2", 3, 3, 2, 0, "abc", true));
-  auto fx = f.snapshot_received(snapshot_ref{3, 2, 3}, true);
+  auto fx = f.snapshot_received(snapshot_ref{3, 2, 3}, true, membership{});
   CHECK_FALSE(fx.reset_log_to.has_value());
   REQUIRE(fx.restore == snapshot_ref{3, 2, 3});
   CHECK(f.context().log.last_index() == 5);
@@ -210,7 +210,7 @@ TEST_CASE("§7 a refused (damaged) snapshot makes the follower ask for it from t
           "[paper][snapshot]") {
   follower_logic f(context_for("n2", 3, 3, {1}));
   f.step(install("n1", "n2", 3, 9, 3, 0, "abc", true));
-  auto fx = f.snapshot_received(snapshot_ref{9, 3, 0}, false);
+  auto fx = f.snapshot_received(snapshot_ref{9, 3, 0}, false, membership{});
   CHECK_FALSE(fx.restore.has_value());
   auto replies = sent<install_snapshot_response>(fx.messages, "n1");
   REQUIRE(replies.size() == 1);

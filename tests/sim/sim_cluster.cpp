@@ -800,7 +800,7 @@ private:
       node.snapshot_results.pop_front();
       if (r.generation != node.generation) continue; // the role that asked has ended
       node.loaded = r.loaded;
-      drive(i, [&](auto& logic) { return logic.snapshot_received(r.ref, r.ok); });
+      drive(i, [&](auto& logic) { return logic.snapshot_received(r.ref, r.ok, membership{}); });
       if (node.up) node.loaded.reset();
     }
   }

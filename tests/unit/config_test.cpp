@@ -229,9 +229,13 @@ TEST_CASE("nodes.conf: 3 nodes, sorted by name, comments and IPv6", "[config]") 
 
 TEST_CASE("nodes.conf errors carry file:line", "[config]") {
   CHECK(nodes_error("a 127.0.0.1:7000 extra\n") ==
-        "nodes.conf:1: expected 'node-name host:cluster-port', got 3 fields");
+        "nodes.conf:1: unknown flag 'extra' (expected 'learner' or nothing)");
+  CHECK(nodes_error("a 127.0.0.1:7000 learner x\n") ==
+        "nodes.conf:1: expected 'node-name host:cluster-port [learner]', got 4 fields");
   CHECK(nodes_error("\na\n") ==
-        "nodes.conf:2: expected 'node-name host:cluster-port', got 1 fields");
+        "nodes.conf:2: expected 'node-name host:cluster-port [learner]', got 1 fields");
+  CHECK(nodes_error("a 127.0.0.1:7000 learner\n") ==
+        "nodes.conf: no voter listed (every node is a learner)");
   CHECK(starts_with(nodes_error("a/b 127.0.0.1:7000\n"), "nodes.conf:1: invalid node name 'a/b'"));
   CHECK(starts_with(nodes_error("a 127.0.0.1\n"), "nodes.conf:1: invalid address '127.0.0.1'"));
   CHECK(starts_with(nodes_error("a ::1:7000\n"), "nodes.conf:1: invalid address"));
@@ -275,6 +279,43 @@ TEST_CASE("attach_members validates this node", "[config]") {
   REQUIRE(std::holds_alternative<config_error>(error));
   CHECK(std::get<config_error>(error).message ==
         "nodes.conf:2: node 'b' has cluster port 7001 here but cluster-port 7005 in prez.conf");
+}
+
+TEST_CASE("nodes.conf learners, role and cluster-join", "[config]") {
+  auto members = nodes_ok("a 127.0.0.1:7000\nb 127.0.0.1:7001 LEARNER\nc [::1]:7002 learner\n");
+  REQUIRE(members.size() == 3);
+  CHECK_FALSE(members[0].learner);
+  CHECK(members[1].learner);
+  CHECK(members[2].learner);
+  // What prez writes back reads the same (source lines aside), removed names as comments.
+  auto text = format_nodes_file(members, {"old-1"});
+  CHECK(text.find("# removed: old-1") != std::string::npos);
+  auto again = nodes_ok(text);
+  REQUIRE(again.size() == 3);
+  for (std::size_t i = 0; i < 3; ++i) {
+    CHECK(again[i].name == members[i].name);
+    CHECK(again[i].host == members[i].host);
+    CHECK(again[i].cluster_port == members[i].cluster_port);
+    CHECK(again[i].learner == members[i].learner);
+  }
+
+  node_config learner =
+      parse_ok("name b\ncluster-port 7001\ncluster-config-file nodes.conf\nrole learner\n");
+  CHECK(learner.learner);
+  CHECK(std::holds_alternative<std::monostate>(attach_members(learner, members, "nodes.conf")));
+  node_config says_learner =
+      parse_ok("name a\ncluster-port 7000\ncluster-config-file nodes.conf\nrole learner\n");
+  auto error = attach_members(says_learner, members, "nodes.conf");
+  REQUIRE(std::holds_alternative<config_error>(error));
+  CHECK(starts_with(std::get<config_error>(error).message,
+                    "nodes.conf:1: node 'a' has 'role learner' in prez.conf but is a voter here"));
+  CHECK(parse_error("role observer\n") ==
+        "prez.conf:1: invalid role 'observer' (expected voter or learner)");
+
+  CHECK(parse_ok("cluster-join yes\n").cluster_join);
+  CHECK_FALSE(parse_ok("cluster-join no\n").cluster_join);
+  CHECK(parse_error("cluster-join maybe\n") ==
+        "prez.conf:1: invalid cluster-join 'maybe' (expected yes or no)");
 }
 
 TEST_CASE("load_node_config: 3- and 5-node clusters from files", "[config]") {

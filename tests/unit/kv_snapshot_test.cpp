@@ -47,7 +47,7 @@ restored_state restore_ok(std::string_view bytes) {
 }
 
 /// One log entry as the state machine actor applies it.
-struct log_entry {
+struct kv_entry {
   enum class kind { command, transaction, clock } what = kind::command;
   argv_type argv;
   std::vector<argv_type> transaction;
@@ -59,9 +59,9 @@ struct log_entry {
 
 /// Applies `e` the way state_machine_actor.cpp does (sessions first) and returns the reply.
 std::string apply_entry(kv_state& kv, client_sessions& sessions, std::uint64_t index,
-                        const log_entry& e) {
+                        const kv_entry& e) {
   sessions.at_index(index);
-  if (e.what == log_entry::kind::clock) {
+  if (e.what == kv_entry::kind::clock) {
     kv.advance_clock(e.time_ms);
     return "(clock)";
   }
@@ -74,7 +74,7 @@ std::string apply_entry(kv_state& kv, client_sessions& sessions, std::uint64_t i
     case client_sessions::verdict::apply:
       break;
   }
-  reply = e.what == log_entry::kind::transaction
+  reply = e.what == kv_entry::kind::transaction
               ? kv.apply_transaction(e.transaction, e.time_ms, e.watched)
               : kv.apply(e.argv, e.time_ms);
   sessions.record(e.client_id, e.seq, e.time_ms, reply);
@@ -88,17 +88,17 @@ public:
   explicit entry_source(std::uint64_t seed) : random_(seed) {}
 
   /// The next entry; WATCH versions are read from `kv` (the state the client would see).
-  log_entry next(const kv_state& kv) {
-    log_entry e;
+  kv_entry next(const kv_state& kv) {
+    kv_entry e;
     time_ms_ += below(40);
     // A new leader's clock may be behind: stamps go back now and then (the state keeps a max).
     e.time_ms = below(20) == 0 ? time_ms_ - below(200) : time_ms_;
     e.client_id = 1 + below(5);
     const std::uint64_t roll = below(100);
     if (roll < 3) {
-      e.what = log_entry::kind::clock;
+      e.what = kv_entry::kind::clock;
     } else if (roll < 8) {
-      e.what = log_entry::kind::transaction;
+      e.what = kv_entry::kind::transaction;
       const std::string watched = key();
       e.watched.emplace_back(watched, kv.key_version(watched) + (below(4) == 0 ? 1 : 0));
       e.transaction = {command(), command()};
@@ -187,8 +187,8 @@ public:
   }
 
   /// A write to one of enrich()'s big keys, stamped like next()'s entries.
-  log_entry big_write() {
-    log_entry e;
+  kv_entry big_write() {
+    kv_entry e;
     e.time_ms = time_ms_;
     e.client_id = 6;
     e.seq = ++seqs_[0];
@@ -250,7 +250,7 @@ struct replica {
   kv_state kv;
   client_sessions sessions;
   std::uint64_t index = 0;
-  std::string apply(const log_entry& e) { return apply_entry(kv, sessions, ++index, e); }
+  std::string apply(const kv_entry& e) { return apply_entry(kv, sessions, ++index, e); }
 };
 
 /// Some structure random commands rarely build: values spanning several records, many
@@ -319,7 +319,7 @@ TEST_CASE("a restored state is the same replica: same replies, same serialisatio
 
   entry_source after(2);
   for (int i = 0; i < 4000; ++i) {
-    const log_entry e = after.next(original.kv);
+    const kv_entry e = after.next(original.kv);
     const std::string expected = original.apply(e);
     REQUIRE(copy.apply(e) == expected);
   }

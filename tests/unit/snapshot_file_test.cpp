@@ -243,7 +243,7 @@ TEST_CASE("the writer and the receiver refuse bad arguments with an error", "[sn
   REQUIRE(std::holds_alternative<std::string>(writer));
   CHECK_THAT(std::get<std::string>(writer), Catch::Matchers::Contains("last index 0"));
   snapshot_meta huge = make_meta(5);
-  huge.learners.assign(2000, std::string(64, 'n'));
+  huge.learners.assign(20000, std::string(64, 'n'));
   writer = snapshot_writer::create(dir.path, huge);
   REQUIRE(std::holds_alternative<std::string>(writer));
   CHECK_THAT(std::get<std::string>(writer), Catch::Matchers::Contains("snapshot_meta_bytes_max"));
@@ -373,7 +373,8 @@ TEST_CASE("a damaged newest snapshot is refused and the older valid one returned
   CHECK(fs::exists(dir.file(snapshot_file_name(15))));
 }
 
-TEST_CASE("meta that is not five msgpack fields is refused, whatever it declares", "[snapshot]") {
+TEST_CASE("meta that is not five or six msgpack fields is refused, whatever it declares",
+          "[snapshot]") {
   using namespace std::string_literals;
   temp_dir dir;
   const std::string path = dir.file(snapshot_file_name(9));
@@ -383,7 +384,10 @@ TEST_CASE("meta that is not five msgpack fields is refused, whatever it declares
       {"a string", "\xa3"
                    "abc"},
       {"an array of four", "\x94\x09\x03\x90\x90"},
-      {"an array of six", "\x96\x09\x03\x90\x90\x00\x00"s},
+      {"an array of six whose config is a number", "\x96\x09\x03\x90\x90\x00\x00"s},
+      {"an array of seven", "\x97\x09\x03\x90\x90\x00\x92\x90\x90\x00"s},
+      {"a config with unsorted members",
+       "\x96\x09\x03\x90\x90\x00\x92\x92\x94\xa1\x62\xa0\xc3\xc2\x94\xa1\x61\xa0\xc3\xc2\x90"s},
       {"a map", "\x81\x01\x02"},
       {"an array declaring 4G elements", "\xdd\xff\xff\xff\xff"},
       {"a string declaring 4 GiB", "\xdb\xff\xff\xff\xff"},
@@ -397,6 +401,9 @@ TEST_CASE("meta that is not five msgpack fields is refused, whatever it declares
     CHECK_THAT(validate_error(path), Catch::Matchers::Contains("meta is not"));
   }
   write_bytes(path, build_file(good, "body"));
+  CHECK(validate_error(path).empty());
+  // A file written before membership changes (five fields) is still read, with no config.
+  write_bytes(path, build_file("\x95\x09\x03\x90\x90\x00"s, "body"));
   CHECK(validate_error(path).empty());
 
   SECTION("a meta length over the limit is refused before anything is read") {
