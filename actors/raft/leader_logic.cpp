@@ -18,7 +18,10 @@ void leader_logic::sync_peers() {
   // Every member but self gets the log: voters and learners alike (thesis §4.2.1). A node the
   // configuration dropped gets nothing more.
   const auto& config = config_of(context_);
-  std::erase_if(peers_, [&](const auto& p) { return !config.is_member(p.first); });
+  std::erase_if(departing_, [&](const auto& d) { return config.is_member(d.first); });
+  std::erase_if(peers_, [&](const auto& p) {
+    return !config.is_member(p.first) && !departing_.count(p.first);
+  });
   for (const auto& m : config.members) {
     if (m.name == context_.config.self || peers_.count(m.name)) continue;
     peer_progress progress;
@@ -44,6 +47,12 @@ std::string leader_logic::propose_config(config_change change, raft_effects& eff
   if (auto reason = check_membership(change.config); !reason.empty())
     return "ERR invalid configuration: " + reason;
   if (change.config.voter_count() == 0) return "ERR the cluster must keep at least one voter";
+  // Who this change removes keeps getting the log for a while, so it learns it was removed.
+  departing_.clear();
+  for (const auto& m : config_of(context_).members)
+    if (!change.config.is_member(m.name) && m.name != context_.config.self)
+      departing_[m.name] =
+          departing_node{context_.log.last_index() + 1, heartbeat_round_ + departing_rounds};
   log_entry e;
   e.term = context_.hard.term;
   e.index = context_.log.last_index() + 1;
@@ -218,6 +227,7 @@ void leader_logic::send_heartbeat(const node_name& peer, const peer_progress& pr
 
 void leader_logic::heartbeat_round(bool detect_lost, raft_effects& effects) {
   if (detect_lost) ++heartbeat_round_;
+  forget_departed();
   for (auto& [name, progress] : peers_) {
     if (detect_lost) {
       // The oldest request in flight has had a whole heartbeat interval to be answered and the
@@ -249,6 +259,21 @@ void leader_logic::heartbeat_round(bool detect_lost, raft_effects& effects) {
       send_entries(name, progress, effects);
     }
   }
+}
+
+void leader_logic::forget_departed() {
+  bool changed = false;
+  for (auto i = departing_.begin(); i != departing_.end();) {
+    auto p = peers_.find(i->first);
+    const bool holds = p != peers_.end() && p->second.match_index >= i->second.config_index;
+    if (holds || heartbeat_round_ > i->second.until_round) {
+      i = departing_.erase(i);
+      changed = true;
+    } else {
+      ++i;
+    }
+  }
+  if (changed) sync_peers();
 }
 
 void leader_logic::become_probing(peer_progress& progress, std::uint64_t next_index) {
@@ -317,7 +342,8 @@ void leader_logic::step_down(raft_effects& effects, std::optional<raft_message> 
 
 raft_effects leader_logic::step(const raft_message& message) {
   raft_effects effects;
-  if (!heard_from(context_, message.from)) return effects;
+  // A departing node is still heard (its answers tell us it holds its removal).
+  if (!heard_from(context_, message.from) && !departing_.count(message.from)) return effects;
   const auto term = message.term();
   const bool is_request = std::holds_alternative<vote_request>(message.payload) ||
                           std::holds_alternative<append_entries_request>(message.payload) ||

@@ -115,6 +115,10 @@ private:
   bool counts(const node_name& name) const;
   /// Promotes a learner marked `promote` once it has caught up (one change at a time).
   void maybe_promote(raft_effects& effects);
+  /// Drops departing nodes that hold their removal or whose time is up.
+  void forget_departed();
+  /// Heartbeat rounds a departing node keeps getting the log (about two election timeouts).
+  static constexpr std::uint64_t departing_rounds = 20;
   void handle_append_response(const node_name& from, const append_entries_response& response,
                               raft_effects& effects);
   void maybe_commit(raft_effects& effects);
@@ -145,6 +149,14 @@ private:
   std::size_t uncommitted_bytes_ = 0;
   /// Index of the no-op appended by start(); 0 before start().
   std::uint64_t noop_index_ = 0;
+  /// Nodes our last configuration entry removed: still sent the log, so they learn of their
+  /// removal, until they hold that entry (its index here) or a while has passed (the heartbeat
+  /// round given). They never count toward a quorum.
+  struct departing_node {
+    std::uint64_t config_index = 0;
+    std::uint64_t until_round = 0;
+  };
+  std::map<node_name, departing_node> departing_;
 };
 
 } // namespace prez::raft

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <map>
 #include <memory>
+#include <set>
 
 #include "caf/all.hpp"
 #include <spdlog/spdlog.h>
@@ -47,6 +48,9 @@ struct node_state {
   membership config;
   /// This node is named in the removed list of the configuration in effect.
   bool removed = false;
+  /// Nodes the configuration just removed whose links stay up a while, so the leader can tell
+  /// them (it keeps replicating to them until they hold their removal).
+  std::set<node_name> departing;
   static inline const char* name = "raft_node";
 };
 
@@ -170,7 +174,7 @@ void handle_frame(node_actor* self, const std::vector<char>& bytes) {
   }
   auto& frame = *decoded.frame;
   if (frame.from == st.settings.self || !st.handles.peers.count(frame.from) ||
-      st.config.was_removed(frame.from)) {
+      (st.config.was_removed(frame.from) && !st.departing.count(frame.from))) {
     if (++st.frames_refused % 1000 == 1)
       spdlog::warn("peer frame from '{}', not a member of the configuration: dropped", frame.from);
     return;
@@ -229,6 +233,9 @@ std::optional<member_address> cluster_address_of(const node_state& st, const mem
   return std::nullopt;
 }
 
+/// How long the links of a node just removed stay up (the leader's departing_rounds, and more).
+constexpr auto departing_grace = std::chrono::seconds(20);
+
 /// Makes the peer links follow `config`: one link per member but self (at the member's address),
 /// and, while this node is not a member (it waits to be added, or was removed), one per node of
 /// nodes.conf too, so it can answer a leader that replicates to it. Links of nodes no longer
@@ -243,12 +250,17 @@ void follow_config(node_actor* self, const membership& config) {
   if (!config.is_member(me))
     for (const auto& m : st.settings.members)
       if (m.name != me && !config.was_removed(m.name)) wanted.emplace(m.name, m);
+  for (const auto& m : st.config.members)
+    if (m.name != me && config.was_removed(m.name) && st.handles.peers.count(m.name) &&
+        st.departing.insert(m.name).second)
+      self->delayed_send(self, departing_grace, stop_atom::value, m.name);
   bool changed = false;
   for (auto i = st.handles.peers.begin(); i != st.handles.peers.end();) {
     auto w = wanted.find(i->first);
     const auto& link_address = st.link_addresses[i->first];
-    if (w != wanted.end() && w->second.host == link_address.host &&
-        w->second.port == link_address.port) {
+    const bool keep = w != wanted.end() && w->second.host == link_address.host &&
+                      w->second.port == link_address.port;
+    if (keep || st.departing.count(i->first)) {
       ++i;
       continue;
     }
@@ -289,7 +301,10 @@ void follow_config(node_actor* self, const membership& config) {
   const bool removed_changed = removed != st.removed;
   st.config = config;
   st.removed = removed;
-  if (changed) self->send(st.handles.session, peer_send_atom::value, st.handles.peers);
+  if (changed) {
+    self->send(st.handles.session, peer_send_atom::value, st.handles.peers);
+    if (st.role_actor) self->send(st.role_actor, peer_send_atom::value, st.handles.peers);
+  }
   if (removed_changed && st.role_actor) notify_session(self);
 }
 
@@ -394,6 +409,13 @@ caf::behavior raft_node(node_actor* self, node_settings settings,
       },
       // From the state machine: a committed configuration; nodes.conf now says so.
       [=](members_atom, const membership& config) { rewrite_nodes_file(self->state, config); },
+      // A departing node's grace is over: its link goes unless it is wanted again.
+      [=](stop_atom, const node_name& name) {
+        auto& st = self->state;
+        if (st.departing.erase(name) == 0) return;
+        auto config = st.config;
+        follow_config(self, config);
+      },
       [=](status_atom) {
         auto rp = self->make_response_promise<node_status>();
         auto& st = self->state;

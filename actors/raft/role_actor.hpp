@@ -196,6 +196,10 @@ caf::behavior role_behavior(role_actor<Logic>* self, role_args args, Extra... ex
         execute(self, st.logic->snapshot_received(snapshot, ok, config));
       },
       [=](status_atom) -> raft_status { return self->state.logic->status(); },
+      // From the node: the peer links changed with the configuration.
+      [=](peer_send_atom, const std::map<node_name, caf::actor>& peers) {
+        self->state.args.handles.peers = peers;
+      },
       extra...,
   };
 }

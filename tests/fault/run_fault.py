@@ -60,6 +60,8 @@ def classify_error(text):
     code = text.split(" ", 1)[0]
     if code in ("CLUSTERDOWN", "TRYAGAIN"):
         return "fail", False
+    if text.startswith("ERR this node was removed from the cluster"):
+        return "fail", False  # a removed node refuses everything before doing anything
     if code == "UNKNOWN":
         return "unknown", False
     return "unknown", True
