@@ -69,6 +69,8 @@ using trim_atom = caf::atom_constant<caf::atom("trim")>;
 // Membership (thesis §4): a role tells the node the configuration in effect (links follow it);
 // the state machine tells it each committed one (nodes.conf is rewritten from it).
 using members_atom = caf::atom_constant<caf::atom("members")>;
+// Leadership transfer (thesis §3.10): a graceful stop asks the node to hand leadership over.
+using transfer_atom = caf::atom_constant<caf::atom("transfer")>;
 
 /// A role's end: the node spawns `next` with the context (ownership moves with the pointer).
 struct role_handoff {

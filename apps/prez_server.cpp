@@ -320,6 +320,19 @@ int main(int argc, char** argv) {
   int received = 0;
   sigwait(&signals, &received);
   spdlog::info("{}: stopping on signal {}", config.name, received);
+  if (received == SIGTERM) {
+    // A leader hands leadership over first, so writes go on without waiting for an election
+    // timeout (thesis §3.10). Bounded: a stop never hangs on it.
+    caf::scoped_actor waiter{system};
+    const auto wait = std::chrono::milliseconds(
+        std::max<std::uint32_t>(1000, 2 * config.cluster_node_timeout_ms));
+    waiter->request(node, wait + 500ms, prez::transfer_atom::value, caf::timespan{wait})
+        .receive(
+            [&](bool handed) {
+              if (handed) spdlog::info("{}: leadership handed over before stopping", config.name);
+            },
+            [&](const caf::error&) {});
+  }
   caf::anon_send(watcher, prez::stop_atom::value);
   spdlog::shutdown();
   std::fflush(stdout);

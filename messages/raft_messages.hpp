@@ -117,9 +117,17 @@ struct install_snapshot_response {
                          const install_snapshot_response&) = default;
 };
 
+/// TimeoutNow (thesis §3.10, leadership transfer): the leader tells a caught-up voter to start an
+/// election at once, without waiting for its election timeout and without a pre-vote.
+struct timeout_now {
+  std::uint64_t term = 0;
+  MSGPACK_DEFINE(term)
+  friend bool operator==(const timeout_now&, const timeout_now&) = default;
+};
+
 using raft_payload =
     std::variant<vote_request, vote_response, append_entries_request, append_entries_response,
-                 install_snapshot_request, install_snapshot_response>;
+                 install_snapshot_request, install_snapshot_response, timeout_now>;
 
 /// A Raft message between two named nodes.
 struct raft_message {
@@ -180,6 +188,9 @@ MSGPACK_API_VERSION_NAMESPACE(MSGPACK_DEFAULT_API_NS) {
           break;
         case 5:
           m.payload = e[3].as<prez::install_snapshot_response>();
+          break;
+        case 6:
+          m.payload = e[3].as<prez::timeout_now>();
           break;
         default:
           throw msgpack::type_error();

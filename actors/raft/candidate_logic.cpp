@@ -12,6 +12,9 @@ candidate_logic::candidate_logic(raft_context context) : context_(std::move(cont
 
 raft_effects candidate_logic::start() {
   raft_effects effects;
+  // A TimeoutNow handed on by the follower we were may have started the election already (it
+  // can reach the role before its start); that election stands.
+  if (election_started_) return effects;
   // Learners, nodes not yet added and removed nodes never campaign (thesis §4).
   if (!may_campaign(context_)) {
     step_down(effects, std::nullopt);
@@ -44,6 +47,7 @@ void candidate_logic::start_pre_vote(raft_effects& effects) {
 
 void candidate_logic::start_election(raft_effects& effects) {
   pre_vote_phase_ = false;
+  election_started_ = true;
   context_.hard.term += 1;
   context_.hard.voted_for = context_.config.self;
   effects.hard_state_changed = true;
@@ -97,7 +101,12 @@ raft_effects candidate_logic::step(const raft_message& message) {
         else if constexpr (std::is_same_v<T, append_entries_request> ||
                            std::is_same_v<T, install_snapshot_request>)
           handle_leader_request(message, payload.term, effects);
-        else if (payload.term > context_.hard.term) {
+        else if constexpr (std::is_same_v<T, timeout_now>) {
+          // Handed over by our term's leader (the follower we were passed it on): skip the
+          // pre-vote and hold the real election now (thesis §3.10).
+          if (payload.term == context_.hard.term && !election_started_ && may_campaign(context_))
+            start_election(effects);
+        } else if (payload.term > context_.hard.term) {
           // A late AppendEntries response of a newer term: adopt it and follow.
           maybe_adopt_term(context_, payload.term, effects);
           step_down(effects, std::nullopt);

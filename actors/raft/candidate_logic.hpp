@@ -44,6 +44,8 @@ private:
 
   raft_context context_;
   bool pre_vote_phase_ = true;
+  /// A real election (a term bump) has been started by this role.
+  bool election_started_ = false;
   std::set<node_name> granted_;
   std::set<node_name> refused_;
   std::uint32_t ticks_in_round_ = 0;

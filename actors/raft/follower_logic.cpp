@@ -63,6 +63,8 @@ raft_effects follower_logic::step(const raft_message& message) {
           handle_vote_request(message, payload, effects);
         else if constexpr (std::is_same_v<T, install_snapshot_request>)
           handle_install_snapshot(message, payload, effects);
+        else if constexpr (std::is_same_v<T, timeout_now>)
+          handle_timeout_now(message, payload, effects);
         // Responses of our term reach a follower only late, from a role it left: ignored.
       },
       message.payload);
@@ -193,6 +195,16 @@ void follower_logic::handle_vote_request(const raft_message& message, const vote
   // recently (the second half of thesis §9.6): with pre-vote, a candidate only reaches a real
   // election after a majority, leader included or not, agreed it may, so it is not a disruption.
   if (answer_vote_request(context_, message, effects)) reset_election_timer();
+}
+
+void follower_logic::handle_timeout_now(const raft_message& message, const timeout_now& request,
+                                        raft_effects& effects) {
+  // Thesis §3.10: our leader hands leadership over. Campaign at once; the candidate gets the
+  // message again and skips the pre-vote (the leader asked, so nobody is disrupted).
+  if (request.term != context_.hard.term || message.from != leader_ || !may_campaign(context_))
+    return;
+  effects.next_role = role::candidate;
+  effects.redeliver = message;
 }
 
 raft_status follower_logic::status() const {

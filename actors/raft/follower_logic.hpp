@@ -44,6 +44,8 @@ private:
                            raft_effects& effects);
   void handle_install_snapshot(const raft_message& message, const install_snapshot_request& request,
                                raft_effects& effects);
+  void handle_timeout_now(const raft_message& message, const timeout_now& request,
+                          raft_effects& effects);
   void reset_election_timer();
   /// Leader stickiness (thesis §9.6): a leader of our term was heard from within the minimum
   /// election timeout, so pre-votes are refused.

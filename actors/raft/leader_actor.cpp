@@ -3,7 +3,10 @@
 // log append / one heartbeat round (docs/architecture.md §8: throughput comes from batching and
 // pipelining).
 
+#include <cctype>
 #include <chrono>
+#include <memory>
+#include <optional>
 
 #include "actors/gateway/resp_writer.hpp"
 #include "actors/raft/leader_logic.hpp"
@@ -33,6 +36,20 @@ void flush_batch(role_actor<leader_logic>* self) {
   auto& st = self->state;
   st.batch_flush_scheduled = false;
   if (st.executor.retired()) return;
+  if (st.logic->transferring() && !st.proposals.empty()) {
+    // Thesis §3.10: no new entries while leadership is handed over, or the target may never
+    // catch up. They wait here; if this role retires, the session sends them to the new leader.
+    if (!st.batch_flush_scheduled) {
+      st.batch_flush_scheduled = true;
+      self->delayed_send(self, st.args.tick, flush_atom::value);
+    }
+    if (!st.reads.empty()) {
+      auto reads = std::move(st.reads);
+      st.reads.clear();
+      execute(self, st.logic->read_index(reads, 0));
+    }
+    return;
+  }
   auto now_ms = wall_clock_ms();
   // Reads are served at the cluster clock (docs/expiry.md): keep it fresh for them.
   if (!st.reads.empty() && now_ms >= st.last_stamp_ms + limits::read_clock_refresh_ms)
@@ -102,11 +119,75 @@ void propose_membership(role_actor<leader_logic>* self, client_command&& command
   execute(self, std::move(fx));
 }
 
+bool is_transfer_command(const std::vector<std::string>& argv) {
+  if (argv.size() != 2) return false;
+  std::string name = argv[0];
+  for (auto& c : name)
+    c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return name == "raft.transfer";
+}
+
+void reply_to(role_actor<leader_logic>* self, std::uint64_t client_id, std::uint64_t seq,
+              std::string text) {
+  self->send(self->state.args.handles.session, applied_atom::value,
+             std::vector<applied_result>{{client_id, seq, std::move(text)}});
+}
+
+/// The RAFT.TRANSFER command waiting for its transfer's outcome.
+struct transfer_reply {
+  std::uint64_t client_id = 0;
+  std::uint64_t seq = 0;
+  node_name target;
+};
+
+/// RAFT.TRANSFER <name>: answered +OK once TimeoutNow went out (the target's election follows at
+/// once), or with an error when the target is no voter or did not catch up in time.
+void start_transfer(role_actor<leader_logic>* self, client_command&& command,
+                    std::shared_ptr<std::optional<transfer_reply>> pending) {
+  auto& st = self->state;
+  raft_effects fx;
+  auto reason = st.logic->transfer_leadership(command.argv[1], fx);
+  if (!reason.empty()) {
+    reply_to(self, command.client_id, command.seq, resp::error(reason));
+    return;
+  }
+  if (command.argv[1] == st.logic->context().config.self) {
+    reply_to(self, command.client_id, command.seq, resp::ok());
+    return;
+  }
+  if (*pending) // an earlier transfer's caller: this one replaces it
+    reply_to(self, (*pending)->client_id, (*pending)->seq,
+             resp::error("ERR superseded by another RAFT.TRANSFER"));
+  *pending = transfer_reply{command.client_id, command.seq, command.argv[1]};
+  spdlog::info("raft: handing leadership over to {}", command.argv[1]);
+  execute(self, std::move(fx));
+}
+
 caf::behavior leader_actor(role_actor<leader_logic>* self, role_args args) {
+  auto pending = std::make_shared<std::optional<transfer_reply>>();
+  self->state.after_execute = [=] {
+    auto& logic = *self->state.logic;
+    if (!*pending) return;
+    const auto& p = **pending;
+    if (logic.transfer_sent()) {
+      reply_to(self, p.client_id, p.seq, resp::ok());
+      pending->reset();
+    } else if (!logic.transferring()) {
+      reply_to(self, p.client_id, p.seq,
+               resp::error("ERR leadership transfer to '" + p.target +
+                           "' gave up: it did not catch up within an election timeout"));
+      pending->reset();
+    }
+  };
   return role_behavior(
       self, std::move(args),
       [=](propose_atom, client_command& command) {
         if (self->state.executor.retired()) return;
+        if (is_transfer_command(command.argv)) {
+          flush_batch(self);
+          start_transfer(self, std::move(command), pending);
+          return;
+        }
         if (is_membership_change(command.argv)) {
           flush_batch(self); // what came before it goes first
           propose_membership(self, std::move(command));
@@ -123,7 +204,14 @@ caf::behavior leader_actor(role_actor<leader_logic>* self, role_args args) {
         self->state.reads.push_back(read_id);
         schedule_batch(self);
       },
-      [=](flush_atom) { flush_batch(self); });
+      [=](flush_atom) { flush_batch(self); },
+      // A graceful stop: hand leadership to the most up-to-date voter.
+      [=](transfer_atom) {
+        raft_effects fx;
+        auto reason = self->state.logic->transfer_leadership({}, fx);
+        if (!reason.empty()) spdlog::info("raft: no leadership transfer on stop: {}", reason);
+        execute(self, std::move(fx));
+      });
 }
 
 } // namespace

@@ -41,6 +41,7 @@ std::string leader_logic::propose_config(config_change change, raft_effects& eff
   // can still commit beside its own.
   if (!committed_in_term())
     return "TRYAGAIN the new leader has not committed an entry of its term yet; retry shortly";
+  if (transfer_) return "TRYAGAIN a leadership transfer is in progress; retry shortly";
   // Thesis §4.1: one change at a time; the next only once the last is committed.
   if (context_.log.config_index() > context_.commit_index)
     return "TRYAGAIN a configuration change is in progress; retry once it is committed";
@@ -69,8 +70,41 @@ std::string leader_logic::propose_config(config_change change, raft_effects& eff
   return {};
 }
 
+std::string leader_logic::transfer_leadership(const node_name& target, raft_effects& effects) {
+  const auto& config = config_of(context_);
+  node_name to = target;
+  if (to.empty()) {
+    // The most up-to-date voter (a graceful stop hands over to it).
+    std::uint64_t best = 0;
+    for (const auto& [name, progress] : peers_)
+      if (counts(name) && (to.empty() || progress.match_index > best)) {
+        to = name;
+        best = progress.match_index;
+      }
+    if (to.empty()) return "ERR no other voter to hand leadership to";
+  }
+  if (to == context_.config.self) return {};
+  if (!config.is_voter(to) || !peers_.count(to))
+    return "ERR node '" + to + "' is not a voter of this cluster";
+  transfer_ = transfer_state{to, context_.config.election_timeout_ticks, false};
+  transfer_target_ = to;
+  maybe_send_timeout_now(effects);
+  if (!transfer_->sent) send_entries(to, peers_.at(to), effects);
+  return {};
+}
+
+void leader_logic::maybe_send_timeout_now(raft_effects& effects) {
+  if (!transfer_ || transfer_->sent) return;
+  const auto& progress = peers_.at(transfer_->target);
+  if (progress.match_index < context_.log.last_index()) return;
+  transfer_->sent = true;
+  effects.messages.push_back(
+      make_message(context_, transfer_->target, timeout_now{context_.hard.term}));
+}
+
 void leader_logic::maybe_promote(raft_effects& effects) {
-  if (!committed_in_term() || context_.log.config_index() > context_.commit_index) return;
+  if (!committed_in_term() || context_.log.config_index() > context_.commit_index || transfer_)
+    return;
   const auto& config = config_of(context_);
   for (const auto& m : config.members) {
     if (!m.promote) continue;
@@ -311,6 +345,8 @@ raft_effects leader_logic::tick() {
       return effects;
     }
   }
+  if (transfer_ && --transfer_->ticks_left == 0) transfer_.reset(); // gave up: lead on
+  if (transfer_ && !peers_.count(transfer_->target)) transfer_.reset();
   maybe_promote(effects);
   return effects;
 }
@@ -400,6 +436,7 @@ void leader_logic::handle_append_response(const node_name& from,
     check_progress(progress);
     maybe_commit(effects);
     send_entries(from, progress, effects);
+    if (transfer_ && transfer_->target == from) maybe_send_timeout_now(effects);
   } else {
     // A request sent at or after what the peer acknowledged (a heartbeat anchored there, or a
     // probe) found its log ending before it. Either the answer is older than the acknowledgement

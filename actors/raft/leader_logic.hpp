@@ -86,6 +86,17 @@ public:
   /// configuration), empty when appended.
   std::string propose_config(config_change change, raft_effects& effects);
 
+  /// Leadership transfer (thesis §3.10) to voter `target`, or to the most up-to-date voter when
+  /// `target` is empty: the target is caught up, then sent TimeoutNow; new proposals should wait
+  /// meanwhile (transferring()). Gives up after an election timeout. Returns the refusal as a
+  /// RESP error text without the '-', empty when started.
+  std::string transfer_leadership(const node_name& target, raft_effects& effects);
+  /// A transfer is under way (TimeoutNow not yet answered by an election, or not yet sent).
+  bool transferring() const { return transfer_.has_value(); }
+  /// Whether the last transfer gave up (reset by the next transfer); for the caller's reply.
+  const std::optional<node_name>& transfer_target() const { return transfer_target_; }
+  bool transfer_sent() const { return transfer_ && transfer_->sent; }
+
   raft_status status() const;
   const raft_context& context() const { return context_; }
   const std::map<node_name, peer_progress>& progress() const { return peers_; }
@@ -157,6 +168,16 @@ private:
     std::uint64_t until_round = 0;
   };
   std::map<node_name, departing_node> departing_;
+  /// The leadership transfer under way.
+  struct transfer_state {
+    node_name target;
+    std::uint32_t ticks_left = 0;
+    bool sent = false; ///< TimeoutNow went out
+  };
+  std::optional<transfer_state> transfer_;
+  std::optional<node_name> transfer_target_;
+  /// Sends TimeoutNow once the target holds our whole log.
+  void maybe_send_timeout_now(raft_effects& effects);
 };
 
 } // namespace prez::raft

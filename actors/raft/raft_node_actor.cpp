@@ -51,6 +51,8 @@ struct node_state {
   /// Nodes the configuration just removed whose links stay up a while, so the leader can tell
   /// them (it keeps replicating to them until they hold their removal).
   std::set<node_name> departing;
+  /// A graceful stop waiting for leadership to move elsewhere.
+  std::optional<caf::response_promise> handover;
   static inline const char* name = "raft_node";
 };
 
@@ -92,6 +94,10 @@ void spawn_role(node_actor* self, raft::role next, std::shared_ptr<raft::raft_co
   self->monitor(st.role_actor);
   if (st.snapshot.index > 0) self->send(st.role_actor, snap_taken_atom::value, st.snapshot);
   spdlog::info("raft: {} is now {} in term {}", st.settings.self, raft::to_string(next), st.term);
+  if (st.handover && next != raft::role::leader) {
+    st.handover->deliver(true);
+    st.handover.reset();
+  }
   notify_session(self);
 }
 
@@ -133,9 +139,11 @@ std::string describe(const raft_message& m) {
         else if constexpr (std::is_same_v<T, install_snapshot_request>)
           return fmt::format("install_snapshot term {} snapshot {}/{} offset {} bytes {} done {}",
                              p.term, p.last_index, p.last_term, p.offset, p.data.size(), p.done);
-        else
+        else if constexpr (std::is_same_v<T, install_snapshot_response>)
           return fmt::format("install_snapshot_response term {} snapshot {} next {} installed {}",
                              p.term, p.last_index, p.next_offset, p.installed);
+        else
+          return fmt::format("timeout_now term {}", p.term);
       },
       m.payload);
 }
@@ -409,6 +417,22 @@ caf::behavior raft_node(node_actor* self, node_settings settings,
       },
       // From the state machine: a committed configuration; nodes.conf now says so.
       [=](members_atom, const membership& config) { rewrite_nodes_file(self->state, config); },
+      // A graceful stop (SIGTERM): a leader hands leadership over first (thesis §3.10). Answers
+      // true once this node is no longer leader, false when it was not or after `wait`.
+      [=](transfer_atom, caf::timespan wait) -> caf::result<bool> {
+        auto& st = self->state;
+        if (st.current_role != raft::role::leader || st.handover) return false;
+        st.handover = self->make_response_promise();
+        self->send(st.role_actor, transfer_atom::value);
+        self->delayed_send(self, wait, transfer_atom::value);
+        return *st.handover;
+      },
+      [=](transfer_atom) {
+        auto& st = self->state;
+        if (!st.handover) return;
+        st.handover->deliver(false);
+        st.handover.reset();
+      },
       // A departing node's grace is over: its link goes unless it is wanted again.
       [=](stop_atom, const node_name& name) {
         auto& st = self->state;

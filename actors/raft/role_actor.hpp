@@ -7,6 +7,7 @@
 
 #include <chrono>
 #include <deque>
+#include <functional>
 #include <optional>
 #include <utility>
 #include <vector>
@@ -53,6 +54,8 @@ struct role_state {
   node_name reported_leader;
   /// raft_log::config_version() last told to the node (the role's first report always goes).
   std::optional<std::uint64_t> reported_config_version;
+  /// Leader only: checks what each step changed for the actor's own bookkeeping (transfers).
+  std::function<void()> after_execute;
 };
 
 template <class Logic>
@@ -130,6 +133,7 @@ void execute(role_actor<Logic>* self, raft_effects&& fx) {
     self->send(handles.session, read_fail_atom::value, std::move(out.reads_failed));
   maybe_report_leader(self);
   maybe_report_config(self);
+  if (st.after_execute && !out.next_role) st.after_execute();
   if (out.next_role) {
     role_handoff handoff;
     handoff.epoch = st.args.epoch;

@@ -62,6 +62,11 @@ std::string raft_node_command(keyspace&, const argv_type&, std::uint64_t) {
                      "MULTI");
 }
 
+/// RAFT.TRANSFER reaches the key space only queued inside MULTI (the leader's Raft role runs it).
+std::string raft_transfer_command(keyspace&, const argv_type&, std::uint64_t) {
+  return error_reply("ERR RAFT.TRANSFER hands leadership over and cannot run inside MULTI");
+}
+
 // --- local commands -----------------------------------------------------------------------------
 
 std::string ping_command(const argv_type& argv) {
@@ -156,6 +161,7 @@ constexpr std::array table = {
     l("quit", -1),
     w("raft.node", -2, &raft_node_command, &check_raft_node),
     l("raft.snapshot", 1),
+    w("raft.transfer", 2, &raft_transfer_command),
     r("randomkey", 1, &randomkey_command),
     w("rename", 3, &rename_command),
     w("renamenx", 3, &renamenx_command),

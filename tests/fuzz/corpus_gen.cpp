@@ -133,6 +133,7 @@ void peer_seeds(const fs::path& dir) {
                                 install_snapshot_request{7, 40, 6, 0, "PREZSNP1 chunk", false}}));
   write_seed(dir, "install-snapshot-response",
              frame(raft_message{"n2", "n1", install_snapshot_response{7, 40, 14, false}}));
+  write_seed(dir, "timeout-now", frame(raft_message{"n2", "n1", timeout_now{7}}));
   forward_request forward{3, sample_command()};
   write_seed(dir, "forward-request", frame(forward));
   client_command transaction = sample_command();

@@ -956,9 +956,11 @@ private:
           else if constexpr (std::is_same_v<T, install_snapshot_request>)
             out << "snapshot_req t=" << p.term << " snap=" << p.last_index << "/" << p.last_term
                 << " offset=" << p.offset << " n=" << p.data.size() << " done=" << p.done;
-          else
+          else if constexpr (std::is_same_v<T, install_snapshot_response>)
             out << "snapshot_resp t=" << p.term << " snap=" << p.last_index
                 << " next=" << p.next_offset << " installed=" << p.installed;
+          else
+            out << "timeout_now t=" << p.term;
         },
         m.payload);
     return out.str();
