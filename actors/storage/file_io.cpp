@@ -2,6 +2,7 @@
 
 #include <cerrno>
 #include <cstring>
+#include <fcntl.h>
 #include <unistd.h>
 
 namespace prez::storage {
@@ -38,6 +39,37 @@ bool write_all(int fd, const char* data, std::size_t size, std::uint64_t offset)
     offset += static_cast<std::uint64_t>(written);
   }
   return true;
+}
+
+bool read_exact(int fd, char* out, std::size_t size, std::uint64_t offset) {
+  while (size > 0) {
+    const ssize_t got = ::pread(fd, out, size, static_cast<off_t>(offset));
+    if (got < 0) {
+      if (errno == EINTR) continue;
+      return false;
+    }
+    if (got == 0) {
+      errno = 0;
+      return false;
+    }
+    out += got;
+    size -= static_cast<std::size_t>(got);
+    offset += static_cast<std::uint64_t>(got);
+  }
+  return true;
+}
+
+std::optional<std::string> sync_directory(const std::string& dir,
+                                          const std::function<void(const std::string&)>& observer) {
+  const int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0) return errno_text("cannot open directory", dir);
+  std::optional<std::string> error;
+  if (::fsync(fd) != 0)
+    error = errno_text("cannot fsync directory", dir);
+  else if (observer)
+    observer(dir);
+  ::close(fd);
+  return error;
 }
 
 } // namespace prez::storage
