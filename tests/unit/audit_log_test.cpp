@@ -299,3 +299,22 @@ TEST_CASE("audit_log_file failures are reported, and the gap is written once it 
   CHECK(read(path) == lost_comment(1, 2, "they could not be written (see the server log)").text +
                           set_line(3, "c", "3").text);
 }
+
+TEST_CASE("audit_log_file on a full disk reports, reopens, and names the lost entries", "[audit]") {
+  temp_dir dir;
+  const std::string path = dir.file("audit.log");
+  // /dev/full fails every write with ENOSPC, as a full disk does.
+  fs::create_symlink("/dev/full", path);
+  storage::audit_log_file file({path, 0, 5});
+  auto error = file.append({set_line(1, "a", "1")});
+  REQUIRE(error);
+  CHECK(error->find("cannot write " + path + ": No space left on device") != std::string::npos);
+  CHECK_FALSE(file.is_open());
+  CHECK(file.append({set_line(2, "b", "2"), set_line(3, "c", "3")}));
+  // Space again: the next batch says which entries were lost, then goes on.
+  fs::remove(path);
+  REQUIRE_FALSE(file.append({set_line(4, "d", "4")}));
+  CHECK(read(path) == lost_comment(1, 3, "they could not be written (see the server log)").text +
+                          set_line(4, "d", "4").text);
+  CHECK(file.last_index() == 4);
+}
