@@ -18,6 +18,7 @@
 #include "actors/net/peer_link_info.hpp"
 #include "actors/raft/raft_types.hpp"
 #include "actors/raft/role_executor.hpp"
+#include "actors/storage/audit_log.hpp"
 #include "actors/storage/snapshot_file.hpp"
 #include "messages/client_messages.hpp"
 #include "messages/membership.hpp"
@@ -71,6 +72,10 @@ using trim_atom = caf::atom_constant<caf::atom("trim")>;
 using members_atom = caf::atom_constant<caf::atom("members")>;
 // Leadership transfer (thesis §3.10): a graceful stop asks the node to hand leadership over.
 using transfer_atom = caf::atom_constant<caf::atom("transfer")>;
+// The audit log (actors/storage/audit_log_actor.hpp): the state machine sends a batch of lines,
+// the actor answers with the bytes it has dealt with (written, skipped or lost).
+using audit_atom = caf::atom_constant<caf::atom("audit")>;
+using audited_atom = caf::atom_constant<caf::atom("audited")>;
 
 /// A role's end: the node spawns `next` with the context (ownership moves with the pointer).
 struct role_handoff {
@@ -144,6 +149,7 @@ CAF_ALLOW_UNSAFE_MESSAGE_TYPE(prez::role_handoff)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(prez::role_info)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(prez::apply_status)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(prez::node_status)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(std::vector<prez::audit::audit_line>)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(prez::peer_link_info)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(prez::gateway_status)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(prez::raft::raft_status)

@@ -23,6 +23,7 @@
 #include "actors/session/session_actor.hpp"
 #include "actors/state_machine/state_machine_actor.hpp"
 #include "actors/state_machine/state_restore.hpp"
+#include "actors/storage/audit_log_actor.hpp"
 #include "actors/storage/log_actor.hpp"
 #include "actors/storage/log_store.hpp"
 #include "actors/storage/snapshot_actor.hpp"
@@ -254,6 +255,12 @@ int main(int argc, char** argv) {
   machine.initial_index = snapshot.index;
   machine.initial_term = snapshot.term;
   machine.initial_bytes = snapshot.bytes;
+  // The audit log is not watched: it is not part of Raft safety, and it reports its failures
+  // instead of ending (docs/architecture.md §5).
+  if (!config.audit_log.empty())
+    machine.audit =
+        prez::spawn_audit_log_actor(system, {config.audit_log, config.audit_log_max_bytes,
+                                             static_cast<unsigned>(config.audit_log_keep)});
   auto state_machine = prez::spawn_state_machine(system, session, std::move(machine));
   caf::anon_send(session, prez::start_atom::value, state_machine);
   auto log = prez::spawn_log_actor(system, std::move(store));

@@ -200,4 +200,24 @@ inline constexpr std::size_t snapshot_string_piece_bytes = 64 * 1024;
 /// Nesting of snapshot records: a record array holding one array of items.
 inline constexpr std::size_t snapshot_depth_max = 2;
 
+// --- audit log (audit-log in prez.conf; docs/architecture.md §5) --------------------------------
+
+/// audit-log-max-bytes: the file is rotated before it would grow past this (0: never). 64 MiB
+/// keeps one file quick to grep and to copy; audit-log-keep older files are kept beside it.
+inline constexpr std::uint64_t audit_log_max_bytes_default = 64ull << 20;
+inline constexpr std::uint64_t audit_log_max_bytes_max = 1ull << 40;
+inline constexpr std::uint64_t audit_log_keep_default = 5;
+/// Renames per rotation grow with it; a thousand files of the default size is 64 GiB already.
+inline constexpr std::uint64_t audit_log_keep_max = 1000;
+/// Bytes of an existing file's tail read at start to find the last index written: many lines of
+/// ordinary commands. Only a line (or a transaction) longer than that makes the reader look
+/// further back, up to audit_log_tail_bytes_max: the longest a line can be (every byte of the
+/// largest command escaped to \xhh) plus room for its transaction's first line.
+inline constexpr std::size_t audit_log_tail_bytes = 64 * 1024;
+inline constexpr std::size_t audit_log_tail_bytes_max = 4 * command_bytes_max + 64 * 1024;
+/// Bytes of lines the state machine has sent to the audit log actor and not yet seen written:
+/// past it (a disk much slower than the applied commands), lines are dropped and the gap is
+/// written as a comment, so a slow disk never grows the state machine's memory.
+inline constexpr std::uint64_t audit_log_pending_bytes_max = 64ull << 20;
+
 } // namespace prez::limits

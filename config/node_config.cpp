@@ -167,6 +167,10 @@ std::string apply_key(node_config& config, const std::string& key, const std::st
     return ranged(0, limits::snapshot_bytes_max_setting, config.snapshot_bytes);
   } else if (key == "snapshot-trailing-entries") {
     return ranged(0, limits::snapshot_entries_max, config.snapshot_trailing_entries);
+  } else if (key == "audit-log-max-bytes") {
+    return ranged(0, limits::audit_log_max_bytes_max, config.audit_log_max_bytes);
+  } else if (key == "audit-log-keep") {
+    return ranged(1, limits::audit_log_keep_max, config.audit_log_keep);
   } else if (key == "bind") {
     if (!is_valid_host(value)) return "invalid bind address '" + value + "'";
     config.bind = value;
@@ -204,10 +208,12 @@ std::string apply_key(node_config& config, const std::string& key, const std::st
     if (flag != "yes" && flag != "no")
       return "invalid protected-mode '" + value + "' (expected yes or no)";
     config.protected_mode = flag == "yes";
-  } else if (key == "dir" || key == "cluster-config-file") {
+  } else if (key == "dir" || key == "cluster-config-file" || key == "audit-log") {
     if (value.empty()) return "'" + key + "' must not be empty";
-    (key == "dir" ? config.dir : config.cluster_config_file) =
-        resolve_path(config.source_file, value);
+    if (key == "audit-log" && value.back() == '/') return "'audit-log' must name a file";
+    (key == "dir"         ? config.dir
+     : key == "audit-log" ? config.audit_log
+                          : config.cluster_config_file) = resolve_path(config.source_file, value);
   } else {
     return "unknown key '" + key + "'";
   }

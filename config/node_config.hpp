@@ -69,6 +69,12 @@ struct node_config {
   /// Entries kept in the log before a snapshot's end, so a follower a little behind catches up
   /// from the log instead of by InstallSnapshot.
   std::uint64_t snapshot_trailing_entries = limits::snapshot_trailing_entries_default;
+  /// audit-log: the file every applied command is listed in (resolved against prez.conf's
+  /// directory); empty: no audit log. Rotated before it would exceed audit_log_max_bytes (0:
+  /// never), keeping audit_log_keep older files (1..limits::audit_log_keep_max).
+  std::string audit_log;
+  std::uint64_t audit_log_max_bytes = limits::audit_log_max_bytes_default;
+  std::uint64_t audit_log_keep = limits::audit_log_keep_default;
   /// Every voter including self, sorted by name, unique names and addresses. Filled by
   /// load_node_config / attach_members / default_single_node_config; parse_node_config fills it
   /// only in single-node mode (no cluster-config-file), with self alone.

@@ -1,5 +1,6 @@
 #include "actors/state_machine/state_machine_actor.hpp"
 
+#include <algorithm>
 #include <cctype>
 #include <chrono>
 #include <ctime>
@@ -14,6 +15,7 @@
 #include "actors/state_machine/client_sessions.hpp"
 #include "actors/state_machine/kv_state.hpp"
 #include "actors/state_machine/state_restore.hpp"
+#include "actors/storage/audit_log.hpp"
 #include "config/limits.hpp"
 #include "messages/wire_codec.hpp"
 
@@ -100,12 +102,21 @@ struct state_machine_state {
   /// The configuration of the last configuration entry applied (or of the snapshot): what a
   /// snapshot records and RAFT.NODE LIST shows.
   membership config;
+  /// Audit log (settings.audit): lines of the batch being applied; bytes sent and not yet
+  /// answered by the audit log actor; entries dropped while those exceeded the limit
+  /// (first > last: none).
+  std::vector<audit::audit_line> audit_lines;
+  std::uint64_t audit_pending_bytes = 0;
+  std::uint64_t audit_dropped_first = 1;
+  std::uint64_t audit_dropped_last = 0;
   static inline const char* name = "state_machine";
 };
 
 using state_machine = caf::stateful_actor<state_machine_state>;
 
 void serve_waiting_reads(state_machine* self);
+
+void add_audit_line(state_machine_state& st, audit::audit_line line);
 
 /// A committed configuration entry: it is the configuration now, and the RAFT.NODE command
 /// that asked for it (if any) is answered exactly once, through the client session table.
@@ -122,6 +133,9 @@ void apply_config(state_machine_state& st, const log_entry& entry,
   spdlog::info("configuration at index {} committed: {} voters, {} members", entry.index,
                st.config.voter_count(), st.config.members.size());
   const auto& origin = change->origin;
+  // The audit log lists configuration changes too (RAFT.NODE ADD/REMOVE, and PROMOTE by the
+  // leader), as the commands that made them.
+  if (!origin.argv.empty()) add_audit_line(st, audit::entry_lines(entry.index, entry.term, origin));
   if (origin.client_id == 0) return; // made by the leader (a promotion)
   std::string reply;
   switch (st.sessions.check(origin.client_id, origin.seq, origin.time_ms, reply)) {
@@ -137,6 +151,44 @@ void apply_config(state_machine_state& st, const log_entry& entry,
       break;
   }
   results.push_back({origin.client_id, origin.seq, std::move(reply)});
+}
+
+// --- audit log hook (docs/architecture.md §5): the lines of applied commands, one message per
+// applied batch to the audit log actor, which writes them; the state machine never waits. -------
+
+/// Adds a line for the audit log, if there is one.
+void add_audit_line(state_machine_state& st, audit::audit_line line) {
+  if (st.settings.audit) st.audit_lines.push_back(std::move(line));
+}
+
+/// Sends the lines collected so far. While the audit log actor is more than
+/// limits::audit_log_pending_bytes_max behind (a disk much slower than the commands), lines are
+/// dropped instead, and a comment naming the entries they belonged to goes with the next batch.
+void send_audit_lines(state_machine* self) {
+  auto& st = self->state;
+  if (st.audit_lines.empty()) return;
+  std::uint64_t bytes = 0;
+  for (const auto& line : st.audit_lines)
+    bytes += line.text.size();
+  if (st.audit_pending_bytes > 0 &&
+      st.audit_pending_bytes + bytes > limits::audit_log_pending_bytes_max) {
+    if (st.audit_dropped_first > st.audit_dropped_last)
+      st.audit_dropped_first = st.audit_lines.front().index;
+    st.audit_dropped_last = st.audit_lines.back().index;
+    st.audit_lines.clear();
+    return;
+  }
+  if (st.audit_dropped_first <= st.audit_dropped_last) {
+    auto comment = audit::lost_comment(st.audit_dropped_first, st.audit_dropped_last,
+                                       "the audit log fell behind the state machine");
+    bytes += comment.text.size();
+    st.audit_lines.insert(st.audit_lines.begin(), std::move(comment));
+    st.audit_dropped_first = 1;
+    st.audit_dropped_last = 0;
+  }
+  st.audit_pending_bytes += bytes;
+  self->send(st.settings.audit, audit_atom::value, std::move(st.audit_lines));
+  st.audit_lines.clear();
 }
 
 void apply_entries(state_machine* self, const std::vector<log_entry>& entries) {
@@ -192,6 +244,7 @@ void apply_entries(state_machine* self, const std::vector<log_entry>& entries) {
             : is_member_list(command->argv) ? list_members(st.config)
                                             : st.kv.apply(command->argv, command->time_ms);
         st.sessions.record(command->client_id, command->seq, command->time_ms, reply);
+        add_audit_line(st, audit::entry_lines(entry.index, entry.term, *command));
         break;
     }
     results.push_back({command->client_id, command->seq, std::move(reply)});
@@ -199,6 +252,7 @@ void apply_entries(state_machine* self, const std::vector<log_entry>& entries) {
   if (!results.empty()) self->send(st.session, applied_atom::value, std::move(results));
   // The node rewrites nodes.conf from each committed configuration.
   if (config_changed && st.node) self->send(st.node, members_atom::value, st.config);
+  send_audit_lines(self);
   serve_waiting_reads(self);
 }
 
@@ -341,6 +395,8 @@ void restore(state_machine* self, const raft::snapshot_ref& ref,
   ++st.stats.installed;
   spdlog::info("state machine continues from snapshot {}/{} installed from the leader ({} keys)",
                ref.index, ref.term, st.kv.size());
+  add_audit_line(st, audit::snapshot_comment(ref.index, ref.term, true));
+  send_audit_lines(self);
   answer_snapshot_waiters(self, "+OK\r\n");
   serve_waiting_reads(self);
 }
@@ -361,6 +417,9 @@ caf::behavior state_machine_actor(state_machine* self, caf::actor session,
     st.stats.index = st.settings.initial_index;
     st.stats.term = st.settings.initial_term;
     st.stats.bytes = st.settings.initial_bytes;
+    // Written only if the audit log does not list entries up to here already.
+    add_audit_line(st, audit::snapshot_comment(st.last_applied, st.last_applied_term, false));
+    send_audit_lines(self);
   }
   return {
       [=](start_atom, const caf::actor& node) { self->state.node = node; },
@@ -392,6 +451,10 @@ caf::behavior state_machine_actor(state_machine* self, caf::actor session,
         const auto& st = self->state;
         return apply_status{st.last_applied, st.kv.size(), st.kv.bytes(), st.kv.keys().expiring(),
                             st.stats};
+      },
+      [=](audited_atom, std::uint64_t bytes) {
+        auto& pending = self->state.audit_pending_bytes;
+        pending -= std::min(pending, bytes);
       },
   };
 }

@@ -34,6 +34,9 @@ struct state_machine_settings {
   std::uint64_t initial_index = 0;
   std::uint64_t initial_term = 0;
   std::uint64_t initial_bytes = 0;
+  /// The audit log actor (actors/storage/audit_log_actor.hpp), sent the lines of every command
+  /// applied; null: no audit log.
+  caf::actor audit;
 };
 
 /// Spawns the state machine actor. Messages:
@@ -46,6 +49,7 @@ struct state_machine_settings {
 ///   (snapshot_atom) -> std::string          RAFT.SNAPSHOT: take one now; "+OK" once durable
 ///   (status_atom) -> apply_status
 /// It tells the node (members_atom, membership) after applying a configuration entry.
+///   (audited_atom, bytes)                   the audit log actor dealt with that many bytes
 caf::actor spawn_state_machine(caf::actor_system& system, caf::actor session,
                                state_machine_settings settings);
 

@@ -42,6 +42,37 @@ bool write_all(int fd, const char* data, std::size_t size, std::uint64_t offset)
   return true;
 }
 
+bool read_exact(int fd, char* out, std::size_t size, std::uint64_t offset) {
+  while (size > 0) {
+    const ssize_t got = ::pread(fd, out, size, static_cast<off_t>(offset));
+    if (got < 0) {
+      if (errno == EINTR) continue;
+      return false;
+    }
+    if (got == 0) {
+      errno = 0;
+      return false;
+    }
+    out += got;
+    size -= static_cast<std::size_t>(got);
+    offset += static_cast<std::uint64_t>(got);
+  }
+  return true;
+}
+
+std::optional<std::string> sync_directory(const std::string& dir,
+                                          const std::function<void(const std::string&)>& observer) {
+  const int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0) return errno_text("cannot open directory", dir);
+  std::optional<std::string> error;
+  if (::fsync(fd) != 0)
+    error = errno_text("cannot fsync directory", dir);
+  else if (observer)
+    observer(dir);
+  ::close(fd);
+  return error;
+}
+
 std::optional<std::string> replace_file(const std::string& path, std::string_view content) {
   const std::string temp = path + ".tmp";
   const int fd = ::open(temp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
@@ -61,13 +92,7 @@ std::optional<std::string> replace_file(const std::string& path, std::string_vie
   }
   std::string dir = std::filesystem::path(path).parent_path().string();
   if (dir.empty()) dir.assign(1, '.');
-  const int dir_fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (dir_fd < 0) return errno_text("cannot open directory", dir);
-  const bool dir_synced = ::fsync(dir_fd) == 0;
-  const auto dir_error = errno_text("cannot fsync directory", dir);
-  ::close(dir_fd);
-  if (!dir_synced) return dir_error;
-  return std::nullopt;
+  return sync_directory(dir);
 }
 
 } // namespace prez::storage

@@ -1,9 +1,11 @@
 #pragma once
-// Small POSIX file helpers shared by the log store and the snapshot files: little-endian
-// integers, errors with errno's text, and a write that survives short writes. Pure C++, no CAF.
+// Small POSIX file helpers shared by the log store, the snapshot files and the audit log:
+// little-endian integers, errors with errno's text, a write and a read that survive short
+// transfers, a directory fsync. Pure C++, no CAF.
 
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -22,5 +24,13 @@ bool write_all(int fd, const char* data, std::size_t size, std::uint64_t offset)
 /// Replaces the file at `path` by `content` atomically: written to `path`.tmp, fsynced, renamed
 /// over `path`, then the directory fsynced. Returns the error, if any (`path` is then unchanged).
 std::optional<std::string> replace_file(const std::string& path, std::string_view content);
+/// Reads exactly `size` bytes at `offset` into `out`. False on an error (errno set) or when the
+/// file ends first (errno 0).
+bool read_exact(int fd, char* out, std::size_t size, std::uint64_t offset);
+/// fsyncs directory `dir`, making the creations, renames and removals in it durable; then calls
+/// `observer(dir)` if set (tests count syncs). Returns the reason on failure.
+std::optional<std::string>
+sync_directory(const std::string& dir,
+               const std::function<void(const std::string&)>& observer = {});
 
 } // namespace prez::storage

@@ -51,26 +51,6 @@ void put_u64(std::string& out, std::uint64_t value) {
   put_le(out, value, 8);
 }
 
-/// Reads exactly `size` bytes at `offset` into `out`. False on an error (errno set) or when the
-/// file ends first (errno 0).
-bool read_exact(int fd, char* out, std::size_t size, std::uint64_t offset) {
-  while (size > 0) {
-    const ssize_t got = ::pread(fd, out, size, static_cast<off_t>(offset));
-    if (got < 0) {
-      if (errno == EINTR) continue;
-      return false;
-    }
-    if (got == 0) {
-      errno = 0;
-      return false;
-    }
-    out += got;
-    size -= static_cast<std::size_t>(got);
-    offset += static_cast<std::uint64_t>(got);
-  }
-  return true;
-}
-
 /// "<path>: cannot read: <why>" for a failed read_exact.
 std::string read_error(const std::string& path) {
   if (errno == 0) return path + ": file ended early (it changed while being read)";
@@ -89,13 +69,6 @@ bool sync_fd(int fd, const std::string& path, const sync_observer& observer) {
   if (::fsync(fd) != 0) return false;
   if (observer) observer(path);
   return true;
-}
-
-std::optional<std::string> sync_directory(const std::string& dir, const sync_observer& observer) {
-  const fd_guard guard{::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC)};
-  if (guard.fd < 0) return errno_text("cannot open directory", dir);
-  if (!sync_fd(guard.fd, dir, observer)) return errno_text("cannot fsync directory", dir);
-  return std::nullopt;
 }
 
 std::string name_with_suffix(std::uint64_t last_index, std::string_view suffix) {

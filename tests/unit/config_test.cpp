@@ -412,3 +412,30 @@ TEST_CASE("cluster-secret must be long enough to mean something") {
   CHECK(parse_error("cluster-secret short\n") ==
         "prez.conf:1: 'cluster-secret' must be 16..512 bytes (the same on every node)");
 }
+
+TEST_CASE("audit-log, audit-log-max-bytes and audit-log-keep", "[config]") {
+  const node_config defaults = parse_ok("");
+  CHECK(defaults.audit_log.empty());
+  CHECK(defaults.audit_log_max_bytes == 64u << 20);
+  CHECK(defaults.audit_log_keep == 5);
+  CHECK(parse_ok("audit-log audit.log\n", "conf/prez.conf").audit_log == "conf/audit.log");
+  CHECK(parse_ok("audit-log /var/log/prez.audit\n", "conf/prez.conf").audit_log ==
+        "/var/log/prez.audit");
+  CHECK(parse_ok("audit-log \"my audit.log\"\n").audit_log == "my audit.log");
+  const node_config set = parse_ok("audit-log a.log\naudit-log-max-bytes 0\naudit-log-keep 1000\n");
+  CHECK(set.audit_log_max_bytes == 0);
+  CHECK(set.audit_log_keep == 1000);
+  CHECK(parse_ok("AUDIT-LOG-MAX-BYTES 4096\n").audit_log_max_bytes == 4096);
+  CHECK(parse_error("audit-log \"\"\n") == "prez.conf:1: 'audit-log' must not be empty");
+  CHECK(parse_error("\naudit-log logs/\n") == "prez.conf:2: 'audit-log' must name a file");
+  CHECK(parse_error("audit-log-max-bytes 1M\n") ==
+        "prez.conf:1: 'audit-log-max-bytes' must be a number, got '1M'");
+  CHECK(starts_with(parse_error("audit-log-max-bytes 99999999999999999\n"),
+                    "prez.conf:1: 'audit-log-max-bytes' must be between 0 and"));
+  CHECK(parse_error("audit-log-keep 0\n") ==
+        "prez.conf:1: 'audit-log-keep' must be between 1 and 1000, got 0");
+  CHECK(parse_error("audit-log-keep 1001\n") ==
+        "prez.conf:1: 'audit-log-keep' must be between 1 and 1000, got 1001");
+  CHECK(parse_error("audit-log a\naudit-log b\n") ==
+        "prez.conf:2: duplicate key 'audit-log' (first set on line 1)");
+}
