@@ -4,6 +4,7 @@
 #include <cstring>
 #include <fcntl.h>
 #include <filesystem>
+#include <sys/stat.h>
 #include <unistd.h>
 
 namespace prez::storage {
@@ -74,9 +75,11 @@ std::optional<std::string> sync_directory(const std::string& dir,
 }
 
 std::optional<std::string> replace_file(const std::string& path, std::string_view content) {
-  const std::string temp = path + ".tmp";
-  const int fd = ::open(temp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  // A temp name of its own (several nodes of one machine may share a nodes.conf).
+  std::string temp = path + ".tmp.XXXXXX";
+  const int fd = ::mkostemp(temp.data(), O_CLOEXEC);
   if (fd < 0) return errno_text("cannot create", temp);
+  ::fchmod(fd, 0644);
   const bool written = write_all(fd, content.data(), content.size(), 0);
   const bool synced = written && ::fsync(fd) == 0;
   const std::string error = errno_text(written ? "cannot fsync" : "cannot write", temp);

@@ -21,8 +21,9 @@ std::string errno_text(const std::string& what, const std::string& path);
 /// Writes all of [data, data + size) at `offset`, retrying short writes and EINTR. False on an
 /// error (errno set; a write of 0 bytes counts as EIO).
 bool write_all(int fd, const char* data, std::size_t size, std::uint64_t offset);
-/// Replaces the file at `path` by `content` atomically: written to `path`.tmp, fsynced, renamed
-/// over `path`, then the directory fsynced. Returns the error, if any (`path` is then unchanged).
+/// Replaces the file at `path` by `content` atomically: written to a new `path`.tmp.XXXXXX,
+/// fsynced, renamed over `path`, then the directory fsynced. Returns the error, if any (`path` is
+/// then unchanged).
 std::optional<std::string> replace_file(const std::string& path, std::string_view content);
 /// Reads exactly `size` bytes at `offset` into `out`. False on an error (errno set) or when the
 /// file ends first (errno 0).
