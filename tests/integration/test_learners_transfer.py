@@ -4,9 +4,11 @@
    SIGTERM on a leader hands leadership over before the process exits.
 2. A cluster of 1 voter + 2 learners (nodes.conf tags them `learner`): learners serve
    linearizable reads, never campaign; the voter keeps committing with both learners down and
-   nothing commits with the voter down.
+   nothing commits with the voter down. One learner keeps an audit log: it lists exactly the
+   committed writes, in commit order.
 Usage: test_learners_transfer.py PATH/TO/prez-server"""
-import signal
+import os
+import re
 import sys
 import time
 
@@ -61,7 +63,9 @@ def learners(binary):
                             f"{l1.name} 127.0.0.1:{l1.cluster_port} learner\n"
                             f"{l2.name} 127.0.0.1:{l2.cluster_port} learner\n")
     for n in c.nodes:
-        n.write_config("role learner\n" if n is not voter else "")
+        n.write_config("" if n is voter else
+                       "role learner\n" + ("audit-log audit.log\n" if n is l1 else ""))
+    sent = []
     with c:
         c.start()
         check(c.leader(seconds=10) is voter, "the single voter leads")
@@ -70,18 +74,31 @@ def learners(binary):
               f"members: {roles}")
         for i in range(20):
             check(c.write(l1 if i % 2 else l2, f"k{i}", f"v{i}"), f"write k{i} through a learner")
+            sent.append(("k%d" % i, "v%d" % i))
         # Linearizable reads on a learner: it sees the write just acknowledged elsewhere.
         for i in range(20):
             check(c.write(voter, "latest", str(i)), "write latest")
+            sent.append(("latest", str(i)))
             check(call(l2.port, "GET", "latest") == str(i), "a learner read missed a write")
         # Learners down: the voter alone still commits.
         l1.kill()
         l2.kill()
         check(c.write(voter, "alone", "yes", seconds=5), "the voter commits with learners down")
+        sent.append(("alone", "yes"))
         l1.start()
         l2.start()
         check(wait_until(lambda: call(l1.port, "GET", "alone") == "yes", 10),
               "a restarted learner catches up")
+        # The learner's audit log: exactly the committed writes, in order, none twice (it was
+        # restarted in between and re-applied its log).
+        with open(os.path.join(l1.dir, "audit.log")) as f:
+            lines = [line for line in f.read().splitlines() if line and not line.startswith("#")]
+        audited = []
+        for line in lines:
+            args = re.findall(r'"((?:[^"\\]|\\.)*)"', line)
+            check(args and args[0] == "SET", f"unexpected audit line: {line}")
+            audited.append((args[1], args[2]))
+        check(audited == sent, f"audit log {audited[:5]}... differs from the writes {sent[:5]}...")
         # Voter down: nothing commits, and no learner takes over.
         voter.kill()
         time.sleep(2.0)
