@@ -126,6 +126,8 @@ struct node_status {
   node_name self;
   std::string leader_address; ///< the leader's client address; empty when unknown
   std::size_t voters = 0;
+  std::size_t learners = 0;
+  std::string membership; ///< voter, learner, joining, none or removed (info_report.hpp)
   std::uint64_t role_epoch = 0;
   std::uint64_t frames_refused = 0;
   std::vector<peer_link_info> links; ///< one per peer, sorted by name

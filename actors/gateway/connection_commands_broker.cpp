@@ -86,6 +86,8 @@ void handle_info(connection* self, std::uint64_t slot, std::string section) {
                       i.log_entries = node.raft.log_entries;
                       i.log_bytes = node.raft.log_bytes;
                       i.voters = node.voters;
+                      i.learners = node.learners;
+                      i.membership = node.membership;
                       i.role_epoch = node.role_epoch;
                       i.peer_frames_refused = node.frames_refused;
                       i.peer_links = node.links;

@@ -118,6 +118,8 @@ void raft(section_writer& w, const info_snapshot& i) {
   w.line("log_first_index", i.log_first_index);
   w.line("log_bytes", i.log_bytes);
   w.line("voters", i.voters);
+  w.line("learners", i.learners);
+  w.line("membership", i.membership);
   w.line("role_epoch", i.role_epoch);
   w.line("peer_frames_refused", i.peer_frames_refused);
   for (const auto& link : i.peer_links)

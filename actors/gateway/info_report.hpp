@@ -47,6 +47,10 @@ struct info_snapshot {
   std::uint64_t log_entries = 0;
   std::uint64_t log_bytes = 0;
   std::uint64_t voters = 0;
+  std::uint64_t learners = 0;
+  /// This node in the configuration in effect: voter, learner, joining (a learner to be
+  /// promoted), none (waiting to be added) or removed.
+  std::string membership = "voter";
   std::uint64_t role_epoch = 0;
   std::uint64_t peer_frames_refused = 0;
   std::vector<peer_link_info> peer_links;

@@ -456,6 +456,13 @@ caf::behavior raft_node(node_actor* self, node_settings settings,
                             out.self = st.settings.self;
                             out.leader_address = address_of(st, status.leader);
                             out.voters = st.config.voter_count();
+                            out.learners = st.config.members.size() - out.voters;
+                            const auto* me = st.config.find(st.settings.self);
+                            out.membership = me != nullptr ? (me->voter     ? "voter"
+                                                              : me->promote ? "joining"
+                                                                            : "learner")
+                                             : st.removed  ? "removed"
+                                                           : "none";
                             out.role_epoch = st.epoch;
                             out.frames_refused = st.frames_refused;
                             collect_link_status(self, std::move(out), rp);
