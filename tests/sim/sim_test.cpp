@@ -1,6 +1,9 @@
 // Seeded whole-cluster simulation runs, and proof that the invariant checker can fail.
+#include <algorithm>
+
 #include <catch2/catch.hpp>
 
+#include "messages/membership.hpp"
 #include "tests/sim/invariants.hpp"
 #include "tests/sim/sim_cluster.hpp"
 
@@ -24,6 +27,31 @@ prez::log_entry entry(std::uint64_t index, std::uint64_t term, std::string data 
   e.index = index;
   e.term = term;
   e.data = std::move(data);
+  return e;
+}
+
+/// A configuration of `voters` (and `learners`), with `removed` names.
+prez::membership config_of(std::vector<std::string> voters, std::vector<std::string> learners = {},
+                           std::vector<std::string> removed = {}) {
+  prez::membership m;
+  for (auto& name : voters)
+    m.members.push_back(prez::member_info{name, "sim-" + name + ":7000", true, false});
+  for (auto& name : learners)
+    m.members.push_back(prez::member_info{name, "sim-" + name + ":7000", false, false});
+  std::sort(m.members.begin(), m.members.end(),
+            [](const auto& a, const auto& b) { return a.name < b.name; });
+  std::sort(removed.begin(), removed.end());
+  m.removed = std::move(removed);
+  return m;
+}
+
+/// A configuration entry holding `config`.
+prez::log_entry config_entry(std::uint64_t index, std::uint64_t term,
+                             const prez::membership& config) {
+  prez::config_change change;
+  change.config = config;
+  auto e = entry(index, term, prez::encode_config_change(change));
+  e.type = static_cast<std::uint8_t>(prez::entry_type::config);
   return e;
 }
 
@@ -123,4 +151,67 @@ TEST_CASE("snapshots: a follower down while the leader compacts twice catches up
       CHECK(result.snapshots_installed >= 1);
       CHECK(result.snapshots_taken >= 2);
     }
+}
+
+TEST_CASE("invariant checker detects a committed change of more than one voter",
+          "[sim][checker][membership]") {
+  prez::sim::invariant_checker checker;
+  checker.set_initial_config(config_of({"n1", "n2", "n3"}));
+  checker.on_apply("n1", 1, entry(1, 1, "a"));
+  // One voter added (as a learner first, then promoted), one removed: fine.
+  checker.on_apply("n1", 1, config_entry(2, 1, config_of({"n1", "n2", "n3"}, {"n4"})));
+  checker.on_apply("n1", 1, config_entry(3, 1, config_of({"n1", "n2", "n3", "n4"})));
+  checker.on_apply("n1", 1, config_entry(4, 1, config_of({"n1", "n2", "n4"}, {}, {"n3"})));
+  CHECK_FALSE(checker.failed());
+  CHECK(checker.committed_configs().size() == 4);
+  // Two voters swapped in one step: two disjoint majorities become possible.
+  checker.on_apply("n1", 1, config_entry(5, 1, config_of({"n1", "n5", "n6"}, {}, {"n2", "n4"})));
+  REQUIRE(checker.failed());
+  CHECK(checker.failure().find("more than one voter") != std::string::npos);
+}
+
+TEST_CASE("invariant checker detects a node holding another configuration than the committed "
+          "one",
+          "[sim][checker][membership]") {
+  prez::sim::invariant_checker checker;
+  checker.set_initial_config(config_of({"n1", "n2", "n3"}));
+  const auto added = config_of({"n1", "n2", "n3"}, {"n4"});
+  checker.on_apply("n1", 1, config_entry(1, 1, added));
+  checker.on_config_applied("n1", 1, added);
+  checker.on_apply("n1", 1, entry(2, 1, "a"));
+  // A snapshot at 2 carries the configuration of entry 1; an empty one says nothing.
+  checker.on_config_applied("n2", 2, added);
+  checker.on_config_applied("n2", 2, prez::membership{});
+  CHECK_FALSE(checker.failed());
+  checker.on_config_applied("n3", 2, config_of({"n1", "n2", "n3"}));
+  REQUIRE(checker.failed());
+  CHECK(checker.failure().find("membership") != std::string::npos);
+}
+
+TEST_CASE("invariant checker detects a non-voter campaigning and a removed node leading",
+          "[sim][checker][membership]") {
+  const auto config = config_of({"n1", "n2"}, {"n3"});
+  prez::sim::invariant_checker learner;
+  learner.set_initial_config(config);
+  learner.on_campaign("n1", 2, config, false);
+  learner.on_campaign("n1", 2, config, true);
+  CHECK_FALSE(learner.failed());
+  learner.on_campaign("n3", 3, config, false); // a learner
+  REQUIRE(learner.failed());
+  CHECK(learner.failure().find("no voter") != std::string::npos);
+
+  prez::sim::invariant_checker joining;
+  joining.on_campaign("n4", 1, prez::membership{}, false); // waiting to be added
+  CHECK(joining.failed());
+
+  // n2 still believes in the old configuration (it missed its removal), which makes it a voter,
+  // but its removal is committed: it must never lead again.
+  prez::sim::invariant_checker removed;
+  removed.set_initial_config(config);
+  removed.on_apply("n1", 1, config_entry(1, 1, config_of({"n1"}, {"n3"}, {"n2"})));
+  removed.on_campaign("n2", 2, config, false);
+  CHECK_FALSE(removed.failed());
+  removed.on_campaign("n2", 2, config, true);
+  REQUIRE(removed.failed());
+  CHECK(removed.failure().find("after its removal was committed") != std::string::npos);
 }
