@@ -3,6 +3,8 @@
 
 #include <catch2/catch.hpp>
 
+#include "actors/raft/candidate_logic.hpp"
+#include "actors/raft/follower_logic.hpp"
 #include "messages/membership.hpp"
 #include "tests/sim/invariants.hpp"
 #include "tests/sim/sim_cluster.hpp"
@@ -53,6 +55,23 @@ prez::log_entry config_entry(std::uint64_t index, std::uint64_t term,
   auto e = entry(index, term, prez::encode_config_change(change));
   e.type = static_cast<std::uint8_t>(prez::entry_type::config);
   return e;
+}
+
+/// A follower context: `self` with a log of `entries` over the base configuration `base`, the
+/// first `commit` entries committed, in `term`.
+prez::raft::raft_context context_with(const std::string& self, const prez::membership& base,
+                                      std::vector<prez::log_entry> entries, std::uint64_t commit,
+                                      std::uint64_t term) {
+  prez::raft::raft_context context;
+  context.config.self = self;
+  context.config.election_timeout_ticks = 10;
+  context.hard.term = term;
+  context.log = prez::raft::raft_log(std::move(entries));
+  context.log.set_base_config(base);
+  context.commit_index = context.applied_index = commit;
+  context.persisted_index = context.log.last_index();
+  context.random.state = 7;
+  return context;
 }
 
 } // namespace
@@ -214,4 +233,38 @@ TEST_CASE("invariant checker detects a non-voter campaigning and a removed node 
   removed.on_campaign("n2", 2, config, true);
   REQUIRE(removed.failed());
   CHECK(removed.failure().find("after its removal was committed") != std::string::npos);
+}
+
+// Found by the membership simulation (prez-sim --seed 2 --nodes 5 --voters 3 --membership): n1
+// led, appended RAFT.NODE REMOVE n3 and lost office before it committed; n3 was elected without
+// that entry. n1 then ignored everything from n3 (a "removed" node by n1's uncommitted
+// configuration) and stayed a candidate forever, cut off from the cluster it was a voter of.
+TEST_CASE("a follower hears a leader that only its uncommitted configuration removes",
+          "[sim][membership][regression]") {
+  const auto base = config_of({"n1", "n2", "n3"});
+  auto follower = prez::raft::follower_logic(context_with(
+      "n1", base, {entry(1, 1, "a"), config_entry(2, 2, config_of({"n1", "n2"}, {}, {"n3"}))}, 1,
+      3));
+  prez::append_entries_request append;
+  append.term = 3;
+  append.prev_log_index = 1;
+  append.prev_log_term = 1;
+  append.entries = {entry(2, 3, "b")};
+  append.leader_commit = 2;
+  const auto effects = follower.step(prez::raft_message{"n3", "n1", append});
+  CHECK(follower.leader() == "n3");
+  CHECK(effects.truncate_from == std::optional<std::uint64_t>(2));
+  CHECK(follower.context().log.config() == base);
+  CHECK(effects.messages_after_persist.size() == 1);
+  // Once the removal is committed, the removed node is not heard any more.
+  auto settled = prez::raft::follower_logic(context_with(
+      "n1", base, {entry(1, 1, "a"), config_entry(2, 2, config_of({"n1", "n2"}, {}, {"n3"}))}, 2,
+      3));
+  append.prev_log_index = 2;
+  append.prev_log_term = 2;
+  append.entries.clear();
+  const auto ignored = settled.step(prez::raft_message{"n3", "n1", append});
+  CHECK(settled.leader().empty());
+  CHECK(ignored.messages.empty());
+  CHECK(ignored.messages_after_persist.empty());
 }
