@@ -1223,7 +1223,7 @@ private:
       replace_removed_node();
       return;
     }
-    // Mostly between 3 and 5 voters; down to 1 now and then, and back up.
+    // Mostly between 3 and 5 voters; down to min_voters now and then, and back up.
     const auto voters = config.voter_count();
     const double add_chance = voters < 3 ? 0.85 : voters >= 5 ? 0.15 : 0.5;
     std::vector<std::string> argv;
@@ -1232,15 +1232,16 @@ private:
       argv = {"RAFT.NODE", "ADD", name, address_of(name)};
       if (rng_.chance(0.2)) argv.push_back("LEARNER");
     } else {
+      // Voters only while more than min_voters remain, below 4 only now and then.
+      const bool voter_removable = voters > options_.min_voters && (voters > 3 || rng_.chance(0.3));
       std::vector<node_name> removable;
       for (const auto& m : config.members)
-        if (!m.voter || voters > 3 || rng_.chance(0.3)) removable.push_back(m.name);
+        if (!m.voter || voter_removable) removable.push_back(m.name);
       if (removable.empty()) return;
       // The leader itself now and then (it leads until the change commits, then steps down).
       const auto& self = nodes_[i].name;
-      const bool self_voter = config.is_voter(self);
       argv = {"RAFT.NODE", "REMOVE",
-              self_voter && (voters > 3 || rng_.chance(0.3)) && rng_.chance(0.25)
+              config.is_voter(self) && voter_removable && rng_.chance(0.25)
                   ? self
                   : removable[rng_.between(0, removable.size())]};
     }
