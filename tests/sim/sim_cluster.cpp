@@ -1365,6 +1365,14 @@ private:
     for (const auto& node : nodes_)
       if (const auto* context = context_of(node)) logs.emplace_back(node.name, &context->log);
     checker_.check_logs(logs);
+    // A log holding no configuration entry starts from the configuration at its snapshot
+    // index (a snapshot's, or kept through compaction); empty means unknown (a joining node
+    // that got the log from index 1 and compacted before its first configuration entry).
+    for (const auto& node : nodes_)
+      if (const auto* context = context_of(node); context != nullptr &&
+                                                  context->log.config_index() == 0 &&
+                                                  context->log.snapshot_index() > 0)
+        checker_.on_config_applied(node.name, context->log.snapshot_index(), context->log.config());
   }
 
   void dump_state() {
