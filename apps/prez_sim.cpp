@@ -1,6 +1,7 @@
 // prez-sim: runs the deterministic cluster simulator (docs/architecture.md §9) for one or more
 // seeds.
-//   prez-sim --seed N [--seeds COUNT] [--nodes 3|5] [--steps S] [-v]
+//   prez-sim --seed N [--seeds COUNT] [--nodes 3|5] [--steps S] [--voters K] [--membership]
+//   [--min-voters M] [-v]
 // Prints "seed=N ok" or the broken invariant with its seed; `prez-sim --seed N` (with the same
 // --nodes and --steps) replays a run bit for bit. Exits non-zero on any failure.
 
@@ -25,7 +26,11 @@ extern "C" void on_abort(int) {
 }
 
 int usage() {
-  std::cerr << "usage: prez-sim --seed N [--seeds COUNT] [--nodes 3|5] [--steps S] [-v]\n";
+  std::cerr << "usage: prez-sim --seed N [--seeds COUNT] [--nodes 3|5] [--steps S] [--voters K] "
+               "[--membership] [--min-voters M] [-v]\n"
+               "  --voters K      only the first K nodes are bootstrap voters; the others join\n"
+               "  --membership    add and remove nodes and transfer leadership during the faults\n"
+               "  --min-voters M  remove no voter when M or fewer are left (default 2)\n";
   return 2;
 }
 
@@ -42,6 +47,9 @@ int main(int argc, char** argv) {
   std::uint64_t count = 1;
   std::uint64_t nodes = 3;
   std::uint64_t steps = prez::sim::sim_options{}.steps;
+  std::uint64_t voters = 0;
+  bool membership = false;
+  std::uint64_t min_voters = prez::sim::sim_options{}.min_voters;
   bool verbose = false;
   for (int i = 1; i < argc; ++i) {
     const std::string arg = argv[i];
@@ -56,10 +64,17 @@ int main(int argc, char** argv) {
       if (!parse_number(argv[++i], nodes) || (nodes != 3 && nodes != 5)) return usage();
     } else if (arg == "--steps" && has_value) {
       if (!parse_number(argv[++i], steps)) return usage();
+    } else if (arg == "--voters" && has_value) {
+      if (!parse_number(argv[++i], voters)) return usage();
+    } else if (arg == "--min-voters" && has_value) {
+      if (!parse_number(argv[++i], min_voters) || min_voters == 0) return usage();
+    } else if (arg == "--membership") {
+      membership = true;
     } else {
       return usage();
     }
   }
+  if (voters > nodes) return usage();
   std::signal(SIGABRT, on_abort);
   int failures = 0;
   for (auto s = seed; s < seed + count; ++s) {
@@ -68,6 +83,9 @@ int main(int argc, char** argv) {
     options.seed = s;
     options.nodes = nodes;
     options.steps = steps;
+    options.voters = voters;
+    options.membership_changes = membership;
+    options.min_voters = min_voters;
     options.trace = verbose ? &std::cout : nullptr;
     const auto result = prez::sim::run_simulation(options);
     std::cout << prez::sim::describe(s, result) << std::endl;

@@ -61,6 +61,12 @@ bool raft_log::has_config_from(std::uint64_t client_id, std::uint64_t seq) const
   });
 }
 
+const membership& raft_log::config_at(std::uint64_t index) const {
+  for (auto it = configs_.rbegin(); it != configs_.rend(); ++it)
+    if (it->index <= index) return it->config;
+  return base_config_;
+}
+
 void raft_log::set_base_config(membership config) {
   base_config_ = std::move(config);
   has_base_config_ = true;

@@ -75,6 +75,9 @@ public:
   const membership& config() const {
     return configs_.empty() ? base_config_ : configs_.back().config;
   }
+  /// The configuration in effect at `index`: that of the newest configuration entry held at or
+  /// before it, else the base. At the commit index: the newest configuration known committed.
+  const membership& config_at(std::uint64_t index) const;
   /// Index of the entry holding config() (0 when it is the base configuration).
   std::uint64_t config_index() const { return configs_.empty() ? 0 : configs_.back().index; }
   /// Whether a configuration entry held was asked for by client command (client_id, seq).

@@ -48,7 +48,11 @@ std::vector<node_name> voter_peers(const raft_context& context) {
 }
 
 bool heard_from(const raft_context& context, const node_name& name) {
-  return name != context.config.self && !config_of(context).was_removed(name);
+  // Only a removal known committed silences a node. An uncommitted one may yet be undone, by a
+  // leader elected without it, and that leader may be the very node it removes: ignoring it
+  // would cut this node off from its cluster for good.
+  return name != context.config.self &&
+         !context.log.config_at(context.commit_index).was_removed(name);
 }
 
 bool maybe_adopt_term(raft_context& context, std::uint64_t term, raft_effects& effects) {

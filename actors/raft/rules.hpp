@@ -48,7 +48,8 @@ inline bool may_campaign(const raft_context& context) {
   return config_of(context).is_voter(context.config.self);
 }
 
-/// Whether a message from `name` is heard at all: not from self, not from a removed node.
+/// Whether a message from `name` is heard at all: not from self, not from a node whose removal
+/// is known committed here (the configuration at the commit index removed it).
 /// Requests from nodes outside the configuration are processed (thesis §4.1: a node being added
 /// must be reachable before its configuration is known to everyone); responses are used only
 /// from nodes the role tracks.

@@ -78,6 +78,7 @@ void invariant_checker::on_apply(const node_name& node, std::uint64_t term_now,
   }
   committed_.push_back(entry);
   committed_term_.push_back(term_now);
+  if (entry.kind() == entry_type::config) on_config_committed(entry);
 }
 
 void invariant_checker::on_restore(const node_name& node, std::uint64_t index, std::uint64_t term) {
@@ -151,6 +152,92 @@ void invariant_checker::on_read_ready(std::uint64_t read_id, std::uint64_t commi
     std::ostringstream out;
     out << "linearizable read: read " << read_id << " confirmed at index " << index << " but "
         << committed_at_start << " entries were committed before it started";
+    fail(out.str());
+  }
+}
+
+namespace {
+
+/// Voters of `a` that are not voters of `b`, and the other way round.
+std::size_t voters_changed(const membership& a, const membership& b) {
+  std::size_t changed = 0;
+  for (const auto& name : a.voters())
+    changed += b.is_voter(name) ? 0 : 1;
+  for (const auto& name : b.voters())
+    changed += a.is_voter(name) ? 0 : 1;
+  return changed;
+}
+
+std::string names(const std::vector<node_name>& list) {
+  std::string out;
+  for (const auto& name : list)
+    out += (out.empty() ? "" : ",") + name;
+  return "{" + out + "}";
+}
+
+} // namespace
+
+void invariant_checker::set_initial_config(membership config) {
+  committed_configs_[0] = std::move(config);
+}
+
+void invariant_checker::on_config_committed(const log_entry& entry) {
+  auto change = decode_config_change(entry.data);
+  if (!change) {
+    fail("membership: committed entry " + std::to_string(entry.index) +
+         " holds no valid configuration");
+    return;
+  }
+  if (!committed_configs_.empty()) {
+    const auto& [previous_index, previous] = *committed_configs_.rbegin();
+    if (voters_changed(previous, change->config) > 1) {
+      std::ostringstream out;
+      out << "membership: committed configuration at " << entry.index << " (voters "
+          << names(change->config.voters()) << ") differs from the previous one at "
+          << previous_index << " (voters " << names(previous.voters())
+          << ") by more than one voter";
+      fail(out.str());
+    }
+  }
+  committed_configs_[entry.index] = std::move(change->config);
+}
+
+void invariant_checker::on_config_applied(const node_name& node, std::uint64_t index,
+                                          const membership& config) {
+  if (config.members.empty()) return; // a snapshot that carries none
+  // The committed configuration in effect at `index`: the newest at or before it.
+  auto it = committed_configs_.upper_bound(index);
+  if (it == committed_configs_.begin()) return; // no initial configuration given
+  --it;
+  if (index > committed_.size() || !(it->second == config)) {
+    std::ostringstream out;
+    out << "membership: " << node << " holds configuration (voters " << names(config.voters())
+        << ", " << config.members.size() << " members) as of index " << index
+        << " but the committed one there is the entry at " << it->first << " (voters "
+        << names(it->second.voters()) << ", " << it->second.members.size() << " members)";
+    fail(out.str());
+  }
+}
+
+void invariant_checker::on_campaign(const node_name& node, std::uint64_t term,
+                                    const membership& config, bool leader) {
+  const char* what = leader ? "leader" : "candidate";
+  if (!config.is_voter(node)) {
+    std::ostringstream out;
+    out << "membership: " << node << " became " << what << " (term " << term
+        << ") but is no voter of its configuration in effect (voters " << names(config.voters())
+        << ")";
+    fail(out.str());
+    return;
+  }
+  if (!leader || committed_configs_.empty()) return;
+  // Removed names are never reused and every configuration keeps the list: the newest
+  // committed configuration names every removal committed so far.
+  const auto& [index, newest] = *committed_configs_.rbegin();
+  if (newest.was_removed(node)) {
+    std::ostringstream out;
+    out << "membership: " << node << " became leader of term " << term
+        << " after its removal was committed (configuration entry " << index << ")";
     fail(out.str());
   }
 }

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "actors/raft/raft_log.hpp"
+#include "messages/membership.hpp"
 #include "messages/raft_messages.hpp"
 
 namespace prez::sim {
@@ -37,6 +38,26 @@ public:
   /// A ReadIndex read confirmed at `index` must see everything committed before it started.
   void on_read_ready(std::uint64_t read_id, std::uint64_t committed_at_start, std::uint64_t index);
 
+  // --- membership (thesis §4) ---------------------------------------------------------------
+  /// The configuration the cluster boots with (the bootstrap voters): the committed
+  /// configuration before the first configuration entry.
+  void set_initial_config(membership config);
+  /// `node`'s state machine holds `config` as of `index`: it applied the configuration entry
+  /// at `index`, or loaded a snapshot covering 1..index that carries `config` (an empty one
+  /// says nothing). It must be the committed configuration in effect at `index`: every node
+  /// goes through the same sequence of configurations.
+  void on_config_applied(const node_name& node, std::uint64_t index, const membership& config);
+  /// `node` becomes candidate (`leader` false) or leader of `term` while `config` is its
+  /// configuration in effect: it must be a voter of it (learners, nodes waiting to be added and
+  /// removed nodes that know it never campaign), and, for a leader, not a node whose removal
+  /// is committed.
+  void on_campaign(const node_name& node, std::uint64_t term, const membership& config,
+                   bool leader);
+  /// The committed configurations by the index of their entry (0: the initial one), in order.
+  const std::map<std::uint64_t, membership>& committed_configs() const {
+    return committed_configs_;
+  }
+
   /// Entries known committed, in index order (index i at position i - 1).
   std::uint64_t committed_count() const { return committed_.size(); }
   const log_entry& committed_entry(std::uint64_t index) const { return committed_.at(index - 1); }
@@ -47,6 +68,8 @@ public:
 
 private:
   void fail(std::string message);
+  /// A configuration entry became known committed at `index`: single-server changes only.
+  void on_config_committed(const log_entry& entry);
 
   std::map<std::uint64_t, node_name> leaders_;
   // (index, term) -> (data, type, previous entry's term)
@@ -61,6 +84,9 @@ private:
   std::vector<std::uint64_t> committed_term_;
   std::map<node_name, std::uint64_t> applied_;
   std::map<node_name, std::uint64_t> commit_floor_;
+  /// Committed configurations by entry index (0: the initial one). Invariant: consecutive ones
+  /// differ by at most one voter (thesis §4.1, one server at a time).
+  std::map<std::uint64_t, membership> committed_configs_;
   std::string failure_;
 };
 

@@ -8,6 +8,7 @@
 #include <set>
 #include <sstream>
 
+#include "actors/raft/membership_change.hpp"
 #include "actors/raft/recovery.hpp"
 #include "actors/raft/role_executor.hpp"
 #include "actors/raft/rules.hpp"
@@ -53,6 +54,9 @@ struct sim_snapshot {
   raft::snapshot_ref ref;
   sim_kv kv;
   client_sessions table;
+  /// The configuration at ref.index, as the state machine held it (empty: none known, a node
+  /// that joined and has applied no configuration entry yet).
+  membership config;
   std::string bytes;
 };
 
@@ -68,6 +72,8 @@ struct snapshot_result {
 
 struct sim_node {
   node_name name;
+  /// In the bootstrap configuration (nodes.conf); false: started to join a running cluster.
+  bool bootstrap = true;
   bool up = true;
   std::uint64_t incarnation = 0;
   role_variant role;
@@ -107,6 +113,9 @@ struct sim_node {
   std::tuple<int, std::uint64_t, node_name> reported_role{-1, 0, ""};
   // State machine: key -> (value, index of the write).
   sim_kv kv;
+  /// The state machine's configuration: of the last configuration entry applied, else of the
+  /// snapshot it loaded, else the bootstrap one (state_machine_actor's apply_config).
+  membership config;
   std::uint64_t applied = 0;
   std::vector<client_read> reads;
 };
@@ -176,9 +185,17 @@ public:
       node.name = "n" + std::to_string(i + 1);
       nodes_.push_back(std::move(node));
     }
-    for (const auto& n : nodes_)
-      voters_.push_back(n.name);
+    const auto bootstrap_voters =
+        options.voters == 0 ? options.nodes : std::min(options.voters, options.nodes);
+    for (std::size_t i = 0; i < nodes_.size(); ++i) {
+      nodes_[i].bootstrap = i < bootstrap_voters;
+      if (nodes_[i].bootstrap) voters_.push_back(nodes_[i].name);
+    }
     std::sort(voters_.begin(), voters_.end());
+    for (const auto& name : voters_)
+      initial_config_.members.push_back(member_info{name, address_of(name), true, false});
+    checker_.set_initial_config(initial_config_);
+    next_name_ = options.nodes;
     group_.assign(options.nodes, 0);
     config_template_.voters = voters_;
     // Timing kept realistic: a heartbeat interval near the worst round trip, an election
@@ -199,6 +216,9 @@ public:
     if (!options.snapshot_catchup && rng_.chance(adversarial_share)) draw_adversarial();
     // follower-mode redirect in some seeds: its -MOVED answers must be as true as the others.
     redirect_ = rng_.chance(0.3);
+    // Drawn last, and only when asked for, so the runs without membership changes stay as they
+    // were seed for seed.
+    if (options.membership_changes) rates_.reconfigure = 0.005 + rng_.unit() * 0.03;
   }
 
   sim_result run() {
@@ -217,6 +237,7 @@ public:
     if (!checker_.failed()) liveness_phase();
     if (!checker_.failed()) check_all_logs();
     if (!checker_.failed()) check_answers();
+    result_.final_voters = checker_.committed_configs().rbegin()->second.voter_count();
     result_.ok = !checker_.failed();
     result_.failure = checker_.failure();
     result_.ticks = now_;
@@ -313,10 +334,20 @@ private:
     if (options_.trace) *options_.trace << "t=" << now_ << " " << line << "\n";
   }
 
-  std::size_t index_of(const node_name& name) const {
+  /// The slot of the node called `name`; none for a name whose node was replaced (its process
+  /// and disk are gone, so what is sent to it or by it is lost).
+  std::optional<std::size_t> index_of(const node_name& name) const {
     for (std::size_t i = 0; i < nodes_.size(); ++i)
       if (nodes_[i].name == name) return i;
-    raft::assert_fail("message to an unknown node", __FILE__, __LINE__);
+    return std::nullopt;
+  }
+
+  /// Where a node is reached, as RAFT.NODE ADD names it (the sim network is by name).
+  static std::string address_of(const node_name& name) { return "sim-" + name + ":7000"; }
+
+  /// The configuration a node starts from when neither its log nor a snapshot holds one.
+  membership bootstrap_config(const sim_node& node) const {
+    return node.bootstrap ? initial_config_ : membership{};
   }
 
   // --- node lifecycle ------------------------------------------------------------------------
@@ -328,8 +359,10 @@ private:
     raft::raft_context context;
     context.config = config_template_;
     context.config.self = node.name;
+    if (!node.bootstrap) context.config.voters.clear(); // joins a running cluster
     context.hard = node.durable_hard;
     node.kv.clear();
+    node.config = bootstrap_config(node);
     node.applied = 0;
     node.applied_term = 0;
     node.applied_since_snapshot = 0;
@@ -357,9 +390,16 @@ private:
       context.commit_index = context.applied_index = snap.ref.index;
       node.kv = snap.kv;
       node.table = snap.table;
+      if (!snap.config.members.empty()) node.config = snap.config;
       node.applied = snap.ref.index;
       node.applied_term = snap.ref.term;
     }
+    // prez-server's start: the configuration is the newest configuration entry of the log, else
+    // the snapshot's, else the bootstrap one (thesis §4.1).
+    context.log.set_base_config(node.snapshots.empty() ||
+                                        node.snapshots.back().config.members.empty()
+                                    ? bootstrap_config(node)
+                                    : node.snapshots.back().config);
     context.persisted_index = context.log.last_index();
     context.random.state = options_.seed * 1000003 + i * 7919 + node.incarnation * 104729;
     session::session_config sc;
@@ -377,7 +417,10 @@ private:
     const auto restored = context.snapshot;
     node.role.emplace<follower_logic>(std::move(context));
     checker_.on_commit_index(node.name, restored.index, true);
-    if (restored.index > 0) checker_.on_restore(node.name, restored.index, restored.term);
+    if (restored.index > 0) {
+      checker_.on_restore(node.name, restored.index, restored.term);
+      checker_.on_config_applied(node.name, restored.index, node.snapshots.back().config);
+    }
     start_executor(node);
     drive(i, [](auto& logic) { return logic.start(); });
   }
@@ -512,16 +555,17 @@ private:
     if (!fx.read_index.empty() || !fx.serve.empty())
       checker_fail(nodes_[i].name + ": the simulated clients send no reads through the session");
     for (auto& [peer, request] : fx.forward)
-      send_session(i, index_of(peer), std::move(request));
+      if (const auto to = index_of(peer)) send_session(i, *to, std::move(request));
     for (auto& a : fx.answers) {
       if (const auto* local = std::get_if<session::local_origin>(&a.to)) {
         auto w = client_writes_.find(local->token);
         if (w != client_writes_.end() && !w->second.answer) w->second.answer = a.text;
       } else {
         const auto& remote = std::get<session::remote_origin>(a.to);
-        send_session(
-            i, index_of(remote.peer),
-            forward_response{remote.forward_id, static_cast<std::uint8_t>(a.status), a.text});
+        if (const auto to = index_of(remote.peer))
+          send_session(
+              i, *to,
+              forward_response{remote.forward_id, static_cast<std::uint8_t>(a.status), a.text});
       }
     }
   }
@@ -615,7 +659,10 @@ private:
       checker_fail(node.name + ": entries_to_persist disagree with the in-memory log");
       return false;
     }
-    checker_.on_append(node.name, e, *prev);
+    // A leader's own new entries are seen by nobody until they are durable or sent; the
+    // checker hears of them then (make_durable, and the receiver's append). A leader whose term
+    // never became durable may reuse it after a crash with other entries, which nobody can tell.
+    if (!std::holds_alternative<leader_logic>(node.role)) checker_.on_append(node.name, e, *prev);
     return true;
   }
 
@@ -635,7 +682,7 @@ private:
     node.writes.push_back(std::move(w));
   }
 
-  static void make_durable(sim_node& node, const pending_write& w) {
+  void make_durable(sim_node& node, const pending_write& w) {
     const auto& r = w.request;
     if (r.reset_log_to) {
       node.durable_log.clear();
@@ -659,6 +706,13 @@ private:
     }
     for (const auto& e : r.entries) {
       PREZ_ASSERT(e.index == node.durable_first + node.durable_log.size());
+      // The term before it, when the disk knows it (not right after a reset to a snapshot).
+      const bool prev_known =
+          !node.durable_log.empty() || node.durable_first == 1 || node.durable_base_term != 0;
+      const auto prev_term = node.durable_log.empty()
+                                 ? (node.durable_first == 1 ? 0 : node.durable_base_term)
+                                 : node.durable_log.back().term;
+      if (prev_known) checker_.on_append(node.name, e, prev_term);
       node.durable_log.push_back(e);
     }
     if (r.hard) node.durable_hard = *r.hard;
@@ -720,9 +774,11 @@ private:
         node.role.emplace<follower_logic>(std::move(context));
         break;
       case raft::role::candidate:
+        checker_.on_campaign(node.name, term + 1, context.log.config(), false);
         node.role.emplace<candidate_logic>(std::move(context));
         break;
       case raft::role::leader:
+        checker_.on_campaign(node.name, term, context.log.config(), true);
         checker_.on_leader(term, node.name, context.log);
         ++result_.elections;
         maybe_strike(i, term, rates_.strike_on_election);
@@ -759,6 +815,7 @@ private:
     snap.ref = raft::snapshot_ref{node.applied, node.applied_term, 0};
     snap.kv = node.kv;
     snap.table = node.table;
+    snap.config = node.config;
     snap.bytes = render(node.kv, snap.ref);
     snap.ref.bytes = snap.bytes.size();
     // The same (index, term) must be the same state on every node (state machine safety).
@@ -800,7 +857,9 @@ private:
       node.snapshot_results.pop_front();
       if (r.generation != node.generation) continue; // the role that asked has ended
       node.loaded = r.loaded;
-      drive(i, [&](auto& logic) { return logic.snapshot_received(r.ref, r.ok, membership{}); });
+      // The snapshot actor reads the configuration from the file's metadata.
+      const auto config = r.loaded ? r.loaded->config : membership{};
+      drive(i, [&](auto& logic) { return logic.snapshot_received(r.ref, r.ok, config); });
       if (node.up) node.loaded.reset();
     }
   }
@@ -851,6 +910,7 @@ private:
     snap.ref = raft::snapshot_ref{chunk.last_index, chunk.last_term, bytes.size()};
     snap.kv = snapshot_contents_.at({chunk.last_index, chunk.last_term}).kv;
     snap.table = snapshot_contents_.at({chunk.last_index, chunk.last_term}).table;
+    snap.config = snapshot_contents_.at({chunk.last_index, chunk.last_term}).config;
     snap.bytes = std::move(bytes);
     const auto ref = snap.ref;
     auto loaded = std::make_shared<const sim_snapshot>(snap);
@@ -867,8 +927,10 @@ private:
       return;
     }
     checker_.on_restore(node.name, ref.index, ref.term);
+    checker_.on_config_applied(node.name, ref.index, file->config);
     node.kv = file->kv;
     node.table = file->table;
+    if (!file->config.members.empty()) node.config = file->config;
     node.applied = ref.index;
     node.applied_term = ref.term;
     node.applied_since_snapshot = 0;
@@ -882,6 +944,10 @@ private:
     node.applied = e.index;
     node.applied_term = e.term;
     ++node.applied_since_snapshot;
+    if (e.kind() == entry_type::config) {
+      apply_config(node, e);
+      return;
+    }
     if (e.kind() != entry_type::command) return;
     auto command = decode_command(e.data.data(), e.data.size());
     if (!command || command->argv.size() != 3) {
@@ -908,6 +974,28 @@ private:
       reply = "-UNKNOWN forgotten\r\n";
     }
     results.push_back({command->client_id, command->seq, reply, false});
+  }
+
+  /// The state machine actor's apply_config: the entry's configuration becomes the one the
+  /// state machine holds (and its snapshots carry).
+  void apply_config(sim_node& node, const log_entry& e) {
+    auto change = decode_config_change(e.data);
+    if (!change) {
+      checker_fail(node.name + ": entry " + std::to_string(e.index) +
+                   " holds no valid configuration");
+      return;
+    }
+    node.config = std::move(change->config);
+    checker_.on_config_applied(node.name, e.index, node.config);
+    if (e.index > config_committed_at_) {
+      config_committed_at_ = e.index;
+      ++result_.config_changes_committed;
+      std::string voters;
+      for (const auto& name : node.config.voters())
+        voters += " " + name;
+      trace("configuration " + std::to_string(e.index) + " committed: voters" + voters + ", " +
+            std::to_string(node.config.members.size()) + " members");
+    }
   }
 
   // --- network --------------------------------------------------------------------------------
@@ -976,8 +1064,11 @@ private:
     for (std::size_t k = due.size(); k > 1; --k)
       std::swap(due[k - 1], due[rng_.between(0, k)]);
     for (auto& f : due) {
-      const auto to = index_of(f.message.to);
-      const auto from = index_of(f.message.from);
+      const auto to_slot = index_of(f.message.to);
+      const auto from_slot = index_of(f.message.from);
+      if (!to_slot || !from_slot) continue; // a replaced node's: its process is gone
+      const auto to = *to_slot;
+      const auto from = *from_slot;
       if (!nodes_[to].up || group_[to] != group_[from] || cut_.count({from, to})) continue;
       if (nodes_[to].paused_until > now_) { // a stopped process reads its socket later
         network_.push_back(std::move(f));
@@ -1113,6 +1204,125 @@ private:
     }
   }
 
+  // --- membership changes (thesis §4) -------------------------------------------------------
+
+  /// An operator at work: asks the leader of the highest term (when one runs) to add a joining
+  /// node, remove a member or hand leadership over, as RAFT.NODE and RAFT.TRANSFER do through
+  /// leader_actor; a refusal is only traced (the operator retries later). Replaces a node whose
+  /// removal is committed by a fresh one under a new name when nobody is left to add.
+  void membership_ops() {
+    if (!rng_.chance(rates_.reconfigure)) return;
+    std::optional<std::size_t> chosen;
+    for (auto i : leaders())
+      if (nodes_[i].paused_until <= now_ &&
+          (!chosen || context_of(nodes_[i])->hard.term > context_of(nodes_[*chosen])->hard.term))
+        chosen = i;
+    if (!chosen) return;
+    const auto i = *chosen;
+    const auto config = context_of(nodes_[i])->log.config();
+    const auto roll = rng_.unit();
+    if (roll < 0.12) {
+      transfer(i, config);
+      return;
+    }
+    std::vector<std::size_t> joining;
+    for (std::size_t k = 0; k < nodes_.size(); ++k)
+      if (!config.is_member(nodes_[k].name) && !config.was_removed(nodes_[k].name))
+        joining.push_back(k);
+    if (joining.empty() && roll < 0.4) {
+      replace_removed_node();
+      return;
+    }
+    // Mostly between 3 and 5 voters; down to min_voters now and then, and back up.
+    const auto voters = config.voter_count();
+    const double add_chance = voters < 3 ? 0.85 : voters >= 5 ? 0.15 : 0.5;
+    std::vector<std::string> argv;
+    if (!joining.empty() && rng_.chance(add_chance)) {
+      const auto& name = nodes_[joining[rng_.between(0, joining.size())]].name;
+      argv = {"RAFT.NODE", "ADD", name, address_of(name)};
+      if (rng_.chance(0.2)) argv.push_back("LEARNER");
+    } else {
+      // Voters only while more than min_voters remain, below 4 only now and then.
+      const bool voter_removable = voters > options_.min_voters && (voters > 3 || rng_.chance(0.3));
+      std::vector<node_name> removable;
+      for (const auto& m : config.members)
+        if (!m.voter || voter_removable) removable.push_back(m.name);
+      if (removable.empty()) return;
+      // The leader itself now and then (it leads until the change commits, then steps down).
+      const auto& self = nodes_[i].name;
+      argv = {"RAFT.NODE", "REMOVE",
+              config.is_voter(self) && voter_removable && rng_.chance(0.25)
+                  ? self
+                  : removable[rng_.between(0, removable.size())]};
+    }
+    propose_change(i, config, std::move(argv));
+  }
+
+  void propose_change(std::size_t i, const membership& config, std::vector<std::string> argv) {
+    std::string line;
+    for (const auto& word : argv)
+      line += " " + word;
+    auto planned = raft::plan_membership_change(config, argv);
+    if (auto* reason = std::get_if<std::string>(&planned)) {
+      trace(nodes_[i].name + " refuses" + line + ": " + *reason);
+      ++result_.config_changes_refused;
+      return;
+    }
+    config_change change;
+    change.config = std::get<membership>(std::move(planned));
+    change.origin.argv = std::move(argv);
+    change.origin.time_ms = now_;
+    raft_effects effects;
+    const auto reason =
+        std::get<leader_logic>(nodes_[i].role).propose_config(std::move(change), effects);
+    trace(nodes_[i].name + (reason.empty() ? " appends" : " refuses") + line +
+          (reason.empty() ? "" : ": " + reason));
+    ++(reason.empty() ? result_.config_changes_proposed : result_.config_changes_refused);
+    apply_effects(i, std::move(effects));
+  }
+
+  /// RAFT.TRANSFER to a random other voter.
+  void transfer(std::size_t i, const membership& config) {
+    std::vector<node_name> targets;
+    for (const auto& name : config.voters())
+      if (name != nodes_[i].name) targets.push_back(name);
+    if (targets.empty()) return;
+    const auto target = targets[rng_.between(0, targets.size())];
+    raft_effects effects;
+    const auto reason = std::get<leader_logic>(nodes_[i].role).transfer_leadership(target, effects);
+    trace(nodes_[i].name + " transfers leadership to " + target +
+          (reason.empty() ? "" : " refused: " + reason));
+    if (reason.empty()) ++result_.transfers;
+    apply_effects(i, std::move(effects));
+  }
+
+  /// A node whose removal is committed is wiped and started again under a new name, as a node
+  /// joining the cluster (names are never reused). What is in flight to or from it is lost.
+  void replace_removed_node() {
+    const auto& committed = checker_.committed_configs().rbegin()->second;
+    std::vector<std::size_t> removed;
+    for (std::size_t k = 0; k < nodes_.size(); ++k)
+      if (committed.was_removed(nodes_[k].name)) removed.push_back(k);
+    if (removed.empty() || next_name_ >= 40) return;
+    const auto k = removed[rng_.between(0, removed.size())];
+    auto& node = nodes_[k];
+    if (node.up) crash(k);
+    const auto old_name = node.name;
+    node.name = "n" + std::to_string(++next_name_);
+    node.bootstrap = false;
+    node.durable_hard = {};
+    node.durable_log.clear();
+    node.durable_first = 1;
+    node.durable_base_term = 0;
+    node.snapshots.clear();
+    std::erase_if(session_network_,
+                  [k](const session_flight& f) { return f.from == k || f.to == k; });
+    std::erase_if(strikes_, [k](const leader_strike& strike) { return strike.node == k; });
+    ++result_.replacements;
+    trace(old_name + " is replaced by a fresh node " + node.name);
+    boot(k);
+  }
+
   void serve_reads(sim_node& node) {
     std::erase_if(node.reads, [&](const client_read& read) {
       if (!read.ready_index || node.applied < *read.ready_index) return false;
@@ -1132,6 +1342,7 @@ private:
     if (faulty) {
       inject_faults();
       client_ops();
+      if (options_.membership_changes) membership_ops();
     }
     for (std::size_t i = 0; i < nodes_.size() && !checker_.failed(); ++i) {
       complete_writes(i);
@@ -1154,6 +1365,14 @@ private:
     for (const auto& node : nodes_)
       if (const auto* context = context_of(node)) logs.emplace_back(node.name, &context->log);
     checker_.check_logs(logs);
+    // A log holding no configuration entry starts from the configuration at its snapshot
+    // index (a snapshot's, or kept through compaction); empty means unknown (a joining node
+    // that got the log from index 1 and compacted before its first configuration entry).
+    for (const auto& node : nodes_)
+      if (const auto* context = context_of(node); context != nullptr &&
+                                                  context->log.config_index() == 0 &&
+                                                  context->log.snapshot_index() > 0)
+        checker_.on_config_applied(node.name, context->log.snapshot_index(), context->log.config());
   }
 
   void dump_state() {
@@ -1196,7 +1415,15 @@ private:
     if (current.size() != 1 || !marker_committed_) return false;
     const auto& leader = *context_of(nodes_[current.front()]);
     if (leader.commit_index != leader.log.last_index()) return false;
+    // The leader is a voter of its configuration, which is committed and has no learner left
+    // waiting for its promotion; every member of it (nodes removed or never added aside)
+    // applied the leader's whole log.
+    const auto& config = leader.log.config();
+    if (!config.is_voter(nodes_[current.front()].name)) return false;
+    for (const auto& m : config.members)
+      if (m.promote) return false;
     for (const auto& node : nodes_) {
+      if (!config.is_member(node.name)) continue;
       const auto* context = context_of(node);
       if (!node.up || context == nullptr || node.applied != leader.commit_index ||
           context->log.last_index() != leader.log.last_index())
@@ -1253,6 +1480,12 @@ private:
   fault_rates rates_;
   raft::raft_config config_template_;
   std::vector<node_name> voters_;
+  /// The bootstrap configuration: voters_, with their addresses.
+  membership initial_config_;
+  /// Names given so far (n1..n<next_name_>); a replacement gets the next one.
+  std::size_t next_name_ = 0;
+  /// Index of the newest configuration entry applied anywhere.
+  std::uint64_t config_committed_at_ = 0;
   std::vector<sim_node> nodes_;
   std::vector<int> group_;
   /// Directed links cut one way: (from, to) messages are lost.
@@ -1307,7 +1540,13 @@ std::string describe(std::uint64_t seed, const sim_result& result) {
       << "/" << result.writes_unknown << "/" << result.writes_not_applied
       << " liveness_ticks=" << result.liveness_ticks
       << " snapshots taken/installed=" << result.snapshots_taken << "/"
-      << result.snapshots_installed << ")";
+      << result.snapshots_installed;
+  if (result.config_changes_proposed + result.config_changes_refused + result.transfers > 0)
+    out << " config changes proposed/refused/committed=" << result.config_changes_proposed << "/"
+        << result.config_changes_refused << "/" << result.config_changes_committed
+        << " transfers=" << result.transfers << " replacements=" << result.replacements
+        << " final_voters=" << result.final_voters;
+  out << ")";
   return out.str();
 }
 
