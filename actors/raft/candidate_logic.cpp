@@ -31,7 +31,7 @@ raft_effects candidate_logic::start() {
 void candidate_logic::start_round() {
   granted_.clear();
   refused_.clear();
-  granted_.insert(context_.config.self);
+  if (counts_own_vote(context_)) granted_.insert(context_.config.self);
   ticks_in_round_ = 0;
   round_deadline_ticks_ = random_election_timeout(context_);
 }

@@ -51,6 +51,10 @@ struct node_state {
   /// Nodes the configuration just removed whose links stay up a while, so the leader can tell
   /// them (it keeps replicating to them until they hold their removal).
   std::set<node_name> departing;
+  /// Removed nodes whose grace is over: their links are not kept again.
+  std::set<node_name> departed;
+  /// The newest configuration known committed (the state machine's, or the one at start).
+  membership committed;
   /// A graceful stop waiting for leadership to move elsewhere.
   std::optional<caf::response_promise> handover;
   static inline const char* name = "raft_node";
@@ -182,7 +186,7 @@ void handle_frame(node_actor* self, const std::vector<char>& bytes) {
   }
   auto& frame = *decoded.frame;
   if (frame.from == st.settings.self || !st.handles.peers.count(frame.from) ||
-      (st.config.was_removed(frame.from) && !st.departing.count(frame.from))) {
+      (st.committed.was_removed(frame.from) && !st.departing.count(frame.from))) {
     if (++st.frames_refused % 1000 == 1)
       spdlog::warn("peer frame from '{}', not a member of the configuration: dropped", frame.from);
     return;
@@ -244,30 +248,34 @@ std::optional<member_address> cluster_address_of(const node_state& st, const mem
 /// How long the links of a node just removed stay up (the leader's departing_rounds, and more).
 constexpr auto departing_grace = std::chrono::seconds(20);
 
-/// Makes the peer links follow `config`: one link per member but self (at the member's address),
-/// and, while this node is not a member (it waits to be added, or was removed), one per node of
-/// nodes.conf too, so it can answer a leader that replicates to it. Links of nodes no longer
-/// wanted are stopped; the session learns the new set.
+/// Makes the peer links follow `config` (in effect) and st.committed: one link per member of
+/// either but self (a node only an uncommitted change removes may still lead, or be needed), and,
+/// while this node is not a member (it waits to be added, or was removed), one per node of
+/// nodes.conf too, so it can answer a leader that replicates to it. The link of a removed node
+/// stays up for departing_grace, so the leader can tell it; other links no longer wanted are
+/// stopped; the session and the live role learn the new set.
 void follow_config(node_actor* self, const membership& config) {
   auto& st = self->state;
   const auto& me = st.settings.self;
   std::map<node_name, member_address> wanted;
-  for (const auto& m : config.members)
-    if (m.name != me)
-      if (auto address = cluster_address_of(st, &m, m.name)) wanted.emplace(m.name, *address);
+  for (const membership* c : {&config, static_cast<const membership*>(&st.committed)})
+    for (const auto& m : c->members)
+      if (m.name != me && !wanted.count(m.name))
+        if (auto address = cluster_address_of(st, &m, m.name)) wanted.emplace(m.name, *address);
   if (!config.is_member(me))
     for (const auto& m : st.settings.members)
-      if (m.name != me && !config.was_removed(m.name)) wanted.emplace(m.name, m);
-  for (const auto& m : st.config.members)
-    if (m.name != me && config.was_removed(m.name) && st.handles.peers.count(m.name) &&
-        st.departing.insert(m.name).second)
-      self->delayed_send(self, departing_grace, stop_atom::value, m.name);
+      if (m.name != me && !config.was_removed(m.name) && !st.committed.was_removed(m.name))
+        wanted.emplace(m.name, m);
   bool changed = false;
   for (auto i = st.handles.peers.begin(); i != st.handles.peers.end();) {
     auto w = wanted.find(i->first);
     const auto& link_address = st.link_addresses[i->first];
     const bool keep = w != wanted.end() && w->second.host == link_address.host &&
                       w->second.port == link_address.port;
+    const bool removed_now = config.was_removed(i->first) || st.committed.was_removed(i->first);
+    if (!keep && removed_now && !st.departed.count(i->first) &&
+        st.departing.insert(i->first).second)
+      self->delayed_send(self, departing_grace, stop_atom::value, i->first);
     if (keep || st.departing.count(i->first)) {
       ++i;
       continue;
@@ -373,6 +381,7 @@ caf::behavior raft_node(node_actor* self, node_settings settings,
   self->set_down_handler([=](caf::down_msg& down) { handle_role_down(self, down); });
   self->set_exception_handler(exception_exit_reason);
   raft::ensure_config(*context);
+  st.committed = context->log.config_at(context->commit_index);
   follow_config(self, context->log.config());
   // A single voter needs nobody's vote: it campaigns at once and answers clients immediately.
   const auto& config = context->log.config();
@@ -416,7 +425,12 @@ caf::behavior raft_node(node_actor* self, node_settings settings,
         follow_config(self, config);
       },
       // From the state machine: a committed configuration; nodes.conf now says so.
-      [=](members_atom, const membership& config) { rewrite_nodes_file(self->state, config); },
+      [=](members_atom, const membership& config) {
+        rewrite_nodes_file(self->state, config);
+        self->state.committed = config;
+        auto in_effect = self->state.config;
+        follow_config(self, in_effect);
+      },
       // A graceful stop (SIGTERM): a leader hands leadership over first (thesis §3.10). Answers
       // true once this node is no longer leader, false when it was not or after `wait`.
       [=](transfer_atom, caf::timespan wait) -> caf::result<bool> {
@@ -437,6 +451,7 @@ caf::behavior raft_node(node_actor* self, node_settings settings,
       [=](stop_atom, const node_name& name) {
         auto& st = self->state;
         if (st.departing.erase(name) == 0) return;
+        st.departed.insert(name);
         auto config = st.config;
         follow_config(self, config);
       },

@@ -28,7 +28,17 @@ role_outputs role_executor::run(raft_effects&& fx, const raft_context& context) 
     request.entries = std::move(fx.entries_to_persist);
     out.persist = std::move(request);
   }
-  out.send = std::move(fx.messages);
+  if (acked_seq_ == 0) {
+    // Nothing a role says leaves before its start barrier is answered: what it says rests on
+    // the term and vote the previous role wrote (a single voter that wins its election at once
+    // must not send entries of a term it could lose in a crash and take again).
+    if (after_persist_.empty()) after_persist_.emplace_back(1, std::vector<raft_message>{});
+    auto& held = after_persist_.back().second;
+    for (auto& m : fx.messages)
+      held.push_back(std::move(m));
+  } else {
+    out.send = std::move(fx.messages);
+  }
   if (!fx.messages_after_persist.empty()) {
     // With no write of its own, a barrier: answered once every earlier write is durable.
     if (!out.persist) out.persist = next_request();

@@ -56,7 +56,9 @@ struct role_outputs {
 
 class role_executor {
 public:
-  /// The barrier a role starts with: its answer tells the role how far the log is durable.
+  /// The barrier a role starts with: its answer tells the role how far the log is durable, and
+  /// that what earlier roles wrote (term, vote) is durable. Until it is answered every message
+  /// is held (run returns none to send).
   persist_request start();
 
   /// Carries `fx` out against `context` (the logic's context after the input). Once a role has

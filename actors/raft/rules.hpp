@@ -42,9 +42,21 @@ inline std::size_t quorum_of(const raft_context& context) {
   return config_of(context).quorum();
 }
 
-/// Whether this node may campaign: it is a voter of the configuration in effect. Learners,
-/// nodes waiting to be added and removed nodes never do.
+/// Whether this node may campaign: it is a voter of the configuration in effect, or that
+/// configuration is not committed yet and it is a voter of the committed one (thesis §4.2.2: a
+/// server its own uncommitted configuration removes may still be needed to elect a leader that
+/// commits it; its own vote then does not count, counts_own_vote). Learners, nodes waiting to be
+/// added and nodes whose removal is committed never campaign.
 inline bool may_campaign(const raft_context& context) {
+  const auto& self = context.config.self;
+  if (config_of(context).is_voter(self)) return true;
+  return context.log.config_index() > context.commit_index &&
+         context.log.config_at(context.commit_index).is_voter(self);
+}
+
+/// Whether this node's own vote counts in its election: it is a voter of the configuration in
+/// effect (the one whose majority the candidate needs).
+inline bool counts_own_vote(const raft_context& context) {
   return config_of(context).is_voter(context.config.self);
 }
 

@@ -220,9 +220,10 @@ void invariant_checker::on_config_applied(const node_name& node, std::uint64_t i
 }
 
 void invariant_checker::on_campaign(const node_name& node, std::uint64_t term,
-                                    const membership& config, bool leader) {
+                                    const membership& config, bool leader,
+                                    const membership* committed, std::uint64_t known_commit) {
   const char* what = leader ? "leader" : "candidate";
-  if (!config.is_voter(node)) {
+  if (!config.is_voter(node) && !(committed != nullptr && committed->is_voter(node))) {
     std::ostringstream out;
     out << "membership: " << node << " became " << what << " (term " << term
         << ") but is no voter of its configuration in effect (voters " << names(config.voters())
@@ -234,11 +235,17 @@ void invariant_checker::on_campaign(const node_name& node, std::uint64_t term,
   // Removed names are never reused and every configuration keeps the list: the newest
   // committed configuration names every removal committed so far.
   const auto& [index, newest] = *committed_configs_.rbegin();
-  if (newest.was_removed(node)) {
-    std::ostringstream out;
-    out << "membership: " << node << " became leader of term " << term
-        << " after its removal was committed (configuration entry " << index << ")";
-    fail(out.str());
+  if (!newest.was_removed(node)) return;
+  for (const auto& [at, c] : committed_configs_) {
+    if (!c.was_removed(node)) continue;
+    if (known_commit >= at) {
+      std::ostringstream out;
+      out << "membership: " << node << " became leader of term " << term
+          << " knowing its removal was committed (configuration entry " << at
+          << ", its commit index " << known_commit << ")";
+      fail(out.str());
+    }
+    return;
   }
 }
 

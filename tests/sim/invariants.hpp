@@ -49,10 +49,13 @@ public:
   void on_config_applied(const node_name& node, std::uint64_t index, const membership& config);
   /// `node` becomes candidate (`leader` false) or leader of `term` while `config` is its
   /// configuration in effect: it must be a voter of it (learners, nodes waiting to be added and
-  /// removed nodes that know it never campaign), and, for a leader, not a node whose removal
-  /// is committed.
-  void on_campaign(const node_name& node, std::uint64_t term, const membership& config,
-                   bool leader);
+  /// removed nodes that know it never campaign) or, when `config` is not committed on it yet, a
+  /// voter of `committed` (thesis §4.2.2: needed until the change commits; null when `config`
+  /// is committed); and, for a leader, not a node that knows its removal is committed (its
+  /// `known_commit` index reaches the entry that removed it; one that has not learned it yet may
+  /// lead until it does, and then steps down).
+  void on_campaign(const node_name& node, std::uint64_t term, const membership& config, bool leader,
+                   const membership* committed = nullptr, std::uint64_t known_commit = UINT64_MAX);
   /// The committed configurations by the index of their entry (0: the initial one), in order.
   const std::map<std::uint64_t, membership>& committed_configs() const {
     return committed_configs_;

@@ -774,11 +774,13 @@ private:
         node.role.emplace<follower_logic>(std::move(context));
         break;
       case raft::role::candidate:
-        checker_.on_campaign(node.name, term + 1, context.log.config(), false);
+        checker_.on_campaign(node.name, term + 1, context.log.config(), false,
+                             committed_config_on(context), context.commit_index);
         node.role.emplace<candidate_logic>(std::move(context));
         break;
       case raft::role::leader:
-        checker_.on_campaign(node.name, term, context.log.config(), true);
+        checker_.on_campaign(node.name, term, context.log.config(), true,
+                             committed_config_on(context), context.commit_index);
         checker_.on_leader(term, node.name, context.log);
         ++result_.elections;
         maybe_strike(i, term, rates_.strike_on_election);
@@ -1019,6 +1021,12 @@ private:
           in_flight{now_ + rng_.between(1, rates_.delay_ticks_max + 1), ++message_seq_, m});
     network_.push_back(in_flight{now_ + rng_.between(1, rates_.delay_ticks_max + 1), ++message_seq_,
                                  std::move(m)});
+  }
+
+  /// The configuration committed on a node whose configuration in effect is not (null else).
+  static const membership* committed_config_on(const raft::raft_context& context) {
+    if (context.log.config_index() <= context.commit_index) return nullptr;
+    return &context.log.config_at(context.commit_index);
   }
 
   static std::string describe_message(const raft_message& m) {

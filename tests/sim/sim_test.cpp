@@ -245,16 +245,27 @@ TEST_CASE("invariant checker detects a non-voter campaigning and a removed node 
   joining.on_campaign("n4", 1, prez::membership{}, false); // waiting to be added
   CHECK(joining.failed());
 
+  // A node its own uncommitted configuration removes may campaign while it is a voter of the
+  // committed one (thesis §4.2.2), not otherwise.
+  const auto without_n1 = config_of({"n2"}, {"n3"}, {"n1"});
+  prez::sim::invariant_checker needed;
+  needed.on_campaign("n1", 2, without_n1, false, &config);
+  needed.on_campaign("n1", 2, without_n1, true, &config);
+  CHECK_FALSE(needed.failed());
+  needed.on_campaign("n3", 3, without_n1, false, &config); // a learner of both
+  CHECK(needed.failed());
+
   // n2 still believes in the old configuration (it missed its removal), which makes it a voter,
-  // but its removal is committed: it must never lead again.
+  // and its removal is committed: it may lead only while it has not learned that.
   prez::sim::invariant_checker removed;
   removed.set_initial_config(config);
   removed.on_apply("n1", 1, config_entry(1, 1, config_of({"n1"}, {"n3"}, {"n2"})));
-  removed.on_campaign("n2", 2, config, false);
+  removed.on_campaign("n2", 2, config, false, nullptr, 0);
+  removed.on_campaign("n2", 2, config, true, nullptr, 0);
   CHECK_FALSE(removed.failed());
-  removed.on_campaign("n2", 2, config, true);
+  removed.on_campaign("n2", 3, config, true, nullptr, 1);
   REQUIRE(removed.failed());
-  CHECK(removed.failure().find("after its removal was committed") != std::string::npos);
+  CHECK(removed.failure().find("knowing its removal was committed") != std::string::npos);
 }
 
 // Found by the membership simulation (prez-sim --seed 2 --nodes 5 --voters 3 --membership): n1
@@ -334,31 +345,27 @@ TEST_CASE("regressions: membership seeds that found bugs", "[sim][membership]") 
   run_membership_seeds(5, 3, 998, 1, 2000);
 }
 
-// Known bug, not fixed on this branch (thesis §4.2.2): a node never campaigns while the
-// configuration in effect on it, even uncommitted, makes it no voter. Going from 2 voters
-// {A, B} to 1: A appends "remove A" (or A's removal of B reaches B only), loses office before
-// that entry commits, and B lacks it. B needs A's vote (quorum 2 of {A, B}); A refuses it, its
-// log being longer; A never campaigns, being no voter of its own uncommitted configuration. No
-// leader ever again. The thesis: a server not in its latest configuration still starts
-// elections (it may be needed until that configuration commits), without counting its own
-// vote. These seeds fail liveness; the tag turns green into red once it is fixed.
-TEST_CASE("known bug: removing one of 2 voters can leave the cluster without a leader",
-          "[sim][membership][!shouldfail]") {
+// Found by this simulation (thesis §4.2.2): going from 2 voters {A, B} to 1, A appends "remove
+// A" (or A's removal of B reaches B only) and loses office before that entry commits, while B
+// lacks it. B needs A's vote (quorum 2 of {A, B}); A refused it, its log being longer, and never
+// campaigned, being no voter of its own uncommitted configuration: no leader ever again. Now a
+// node whose uncommitted configuration removes it still campaigns while it is a voter of the
+// committed one, without counting its own vote (rules.hpp may_campaign, counts_own_vote).
+TEST_CASE("removing one of 2 voters never leaves the cluster without a leader",
+          "[sim][membership]") {
   run_membership_seeds(5, 3, 44, 1, 2000, 1);
   run_membership_seeds(5, 3, 110, 1, 2000, 1);
 }
 
-// Known bug, not fixed on this branch: a single voter wins its election with its own vote
-// before the new term and vote are durable, and as leader at once sends AppendEntries of that
-// term to the learners (role_executor sends effects.messages without waiting). If it then
-// crashes before the hard state reaches the disk, it restarts in the old term, elects itself
-// in the same term again and may put other entries at the same indexes; a learner that got the
-// first ones keeps them (same index, same term: no conflict) and applies them once the leader
-// commits its own. prez-sim --seed 3 --nodes 3 --voters 1 --membership --min-voters 1 showed a
-// term taken twice (with nobody else to notice there). Expected: nothing of the new term leaves
-// before a write of it is acknowledged.
-TEST_CASE("known bug: a single voter sends its new term before it is durable",
-          "[sim][membership][!shouldfail]") {
+// Found by this simulation: a single voter won its election with its own vote before the new
+// term and vote were durable, and as leader at once sent AppendEntries of that term to the
+// learners. Had it crashed before the hard state reached the disk, it would have restarted in
+// the old term, elected itself in the same term again and maybe put other entries at the same
+// indexes; a learner that got the first ones keeps them (same index, same term: no conflict).
+// Now a role sends nothing until its start barrier says the previous roles' writes are durable
+// (role_executor).
+TEST_CASE("a single voter sends nothing of its new term before it is durable",
+          "[sim][membership]") {
   const auto config = config_of({"n1"}, {"n2"});
   auto context = context_with("n1", config, {entry(1, 1, "a")}, 1, 5);
   context.config.voters = {"n1"};

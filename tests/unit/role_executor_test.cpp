@@ -35,6 +35,7 @@ TEST_CASE("messages after persist wait for their write, or for a barrier when th
   role_executor ex;
   auto context = context_for("n1", 3, 3, {1});
   ex.start();
+  CHECK(ex.persisted(1).empty()); // the start barrier answered: the role may speak
   raft_effects with_write;
   with_write.entries_to_persist.push_back(entry(2, 3));
   with_write.messages_after_persist.push_back(reply_to("n2"));
@@ -56,6 +57,25 @@ TEST_CASE("messages after persist wait for their write, or for a barrier when th
   CHECK(first[0].to == "n2");
   CHECK(ex.persisted(write_seq + 1).size() == 1);
   CHECK(ex.held() == 0);
+}
+
+TEST_CASE("nothing a role says leaves before its start barrier is answered") {
+  // What a role says rests on the term and vote earlier roles wrote: a single voter that wins
+  // at once must not send entries of a term it could lose in a crash and take again.
+  role_executor ex;
+  auto context = context_for("n1", 3, 3, {1});
+  const auto start = ex.start();
+  raft_effects fx;
+  fx.messages.push_back(reply_to("n2"));
+  auto out = ex.run(std::move(fx), context);
+  CHECK(out.send.empty());
+  CHECK(ex.held() == 1);
+  auto released = ex.persisted(start.seq);
+  REQUIRE(released.size() == 1);
+  CHECK(released[0].to == "n2");
+  raft_effects later;
+  later.messages.push_back(reply_to("n3"));
+  CHECK(ex.run(std::move(later), context).send.size() == 1);
 }
 
 TEST_CASE("a role that ends drops what it held and does nothing more") {
