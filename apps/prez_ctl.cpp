@@ -72,11 +72,11 @@ public:
     char chunk[16 * 1024];
     for (;;) {
       auto scan = prez::scan_resp_reply(reply);
-      if (scan.status == prez::resp_scan_status::malformed) return "malformed reply";
+      if (scan.status == prez::resp_scan_status::malformed) return "malformed reply (not RESP)";
       if (scan.status == prez::resp_scan_status::complete) {
         reply.resize(scan.length);
         auto tree = prez::parse_resp2_reply(reply);
-        if (!tree) return "malformed reply";
+        if (!tree) return "malformed reply (not RESP)";
         parsed = std::move(*tree);
         return {};
       }
