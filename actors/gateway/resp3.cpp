@@ -16,15 +16,7 @@ std::string lowercase(std::string_view s) {
   return out;
 }
 
-/// A parsed RESP2 reply: the type byte and, for aggregates, the elements; otherwise the raw text
-/// of the reply (header and payload, CRLFs included), copied through unchanged.
-struct node {
-  char type = 0;     ///< '+', '-', ':', '$', '*'
-  bool null = false; ///< `$-1` or `*-1`
-  std::string_view raw;
-  std::string_view payload; ///< a bulk string's bytes
-  std::vector<node> elements;
-};
+using node = resp2_reply;
 
 /// Parses one reply at `pos`; nullopt when the text is not well-formed RESP2.
 std::optional<node> parse(std::string_view text, std::size_t& pos, int depth = 0) {
@@ -46,6 +38,7 @@ std::optional<node> parse(std::string_view text, std::size_t& pos, int depth = 0
     case '+':
     case '-':
     case ':':
+      n.payload = header;
       break;
     case '$': {
       auto length = number();
@@ -231,6 +224,13 @@ std::string to_resp3(std::string_view resp2, resp3_shape shape,
   out.reserve(resp2.size());
   write(out, *root, form_for(shape, &queued));
   return out;
+}
+
+std::optional<resp2_reply> parse_resp2_reply(std::string_view text) {
+  std::size_t pos = 0;
+  auto reply = parse(text, pos);
+  if (!reply || pos != text.size()) return std::nullopt;
+  return reply;
 }
 
 } // namespace prez

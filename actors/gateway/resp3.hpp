@@ -4,6 +4,7 @@
 // nulls become `_`, field/value lists maps (`%`), member lists sets (`~`), text reports verbatim
 // strings (`=`). One conversion point, so no command needs two reply builders. Pure.
 
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -28,5 +29,20 @@ resp3_shape resp3_shape_of(const std::vector<std::string>& argv);
 /// commands (used only with resp3_shape::exec). A reply that does not parse is returned as is.
 std::string to_resp3(std::string_view resp2, resp3_shape shape,
                      const std::vector<resp3_shape>& queued = {});
+
+/// One parsed RESP2 reply, viewing the text it was parsed from (which must outlive it). Shared by
+/// the RESP3 rewrite here and by prez-ctl, which reads replies with it (apps/prez_ctl.cpp).
+struct resp2_reply {
+  char type = 0;            ///< '+', '-', ':', '$', '*'
+  bool null = false;        ///< `$-1` or `*-1`
+  std::string_view raw;     ///< the whole reply: header, payload, CRLFs
+  std::string_view payload; ///< a bulk string's bytes; the text of a simple string, error, integer
+  std::vector<resp2_reply> elements; ///< an array's elements
+};
+
+/// Parses `text` as exactly one complete RESP2 reply (arrays nested at most 64 deep); nullopt when
+/// it is incomplete, malformed or followed by more bytes. Frame the reply first with
+/// scan_resp_reply (resp_writer.hpp), which tells an incomplete reply from a malformed one.
+std::optional<resp2_reply> parse_resp2_reply(std::string_view text);
 
 } // namespace prez
