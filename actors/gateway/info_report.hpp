@@ -29,6 +29,7 @@ struct info_snapshot {
   std::uint64_t term = 0;
   std::string leader;
   std::string leader_address;
+  bool leader_heard_recently = false; ///< raft_status::leader_heard_recently
   std::uint64_t commit_index = 0;
   std::uint64_t last_applied = 0;
   std::uint64_t last_log_index = 0;
