@@ -54,6 +54,8 @@ inline info_snapshot to_info_snapshot(const node_status& node, const gateway_sta
   i.peer_links = node.links;
   i.keys = node.applied.keys;
   i.expiring = node.applied.expiring;
+  i.commands_applied.assign(node.applied.commands_applied.begin(),
+                            node.applied.commands_applied.end());
   return i;
 }
 

@@ -126,6 +126,11 @@ std::string format_metrics(const info_snapshot& info) {
   snapshot_metrics(out, info);
   peer_metrics(out, info);
   out.single("prez_keys", "gauge", "Keys in the state machine.", info.keys);
+  out.family("prez_commands_applied_total", "counter",
+             "Commands applied from the log by this process, by name (writes, and reads that "
+             "waited behind a write; a transaction counts once as exec).");
+  for (const auto& [name, count] : info.commands_applied)
+    out.series("prez_commands_applied_total", count, "command", name);
   out.single("prez_clients_connected", "gauge", "Client (RESP) connections open now.",
              info.connected_clients);
   out.single("prez_clients_accepted_total", "counter",

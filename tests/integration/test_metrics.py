@@ -216,6 +216,9 @@ def check_traffic(cluster, leader):
     sent_before = sum(v for (name, _), v in before.items()
                       if name == "prez_peer_link_frames_sent_total")
     check(sent > sent_before, "no peer frames counted")
+    sets = value(after, "prez_commands_applied_total", command="set") - \
+        before.get(("prez_commands_applied_total", frozenset({("command", "set")})), 0)
+    check(sets >= 50, f"prez_commands_applied_total{{command=\"set\"}} grew by {sets}")
     target = value(after, "prez_raft_commit_index")
     for node in cluster.nodes:
         check(wait_until(lambda n=node: value(metrics(n.metrics_port), "prez_raft_applied_index")

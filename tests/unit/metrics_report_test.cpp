@@ -33,6 +33,7 @@ info_snapshot sample() {
   i.keys = 42;
   i.connected_clients = 3;
   i.total_connections = 17;
+  i.commands_applied = {{"incr", 5}, {"set", 11}};
   return i;
 }
 
@@ -76,6 +77,8 @@ TEST_CASE("The metrics text holds every figure, one series per label set") {
   CHECK(has_line(text, "prez_clients_accepted_total 17"));
   CHECK(has_line(text, "prez_leader_known 1"));
   CHECK(has_line(text, "prez_role_changes_total 4"));
+  CHECK(has_line(text, "prez_commands_applied_total{command=\"incr\"} 5"));
+  CHECK(has_line(text, "prez_commands_applied_total{command=\"set\"} 11"));
   CHECK(text.back() == '\n');
 }
 
