@@ -1,5 +1,6 @@
 #include <catch2/catch.hpp>
 
+#include <cstdint>
 #include <string>
 
 #include "actors/gateway/http_request.hpp"
@@ -111,4 +112,37 @@ TEST_CASE("A response carries its status, length, type and closes the connection
   auto bad = error_response(route::bad_request, "invalid method");
   CHECK(bad.rfind("HTTP/1.1 400 Bad Request\r\n", 0) == 0);
   CHECK(bad.find("\r\n\r\nbad request: invalid method\n") != std::string::npos);
+}
+
+TEST_CASE("Every prefix of a request is incomplete or already malformed, never another request") {
+  const std::string good = "GET /health?x=1 HTTP/1.1\r\nHost: a\r\nUser-Agent: t/1\r\n\r\n";
+  for (std::size_t n = 0; n < good.size(); ++n) {
+    INFO(n);
+    CHECK(parse(good.substr(0, n)).state == head_state::incomplete);
+  }
+  CHECK(parse(good).state == head_state::complete);
+  const std::string bad = "GET /health HTTP/1.1\r\nBad Header\r\n\r\n";
+  const auto first_bad = bad.find("Bad Header") + std::string("Bad Header\r\n").size();
+  for (std::size_t n = first_bad; n <= bad.size(); ++n)
+    CHECK(parse(bad.substr(0, n)).state == head_state::malformed);
+}
+
+TEST_CASE("Random bytes never crash the parser and never exceed the limit unnoticed") {
+  std::uint64_t seed = 0x9e3779b97f4a7c15ULL;
+  auto next = [&] {
+    seed ^= seed << 13;
+    seed ^= seed >> 7;
+    seed ^= seed << 17;
+    return seed;
+  };
+  const std::string alphabet = "GET /metrics HTTP/1.1\r\n:ab \t\x01\x7f\xff";
+  for (int round = 0; round < 2000; ++round) {
+    std::string text;
+    const auto size = next() % (round % 10 == 0 ? 3 * limit : 200);
+    for (std::size_t i = 0; i < size; ++i)
+      text += alphabet[next() % alphabet.size()];
+    auto head = parse(text);
+    if (head.state == head_state::incomplete) CHECK(text.size() <= limit);
+    if (head.state != head_state::incomplete) (void)route_of(head);
+  }
 }
