@@ -18,6 +18,7 @@
 #include "actors/net/peer_link_info.hpp"
 #include "actors/raft/raft_types.hpp"
 #include "actors/raft/role_executor.hpp"
+#include "actors/state_machine/command_counts.hpp"
 #include "actors/storage/audit_log.hpp"
 #include "actors/storage/snapshot_file.hpp"
 #include "messages/client_messages.hpp"
@@ -117,6 +118,7 @@ struct apply_status {
   std::size_t bytes = 0;    ///< key and value bytes held
   std::size_t expiring = 0; ///< keys with a deadline
   snapshot_stats snapshots;
+  command_count_map commands_applied; ///< applied from the log by this process, by name
 };
 
 /// What INFO shows of a node: its Raft role and indexes and its state machine.

@@ -16,6 +16,7 @@
 
 #include "actors/caf_messages.hpp"
 #include "actors/fail_stop_actor.hpp"
+#include "actors/gateway/metrics_actor.hpp"
 #include "actors/gateway/resp_gateway_actor.hpp"
 #include "actors/net/node_door_actor.hpp"
 #include "actors/raft/raft_node_actor.hpp"
@@ -321,6 +322,22 @@ int main(int argc, char** argv) {
              system.render(gateway_actor.error()));
   }
   watch("resp_gateway", *gateway_actor);
+  if (config.metrics_port != 0) {
+    prez::metrics_settings metrics;
+    metrics.bind = config.bind;
+    metrics.port = config.metrics_port;
+    metrics.node = node;
+    metrics.gateway = *gateway_actor;
+    auto metrics_actor = prez::spawn_metrics_server(system, metrics);
+    if (!metrics_actor) {
+      fail_now((config.source_file.empty() ? std::string("prez-server") : config.source_file) +
+               ": metrics-port " + std::to_string(config.metrics_port) + " on " + config.bind +
+               ": " + system.render(metrics_actor.error()));
+    }
+    watch("metrics", *metrics_actor);
+    spdlog::info("{} metrics: curl http://{}:{}/metrics", config.name, config.bind,
+                 config.metrics_port);
+  }
   spdlog::info("{} ready: redis-cli -h {} -p {}", config.name, config.bind, config.port);
 
   // Block until SIGINT or SIGTERM, then stop. Every acknowledged write is already durable.

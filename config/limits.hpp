@@ -220,4 +220,16 @@ inline constexpr std::size_t audit_log_tail_bytes_max = 4 * command_bytes_max + 
 /// written as a comment, so a slow disk never grows the state machine's memory.
 inline constexpr std::uint64_t audit_log_pending_bytes_max = 64ull << 20;
 
+/// metrics-port (HTTP): a request's line and headers together. Prometheus and curl send a few
+/// hundred bytes; past this the connection gets 400 and is closed (no request body is read).
+inline constexpr std::size_t http_request_header_bytes_max = 8 * 1024;
+/// metrics-port connections open at once: a scraper or two and a load balancer's probes. One
+/// more is closed at once, so a flood of idle connections costs a bounded amount of memory.
+inline constexpr std::uint64_t http_connections_max = 64;
+/// metrics-port: a connection that has not sent a whole request by then is closed.
+inline constexpr std::uint64_t http_request_timeout_ms = 10000;
+/// /health: a node is healthy only while its state machine trails the commit index it knows by
+/// at most this many entries (a node replaying a long log or a large snapshot is not yet).
+inline constexpr std::uint64_t health_apply_lag_entries_max = 1000;
+
 } // namespace prez::limits

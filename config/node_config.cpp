@@ -154,6 +154,8 @@ std::string apply_key(node_config& config, const std::string& key, const std::st
     return ranged(1, 65535, config.port);
   } else if (key == "cluster-port") {
     return ranged(1, 65535, config.cluster_port);
+  } else if (key == "metrics-port") {
+    return ranged(0, 65535, config.metrics_port);
   } else if (key == "cluster-node-timeout") {
     return ranged(50, 600000, config.cluster_node_timeout_ms);
   } else if (key == "cluster-link-window") {
@@ -324,6 +326,11 @@ std::variant<node_config, config_error> parse_node_config(std::string_view text,
     if (std::string reason = apply_key(config, key, tokens[1]); !reason.empty())
       return make_error(file_name, line.number, reason);
   }
+  if (config.metrics_port != 0 &&
+      (config.metrics_port == config.port || config.metrics_port == config.cluster_port))
+    return make_error(file_name, first_line_of_key["metrics-port"],
+                      "'metrics-port' " + std::to_string(config.metrics_port) +
+                          " is already the client port or the cluster port");
   if (config.cluster_config_file.empty()) {
     config.members = {cluster_member{config.name, "127.0.0.1", config.cluster_port, 0}};
     return config;

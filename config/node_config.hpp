@@ -41,9 +41,12 @@ enum class follower_mode { proxy, redirect };
 struct node_config {
   /// Unique, never reused in the cluster. Invariant: is_valid_node_name(name).
   std::string name = "prez";
-  std::string bind = "127.0.0.1";  ///< client (RESP) listen address
-  std::uint16_t port = 9000;       ///< client (RESP) port, 1..65535
-  std::uint16_t cluster_port = 0;  ///< peer port; 0 = none (single node without peers)
+  std::string bind = "127.0.0.1"; ///< client (RESP) listen address
+  std::uint16_t port = 9000;      ///< client (RESP) port, 1..65535
+  std::uint16_t cluster_port = 0; ///< peer port; 0 = none (single node without peers)
+  /// HTTP port for GET /metrics (Prometheus) and GET /health, on `bind`; 0 = not served.
+  /// Invariant: 0, or 1..65535 and different from `port` and `cluster_port`.
+  std::uint16_t metrics_port = 0;
   std::string cluster_config_file; ///< resolved path of nodes.conf; empty = single node
   std::uint32_t cluster_node_timeout_ms = 1000; ///< election timeout base, 50..600000
   std::string loglevel = "notice"; ///< lower-case, one of the words is_valid_loglevel accepts

@@ -13,6 +13,7 @@
 #include "actors/caf_messages.hpp"
 #include "actors/gateway/client_gate.hpp"
 #include "actors/gateway/connection.hpp"
+#include "actors/gateway/info_gather.hpp"
 #include "actors/gateway/info_report.hpp"
 #include "actors/gateway/server_commands.hpp"
 
@@ -44,62 +45,22 @@ std::uint64_t rss_bytes() {
 /// INFO: asks the node (Raft and state machine) and the acceptor (clients), then formats.
 void handle_info(connection* self, std::uint64_t slot, std::string section) {
   auto& st = self->state;
-  self->request(st.settings.node, std::chrono::seconds(3), status_atom::value)
-      .then(
-          [=](const node_status& node) {
-            self->request(self->state.acceptor, std::chrono::seconds(3), status_atom::value)
-                .then(
-                    [=](const gateway_status& gateway) {
-                      const auto& st = self->state;
-                      info_snapshot i;
-                      i.node_name = st.settings.node_name;
-                      i.process_id = static_cast<std::uint64_t>(::getpid());
-                      i.run_id = st.settings.incarnation;
-                      i.tcp_port = st.settings.port;
-                      i.uptime_s = static_cast<std::uint64_t>(
-                          std::chrono::duration_cast<std::chrono::seconds>(
-                              std::chrono::steady_clock::now() - st.settings.started)
-                              .count());
-                      i.connected_clients = gateway.connected;
-                      i.total_connections = gateway.accepted_total;
-                      i.used_memory = node.applied.bytes;
-                      i.rss_bytes = rss_bytes();
-                      i.role = raft::to_string(node.raft.current_role);
-                      i.term = node.raft.term;
-                      i.leader = node.raft.leader;
-                      i.leader_address = node.leader_address;
-                      i.commit_index = node.raft.commit_index;
-                      i.last_applied = node.applied.last_applied;
-                      i.last_log_index = node.raft.last_log_index;
-                      i.persisted_index = node.raft.persisted_index;
-                      const auto& snap = node.applied.snapshots;
-                      i.snapshot_index = snap.index;
-                      i.snapshot_term = snap.term;
-                      i.snapshot_bytes = snap.bytes;
-                      i.snapshot_took_ms = snap.took_ms;
-                      i.snapshot_time_s = snap.last_time_s;
-                      i.snapshot_running = snap.running;
-                      i.snapshot_status = snap.last_status;
-                      i.snapshots_taken = snap.taken;
-                      i.snapshots_installed = snap.installed;
-                      i.log_first_index = node.raft.first_log_index;
-                      i.log_entries = node.raft.log_entries;
-                      i.log_bytes = node.raft.log_bytes;
-                      i.voters = node.voters;
-                      i.learners = node.learners;
-                      i.membership = node.membership;
-                      i.role_epoch = node.role_epoch;
-                      i.peer_frames_refused = node.frames_refused;
-                      i.peer_links = node.links;
-                      i.keys = node.applied.keys;
-                      i.expiring = node.applied.expiring;
-                      fill(self, slot, resp::bulk(format_info(i, section)));
-                    },
-                    [=](const caf::error&) {
-                      fill(self, slot, resp::error("ERR INFO unavailable"));
-                    });
-          },
-          [=](const caf::error&) { fill(self, slot, resp::error("ERR INFO unavailable")); });
+  gather_info(
+      self, st.settings.node, st.acceptor,
+      [=](info_snapshot i) {
+        const auto& st = self->state;
+        i.node_name = st.settings.node_name;
+        i.process_id = static_cast<std::uint64_t>(::getpid());
+        i.run_id = st.settings.incarnation;
+        i.tcp_port = st.settings.port;
+        i.uptime_s =
+            static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::seconds>(
+                                           std::chrono::steady_clock::now() - st.settings.started)
+                                           .count());
+        i.rss_bytes = rss_bytes();
+        fill(self, slot, resp::bulk(format_info(i, section)));
+      },
+      [=](const caf::error&) { fill(self, slot, resp::error("ERR INFO unavailable")); });
 }
 
 /// HELLO [protover [AUTH username password] [SETNAME clientname]], checked as Redis 7 does.

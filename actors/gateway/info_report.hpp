@@ -4,6 +4,7 @@
 
 #include <cstdint>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "actors/net/peer_link_info.hpp"
@@ -29,6 +30,7 @@ struct info_snapshot {
   std::uint64_t term = 0;
   std::string leader;
   std::string leader_address;
+  bool leader_heard_recently = false; ///< raft_status::leader_heard_recently
   std::uint64_t commit_index = 0;
   std::uint64_t last_applied = 0;
   std::uint64_t last_log_index = 0;
@@ -57,6 +59,8 @@ struct info_snapshot {
   // keyspace
   std::uint64_t keys = 0;
   std::uint64_t expiring = 0;
+  /// Commands applied from the log by this process, by lower-case name (metrics only).
+  std::vector<std::pair<std::string, std::uint64_t>> commands_applied;
 };
 
 /// The INFO text for `section` ("" or "default" or "all" or "everything": every section; else

@@ -208,7 +208,9 @@ void follower_logic::handle_timeout_now(const raft_message& message, const timeo
 }
 
 raft_status follower_logic::status() const {
-  return status_of(context_, role::follower, leader_);
+  auto status = status_of(context_, role::follower, leader_);
+  status.leader_heard_recently = leader_recently_heard();
+  return status;
 }
 
 } // namespace prez::raft

@@ -585,7 +585,9 @@ void leader_logic::maybe_confirm_reads(raft_effects& effects) {
 }
 
 raft_status leader_logic::status() const {
-  return status_of(context_, role::leader, context_.config.self);
+  auto status = status_of(context_, role::leader, context_.config.self);
+  status.leader_heard_recently = true; // itself; check-quorum retires a leader cut off (§6.2)
+  return status;
 }
 
 } // namespace prez::raft

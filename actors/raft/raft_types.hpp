@@ -169,6 +169,9 @@ struct raft_status {
   role current_role = role::follower;
   std::uint64_t term = 0;
   node_name leader; ///< empty when unknown
+  /// A leader: always (check-quorum makes it step down once a majority is silent). A follower:
+  /// it heard from `leader` within an election timeout. A candidate: never.
+  bool leader_heard_recently = false;
   std::uint64_t commit_index = 0;
   std::uint64_t last_log_index = 0;
   std::uint64_t persisted_index = 0;

@@ -96,6 +96,8 @@ struct state_machine_state {
   /// RAFT.SNAPSHOT callers waiting for the running snapshot.
   std::vector<caf::response_promise> snapshot_waiters;
   snapshot_stats stats;
+  /// Commands applied from the log (a transaction counts as one "exec").
+  command_counts commands_applied;
   /// Reads waiting for last_applied to reach their index.
   std::multimap<std::uint64_t, waiting_read> reads;
   caf::actor session;
@@ -243,6 +245,9 @@ void apply_entries(state_machine* self, const std::vector<log_entry>& entries) {
                 ? st.kv.apply_transaction(command->transaction, command->time_ms, command->watched)
             : is_member_list(command->argv) ? list_members(st.config)
                                             : st.kv.apply(command->argv, command->time_ms);
+        st.commands_applied.count(command->is_transaction() ? std::string_view("exec")
+                                  : command->argv.empty()   ? std::string_view()
+                                                            : std::string_view(command->argv[0]));
         st.sessions.record(command->client_id, command->seq, command->time_ms, reply);
         add_audit_line(st, audit::entry_lines(entry.index, entry.term, *command));
         break;
@@ -449,8 +454,8 @@ caf::behavior state_machine_actor(state_machine* self, caf::actor session,
       },
       [=](status_atom) {
         const auto& st = self->state;
-        return apply_status{st.last_applied, st.kv.size(), st.kv.bytes(), st.kv.keys().expiring(),
-                            st.stats};
+        return apply_status{st.last_applied,         st.kv.size(), st.kv.bytes(),
+                            st.kv.keys().expiring(), st.stats,     st.commands_applied.counts()};
       },
       [=](audited_atom, std::uint64_t bytes) {
         auto& pending = self->state.audit_pending_bytes;

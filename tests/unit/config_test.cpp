@@ -167,6 +167,17 @@ TEST_CASE("prez.conf errors carry file:line", "[config]") {
   CHECK(starts_with(parse_error("cluster-link-window 1073741825\n"), "prez.conf:1: 'cluster-link"));
   CHECK(parse_ok("cluster-link-window 65536\n").cluster_link_window_bytes == 65536);
   CHECK(parse_ok("").cluster_link_window_bytes == 64u << 20);
+  CHECK(parse_ok("").metrics_port == 0);
+  CHECK(parse_ok("metrics-port 0\n").metrics_port == 0);
+  CHECK(parse_ok("metrics-port 9100\n").metrics_port == 9100);
+  CHECK(parse_ok("metrics-port 65535\n").metrics_port == 65535);
+  CHECK(starts_with(parse_error("metrics-port 65536\n"), "prez.conf:1: 'metrics-port' must be"));
+  CHECK(parse_error("metrics-port http\n") ==
+        "prez.conf:1: 'metrics-port' must be a number, got 'http'");
+  CHECK(parse_error("port 9100\nmetrics-port 9100\n") ==
+        "prez.conf:2: 'metrics-port' 9100 is already the client port or the cluster port");
+  CHECK(starts_with(parse_error("metrics-port 7000\ncluster-port 7000\n"),
+                    "prez.conf:1: 'metrics-port' 7000 is already"));
   CHECK(parse_ok("").maxclients == 10000);
   CHECK(parse_ok("maxclients 1\n").maxclients == 1);
   CHECK(parse_ok("maxclients 1048576\n").maxclients == 1048576);
