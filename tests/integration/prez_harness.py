@@ -4,6 +4,7 @@ a small RESP client, and cleanup of every process started (also on failure).
 Every wait is bounded in time; every process is killed in Cluster.close() (use `with Cluster(...)`).
 """
 import os
+import random
 import shutil
 import signal
 import socket
@@ -16,12 +17,35 @@ class RespError(Exception):
     """An error reply (-ERR ...) from the server."""
 
 
+_handed_out = set()
+
+
 def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
+    """A port nobody listens on, picked below the kernel's ephemeral range: a port from that range
+    (what binding port 0 gives) can be taken meanwhile as the local port of any outgoing
+    connection, such as another node's peer link, and the server then fails to listen on it."""
+    low, high = 20000, 32000
+    try:
+        with open("/proc/sys/net/ipv4/ip_local_port_range") as f:
+            first = int(f.read().split()[0])
+        high = min(high, first - 1)
+    except (OSError, ValueError, IndexError):
+        pass
+    rng = random.Random(os.getpid() * 7919 + time.monotonic_ns())
+    for _ in range(1000):
+        port = rng.randrange(low, high)
+        if port in _handed_out:
+            continue
+        s = socket.socket()
+        try:
+            s.bind(("127.0.0.1", port))
+        except OSError:
+            continue
+        finally:
+            s.close()
+        _handed_out.add(port)
+        return port
+    raise RuntimeError("no free port found below the ephemeral range")
 
 
 def encode(*args):
