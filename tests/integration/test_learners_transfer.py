@@ -90,15 +90,22 @@ def learners(binary):
         check(wait_until(lambda: call(l1.port, "GET", "alone") == "yes", 10),
               "a restarted learner catches up")
         # The learner's audit log: exactly the committed writes, in order, none twice (it was
-        # restarted in between and re-applied its log).
-        with open(os.path.join(l1.dir, "audit.log")) as f:
-            lines = [line for line in f.read().splitlines() if line and not line.startswith("#")]
-        audited = []
-        for line in lines:
-            args = re.findall(r'"((?:[^"\\]|\\.)*)"', line)
-            check(args and args[0] == "SET", f"unexpected audit line: {line}")
-            audited.append((args[1], args[2]))
-        check(audited == sent, f"audit log {audited[:5]}... differs from the writes {sent[:5]}...")
+        # restarted in between and re-applied its log). Its lines are written by their own actor
+        # after the state machine applied them: wait for them to land.
+        def audited():
+            with open(os.path.join(l1.dir, "audit.log")) as f:
+                lines = [line for line in f.read().splitlines()
+                         if line and not line.startswith("#")]
+            out = []
+            for line in lines:
+                args = re.findall(r'"((?:[^"\\]|\\.)*)"', line)
+                check(args and args[0] == "SET", f"unexpected audit line: {line}")
+                out.append((args[1], args[2]))
+            return out
+        wait_until(lambda: len(audited()) >= len(sent), 10)
+        got = audited()
+        check(got == sent, f"audit log ({len(got)} lines) differs from the {len(sent)} writes: "
+              f"first difference at {next((i for i, (a, b) in enumerate(zip(got, sent)) if a != b), min(len(got), len(sent)))}")
         # Voter down: nothing commits, and no learner takes over.
         voter.kill()
         time.sleep(2.0)
