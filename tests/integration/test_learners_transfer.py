@@ -19,6 +19,7 @@ def transfer(binary):
     with Cluster(binary, size=3, node_timeout_ms=500) as c:
         c.start()
         leader = c.leader()
+        check(wait_until(lambda: all(info_raft(n.port) for n in c.nodes), 15), "all nodes answer")
         check(c.write(leader, "t0", "before"), "write before the transfer")
         target = next(n for n in c.nodes if n is not leader)
         via = next(n for n in c.nodes if n is not leader and n is not target)
@@ -69,7 +70,9 @@ def learners(binary):
     with c:
         c.start()
         check(c.leader(seconds=10) is voter, "the single voter leads")
-        roles = {name: role for name, _, role in call(l1.port, "RAFT.NODE", "LIST")}
+        # (A learner may still be starting, slowly under a sanitizer: ask until it answers.)
+        roles = wait_until(lambda: {name: role for name, _, role in
+                                    call(l1.port, "RAFT.NODE", "LIST")}, 15) or {}
         check(roles == {voter.name: "voter", l1.name: "learner", l2.name: "learner"},
               f"members: {roles}")
         for i in range(20):
