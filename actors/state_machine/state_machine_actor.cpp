@@ -118,6 +118,12 @@ using state_machine = caf::stateful_actor<state_machine_state>;
 
 void serve_waiting_reads(state_machine* self);
 
+/// The answer to a command retried after the session table forgot its reply.
+std::string forgotten_reply() {
+  return resp::error("UNKNOWN this command was retried after its reply was forgotten; it may or "
+                     "may not have been applied");
+}
+
 void add_audit_line(state_machine_state& st, audit::audit_line line);
 
 /// A committed configuration entry: it is the configuration now, and the RAFT.NODE command
@@ -144,8 +150,7 @@ void apply_config(state_machine_state& st, const log_entry& entry,
     case client_sessions::verdict::duplicate:
       break;
     case client_sessions::verdict::too_old:
-      reply = resp::error("UNKNOWN this command was retried after its reply was forgotten; it "
-                          "may or may not have been applied");
+      reply = forgotten_reply();
       break;
     case client_sessions::verdict::apply:
       reply = resp::simple("OK");
@@ -229,8 +234,7 @@ void apply_entries(state_machine* self, const std::vector<log_entry>& entries) {
       case client_sessions::verdict::duplicate:
         break;
       case client_sessions::verdict::too_old:
-        reply = resp::error("UNKNOWN this command was retried after its reply was forgotten; it "
-                            "may or may not have been applied");
+        reply = forgotten_reply();
         break;
       case client_sessions::verdict::apply:
         if (command->after_seq != 0 &&
