@@ -51,6 +51,8 @@ using command_atom = caf::atom_constant<caf::atom("command")>;
 using connect_atom_local = caf::atom_constant<caf::atom("connectto")>;
 using stop_atom = caf::atom_constant<caf::atom("stop")>;
 using start_atom = caf::atom_constant<caf::atom("start")>;
+/// From an agent's spawn worker to the spawned messenger: the node started, or why not.
+using spawn_done_atom = caf::atom_constant<caf::atom("spawndone")>;
 using watch_atom = caf::atom_constant<caf::atom("watch")>;
 using convert_atom = caf::atom_constant<caf::atom("convert")>;
 // Snapshots (docs/architecture.md §5): the state machine writes one through the snapshot actor

@@ -250,6 +250,27 @@ std::variant<std::vector<std::string>, std::string> tokens_of(const config_line&
 
 } // namespace
 
+std::variant<std::string, config_error> read_config_file(const std::string& path) {
+  return read_file(path);
+}
+
+std::variant<std::vector<std::string>, std::string> split_config_line(std::string_view line) {
+  return tokens_of(config_line{0, line});
+}
+
+std::string quote_config_value(std::string_view value) {
+  bool plain = !value.empty() && value.front() != '"';
+  for (char c : value)
+    if (is_blank(c) || c == '\n' || c == '"' || c == '\\') plain = false;
+  if (plain) return std::string(value);
+  std::string out = "\"";
+  for (char c : value) {
+    if (c == '"' || c == '\\') out += '\\';
+    out += c;
+  }
+  return out + "\"";
+}
+
 std::variant<std::pair<std::string, std::uint16_t>, std::string>
 parse_address(std::string_view address) {
   std::size_t colon = address.rfind(':');

@@ -99,6 +99,17 @@ struct config_error {
   std::size_t line = 0; ///< 1-based line, 0 = the whole file
 };
 
+/// The text of a configuration file, at most limits::config_file_bytes_max bytes.
+std::variant<std::string, config_error> read_config_file(const std::string& path);
+
+/// Splits one line of prez.conf syntax into its tokens (double quotes with `\"` and `\\`
+/// escapes); none for a blank or comment line. Returns the reason a line is refused.
+std::variant<std::vector<std::string>, std::string> split_config_line(std::string_view line);
+
+/// `value` as one token of prez.conf syntax: double-quoted and escaped when it is empty or holds a
+/// blank, a quote or a backslash. Precondition: no newline (prez.conf values are one line).
+std::string quote_config_value(std::string_view value);
+
 /// True if `name` matches [A-Za-z0-9._-]+ and is at most node_name_bytes_max (64) bytes.
 bool is_valid_node_name(std::string_view name);
 
