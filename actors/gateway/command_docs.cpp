@@ -25,6 +25,15 @@ constexpr std::array docs = {
                 "key value"},
     command_doc{"auth", "connection", "1.0.0", "Authenticates the connection.",
                 "[username] password"},
+    command_doc{"bitcount", "bitmap", "2.6.0",
+                "Counts the number of set bits (population counting) in a string.",
+                "key [range=start#integer end#integer [unit=BYTE|BIT]]"},
+    command_doc{"bitop", "bitmap", "2.6.0",
+                "Performs bitwise operations on multiple strings, and stores the result.",
+                "(operation=AND|OR|XOR|NOT) destkey key..."},
+    command_doc{
+        "bitpos", "bitmap", "2.8.7", "Finds the first set (1) or clear (0) bit in a string.",
+        "key bit#integer [range=start#integer [end-unit-block=end#integer [unit=BYTE|BIT]]]"},
     command_doc{"client", "connection", "2.4.0", "Inspects and names client connections.", ""},
     command_doc{"client|getname", "connection", "2.6.9", "Returns the connection's name.", ""},
     command_doc{"client|id", "connection", "5.0.0", "Returns the connection's unique id.", ""},
@@ -65,6 +74,8 @@ constexpr std::array docs = {
     command_doc{"flushall", "server", "1.0.0", "Deletes every key.", "[flush-type=ASYNC|SYNC]"},
     command_doc{"flushdb", "server", "1.0.0", "Deletes every key.", "[flush-type=ASYNC|SYNC]"},
     command_doc{"get", "string", "1.0.0", "Returns the string value of a key.", "key"},
+    command_doc{"getbit", "bitmap", "2.2.0", "Returns a bit value by offset.",
+                "key offset#integer"},
     command_doc{"getdel", "string", "6.2.0", "Returns a string value and deletes its key.", "key"},
     command_doc{"getex", "string", "6.2.0", "Returns a string value and changes its expiry.",
                 "key [expiration=EX:seconds|PX:milliseconds|EXAT:unix-time-seconds|"
@@ -185,12 +196,16 @@ constexpr std::array docs = {
                 "key value [condition=NX|XX] [GET] "
                 "[expiration=EX:seconds|PX:milliseconds|EXAT:unix-time-seconds|"
                 "PXAT:unix-time-milliseconds|KEEPTTL]"},
+    command_doc{"setbit", "bitmap", "2.2.0",
+                "Sets or clears the bit at offset of the string value. Creates the key if it "
+                "doesn't exist.",
+                "key offset#integer value#integer"},
     command_doc{"setex", "string", "2.0.0", "Sets a string value with a time to live in seconds.",
                 "key seconds value"},
     command_doc{"setnx", "string", "1.0.0", "Sets a string value only if the key does not exist.",
                 "key value"},
     command_doc{"setrange", "string", "2.2.0", "Overwrites part of a string value.",
-                "key offset value"},
+                "key offset#integer value#integer"},
     command_doc{"sinter", "set", "1.0.0", "Returns the intersection of sets.", "key..."},
     command_doc{"sinterstore", "set", "1.0.0", "Stores the intersection of sets in a key.",
                 "destination key..."},

@@ -124,6 +124,9 @@ using write_handler = std::string (*)(keyspace& keys, const argv_type& argv, std
 using read_handler = std::string (*)(const keyspace& keys, const argv_type& argv,
                                      std::uint64_t now_ms);
 
+/// Replaces the text of a string entry, keeping its expiry (INCR, APPEND, SETRANGE, SETBIT).
+void replace_text(keyspace& keys, entry& e, std::string text);
+
 #define PREZ_KV_WRITE(name) std::string name(keyspace&, const argv_type&, std::uint64_t)
 #define PREZ_KV_READ(name) std::string name(const keyspace&, const argv_type&, std::uint64_t)
 
@@ -143,6 +146,11 @@ PREZ_KV_WRITE(msetnx_command);
 PREZ_KV_WRITE(append_command);
 PREZ_KV_READ(strlen_command);
 PREZ_KV_READ(getrange_command);
+PREZ_KV_WRITE(setbit_command);
+PREZ_KV_READ(getbit_command);
+PREZ_KV_READ(bitcount_command);
+PREZ_KV_READ(bitpos_command);
+PREZ_KV_WRITE(bitop_command);
 PREZ_KV_WRITE(setrange_command);
 PREZ_KV_WRITE(incr_command);
 PREZ_KV_WRITE(decr_command);

@@ -97,14 +97,6 @@ void apply_deadline(keyspace& keys, std::string_view key, entry& e, long long de
     keys.set_expiry(key, e, static_cast<std::uint64_t>(deadline));
 }
 
-/// Replaces the text of a string entry, keeping its expiry (INCR, APPEND, SETRANGE).
-void replace_text(keyspace& keys, entry& e, std::string text) {
-  keys.shrink(e, e.bytes);
-  const std::size_t added = text.size();
-  e.data = std::move(text);
-  keys.grow(e, added);
-}
-
 /// INCR/DECR/INCRBY/DECRBY once the increment is known.
 std::string increment(keyspace& keys, const std::string& key, long long delta,
                       std::uint64_t time_ms) {
@@ -378,6 +370,13 @@ std::string incrbyfloat_command(keyspace& keys, const argv_type& argv, std::uint
   else
     replace_text(keys, *e, std::move(text));
   return reply;
+}
+
+void replace_text(keyspace& keys, entry& e, std::string text) {
+  keys.shrink(e, e.bytes);
+  const std::size_t added = text.size();
+  e.data = std::move(text);
+  keys.grow(e, added);
 }
 
 } // namespace prez::kv
