@@ -261,9 +261,12 @@ void handle_command(connection* self, std::vector<std::string>&& argv) {
     error = resp::error("ERR command too large: its arguments exceed " +
                         std::to_string(limits::command_bytes_max) + " bytes");
   if (st.in_multi) {
-    // Inside MULTI only commands of the data set are queued; a refused one dooms the EXEC.
-    if (error.empty() && kind == command_kind::local)
-      error = resp::error("ERR '" + name + "' is not allowed inside MULTI in prez");
+    // Queued as Redis queues (queueable_in_transaction); a refused one dooms the EXEC.
+    std::string refusal;
+    if (!queueable_in_transaction(argv, refusal))
+      error = refusal;
+    else if (command_bytes <= limits::command_bytes_max)
+      error.clear();
     if (!error.empty()) {
       st.multi_refused = true;
       return fill(self, slot, error);

@@ -259,7 +259,8 @@ const auto* find_by_name(const Table& rows, const std::string& lower) {
 
 } // namespace
 
-const command_spec* validate(const argv_type& argv, std::string& error) {
+/// The command `argv` names, if known and its arity is valid; else nullptr and the error.
+const command_spec* find_with_arity(const argv_type& argv, std::string& error) {
   error.clear();
   constexpr std::size_t name_bytes_max = 32; // longer than any command name
   const std::string lower =
@@ -282,13 +283,32 @@ const command_spec* validate(const argv_type& argv, std::string& error) {
     error = arity_error(command->name);
     return nullptr;
   }
-  if (command->check != nullptr) error = command->check(argv);
+  return command;
+}
+
+const command_spec* validate(const argv_type& argv, std::string& error) {
+  const command_spec* command = find_with_arity(argv, error);
+  if (command != nullptr && command->check != nullptr) error = command->check(argv);
   return error.empty() ? command : nullptr;
 }
 
 } // namespace prez::kv
 
 namespace prez {
+
+bool queueable_in_transaction(const std::vector<std::string>& argv, std::string& error_reply) {
+  // Unknown and refused commands and arity errors doom the transaction at once, as in Redis; a
+  // known command with a valid arity is queued even if its other checks fail, and EXEC's reply
+  // carries that error in its place (Redis checks those inside the command).
+  const kv::command_spec* command = kv::find_with_arity(argv, error_reply);
+  if (command == nullptr) return false;
+  if (command->kind == command_kind::local && command->local == nullptr) {
+    error_reply = kv::error_reply("ERR '" + std::string(command->name) +
+                                  "' is not allowed inside MULTI in prez");
+    return false;
+  }
+  return true;
+}
 
 command_kind classify(const std::vector<std::string>& argv, std::string& error_reply) {
   const kv::command_spec* command = kv::validate(argv, error_reply);

@@ -252,5 +252,7 @@ struct command_spec {
 
 /// The spec for a runnable command, or nullptr with `error` set to the RESP error reply.
 const command_spec* validate(const argv_type& argv, std::string& error);
+/// validate() without the command's own argument checks: only its name and arity.
+const command_spec* find_with_arity(const argv_type& argv, std::string& error);
 
 } // namespace prez::kv

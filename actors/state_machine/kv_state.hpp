@@ -39,6 +39,12 @@ enum class command_kind : std::uint8_t {
 /// argument values (not an integer, bad option) are mostly answered by apply(), as in Redis.
 command_kind classify(const std::vector<std::string>& argv, std::string& error_reply);
 
+/// Whether MULTI queues `argv`, as Redis decides: a known command with a valid arity is queued
+/// (errors of its arguments come back inside EXEC's reply, the state machine runs the same
+/// checks there); local commands are queued only when the state machine can answer them (PING,
+/// ECHO). When not, `error_reply` says why and the transaction is doomed.
+bool queueable_in_transaction(const std::vector<std::string>& argv, std::string& error_reply);
+
 /// Runs PING or ECHO and returns its RESP reply. The other local commands (SELECT, CLIENT,
 /// MULTI, ...) belong to the connection layer and get an error saying so; any other command gets
 /// the error classify() gives, or an error saying it is not local.

@@ -315,6 +315,11 @@ SCRIPT = [
     E("GET tx"), E("MULTI"), E("SET tx"), E("INCR tx"), E("EXEC"), E("GET tx"),
     E("MULTI"), E("NOSUCHCMD"), E("EXEC"), E("MULTI"), E("SET tx notint"), E("INCR tx"),
     E("LPUSH tx a"), E("GET tx"), E("EXEC"),
+    # PING and ECHO inside MULTI are queued and answered in order within the EXEC reply.
+    E("MULTI"), E("PING"), E("SET tx p"), E("ECHO hello"), E("PING again"), E("GET tx"),
+    E("EXEC"), E("MULTI"), E("PING a b"), E("EXEC"),
+    E("MULTI"), E("MSET a"), E("SET tx v BOGUS"), E("LPOP l 1 2"), E("SET tx ok"), E("EXEC"),
+    E("GET tx"), E("MULTI"), E("SET"), E("EXEC"),
     # WATCH: a change by another connection aborts the transaction (nil array).
     E("SET w 1"), E("WATCH w"), E("SET w 2", conn=1), E("MULTI"), E("SET w mine"), E("EXEC"),
     E("GET w"), E("WATCH w"), E("MULTI"), E("INCR w"), E("EXEC"), E("GET w"),
