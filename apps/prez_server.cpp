@@ -30,6 +30,7 @@
 #include "actors/storage/snapshot_actor.hpp"
 #include "actors/storage/snapshot_file.hpp"
 #include "actors/storage/snapshot_load.hpp"
+#include "apps/server_restore.hpp"
 #include "config/node_config.hpp"
 
 namespace {
@@ -133,10 +134,13 @@ prez::membership bootstrap_membership(const prez::node_config& config) {
 } // namespace
 
 int main(int argc, char** argv) {
+  // Backup restore (docs/decisions.md D25): writes a new data dir from a backup, then exits.
+  if (prez::is_restore_command(argc, argv)) return prez::run_restore_command(argc, argv);
   if (argc > 2 ||
       (argc == 2 && (std::string(argv[1]) == "-h" || std::string(argv[1]) == "--help"))) {
     std::printf("usage: prez-server [path/to/prez.conf]\n"
-                "  with no file: a single-node cluster, data in ./prez-data, port 9000\n");
+                "  with no file: a single-node cluster, data in ./prez-data, port 9000\n"
+                "       prez-server --restore <backup file> [path/to/prez.conf]\n");
     return argc > 2 ? 1 : 0;
   }
   prez::node_config config;
