@@ -20,6 +20,7 @@
 #include "actors/gateway/ctl_report.hpp"
 #include "actors/gateway/resp3.hpp"
 #include "actors/gateway/resp_writer.hpp"
+#include "apps/ctl_snapshot_save.hpp"
 
 namespace {
 
@@ -221,6 +222,8 @@ int main(int argc, char** argv) {
       return run_status(args);
     case prez::ctl_action::command:
       return run_command(args);
+    case prez::ctl_action::snapshot_save: // backups (docs/decisions.md D25)
+      return prez::run_snapshot_save(args);
   }
   return 2;
 }
