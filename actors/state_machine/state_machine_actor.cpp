@@ -359,7 +359,8 @@ caf::result<raft::snapshot_ref> fetch_snapshot(state_machine* self, std::uint64_
   if (st.fetches.size() >= limits::snapshot_fetches_max)
     return caf::make_error(caf::sec::runtime_error,
                            "too many backups waiting for a snapshot here; try again later");
-  st.fetches.push_back({min_index, self->make_response_promise()});
+  // Index 0 is no snapshot at all: a fetch needs at least one applied entry.
+  st.fetches.push_back({std::max<std::uint64_t>(min_index, 1), self->make_response_promise()});
   serve_fetches(self);
   return caf::delegated<raft::snapshot_ref>{};
 }
