@@ -10,6 +10,7 @@
 #include <cstring>
 #include <filesystem>
 #include <memory>
+#include <optional>
 #include <string>
 #include <thread>
 #include <utility>
@@ -138,15 +139,17 @@ struct temp_file {
   }
 };
 
-/// One attempt's outcome: done, failed for good, or worth starting over.
+/// One attempt's outcome: done, failed for good, worth starting over, or to be made at the
+/// leader a follower named.
 struct attempt_result {
   int exit_code = 1;
   bool retry = false;
   std::string error;
+  std::optional<ctl_endpoint> redirect;
 };
 
 attempt_result fail(std::string error, bool retry = false) {
-  return {1, retry, std::move(error)};
+  return {1, retry, std::move(error), std::nullopt};
 }
 
 std::string address_of(const ctl_endpoint& endpoint) {
@@ -176,13 +179,13 @@ attempt_result download(resp_connection& c, const fetched_snapshot& snapshot, te
       return fail(storage::errno_text("cannot write", file.path));
     offset += parsed.payload.size();
   }
-  return {0, false, {}};
+  return {0, false, {}, std::nullopt};
 }
 
-/// One whole save: FETCH, READs, check, rename.
-attempt_result save_once(const ctl_args& args) {
+/// One whole save from `target`: FETCH, READs, check, rename.
+attempt_result save_once(const ctl_args& args, const ctl_endpoint& target) {
   resp_connection c;
-  if (auto error = c.open(args.target); !error.empty()) return fail(error);
+  if (auto error = c.open(target); !error.empty()) return fail(error);
   std::string reply;
   resp2_reply parsed;
   if (!args.password.empty()) {
@@ -197,7 +200,9 @@ attempt_result save_once(const ctl_args& args) {
     return fail("RAFT.SNAPSHOT FETCH: " + error);
   if (parsed.type == '-') {
     const std::string text(parsed.payload);
-    return fail(text, is_retryable_fetch_error(text));
+    auto result = fail(text, is_retryable_fetch_error(text));
+    result.redirect = moved_to(text);
+    return result;
   }
   auto snapshot = parse_fetch_reply(parsed);
   if (!snapshot) return fail("RAFT.SNAPSHOT FETCH: not an [index, term, bytes] reply");
@@ -231,24 +236,30 @@ attempt_result save_once(const ctl_args& args) {
   auto dir = std::filesystem::path(args.save_path).parent_path().string();
   if (auto error = storage::sync_directory(dir.empty() ? "." : dir)) return fail(*error);
   const auto keys = std::get<std::shared_ptr<restored_state>>(loaded)->kv.size();
-  auto text = format_saved(args.save_path, *snapshot, keys, address_of(args.target));
+  auto text = format_saved(args.save_path, *snapshot, keys, address_of(target));
   std::fwrite(text.data(), 1, text.size(), stdout);
-  return {0, false, {}};
+  return {0, false, {}, std::nullopt};
 }
 
 } // namespace
 
 int run_snapshot_save(const ctl_args& args) {
   attempt_result result;
+  auto target = args.target;
   for (int attempt = 1; attempt <= ctl_backup_limits::attempts_max; ++attempt) {
-    result = save_once(args);
+    result = save_once(args, target);
+    if (result.exit_code != 0 && result.redirect) {
+      // follower-mode redirect: the same backup, from the leader.
+      target = *result.redirect;
+      continue;
+    }
     if (result.exit_code == 0 || !result.retry) break;
     if (attempt == ctl_backup_limits::attempts_max) break;
     std::fprintf(stderr, "prez-ctl: snapshot save: %s; starting over\n", result.error.c_str());
     std::this_thread::sleep_for(std::chrono::milliseconds(ctl_backup_limits::retry_pause_ms));
   }
   if (result.exit_code != 0)
-    std::fprintf(stderr, "prez-ctl: snapshot save from %s: %s\n", address_of(args.target).c_str(),
+    std::fprintf(stderr, "prez-ctl: snapshot save from %s: %s\n", address_of(target).c_str(),
                  result.error.c_str());
   return result.exit_code;
 }

@@ -45,6 +45,14 @@ bool is_retryable_fetch_error(std::string_view error) {
   return false;
 }
 
+std::optional<ctl_endpoint> moved_to(std::string_view error) {
+  constexpr std::string_view prefix = "MOVED ";
+  if (error.substr(0, prefix.size()) != prefix) return std::nullopt;
+  const auto space = error.find(' ', prefix.size());
+  if (space == std::string_view::npos) return std::nullopt;
+  return parse_endpoint(error.substr(space + 1));
+}
+
 bool is_snapshot_gone(std::string_view error) {
   return error.find("is not being served") != std::string_view::npos;
 }

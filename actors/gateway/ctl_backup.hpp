@@ -50,6 +50,10 @@ std::optional<fetched_snapshot> parse_fetch_reply(const resp2_reply& reply);
 /// TRYAGAIN, UNKNOWN), so fetching again later may succeed.
 bool is_retryable_fetch_error(std::string_view error);
 
+/// The leader's client address in a `MOVED <slot> <host:port>` error (a follower in
+/// `follower-mode redirect` answers FETCH so); nullopt for any other error.
+std::optional<ctl_endpoint> moved_to(std::string_view error);
+
 /// Whether a READ error means the served snapshot went away (closed as idle, for newer ones, or by
 /// a restart), so a new FETCH and a new save may succeed.
 bool is_snapshot_gone(std::string_view error);

@@ -7,9 +7,9 @@ lags behind the writes acknowledged before the save began, with the cut healed w
 waits; then against the leader. Each saved file must hold every key acknowledged before its save
 began, with its value: it is restored with `prez-server --restore` into a new data dir as a
 one-node cluster, started, read key by key, written to, and grown by a second node with RAFT.NODE
-ADD. A restore into a non-empty dir and of a file with one flipped byte are refused (exit 1, a
-clear message, nothing written); RAFT.SNAPSHOT READ answers clear errors for an unknown index and
-an offset past the end.
+ADD. A follower in follower-mode redirect sends the save to the leader. A restore into a
+non-empty dir and of a file with one flipped byte are refused (exit 1, a clear message, nothing
+written); RAFT.SNAPSHOT READ answers clear errors for an unknown index and an offset past the end.
 Usage: test_backup_restore.py PATH/TO/prez-server (prez-ctl is found next to it)"""
 import os
 import re
@@ -249,13 +249,27 @@ def run_all(server, ctl, backups):
         rc, out, err = run([server, "--restore"], cwd=target)
         check(rc == 2 and "usage" in err, f"--restore without a file: rc={rc} {err!r}")
 
-    # 4. Each backup restores into a new cluster with every key acknowledged before its save.
+    # 4. With follower-mode redirect a follower answers FETCH with -MOVED: prez-ctl saves from
+    # the leader it names.
+    with Cluster(server, size=3) as c:
+        for n in c.nodes:
+            n.write_config("follower-mode redirect\n")
+        c.start()
+        leader = c.leader()
+        check(c.write(leader, "redirected", "yes"), "write before the redirected save")
+        follower = next(n for n in c.nodes if n is not leader)
+        rc, out, err = run([ctl, "snapshot", "save", os.path.join(backups, "redirected.snap"),
+                            f"127.0.0.1:{follower.port}"])
+        check(rc == 0 and out.endswith(f"(from 127.0.0.1:{leader.port})\n"),
+              f"save through a redirecting follower: rc={rc} {out!r} {err!r}")
+
+    # 5. Each backup restores into a new cluster with every key acknowledged before its save.
     restore_and_check(server, ctl, follower_file, acked_before, "follower")
     restore_and_check(server, ctl, leader_file, acked_leader, "leader")
     print(f"backup and restore: saves from a {'lagging ' if lagging else ''}follower "
           f"({len(acked_before)} keys acknowledged before) and the leader "
           f"({len(acked_leader)}) restored whole; writes and RAFT.NODE ADD after restore; "
-          "damaged file and used dir refused ok")
+          "redirected save, damaged file and used dir refused ok")
 
 
 if __name__ == "__main__":

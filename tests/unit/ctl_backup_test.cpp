@@ -80,6 +80,20 @@ TEST_CASE("only a snapshot that went away starts the save over", "[ctl_backup]")
   CHECK_FALSE(is_retryable_fetch_error("NOAUTH Authentication required."));
 }
 
+TEST_CASE("a MOVED answer names the leader to save from instead", "[ctl_backup]") {
+  auto leader = moved_to("MOVED 0 127.0.0.1:9002");
+  REQUIRE(leader);
+  CHECK(leader->host == "127.0.0.1");
+  CHECK(leader->port == 9002);
+  auto v6 = moved_to("MOVED 0 [::1]:9002");
+  REQUIRE(v6);
+  CHECK(v6->host == "::1");
+  CHECK_FALSE(moved_to("MOVED 0 "));
+  CHECK_FALSE(moved_to("MOVED 0"));
+  CHECK_FALSE(moved_to("ERR MOVED 0 127.0.0.1:9002"));
+  CHECK_FALSE(moved_to("CLUSTERDOWN no leader"));
+}
+
 TEST_CASE("the report names the file, index, term, keys, bytes and node", "[ctl_backup]") {
   CHECK(format_saved("b.snap", {120, 4, 98765}, 1000, "127.0.0.1:9001") ==
         "saved b.snap: index 120, term 4, 1000 keys, 98765 bytes (from 127.0.0.1:9001)\n");
