@@ -6,8 +6,8 @@ against a follower cut off from the others (test builds: the partition switch of
 lags behind the writes acknowledged before the save began, with the cut healed while the save
 waits; then against the leader. Each saved file must hold every key acknowledged before its save
 began, with its value: it is restored with `prez-server --restore` into a new data dir as a
-one-node cluster, started, read key by key, written to, and grown by a second node with RAFT.NODE
-ADD. A follower in follower-mode redirect sends the save to the leader. A restore into a
+one-node cluster, started, read key by key, written to, restarted, and grown by a second node with
+RAFT.NODE ADD. A follower in follower-mode redirect sends the save to the leader. A restore into a
 non-empty dir and of a file with one flipped byte are refused (exit 1, a clear message, nothing
 written); RAFT.SNAPSHOT READ answers clear errors for an unknown index and an offset past the end.
 Usage: test_backup_restore.py PATH/TO/prez-server (prez-ctl is found next to it)"""
@@ -129,6 +129,13 @@ def restore_and_check(server, ctl, backup, acked, label):
         check(not missing, f"{label}: {len(missing)} of {len(acked)} acknowledged keys missing or "
               f"wrong after restore, first {missing[:3]}")
         check(call(node.port, "SET", "after-restore", "yes") == "OK", f"{label}: write refused")
+        # A restart starts from the restored snapshot and the log after it, as from its own.
+        node.stop()
+        node.start()
+        r.leader(seconds=20)
+        check(call(node.port, "GET", "after-restore") == "yes" and
+              (not acked or call(node.port, "GET", acked[0][0]) == acked[0][1]),
+              f"{label}: data after a restart of the restored node")
         members = call(node.port, "RAFT.NODE", "LIST")
         check([m[0] for m in members] == [node.name] and members[0][2] == "voter",
               f"{label}: restored membership {members!r}")
