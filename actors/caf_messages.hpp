@@ -70,6 +70,12 @@ using snap_recvd_atom = caf::atom_constant<caf::atom("snaprecvd")>;
 using restore_atom = caf::atom_constant<caf::atom("restore")>;
 using snapshot_atom = caf::atom_constant<caf::atom("snapshot")>;
 using trim_atom = caf::atom_constant<caf::atom("trim")>;
+// Backups (docs/decisions.md D25): a snapshot covering at least an index, made available to backup
+// clients (fetch: node -> state machine; export: state machine -> snapshot actor), and its bytes
+// read in chunks (read: node -> snapshot actor).
+using snap_fetch_atom = caf::atom_constant<caf::atom("snapfetch")>;
+using snap_export_atom = caf::atom_constant<caf::atom("snapexport")>;
+using snap_read_atom = caf::atom_constant<caf::atom("snapread")>;
 // Membership (thesis §4): a role tells the node the configuration in effect (links follow it);
 // the state machine tells it each committed one (nodes.conf is rewritten from it).
 using members_atom = caf::atom_constant<caf::atom("members")>;

@@ -1,6 +1,7 @@
 // prez-server: one node of a prez cluster, or an agent that hosts the node a launcher spawns there.
 //   prez-server                   a single-node cluster, data in ./prez-data, RESP on
 //   127.0.0.1:9000 prez-server path/to/prez.conf one node of the cluster nodes.conf describes
+//   prez-server --restore F [prez.conf]  seeds a new one-node cluster from a backup, then exits
 //   prez-server --agent --cluster-port P --dir D [--bind ADDR]
 //                                 an agent: hosts the node `prez-ctl up` spawns there (secret from
 //                                 PREZ_CLUSTER_SECRET or --cluster-secret-file F)
@@ -22,6 +23,7 @@
 #include "actors/caf_messages.hpp"
 #include "actors/fail_stop_actor.hpp"
 #include "actors/node_runtime.hpp"
+#include "apps/server_restore.hpp"
 #include "config/node_config.hpp"
 
 namespace {
@@ -114,6 +116,8 @@ int run_agent(const prez::agent_args& args) {
 } // namespace
 
 int main(int argc, char** argv) {
+  // Backup restore (docs/decisions.md D25): writes a new data dir from a backup, then exits.
+  if (prez::is_restore_command(argc, argv)) return prez::run_restore_command(argc, argv);
   std::vector<std::string> words(argv + 1, argv + argc);
   if (!words.empty() && words[0] == "--agent") {
     auto parsed = prez::parse_agent_args(words, std::getenv("PREZ_CLUSTER_SECRET"));
@@ -124,6 +128,7 @@ int main(int argc, char** argv) {
       (argc == 2 && (std::string(argv[1]) == "-h" || std::string(argv[1]) == "--help"))) {
     std::printf("usage: prez-server [path/to/prez.conf]\n"
                 "  with no file: a single-node cluster, data in ./prez-data, port 9000\n"
+                "       prez-server --restore <backup file> [path/to/prez.conf]\n"
                 "       prez-server --agent --cluster-port P --dir D [--bind ADDR]\n"
                 "                   [--cluster-secret-file F] [--loglevel L]\n"
                 "  an agent: hosts the node prez-ctl up spawns there (the cluster secret from\n"

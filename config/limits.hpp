@@ -98,6 +98,16 @@ inline constexpr std::uint64_t snapshot_trailing_entries_default = 10000;
 /// this sits well inside the peer link's window).
 inline constexpr std::size_t snapshot_chunk_bytes = 1024 * 1024;
 inline constexpr std::size_t snapshot_chunks_inflight_max = 4;
+/// Backups (RAFT.SNAPSHOT FETCH / READ, docs/decisions.md D25): bytes one READ returns at most
+/// (one bulk reply; a client asking more gets this much), snapshot files kept open for backup
+/// clients at once (the least recently read is closed first), and how long one stays open without
+/// a READ (an open file outlives its pruning, so an abandoned backup must not pin disk space).
+inline constexpr std::size_t snapshot_read_bytes_max = 1024 * 1024;
+inline constexpr std::size_t snapshot_exports_max = 8;
+inline constexpr std::uint64_t snapshot_export_idle_ms = 60 * 1000;
+/// RAFT.SNAPSHOT FETCH requests one state machine holds while it catches up to their index or
+/// writes their snapshot; more are refused (each is an operator's backup, not a client load).
+inline constexpr std::size_t snapshot_fetches_max = 64;
 /// Bytes of state serialised per step of a snapshot: each step runs between batches of applied
 /// entries, so this bounds how long one step delays them (a few milliseconds).
 inline constexpr std::size_t snapshot_step_bytes = 1024 * 1024;

@@ -166,7 +166,9 @@ constexpr std::array docs = {
                 "Removes a node; its name is never used again. The leader may remove itself.",
                 "name"},
     command_doc{"raft.snapshot", "server", "0.1.0",
-                "Takes a snapshot of this node now and compacts its log; +OK once it is durable.",
+                "Takes a snapshot of this node now and compacts its log; +OK once it is durable. "
+                "FETCH: a durable snapshot holding every write acknowledged before it, as "
+                "[index, term, bytes]; READ index offset count: up to 1 MiB of its file.",
                 ""},
     command_doc{"raft.transfer", "server", "0.2.0",
                 "Hands leadership to a voter once it has caught up (TimeoutNow); +OK when handed.",

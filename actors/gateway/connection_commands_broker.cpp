@@ -138,6 +138,105 @@ void handle_client(connection* self, std::uint64_t slot, const std::vector<std::
   }
 }
 
+/// An error's own text when it carries one (the snapshot actor's reasons), else CAF's rendering.
+std::string error_text(connection* self, const caf::error& error) {
+  const auto& context = error.context();
+  if (context.match_elements<std::string>()) return context.get_as<std::string>(0);
+  return self->system().render(error);
+}
+
+/// Parses a decimal u64 argument (digits only, no sign, no overflow).
+std::optional<std::uint64_t> parse_u64_argument(const std::string& text) {
+  if (text.empty() || text.size() > 20) return std::nullopt;
+  std::uint64_t value = 0;
+  for (unsigned char c : text) {
+    if (!std::isdigit(c)) return std::nullopt;
+    const auto digit = static_cast<std::uint64_t>(c - '0');
+    if (value > (UINT64_MAX - digit) / 10) return std::nullopt;
+    value = value * 10 + digit;
+  }
+  return value;
+}
+
+/// RAFT.SNAPSHOT FETCH (docs/decisions.md D25): first a linearizable read through the session
+/// manager (ReadIndex on the leader, forwarded there from a follower) answers an index applied
+/// after every write acknowledged before this command arrived; then this node's state machine
+/// waits until it has applied that far and answers a durable snapshot at or after it, which the
+/// snapshot actor holds open for RAFT.SNAPSHOT READ. Reply: [index, term, bytes] as integers.
+void fetch_snapshot(connection* self, std::uint64_t slot) {
+  auto& st = self->state;
+  client_command command{st.client_id, ++st.next_seq, 0, {"RAFT.SNAPSHOT", "FETCH"}, {}, {}};
+  command.through_log = false;
+  self->request(st.settings.session, st.settings.reply_deadline, command_atom::value,
+                std::move(command))
+      .then(
+          [=](const std::string& reply) {
+            if (reply.empty() || reply[0] == '-') return fill(self, slot, reply);
+            const auto end = reply.find('\r');
+            const auto index = reply[0] == ':' && end != std::string::npos
+                                   ? parse_u64_argument(reply.substr(1, end - 1))
+                                   : std::nullopt;
+            if (!index)
+              return fill(self, slot,
+                          resp::error("ERR snapshot fetch: the leader answered no index (is every "
+                                      "node of this version?)"));
+            self->request(self->state.settings.node, std::chrono::minutes(2),
+                          snap_fetch_atom::value, *index)
+                .then(
+                    [=](const raft::snapshot_ref& ref) {
+                      fill(self, slot,
+                           resp::array_header(3) +
+                               resp::integer(static_cast<std::int64_t>(ref.index)) +
+                               resp::integer(static_cast<std::int64_t>(ref.term)) +
+                               resp::integer(static_cast<std::int64_t>(ref.bytes)));
+                    },
+                    [=](const caf::error& error) {
+                      fill(self, slot,
+                           resp::error("ERR snapshot fetch failed: " + error_text(self, error)));
+                    });
+          },
+          [=](const caf::error&) {
+            fill(self, slot,
+                 resp::error("CLUSTERDOWN snapshot fetch: no linearizable read from the cluster "
+                             "in time"));
+          });
+}
+
+/// RAFT.SNAPSHOT [FETCH | READ <index> <offset> <count>].
+void handle_raft_snapshot(connection* self, std::uint64_t slot,
+                          const std::vector<std::string>& argv) {
+  auto& st = self->state;
+  const auto sub = argv.size() > 1 ? lower(argv[1]) : std::string();
+  if (argv.size() == 1) {
+    // Node-local, like Redis's SAVE: this node's state machine writes a snapshot now.
+    self->request(st.settings.node, std::chrono::minutes(10), snapshot_atom::value)
+        .then([=](const std::string& reply) { fill(self, slot, reply); },
+              [=](const caf::error& error) {
+                fill(self, slot,
+                     resp::error("ERR snapshot not taken: " + self->system().render(error)));
+              });
+  } else if (sub == "fetch" && argv.size() == 2) {
+    fetch_snapshot(self, slot);
+  } else if (sub == "read" && argv.size() == 5) {
+    const auto index = parse_u64_argument(argv[2]);
+    const auto offset = parse_u64_argument(argv[3]);
+    const auto count = parse_u64_argument(argv[4]);
+    if (!index || !offset || !count)
+      return fill(self, slot, resp::error("ERR value is not an integer or out of range"));
+    self->request(st.settings.node, std::chrono::seconds(30), snap_read_atom::value, *index,
+                  *offset, *count)
+        .then([=](const std::string& bytes) { fill(self, slot, resp::bulk(bytes)); },
+              [=](const caf::error& error) {
+                fill(self, slot, resp::error("ERR snapshot read: " + error_text(self, error)));
+              });
+  } else {
+    fill(self, slot,
+         resp::error("ERR unknown subcommand or wrong number of arguments for 'raft.snapshot': "
+                     "RAFT.SNAPSHOT, RAFT.SNAPSHOT FETCH or RAFT.SNAPSHOT READ <index> <offset> "
+                     "<count>"));
+  }
+}
+
 } // namespace
 
 /// Commands a connection answers without the cluster. Returns false when `argv` is not one.
@@ -218,13 +317,7 @@ bool handle_local(connection* self, std::uint64_t slot, const std::vector<std::s
   } else if (name == "info") {
     handle_info(self, slot, argv.size() > 1 ? lower(argv[1]) : "");
   } else if (name == "raft.snapshot") {
-    // Node-local, like Redis's SAVE: this node's state machine writes a snapshot now.
-    self->request(st.settings.node, std::chrono::minutes(10), snapshot_atom::value)
-        .then([=](const std::string& reply) { fill(self, slot, reply); },
-              [=](const caf::error& error) {
-                fill(self, slot,
-                     resp::error("ERR snapshot not taken: " + self->system().render(error)));
-              });
+    handle_raft_snapshot(self, slot, argv);
   } else {
     return false;
   }

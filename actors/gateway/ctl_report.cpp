@@ -1,5 +1,7 @@
 #include "actors/gateway/ctl_report.hpp"
 
+#include "actors/gateway/ctl_backup.hpp"
+
 #include <algorithm>
 #include <cctype>
 #include <charconv>
@@ -162,6 +164,9 @@ std::string ctl_usage() {
          "                                     joining (RAFT.NODE LIST)\n"
          "  transfer <name>                    hand leadership to <name> (RAFT.TRANSFER)\n"
          "  snapshot                           take a snapshot now (RAFT.SNAPSHOT)\n"
+         "  snapshot save <file> [host:port]   back the cluster up into <file>: every write\n"
+         "                                     acknowledged before it began (RAFT.SNAPSHOT FETCH,\n"
+         "                                     READ); checked as a node checks its snapshots\n"
          "  help                               this text\n"
          "\n"
          "options:\n"
@@ -227,6 +232,10 @@ ctl_parse_result parse_ctl_args(const std::vector<std::string>& args) {
   }
   if (out.json) {
     result.error = "--json is only for status";
+    return result;
+  }
+  if (words[0] == "snapshot" && words.size() > 1 && words[1] == "save") {
+    result.error = parse_snapshot_save(words, out); // backups: ctl_backup.hpp
     return result;
   }
   out.action = ctl_action::command;

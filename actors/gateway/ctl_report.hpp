@@ -32,6 +32,8 @@ enum class ctl_action {
   help,    ///< print usage, exit 0
   status,  ///< INFO raft on every target, one row each
   command, ///< send `command` to host:port, print the reply
+  /// `snapshot save <file> [host:port]`: a consistent backup into save_path (ctl_backup.hpp)
+  snapshot_save,
 };
 
 /// A host and a TCP port, as given on the command line (`host:port`, `[v6]:port`).
@@ -48,6 +50,7 @@ struct ctl_args {
   bool json = false;                      ///< status --json
   std::vector<ctl_endpoint> nodes;        ///< status: the nodes to ask (at least one)
   std::vector<std::string> command;       ///< command: the RESP argv to send (non-empty)
+  std::string save_path;                  ///< snapshot_save: the backup file to write
 };
 
 /// parse_ctl_args's answer: `error` is empty on success, else a usage error (exit 2).

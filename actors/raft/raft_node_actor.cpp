@@ -397,6 +397,14 @@ caf::behavior raft_node(node_actor* self, node_settings settings,
       [=](snapshot_atom) {
         return self->delegate(self->state.handles.state_machine, snapshot_atom::value);
       },
+      // RAFT.SNAPSHOT FETCH / READ from the gateway (backups, docs/decisions.md D25).
+      [=](snap_fetch_atom, std::uint64_t min_index) {
+        return self->delegate(self->state.handles.state_machine, snap_fetch_atom::value, min_index);
+      },
+      [=](snap_read_atom, std::uint64_t index, std::uint64_t offset, std::uint64_t count) {
+        return self->delegate(self->state.handles.snapshots, snap_read_atom::value, index, offset,
+                              count);
+      },
       // From the state machine: a snapshot of it is durable; the live role compacts the log.
       [=](snap_taken_atom, const raft::snapshot_ref& snapshot) {
         if (snapshot.index > self->state.snapshot.index) self->state.snapshot = snapshot;

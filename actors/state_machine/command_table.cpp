@@ -164,7 +164,7 @@ constexpr std::array table = {
     r("pttl", 2, &pttl_command),
     l("quit", -1),
     w("raft.node", -2, &raft_node_command, &check_raft_node),
-    l("raft.snapshot", 1),
+    l("raft.snapshot", -1),
     w("raft.transfer", 2, &raft_transfer_command),
     r("randomkey", 1, &randomkey_command),
     w("rename", 3, &rename_command),

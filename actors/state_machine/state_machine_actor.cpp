@@ -46,12 +46,24 @@ bool is_member_list(const std::vector<std::string>& argv) {
   return argv.size() == 2 && lower(argv[0]) == "raft.node" && lower(argv[1]) == "list";
 }
 
+bool is_snapshot_fetch(const std::vector<std::string>& argv) {
+  auto lower = [](std::string s) {
+    for (auto& c : s)
+      c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    return s;
+  };
+  return argv.size() == 2 && lower(argv[0]) == "raft.snapshot" && lower(argv[1]) == "fetch";
+}
+
 /// Serves a read: WATCH answers the keys' versions (an array of integers, for the connection to
 /// keep until EXEC); RAFT.NODE LIST the configuration applied; everything else is a kv_state
 /// read.
-std::string serve_read(const kv_state& kv, const membership& config,
+std::string serve_read(const kv_state& kv, const membership& config, std::uint64_t last_applied,
                        const std::vector<std::string>& argv) {
   if (is_member_list(argv)) return list_members(config);
+  // RAFT.SNAPSHOT FETCH's linearizable point (D25): served after ReadIndex, so the index applied
+  // here covers every write acknowledged before the read began.
+  if (is_snapshot_fetch(argv)) return ":" + std::to_string(last_applied) + "\r\n";
   if (argv.size() >= 2 && (argv[0] == "WATCH" || argv[0] == "watch")) {
     std::string out;
     append_array_header(out, argv.size() - 1);
@@ -74,6 +86,12 @@ bool was_applied(client_sessions& sessions, std::uint64_t client_id, std::uint64
 
 struct waiting_read {
   std::vector<std::string> argv;
+  caf::response_promise promise;
+};
+
+/// A RAFT.SNAPSHOT FETCH waiting for a durable snapshot that covers min_index (D25).
+struct waiting_fetch {
+  std::uint64_t min_index = 0;
   caf::response_promise promise;
 };
 
@@ -100,6 +118,9 @@ struct state_machine_state {
   command_counts commands_applied;
   /// Reads waiting for last_applied to reach their index.
   std::multimap<std::uint64_t, waiting_read> reads;
+  /// Backups waiting for a snapshot at or after their index (at most
+  /// limits::snapshot_fetches_max).
+  std::vector<waiting_fetch> fetches;
   caf::actor session;
   /// The configuration of the last configuration entry applied (or of the snapshot): what a
   /// snapshot records and RAFT.NODE LIST shows.
@@ -269,7 +290,8 @@ void serve_waiting_reads(state_machine* self) {
   auto& st = self->state;
   while (!st.reads.empty() && st.reads.begin()->first <= st.last_applied) {
     auto node = st.reads.extract(st.reads.begin());
-    node.mapped().promise.deliver(serve_read(st.kv, st.config, node.mapped().argv));
+    node.mapped().promise.deliver(
+        serve_read(st.kv, st.config, st.last_applied, node.mapped().argv));
   }
 }
 
@@ -281,6 +303,67 @@ void answer_snapshot_waiters(state_machine* self, const std::string& reply) {
 }
 
 void snapshot_step(state_machine* self);
+void begin_snapshot(state_machine* self);
+
+// --- backups (docs/decisions.md D25): RAFT.SNAPSHOT FETCH gets a durable snapshot covering an
+// index, the newest one if it does, else one taken once this replica has applied that far. ------
+
+/// Has the snapshot actor serve the durable snapshot (index, term) and answers `promise` with it.
+void export_snapshot(state_machine* self, std::uint64_t index, std::uint64_t term,
+                     caf::response_promise promise) {
+  self->request(self->state.settings.snapshots, std::chrono::seconds(30), snap_export_atom::value,
+                index)
+      .then(
+          [=](std::uint64_t file_bytes) mutable {
+            promise.deliver(raft::snapshot_ref{index, term, file_bytes});
+          },
+          [=](caf::error& error) mutable { promise.deliver(std::move(error)); });
+}
+
+/// Answers every fetch the newest durable snapshot covers; begins a snapshot for those this
+/// replica has applied past and no snapshot covers yet. The rest wait for more entries.
+void serve_fetches(state_machine* self) {
+  auto& st = self->state;
+  bool needs_snapshot = false;
+  for (auto it = st.fetches.begin(); it != st.fetches.end();) {
+    if (st.last_applied >= it->min_index && st.stats.index >= it->min_index) {
+      export_snapshot(self, st.stats.index, st.stats.term, std::move(it->promise));
+      it = st.fetches.erase(it);
+      continue;
+    }
+    needs_snapshot = needs_snapshot || st.last_applied >= it->min_index;
+    ++it;
+  }
+  // stats.running, not kv.snapshot_running(): the state is all serialised before the file is
+  // durable, and a snapshot begun in between would only be a second one for the same fetch.
+  if (needs_snapshot && !st.stats.running) begin_snapshot(self);
+}
+
+/// The snapshot fetches were waiting for failed: they get its error (prez-ctl retries).
+void fail_fetches(state_machine* self, const caf::error& error) {
+  auto& st = self->state;
+  for (auto it = st.fetches.begin(); it != st.fetches.end();) {
+    if (st.last_applied < it->min_index) {
+      ++it;
+      continue;
+    }
+    it->promise.deliver(error);
+    it = st.fetches.erase(it);
+  }
+}
+
+/// RAFT.SNAPSHOT FETCH at `min_index` (a ReadIndex the gateway obtained): answered with a durable
+/// snapshot covering it, once there is one.
+caf::result<raft::snapshot_ref> fetch_snapshot(state_machine* self, std::uint64_t min_index) {
+  auto& st = self->state;
+  if (st.fetches.size() >= limits::snapshot_fetches_max)
+    return caf::make_error(caf::sec::runtime_error,
+                           "too many backups waiting for a snapshot here; try again later");
+  // Index 0 is no snapshot at all: a fetch needs at least one applied entry.
+  st.fetches.push_back({std::max<std::uint64_t>(min_index, 1), self->make_response_promise()});
+  serve_fetches(self);
+  return caf::delegated<raft::snapshot_ref>{};
+}
 
 /// Begins a snapshot of the state as it is now (after entry last_applied).
 void begin_snapshot(state_machine* self) {
@@ -338,6 +421,7 @@ void snapshot_done(state_machine* self, const raft::snapshot_ref& ref) {
                st.stats.took_ms);
   if (st.node) self->send(st.node, snap_taken_atom::value, ref);
   answer_snapshot_waiters(self, "+OK\r\n");
+  serve_fetches(self);
   maybe_begin_snapshot(self); // the log may have grown past a trigger meanwhile
 }
 
@@ -369,6 +453,7 @@ void snapshot_step(state_machine* self) {
               spdlog::error("snapshot at {} failed: {}", index, self->system().render(error));
               answer_snapshot_waiters(
                   self, resp::error("ERR snapshot failed: " + self->system().render(error)));
+              fail_fetches(self, error);
             });
 }
 
@@ -408,6 +493,7 @@ void restore(state_machine* self, const raft::snapshot_ref& ref,
   send_audit_lines(self);
   answer_snapshot_waiters(self, "+OK\r\n");
   serve_waiting_reads(self);
+  serve_fetches(self);
 }
 
 caf::behavior state_machine_actor(state_machine* self, caf::actor session,
@@ -434,6 +520,7 @@ caf::behavior state_machine_actor(state_machine* self, caf::actor session,
       [=](start_atom, const caf::actor& node) { self->state.node = node; },
       [=](apply_atom, const std::vector<log_entry>& entries) {
         apply_entries(self, entries);
+        if (!self->state.fetches.empty()) serve_fetches(self);
         maybe_begin_snapshot(self);
       },
       [=](restore_atom, const raft::snapshot_ref& ref,
@@ -448,10 +535,11 @@ caf::behavior state_machine_actor(state_machine* self, caf::actor session,
         if (!st.kv.snapshot_running()) begin_snapshot(self);
         return caf::delegated<std::string>{};
       },
+      [=](snap_fetch_atom, std::uint64_t min_index) { return fetch_snapshot(self, min_index); },
       [=](read_atom, std::uint64_t index,
           std::vector<std::string>& argv) -> caf::result<std::string> {
         auto& st = self->state;
-        if (index <= st.last_applied) return serve_read(st.kv, st.config, argv);
+        if (index <= st.last_applied) return serve_read(st.kv, st.config, st.last_applied, argv);
         auto promise = self->make_response_promise();
         st.reads.emplace(index, waiting_read{std::move(argv), promise});
         return caf::delegated<std::string>{};

@@ -47,6 +47,10 @@ struct state_machine_settings {
 ///                                           installed from the leader
 ///   (read_atom, index, argv) -> std::string  answered once last_applied >= index
 ///   (snapshot_atom) -> std::string          RAFT.SNAPSHOT: take one now; "+OK" once durable
+///   (snap_fetch_atom, min_index) -> snapshot_ref  RAFT.SNAPSHOT FETCH (backups, D25): once
+///                                           last_applied >= min_index, a durable snapshot at an
+///                                           index >= min_index (the newest, or one taken now),
+///                                           served by the snapshot actor; ref.bytes = its size
 ///   (status_atom) -> apply_status
 /// It tells the node (members_atom, membership) after applying a configuration entry.
 ///   (audited_atom, bytes)                   the audit log actor dealt with that many bytes

@@ -1,5 +1,6 @@
 #include "actors/storage/snapshot_actor.hpp"
 
+#include <chrono>
 #include <memory>
 #include <optional>
 #include <utility>
@@ -10,6 +11,7 @@
 #include "actors/caf_messages.hpp"
 #include "actors/fail_stop_actor.hpp"
 #include "actors/state_machine/state_restore.hpp"
+#include "actors/storage/snapshot_export.hpp"
 #include "actors/storage/snapshot_file.hpp"
 #include "actors/storage/snapshot_load.hpp"
 
@@ -28,6 +30,10 @@ struct snapshot_actor_state {
   std::unique_ptr<storage::snapshot_receiver> receiver;
   std::uint64_t receiving_index = 0;
   std::uint64_t receiving_term = 0;
+  /// Snapshot files open for backup clients (RAFT.SNAPSHOT FETCH / READ, D25), and whether a
+  /// tick to close idle ones is on its way.
+  storage::snapshot_exports exports;
+  bool expiry_scheduled = false;
   static inline const char* name = "snapshot_actor";
 };
 
@@ -113,6 +119,22 @@ void write_chunk(snapshot_actor* self, const install_snapshot_request& chunk) {
                std::get<std::shared_ptr<restored_state>>(std::move(loaded)));
 }
 
+std::uint64_t now_ms() {
+  return static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::milliseconds>(
+                                        std::chrono::steady_clock::now().time_since_epoch())
+                                        .count());
+}
+
+/// Closes idle exported files, and keeps checking while any is open (an open file keeps a pruned
+/// snapshot's disk space).
+void schedule_expiry(snapshot_actor* self) {
+  auto& st = self->state;
+  if (st.expiry_scheduled || st.exports.size() == 0) return;
+  st.expiry_scheduled = true;
+  self->delayed_send(self, std::chrono::milliseconds(limits::snapshot_export_idle_ms / 4),
+                     tick_atom::value);
+}
+
 caf::behavior snapshot_actor_fn(snapshot_actor* self, node_name name, std::string dir) {
   self->state.self = std::move(name);
   self->state.dir = std::move(dir);
@@ -157,6 +179,27 @@ caf::behavior snapshot_actor_fn(snapshot_actor* self, node_name name, std::strin
         send_chunk(self, chunk, link);
       },
       [=](snap_write_atom, const install_snapshot_request& chunk) { write_chunk(self, chunk); },
+      // Backups (D25): serve snapshot `index` (the state machine names one it has made durable)
+      // and answer its size; then its bytes, a bounded chunk per READ.
+      [=](snap_export_atom, std::uint64_t index) -> caf::result<std::uint64_t> {
+        auto& st = self->state;
+        auto opened = st.exports.open(st.dir, index, now_ms());
+        schedule_expiry(self);
+        if (auto* error = std::get_if<std::string>(&opened))
+          return caf::make_error(caf::sec::runtime_error, *error);
+        return std::get<std::uint64_t>(opened);
+      },
+      [=](snap_read_atom, std::uint64_t index, std::uint64_t offset,
+          std::uint64_t count) -> caf::result<std::string> {
+        auto read = self->state.exports.read(index, offset, count, now_ms());
+        if (read.error) return caf::make_error(caf::sec::invalid_argument, *read.error);
+        return std::move(read.bytes);
+      },
+      [=](tick_atom) {
+        self->state.expiry_scheduled = false;
+        self->state.exports.expire(now_ms());
+        schedule_expiry(self);
+      },
   };
 }
 

@@ -20,6 +20,10 @@ namespace prez {
 ///                                          it to the peer link as an InstallSnapshot request;
 ///   (snap_write_atom, install_snapshot_request)  follower: store a received chunk; after the last
 ///                                          one, answer the sender (snap_recvd_atom, ref, ok);
+///   (snap_export_atom, index) -> uint64    backups (D25): serve snapshot `index` to backup
+///                                          clients (held open, snapshot_export.hpp); its size;
+///   (snap_read_atom, index, offset, count) -> std::string  bytes of a served snapshot (at most
+///                                          limits::snapshot_read_bytes_max; errors: the reason);
 /// Keeps the two newest snapshots. A snapshot that cannot be written or received is reported
 /// (an error to snap_end, ok=false to the role), never fatal: the log it would replace is intact.
 caf::actor spawn_snapshot_actor(caf::actor_system& system, node_name self, std::string dir,

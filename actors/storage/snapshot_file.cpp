@@ -186,10 +186,10 @@ std::variant<snapshot_layout, std::string> read_layout(int fd, const std::string
   return layout;
 }
 
-/// Validates the file open as `fd` at `path`, whose name says it holds index `name_index`;
-/// `info.path` is set to `path`.
+/// Validates the file open as `fd` at `path`, whose name says it holds index `name_index`
+/// (nullopt: a copy under any name, the index is not checked); `info.path` is set to `path`.
 std::variant<snapshot_info, std::string> validate_fd(int fd, const std::string& path,
-                                                     std::uint64_t name_index) {
+                                                     std::optional<std::uint64_t> name_index) {
   auto layout_or_error = read_layout(fd, path);
   if (auto* error = std::get_if<std::string>(&layout_or_error)) return *error;
   const auto& layout = std::get<snapshot_layout>(layout_or_error);
@@ -199,15 +199,15 @@ std::variant<snapshot_info, std::string> validate_fd(int fd, const std::string& 
   auto meta = decode_meta(meta_bytes);
   if (!meta) return path + ": meta is not a msgpack snapshot_meta (a valid CRC: a writer bug?)";
   if (meta->last_index == 0) return path + ": meta says last index 0";
-  if (meta->last_index != name_index)
+  if (name_index && meta->last_index != *name_index)
     return path + ": meta says last index " + std::to_string(meta->last_index) +
-           " but the file name says " + std::to_string(name_index);
+           " but the file name says " + std::to_string(*name_index);
   return snapshot_info{std::move(*meta), path, layout.file_bytes, layout.body_bytes};
 }
 
 /// validate_fd on the file at `path`, opened here.
 std::variant<snapshot_info, std::string> validate_file(const std::string& path,
-                                                       std::uint64_t name_index) {
+                                                       std::optional<std::uint64_t> name_index) {
   const fd_guard guard{::open(path.c_str(), O_RDONLY | O_CLOEXEC)};
   if (guard.fd < 0) return path + ": cannot open: " + std::strerror(errno);
   return validate_fd(guard.fd, path, name_index);
@@ -367,6 +367,10 @@ std::optional<snapshot_info> newest_valid_snapshot(const std::string& dir,
   return std::nullopt;
 }
 
+std::variant<snapshot_info, std::string> validate_snapshot_copy(const std::string& path) {
+  return validate_file(path, std::nullopt);
+}
+
 bool has_snapshot_files(const std::string& dir) {
   auto listed = list_files(dir, final_suffix);
   return std::holds_alternative<std::vector<std::pair<std::uint64_t, std::string>>>(listed) &&
@@ -376,16 +380,18 @@ bool has_snapshot_files(const std::string& dir) {
 std::optional<std::string>
 read_snapshot_body(const std::string& path,
                    const std::function<std::optional<std::string>(std::string_view)>& sink,
-                   std::size_t piece_bytes) {
+                   std::size_t piece_bytes, snapshot_info* info_out, bool any_name) {
   const auto name_index = parse_name(file_name_of(path), final_suffix);
-  if (!name_index) return path + ": not a snapshot file name (snapshot-<20 digits>.snap)";
+  if (!name_index && !any_name)
+    return path + ": not a snapshot file name (snapshot-<20 digits>.snap)";
   // One descriptor for validating and reading, so the body read is the one validated even if
   // the name is replaced meanwhile.
   const fd_guard guard{::open(path.c_str(), O_RDONLY | O_CLOEXEC)};
   if (guard.fd < 0) return path + ": cannot open: " + std::strerror(errno);
-  auto validated = validate_fd(guard.fd, path, *name_index);
+  auto validated = validate_fd(guard.fd, path, any_name ? std::nullopt : name_index);
   if (auto* error = std::get_if<std::string>(&validated)) return *error;
   const auto& info = std::get<snapshot_info>(validated);
+  if (info_out != nullptr) *info_out = info;
   const std::uint64_t body_offset = info.file_bytes - trailer_bytes - info.body_bytes;
   std::string piece(
       static_cast<std::size_t>(std::min<std::uint64_t>(

@@ -134,6 +134,10 @@ private:
 /// file. Errors (never a crash, whatever the bytes): "<path>: <reason>".
 std::variant<snapshot_info, std::string> validate_snapshot(const std::string& path);
 
+/// validate_snapshot for a copy kept under any file name (a backup written by `prez-ctl snapshot
+/// save`): every check but the index in the name.
+std::variant<snapshot_info, std::string> validate_snapshot_copy(const std::string& path);
+
 /// The newest valid snapshot in `dir`: tries every snapshot-*.snap newest (highest index) first
 /// and returns the first that validates; each newer one that does not is appended to `refused`
 /// as its error string (left on disk, never deleted here). Older ones than the one returned are
@@ -147,13 +151,15 @@ std::optional<snapshot_info> newest_valid_snapshot(const std::string& dir,
 bool has_snapshot_files(const std::string& dir);
 
 /// Streams the body of the snapshot at `path` to `sink` in pieces of at most `piece_bytes`
-/// (0 counts as 1), after validating the whole file. Errors: the file is damaged (as
-/// validate_snapshot), changes while read, or `sink` returns an error string (returned as is,
-/// nothing more is read).
+/// (0 counts as 1), after validating the whole file; `info`, when given, receives what the
+/// validation found before the first piece. With `any_name` the file may have any name (as
+/// validate_snapshot_copy). Errors: the file is damaged (as validate_snapshot), changes while
+/// read, or `sink` returns an error string (returned as is, nothing more is read).
 std::optional<std::string>
 read_snapshot_body(const std::string& path,
                    const std::function<std::optional<std::string>(std::string_view)>& sink,
-                   std::size_t piece_bytes = 1 << 20);
+                   std::size_t piece_bytes = 1 << 20, snapshot_info* info = nullptr,
+                   bool any_name = false);
 
 /// Raw bytes of a snapshot file, as read_snapshot_chunk returns them.
 struct snapshot_chunk {
