@@ -12,6 +12,7 @@
 
 #include "caf/all.hpp"
 #include "caf/io/all.hpp"
+#include "caf/openssl/all.hpp"
 #include <spdlog/spdlog.h>
 
 #include "actors/caf_messages.hpp"
@@ -31,6 +32,7 @@
 #include "actors/storage/snapshot_file.hpp"
 #include "actors/storage/snapshot_load.hpp"
 #include "config/node_config.hpp"
+#include "config/tls_files.hpp"
 
 namespace {
 
@@ -149,6 +151,7 @@ int main(int argc, char** argv) {
   }
   raise_file_limit();
   if (auto error = check_cluster_door(config); !error.empty()) return fail(error);
+  if (auto error = prez::check_tls_files(config); !error.empty()) return fail(error);
   spdlog::set_pattern("%Y-%m-%d %H:%M:%S.%e " + config.name + " %^%l%$ %v");
   spdlog::set_level(spdlog::level::from_str(std::string(prez::spdlog_level_name(config.loglevel))));
 
@@ -229,7 +232,19 @@ int main(int argc, char** argv) {
   cfg.set("middleman.heartbeat-interval", caf::timespan{200ms});
   cfg.set("middleman.connection-timeout", caf::timespan{2s});
   cfg.set("logger.verbosity", caf::atom("quiet"));
+  const bool tls = prez::tls_enabled(config);
+  if (tls) {
+    // Node links over TLS with certificates on both sides (docs/decisions.md D24). CAF reads
+    // these for every connection; check_tls_files above proved they load.
+    cfg.load<caf::openssl::manager>();
+    cfg.openssl_certificate = config.tls_cert_file;
+    cfg.openssl_key = config.tls_key_file;
+    cfg.openssl_cafile = config.tls_ca_cert_file;
+  }
   caf::actor_system system{cfg};
+  // Without certificates CAF's openssl connects with no authentication at all: never run so.
+  if (tls && !system.openssl_manager().authentication_enabled())
+    fail_now("TLS is configured but CAF's openssl module has no certificates");
   // Fail-stop (docs/decisions.md D18): if one of the node's actors ends, the process ends too,
   // with exit code 70, instead of serving clients as a zombie.
   auto watcher = prez::spawn_fail_stop(system, prez::stop_process);
@@ -278,6 +293,7 @@ int main(int argc, char** argv) {
   node_settings.client_address = config.bind + ":" + std::to_string(config.port);
   node_settings.incarnation = incarnation;
   node_settings.cluster_secret = config.cluster_secret;
+  node_settings.tls = tls;
   node_settings.data_dir = config.dir;
   node_settings.link_window_bytes = config.cluster_link_window_bytes;
 #ifdef PREZ_FAULT_INJECTION
@@ -296,7 +312,9 @@ int main(int argc, char** argv) {
     // D15).
     auto door = prez::spawn_node_door(system, node);
     watch("node_door", door);
-    auto published = system.middleman().publish(door, self->cluster_port, self->host.c_str(), true);
+    auto published =
+        tls ? caf::openssl::publish(door, self->cluster_port, self->host.c_str(), true)
+            : system.middleman().publish(door, self->cluster_port, self->host.c_str(), true);
     if (!published) {
       fail_now(config.source_file + ": cluster-port " + std::to_string(self->cluster_port) +
                " on " + self->host + ": " + system.render(published.error()));
