@@ -7,6 +7,7 @@
 
 #include <openssl/err.h>
 #include <openssl/ssl.h>
+#include <openssl/x509.h>
 #include <openssl/x509_vfy.h>
 
 namespace prez {
@@ -72,9 +73,13 @@ std::string check_tls_files(const node_config& config) {
   if (SSL_CTX_use_certificate_chain_file(ctx.get(), config.tls_cert_file.c_str()) != 1)
     return file_error(config, "tls-cert-file", config.tls_cert_file,
                       "not a PEM certificate (" + openssl_errors() + ")");
-  if (SSL_CTX_use_PrivateKey_file(ctx.get(), config.tls_key_file.c_str(), SSL_FILETYPE_PEM) != 1)
+  if (SSL_CTX_use_PrivateKey_file(ctx.get(), config.tls_key_file.c_str(), SSL_FILETYPE_PEM) != 1) {
+    const bool mismatch = ERR_GET_REASON(ERR_peek_last_error()) == X509_R_KEY_VALUES_MISMATCH;
+    const auto errors = openssl_errors();
     return file_error(config, "tls-key-file", config.tls_key_file,
-                      "not an unencrypted PEM private key (" + openssl_errors() + ")");
+                      mismatch ? "does not match the certificate in " + config.tls_cert_file
+                               : "not an unencrypted PEM private key (" + errors + ")");
+  }
   if (SSL_CTX_check_private_key(ctx.get()) != 1)
     return file_error(config, "tls-key-file", config.tls_key_file,
                       "does not match the certificate in " + config.tls_cert_file);
