@@ -9,6 +9,7 @@
 
 #include "caf/all.hpp"
 #include "caf/io/all.hpp"
+#include "caf/openssl/all.hpp"
 #include <spdlog/spdlog.h>
 
 #include "actors/caf_messages.hpp"
@@ -26,6 +27,7 @@
 #include "actors/storage/snapshot_actor.hpp"
 #include "actors/storage/snapshot_file.hpp"
 #include "actors/storage/snapshot_load.hpp"
+#include "config/tls_files.hpp"
 
 namespace prez {
 
@@ -230,6 +232,10 @@ start_node(caf::actor_system& system, const node_config& config, const caf::acto
   links.client_address = config.bind + ":" + std::to_string(config.port);
   links.incarnation = incarnation;
   links.cluster_secret = config.cluster_secret;
+  // TLS node links (docs/decisions.md D24): the caller loaded CAF's openssl module with the
+  // certificates; links connect and the door is published through it.
+  const bool tls = tls_enabled(config);
+  links.tls = tls;
   links.data_dir = config.dir;
   links.link_window_bytes = config.cluster_link_window_bytes;
 #ifdef PREZ_FAULT_INJECTION
@@ -247,7 +253,9 @@ start_node(caf::actor_system& system, const node_config& config, const caf::acto
     // D15).
     auto door = spawn_node_door(system, node);
     watch("node_door", door);
-    auto published = system.middleman().publish(door, self->cluster_port, self->host.c_str(), true);
+    auto published =
+        tls ? caf::openssl::publish(door, self->cluster_port, self->host.c_str(), true)
+            : system.middleman().publish(door, self->cluster_port, self->host.c_str(), true);
     if (!published)
       return undo(config.source_file + ": cluster-port " + std::to_string(self->cluster_port) +
                   " on " + self->host + ": " + system.render(published.error()));

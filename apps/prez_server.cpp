@@ -16,6 +16,7 @@
 
 #include "caf/all.hpp"
 #include "caf/io/all.hpp"
+#include "caf/openssl/all.hpp"
 #include <spdlog/spdlog.h>
 
 #include "actors/agent/agent_actor.hpp"
@@ -25,6 +26,7 @@
 #include "actors/node_runtime.hpp"
 #include "apps/server_restore.hpp"
 #include "config/node_config.hpp"
+#include "config/tls_files.hpp"
 
 namespace {
 
@@ -144,13 +146,26 @@ int main(int argc, char** argv) {
     config = prez::default_single_node_config();
   }
   raise_file_limit();
+  if (auto error = prez::check_tls_files(config); !error.empty()) return fail(error);
   spdlog::set_pattern("%Y-%m-%d %H:%M:%S.%e " + config.name + " %^%l%$ %v");
   spdlog::set_level(spdlog::level::from_str(std::string(prez::spdlog_level_name(config.loglevel))));
 
   auto signals = block_stop_signals();
   caf::actor_system_config cfg;
   configure_system(cfg);
+  const bool tls = prez::tls_enabled(config);
+  if (tls) {
+    // Node links over TLS with certificates on both sides (docs/decisions.md D24). CAF reads
+    // these for every connection; check_tls_files above proved they load.
+    cfg.load<caf::openssl::manager>();
+    cfg.openssl_certificate = config.tls_cert_file;
+    cfg.openssl_key = config.tls_key_file;
+    cfg.openssl_cafile = config.tls_ca_cert_file;
+  }
   caf::actor_system system{cfg};
+  // Without certificates CAF's openssl connects with no authentication at all: never run so.
+  if (tls && !system.openssl_manager().authentication_enabled())
+    fail_now("TLS is configured but CAF's openssl module has no certificates");
   // Fail-stop (docs/decisions.md D18): if one of the node's actors ends, the process ends too,
   // with exit code 70, instead of serving clients as a zombie.
   auto watcher = prez::spawn_fail_stop(system, prez::stop_process);

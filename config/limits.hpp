@@ -116,6 +116,13 @@ inline constexpr std::size_t snapshot_step_bytes = 1024 * 1024;
 inline constexpr std::size_t proposal_batch_max = 1024;
 /// ReadIndex requests waiting for one leader.
 inline constexpr std::size_t pending_reads_max = 64 * 1024;
+/// How long the session manager waits for the state machine to serve a read whose ReadIndex round
+/// succeeded (it answers once it has applied up to the read's index). A healthy node applies
+/// within milliseconds; past this the state machine is far behind (a long replay after a restart,
+/// a huge snapshot being installed), and the client gets a retryable error rather than a
+/// connection that hangs. Below the gateway's reply deadline (at least 11 s,
+/// session_reply_deadline) so the session, not the gateway, gives the answer.
+inline constexpr std::chrono::milliseconds state_machine_read_wait{10000};
 /// Reads are served at the cluster clock, the largest time stamped into the log. Before a
 /// ReadIndex round, a leader whose last stamp is at least this old appends a clock entry and
 /// serves the round at or after it: expiry seen by reads lags the leader's clock by at most about

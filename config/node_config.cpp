@@ -210,6 +210,11 @@ std::string apply_key(node_config& config, const std::string& key, const std::st
     if (flag != "yes" && flag != "no")
       return "invalid protected-mode '" + value + "' (expected yes or no)";
     config.protected_mode = flag == "yes";
+  } else if (key == "tls-cert-file" || key == "tls-key-file" || key == "tls-ca-cert-file") {
+    if (value.empty()) return "'" + key + "' must not be empty";
+    (key == "tls-cert-file"  ? config.tls_cert_file
+     : key == "tls-key-file" ? config.tls_key_file
+                             : config.tls_ca_cert_file) = resolve_path(config.source_file, value);
   } else if (key == "dir" || key == "cluster-config-file" || key == "audit-log") {
     if (value.empty()) return "'" + key + "' must not be empty";
     if (key == "audit-log" && value.back() == '/') return "'audit-log' must name a file";
@@ -352,6 +357,23 @@ std::variant<node_config, config_error> parse_node_config(std::string_view text,
     return make_error(file_name, first_line_of_key["metrics-port"],
                       "'metrics-port' " + std::to_string(config.metrics_port) +
                           " is already the client port or the cluster port");
+  // TLS is all or nothing: CAF's openssl module connects without any authentication when it has
+  // no certificates (docs/decisions.md D24), so a half-configured node must not start.
+  const std::array<std::pair<const char*, const std::string*>, 3> tls_keys{{
+      {"tls-cert-file", &config.tls_cert_file},
+      {"tls-key-file", &config.tls_key_file},
+      {"tls-ca-cert-file", &config.tls_ca_cert_file},
+  }};
+  const auto tls_given = std::count_if(tls_keys.begin(), tls_keys.end(),
+                                       [](const auto& key) { return !key.second->empty(); });
+  if (tls_given != 0 && tls_given != 3) {
+    for (const auto& [key, field] : tls_keys)
+      if (field->empty())
+        return make_error(file_name, 0,
+                          std::string("'") + key +
+                              "' is missing: TLS for node links needs tls-cert-file, "
+                              "tls-key-file and tls-ca-cert-file together");
+  }
   if (config.cluster_config_file.empty()) {
     config.members = {cluster_member{config.name, "127.0.0.1", config.cluster_port, 0}};
     return config;

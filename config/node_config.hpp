@@ -59,6 +59,13 @@ struct node_config {
   /// Shared by every node: each peer frame carries an HMAC-SHA256 under it, so only processes that
   /// know it are heard. Empty: frames are accepted from any process claiming a member's name.
   std::string cluster_secret;
+  /// TLS for node links (docs/decisions.md D24): this node's certificate (PEM, chain allowed), its
+  /// private key (PEM, unencrypted) and the CA certificate every node's certificate must be signed
+  /// by, all resolved against prez.conf's directory. Invariant: all three set or all three empty.
+  /// Only the node links use them; the client port stays plain.
+  std::string tls_cert_file;
+  std::string tls_key_file;
+  std::string tls_ca_cert_file;
   /// A peer link stops sending (and drops, as a lossy network would) once this many bytes are
   /// sent and not yet acknowledged by the peer node: the bound on what CAF buffers per peer.
   std::uint64_t cluster_link_window_bytes = limits::link_window_bytes_default;
@@ -155,6 +162,11 @@ std::variant<node_config, config_error> load_node_config(const std::string& path
 /// the cluster itself remembers them).
 std::string format_nodes_file(const std::vector<cluster_member>& members,
                               const std::vector<std::string>& removed);
+
+/// True when node links use TLS (all three tls-* files are set).
+inline bool tls_enabled(const node_config& config) {
+  return !config.tls_cert_file.empty();
+}
 
 /// The no-argument single-node configuration: name "prez", 127.0.0.1:9000, dir ./prez-data
 /// (relative to the working directory), no cluster port, members = {self at 127.0.0.1:0}.

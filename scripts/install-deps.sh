@@ -4,7 +4,8 @@ set -euo pipefail
 packages=(
   build-essential cmake ninja-build pkg-config     # toolchain
   libcaf-dev libmsgpack-cxx-dev libspdlog-dev       # CAF 0.17.6, msgpack-c, spdlog
-  libssl-dev                                        # libcrypto: HMAC-SHA256 for cluster-secret
+  libssl-dev                                        # libcrypto (cluster-secret HMAC), libssl (TLS file check)
+  openssl                                           # the openssl tool: test_tls.py makes its certificates
   catch2                                            # Catch2 v2 for the tests
   python3 redis-tools redis-server python3-redis    # integration tests (redis-cli, differential Redis, redis-py)
   clang-format                                      # format check

@@ -123,6 +123,11 @@ private:
     if (config.name != name) return conf + ": names node '" + config.name + "', not '" + name + "'";
     if (config.cluster_secret != settings_.secret)
       return conf + ": its cluster-secret differs from the agent's";
+    // The agent's actor system runs without CAF's openssl module (D26): TLS node links are for
+    // nodes started with prez-server prez.conf, for now.
+    if (tls_enabled(config))
+      return conf + ": TLS node links (tls-*-file) are not supported for nodes an agent hosts; "
+                    "start this node with prez-server prez.conf";
     auto started = start_node(system, config, watcher_);
     if (auto* reason = std::get_if<std::string>(&started)) return *reason;
     hosted_ = std::get<node_runtime>(std::move(started));

@@ -30,8 +30,9 @@ resp3_shape resp3_shape_of(const std::vector<std::string>& argv);
 std::string to_resp3(std::string_view resp2, resp3_shape shape,
                      const std::vector<resp3_shape>& queued = {});
 
-/// One parsed RESP2 reply, viewing the text it was parsed from (which must outlive it). Shared by
-/// the RESP3 rewrite here and by prez-ctl, which reads replies with it (apps/prez_ctl.cpp).
+/// One parsed RESP2 reply, viewing the text it was parsed from (which must outlive it). The one
+/// RESP reply reader: the RESP3 rewrite here, the gateway's WATCH (the versions the state machine
+/// answers, resp_gateway_actor.cpp) and prez-ctl (apps/prez_ctl.cpp) all read replies with it.
 struct resp2_reply {
   char type = 0;            ///< '+', '-', ':', '$', '*'
   bool null = false;        ///< `$-1` or `*-1`

@@ -6,6 +6,7 @@
 #include "actors/gateway/resp_gateway_actor.hpp"
 
 #include <algorithm>
+#include <charconv>
 #include <deque>
 
 #include <spdlog/spdlog.h>
@@ -147,31 +148,33 @@ void release_deferred(connection* self) {
   }
 }
 
-/// Parses a WATCH read's reply (an array of integers) into `target`.
+/// Reads a WATCH read's reply (an array with one integer version per watched key) into `target`,
+/// with the one RESP reply reader (parse_resp2_reply, resp3.hpp). Anything else (an error such as
+/// -CLUSTERDOWN, a wrong count, a non-integer) fails the WATCH, so the EXEC that depends on it
+/// aborts.
 void take_watch_reply(watch_result& target, const std::vector<std::string>& keys,
                       const std::string& reply) {
   target.done = true;
-  std::size_t pos = 0;
-  auto line = [&]() -> std::string {
-    auto end = reply.find("\r\n", pos);
-    if (end == std::string::npos) return {};
-    auto text = reply.substr(pos, end - pos);
-    pos = end + 2;
-    return text;
-  };
-  auto header = line();
-  if (header.empty() || header[0] != '*') {
+  auto parsed = parse_resp2_reply(reply);
+  // keys is the WATCH command itself: keys[0] is "WATCH".
+  if (!parsed || parsed->type != '*' || parsed->null ||
+      parsed->elements.size() + 1 != keys.size()) {
     target.failed = true;
     return;
   }
-  for (std::size_t i = 1; i < keys.size(); ++i) {
-    auto item = line();
-    if (item.size() < 2 || item[0] != ':') {
+  std::vector<std::pair<std::string, std::uint64_t>> versions;
+  for (std::size_t i = 0; i < parsed->elements.size(); ++i) {
+    const auto& element = parsed->elements[i];
+    std::uint64_t version = 0;
+    const auto* end = element.payload.data() + element.payload.size();
+    auto [stop, ec] = std::from_chars(element.payload.data(), end, version);
+    if (element.type != ':' || ec != std::errc{} || stop != end) {
       target.failed = true;
       return;
     }
-    target.versions.emplace_back(keys[i], std::stoull(item.substr(1)));
+    versions.emplace_back(keys[i + 1], version);
   }
+  target.versions.insert(target.versions.end(), versions.begin(), versions.end());
 }
 
 void dispatch(connection* self, deferred_command&& item) {

@@ -7,6 +7,7 @@
 
 #include "caf/all.hpp"
 #include "caf/io/all.hpp"
+#include "caf/openssl/manager.hpp"
 #include <spdlog/spdlog.h>
 
 #include "actors/caf_messages.hpp"
@@ -36,7 +37,7 @@ constexpr auto ack_timeout = 10s;
 
 struct peer_link_state {
   peer_link_args args;
-  caf::actor remote; ///< the peer's raft_node_actor; invalid while disconnected
+  caf::actor remote; ///< the peer's node door; invalid while disconnected
   /// Test builds only: the fault switch cut this link (frames are dropped as if the network did).
   bool cut = false;
   bool connecting = false;
@@ -74,7 +75,10 @@ void connect(peer_link* self) {
   auto& st = self->state;
   if (st.connecting || st.remote) return;
   st.connecting = true;
-  auto mm = self->system().middleman().actor_handle();
+  // With TLS the openssl manager's actor makes the connection: same protocol (connect_atom and
+  // the same answer), but TLS with the configured certificates underneath (D24).
+  auto mm = st.args.tls ? self->system().openssl_manager().actor_handle()
+                        : self->system().middleman().actor_handle();
   self->request(mm, connect_timeout, caf::connect_atom::value, st.args.host, st.args.port)
       .then(
           [=](const caf::node_id&, caf::strong_actor_ptr& ptr, const std::set<std::string>&) {

@@ -24,6 +24,9 @@ struct peer_link_args {
   std::uint64_t window_bytes = limits::link_window_bytes_default;
   /// Test builds only (PREZ_FAULT_INJECTION): a file `partition-<peer>` here cuts this link.
   std::string fault_dir;
+  /// Connect through CAF's openssl manager (TLS with certificates, docs/decisions.md D24) instead
+  /// of the plain middleman. The process must have loaded caf::openssl::manager.
+  bool tls = false;
 };
 
 /// Spawns a peer link. It takes `(peer_send_atom, raft_message | forward_request |

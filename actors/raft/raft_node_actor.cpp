@@ -297,6 +297,7 @@ void follow_config(node_actor* self, const membership& config) {
                         st.settings.cluster_secret,
                         st.settings.link_window_bytes,
                         st.settings.data_dir};
+    args.tls = st.settings.tls;
     auto link = spawn_peer_link(self->system(), std::move(args));
     self->link_to(link);
     st.handles.peers.emplace(name, std::move(link));

@@ -35,7 +35,8 @@ struct node_settings {
   std::string client_address;    ///< our RESP address "host:port"
   std::uint64_t incarnation = 0; ///< random per start
   std::string cluster_secret;    ///< when set, frames must carry a valid HMAC
-  std::string data_dir;          ///< where test builds look for fault switches
+  bool tls = false;     ///< peer links connect over TLS (the openssl manager is loaded, D24)
+  std::string data_dir; ///< where test builds look for fault switches
   std::uint64_t link_window_bytes =
       limits::link_window_bytes_default; ///< each peer link's window (peer_link_actor)
   std::chrono::milliseconds tick{10};

@@ -36,6 +36,9 @@ struct session_state {
   /// Local connections waiting for an answer, by the token session_logic knows them by.
   std::map<std::uint64_t, caf::response_promise> promises;
   std::uint64_t next_token = 0;
+  /// Reads the state machine did not serve within limits::state_machine_read_wait (logged
+  /// sampled: the first and every 1000th).
+  std::uint64_t reads_unserved = 0;
   static inline const char* name = "session_manager";
 };
 
@@ -79,14 +82,21 @@ void execute(session_self* self, session::session_effects&& fx) {
   for (auto& serve : fx.serve) {
     auto to = std::make_shared<session::origin>(std::move(serve.to));
     const auto status = forward_status::ok;
-    // The state machine answers once it has applied `index`; a read is never left unanswered.
-    self->request(st.state_machine, 10s, read_atom::value, serve.index, std::move(serve.argv))
+    const auto index = serve.index;
+    // The state machine answers once it has applied `index`; a read is never left unanswered:
+    // past the wait (or if the request fails otherwise) the client gets a retryable error.
+    self->request(st.state_machine, limits::state_machine_read_wait, read_atom::value, serve.index,
+                  std::move(serve.argv))
         .then(
             [=](std::string& text) {
               deliver(self, {*to, status, std::move(text)});
             },
-            [=](const caf::error&) {
-              deliver(self, {*to, status, session::replies::read_timeout});
+            [=](const caf::error& error) {
+              if (++self->state.reads_unserved % 1000 == 1)
+                spdlog::warn("a read at index {} was not served by the state machine: {} ({} so "
+                             "far)",
+                             index, self->system().render(error), self->state.reads_unserved);
+              deliver(self, {*to, status, session::replies::apply_timeout});
             });
   }
   for (const auto& a : fx.answers)

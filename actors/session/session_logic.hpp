@@ -107,6 +107,9 @@ inline const std::string unknown = "-UNKNOWN the write was proposed but its outc
                                    "(timed out); it may or may not have been applied\r\n";
 inline const std::string read_timeout =
     "-CLUSTERDOWN the read could not be confirmed by a quorum in time; try again\r\n";
+inline const std::string apply_timeout =
+    "-CLUSTERDOWN the read was confirmed but this node's state machine did not apply up to it in "
+    "time; try again\r\n";
 inline const std::string refused =
     "-TRYAGAIN too many uncommitted writes on the leader; the command was not applied\r\n";
 inline const std::string busy = "-BUSY too many commands pending on this node\r\n";

@@ -424,6 +424,29 @@ TEST_CASE("cluster-secret must be long enough to mean something") {
         "prez.conf:1: 'cluster-secret' must be 16..512 bytes (the same on every node)");
 }
 
+TEST_CASE("tls-cert-file, tls-key-file and tls-ca-cert-file come together", "[config]") {
+  const node_config plain = parse_ok("");
+  CHECK_FALSE(tls_enabled(plain));
+  auto tls = parse_ok("tls-cert-file node.crt\ntls-key-file /etc/prez/node.key\n"
+                      "tls-ca-cert-file ca.crt\n",
+                      "conf/prez.conf");
+  CHECK(tls_enabled(tls));
+  CHECK(tls.tls_cert_file == "conf/node.crt");
+  CHECK(tls.tls_key_file == "/etc/prez/node.key");
+  CHECK(tls.tls_ca_cert_file == "conf/ca.crt");
+  // One or two of them would leave CAF's openssl module without authentication: refused.
+  CHECK(parse_error("tls-cert-file node.crt\n") ==
+        "prez.conf: 'tls-key-file' is missing: TLS for node links needs tls-cert-file, "
+        "tls-key-file and tls-ca-cert-file together");
+  CHECK(parse_error("tls-cert-file node.crt\ntls-key-file node.key\n") ==
+        "prez.conf: 'tls-ca-cert-file' is missing: TLS for node links needs tls-cert-file, "
+        "tls-key-file and tls-ca-cert-file together");
+  CHECK(parse_error("tls-ca-cert-file ca.crt\n") ==
+        "prez.conf: 'tls-cert-file' is missing: TLS for node links needs tls-cert-file, "
+        "tls-key-file and tls-ca-cert-file together");
+  CHECK(parse_error("tls-key-file \"\"\n") == "prez.conf:1: 'tls-key-file' must not be empty");
+}
+
 TEST_CASE("audit-log, audit-log-max-bytes and audit-log-keep", "[config]") {
   const node_config defaults = parse_ok("");
   CHECK(defaults.audit_log.empty());
