@@ -188,10 +188,14 @@ std::string start_agent(caf::actor_system& system, agent_host& host, const caf::
   if (auto reason = host.resume(system); !reason.empty()) return reason;
   // Something must be published for launchers to reach this process; the agent's own door
   // takes nothing (spawning goes through CAF's spawn server, checked by the seal).
-  auto door = system.spawn([](caf::event_based_actor* self) -> caf::behavior {
-    self->set_default_handler(caf::drop);
-    return {[](refused_atom) {}};
-  });
+  // It takes one unused argument: CAF 0.17 binds a reference to a null argument tuple when a
+  // function actor takes none (UBSan: "reference binding to null pointer").
+  auto door = system.spawn(
+      [](caf::event_based_actor* self, int) -> caf::behavior {
+        self->set_default_handler(caf::drop);
+        return {[](refused_atom) {}};
+      },
+      0);
   const auto& settings = host.settings();
   auto published = system.middleman().publish(door, settings.port, settings.bind.c_str(), true);
   if (!published)
