@@ -77,8 +77,10 @@ void connect(peer_link* self) {
   st.connecting = true;
   // With TLS the openssl manager's actor makes the connection: same protocol (connect_atom and
   // the same answer), but TLS with the configured certificates underneath (D24).
-  auto mm = st.args.tls ? self->system().openssl_manager().actor_handle()
-                        : self->system().middleman().actor_handle();
+  caf::actor mm = st.args.connector;
+  if (!mm)
+    mm = caf::actor_cast<caf::actor>(st.args.tls ? self->system().openssl_manager().actor_handle()
+                                                 : self->system().middleman().actor_handle());
   self->request(mm, connect_timeout, caf::connect_atom::value, st.args.host, st.args.port)
       .then(
           [=](const caf::node_id&, caf::strong_actor_ptr& ptr, const std::set<std::string>&) {

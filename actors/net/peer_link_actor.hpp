@@ -5,7 +5,7 @@
 #include <cstdint>
 #include <string>
 
-#include "caf/fwd.hpp"
+#include "caf/actor.hpp"
 
 #include "config/limits.hpp"
 #include "messages/raft_messages.hpp"
@@ -27,6 +27,10 @@ struct peer_link_args {
   /// Connect through CAF's openssl manager (TLS with certificates, docs/decisions.md D24) instead
   /// of the plain middleman. The process must have loaded caf::openssl::manager.
   bool tls = false;
+  /// The actor that makes connections: it answers `(caf::connect_atom, host, port)` as CAF's
+  /// middleman does. Invalid (the default) means the middleman, or the openssl manager with
+  /// `tls`; actor tests under CAF's test_coordinator pass a stand-in, since no network runs there.
+  caf::actor connector = caf::actor{};
 };
 
 /// Spawns a peer link. It takes `(peer_send_atom, raft_message | forward_request |
