@@ -6,6 +6,8 @@
 #include <memory>
 
 #include "caf/all.hpp"
+#include "caf/io/middleman.hpp"
+#include "caf/io/network/test_multiplexer.hpp"
 #include "caf/scheduler/test_coordinator.hpp"
 
 namespace prez::testing {
@@ -14,8 +16,17 @@ struct coordinator_fixture {
   caf::actor_system_config cfg;
   std::unique_ptr<caf::actor_system> system;
   caf::scheduler::test_coordinator* sched = nullptr;
+  caf::io::network::test_multiplexer* mpx = nullptr; ///< with the test network only
 
-  coordinator_fixture() {
+  /// `with_test_network`: also loads CAF's middleman with its test multiplexer, which runs
+  /// brokers (the RESP gateway) on made-up connections driven by the test.
+  explicit coordinator_fixture(bool with_test_network = false) {
+    if (with_test_network) {
+      cfg.load<caf::io::middleman>();
+      cfg.set("middleman.network-backend", caf::atom("testing"));
+      cfg.set("middleman.manual-multiplexing", true);
+      cfg.set("middleman.attach-utility-actors", true);
+    }
     cfg.set("scheduler.policy", caf::atom("testing"));
     cfg.set("logger.verbosity", caf::atom("quiet"));
     cfg.set("logger.file-verbosity", caf::atom("quiet"));
@@ -23,12 +34,25 @@ struct coordinator_fixture {
     // Actors left alive at the end of a test never run again: do not wait for them.
     system->await_actors_before_shutdown(false);
     sched = &dynamic_cast<caf::scheduler::test_coordinator&>(system->scheduler());
+    if (with_test_network)
+      mpx = &dynamic_cast<caf::io::network::test_multiplexer&>(system->middleman().backend());
   }
 
-  ~coordinator_fixture() { sched->run(); }
+  ~coordinator_fixture() { run(); }
 
-  /// Runs queued jobs until none is left; returns how many ran.
-  std::size_t run() { return sched->run(); }
+  /// Runs queued jobs until none is left; returns how many ran. With the test network, the
+  /// brokers' jobs (on the test multiplexer) too, until neither has work.
+  std::size_t run() {
+    std::size_t ran = 0;
+    for (bool progress = true; progress;) {
+      progress = false;
+      for (; sched->try_run_once(); progress = true)
+        ++ran;
+      for (; mpx != nullptr && mpx->try_exec_runnable(); progress = true)
+        ++ran;
+    }
+    return ran;
+  }
 
   /// A default handler that drops a message without answering. CAF's `caf::drop` answers
   /// `unexpected_message`, and that error, sent back to an actor that did not ask, ends it.
