@@ -20,23 +20,14 @@
 #include "actors/storage/audit_log_actor.hpp"
 #include "messages/wire_codec.hpp"
 #include "tests/actors/coordinator_fixture.hpp"
+#include "tests/temp_dir.hpp"
 
 using namespace prez;
 
 namespace {
 
-struct temp_dir {
-  std::string path;
-  temp_dir() {
-    std::string pattern =
-        (std::filesystem::temp_directory_path() / "prez-audit-actor-XXXXXX").string();
-    REQUIRE(::mkdtemp(pattern.data()) != nullptr);
-    path = pattern;
-  }
-  ~temp_dir() {
-    std::error_code ec;
-    std::filesystem::remove_all(path, ec);
-  }
+struct temp_dir : prez::testing::temp_dir {
+  temp_dir() : prez::testing::temp_dir("prez-audit-actor") {}
 };
 
 std::string read(const std::string& path) {

@@ -16,6 +16,7 @@
 #include "actors/storage/log_actor.hpp"
 #include "actors/storage/log_store.hpp"
 #include "tests/actors/coordinator_fixture.hpp"
+#include "tests/temp_dir.hpp"
 
 namespace fs = std::filesystem;
 
@@ -24,17 +25,8 @@ namespace {
 using prez::testing::coordinator_fixture;
 
 /// A fresh directory under /tmp, removed with everything in it at scope exit.
-struct temp_dir {
-  std::string path;
-  temp_dir() {
-    std::string pattern = (fs::temp_directory_path() / "prez-log-actor-XXXXXX").string();
-    REQUIRE(::mkdtemp(pattern.data()) != nullptr);
-    path = pattern;
-  }
-  ~temp_dir() {
-    std::error_code ec;
-    fs::remove_all(path, ec);
-  }
+struct temp_dir : prez::testing::temp_dir {
+  temp_dir() : prez::testing::temp_dir("prez-log-actor") {}
 };
 
 /// What happened, in order: "sync" for each segment fdatasync, "reply <seq> <last_index>" for each

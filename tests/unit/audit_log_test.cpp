@@ -15,6 +15,7 @@
 
 #include "actors/storage/audit_log.hpp"
 #include "actors/storage/audit_log_file.hpp"
+#include "tests/temp_dir.hpp"
 
 using namespace prez;
 using namespace prez::audit;
@@ -38,18 +39,8 @@ client_command command(std::vector<std::string> argv, std::uint64_t time_ms = 17
 }
 
 /// A fresh directory under /tmp, removed with everything in it at scope exit.
-struct temp_dir {
-  std::string path;
-  temp_dir() {
-    std::string pattern = (fs::temp_directory_path() / "prez-audit-XXXXXX").string();
-    REQUIRE(::mkdtemp(pattern.data()) != nullptr);
-    path = pattern;
-  }
-  ~temp_dir() {
-    std::error_code ec;
-    fs::remove_all(path, ec);
-  }
-  std::string file(const std::string& name) const { return path + "/" + name; }
+struct temp_dir : prez::testing::temp_dir {
+  temp_dir() : prez::testing::temp_dir("prez-audit") {}
 };
 
 std::string read(const std::string& path) {

@@ -11,6 +11,7 @@
 
 #include "config/limits.hpp"
 #include "config/node_config.hpp"
+#include "tests/temp_dir.hpp"
 
 using namespace prez;
 
@@ -47,25 +48,8 @@ bool starts_with(const std::string& s, std::string_view prefix) {
 }
 
 /// A fresh directory under /tmp, removed when the test ends.
-struct temp_dir {
-  std::filesystem::path path;
-  temp_dir() {
-    static int counter = 0;
-    path = std::filesystem::temp_directory_path() /
-           ("prez_config_test_" + std::to_string(::getpid()) + "_" + std::to_string(counter++));
-    std::filesystem::remove_all(path);
-    std::filesystem::create_directories(path);
-  }
-  ~temp_dir() {
-    std::error_code ignored;
-    std::filesystem::remove_all(path, ignored);
-  }
-  std::string write(const std::string& relative, std::string_view text) const {
-    std::filesystem::path file = path / relative;
-    std::filesystem::create_directories(file.parent_path());
-    std::ofstream(file, std::ios::binary) << text;
-    return file.string();
-  }
+struct temp_dir : prez::testing::temp_dir {
+  temp_dir() : prez::testing::temp_dir("prez-config-test") {}
 };
 
 } // namespace
@@ -345,8 +329,9 @@ TEST_CASE("load_node_config: 3- and 5-node clusters from files", "[config]") {
     if (auto* error = std::get_if<config_error>(&result)) FAIL(error->message);
     node_config config = std::get<node_config>(result);
     CHECK(config.source_file == path);
-    CHECK(config.cluster_config_file == (dir.path / "cluster/nodes.conf").string());
-    CHECK(config.dir == (dir.path / "cluster/data-2").string());
+    CHECK(config.cluster_config_file ==
+          (std::filesystem::path(dir.path) / "cluster/nodes.conf").string());
+    CHECK(config.dir == (std::filesystem::path(dir.path) / "cluster/data-2").string());
     REQUIRE(config.members.size() == static_cast<std::size_t>(size));
     for (int i = 0; i < size; ++i) {
       CHECK(config.members[static_cast<std::size_t>(i)].name == "node" + std::to_string(i));
@@ -361,9 +346,10 @@ TEST_CASE("load_node_config: single node and file errors", "[config]") {
   auto result = load_node_config(single);
   REQUIRE(std::holds_alternative<node_config>(result));
   CHECK(std::get<node_config>(result).members.size() == 1);
-  CHECK(std::get<node_config>(result).dir == (dir.path / "prez-data").string());
+  CHECK(std::get<node_config>(result).dir ==
+        (std::filesystem::path(dir.path) / "prez-data").string());
 
-  std::string missing = (dir.path / "nope.conf").string();
+  std::string missing = (std::filesystem::path(dir.path) / "nope.conf").string();
   result = load_node_config(missing);
   REQUIRE(std::holds_alternative<config_error>(result));
   CHECK(starts_with(std::get<config_error>(result).message, missing + ": cannot open file"));
@@ -391,8 +377,9 @@ TEST_CASE("load_node_config: single node and file errors", "[config]") {
       dir.write("orphan.conf", "name a\ncluster-port 7000\ncluster-config-file none.conf\n");
   result = load_node_config(orphan);
   REQUIRE(std::holds_alternative<config_error>(result));
-  CHECK(starts_with(std::get<config_error>(result).message,
-                    (dir.path / "none.conf").string() + ": cannot open file"));
+  CHECK(
+      starts_with(std::get<config_error>(result).message,
+                  (std::filesystem::path(dir.path) / "none.conf").string() + ": cannot open file"));
 
   std::string huge = dir.write("huge.conf", std::string(limits::config_file_bytes_max + 1, '#'));
   result = load_node_config(huge);

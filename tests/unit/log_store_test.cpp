@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "actors/storage/log_store.hpp"
+#include "tests/temp_dir.hpp"
 
 using namespace prez;
 using namespace prez::storage;
@@ -21,18 +22,8 @@ namespace fs = std::filesystem;
 namespace {
 
 /// A fresh directory under /tmp, removed with everything in it at scope exit.
-struct temp_dir {
-  std::string path;
-  temp_dir() {
-    std::string pattern = (fs::temp_directory_path() / "prez-log-store-XXXXXX").string();
-    REQUIRE(::mkdtemp(pattern.data()) != nullptr);
-    path = pattern;
-  }
-  ~temp_dir() {
-    std::error_code ec;
-    fs::remove_all(path, ec);
-  }
-  std::string file(const std::string& name) const { return path + "/" + name; }
+struct temp_dir : prez::testing::temp_dir {
+  temp_dir() : prez::testing::temp_dir("prez-log-store") {}
 };
 
 std::string segment_file(std::uint64_t first_index) {

@@ -11,29 +11,18 @@
 
 #include "actors/storage/snapshot_export.hpp"
 #include "actors/storage/snapshot_file.hpp"
+#include "tests/temp_dir.hpp"
 
 using namespace prez::storage;
 namespace fs = std::filesystem;
 
 namespace {
 
-struct temp_dir {
-  std::string path;
-  temp_dir() {
-    std::string pattern = (fs::temp_directory_path() / "prez-export-XXXXXX").string();
-    REQUIRE(::mkdtemp(pattern.data()) != nullptr);
-    path = pattern;
-  }
-  ~temp_dir() {
-    std::error_code ec;
-    fs::remove_all(path, ec);
-  }
+struct temp_dir : prez::testing::temp_dir {
+  temp_dir() : prez::testing::temp_dir("prez-export") {}
   /// Writes `bytes` as the snapshot file of `index` (serving does not validate: the client does).
   std::string put(std::uint64_t index, const std::string& bytes) const {
-    const auto file = path + "/" + snapshot_file_name(index);
-    std::ofstream out(file, std::ios::binary | std::ios::trunc);
-    out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
-    return file;
+    return write(snapshot_file_name(index), bytes);
   }
 };
 

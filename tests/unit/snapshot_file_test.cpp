@@ -16,6 +16,7 @@
 #include <sys/resource.h>
 
 #include "actors/storage/snapshot_file.hpp"
+#include "tests/temp_dir.hpp"
 
 using namespace prez;
 using namespace prez::storage;
@@ -24,18 +25,8 @@ namespace fs = std::filesystem;
 namespace {
 
 /// A fresh directory under /tmp, removed with everything in it at scope exit.
-struct temp_dir {
-  std::string path;
-  temp_dir() {
-    std::string pattern = (fs::temp_directory_path() / "prez-snapshot-XXXXXX").string();
-    REQUIRE(::mkdtemp(pattern.data()) != nullptr);
-    path = pattern;
-  }
-  ~temp_dir() {
-    std::error_code ec;
-    fs::remove_all(path, ec);
-  }
-  std::string file(const std::string& name) const { return path + "/" + name; }
+struct temp_dir : prez::testing::temp_dir {
+  temp_dir() : prez::testing::temp_dir("prez-snapshot") {}
 };
 
 std::string read_bytes(const std::string& path) {

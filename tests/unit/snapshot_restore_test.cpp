@@ -19,6 +19,7 @@
 #include "actors/storage/snapshot_file.hpp"
 #include "actors/storage/snapshot_load.hpp"
 #include "actors/storage/snapshot_restore.hpp"
+#include "tests/temp_dir.hpp"
 
 using namespace prez;
 using namespace prez::storage;
@@ -26,17 +27,8 @@ namespace fs = std::filesystem;
 
 namespace {
 
-struct temp_dir {
-  std::string path;
-  temp_dir() {
-    std::string pattern = (fs::temp_directory_path() / "prez-restore-XXXXXX").string();
-    REQUIRE(::mkdtemp(pattern.data()) != nullptr);
-    path = pattern;
-  }
-  ~temp_dir() {
-    std::error_code ec;
-    fs::remove_all(path, ec);
-  }
+struct temp_dir : prez::testing::temp_dir {
+  temp_dir() : prez::testing::temp_dir("prez-restore") {}
 };
 
 std::string read_bytes(const std::string& path) {

@@ -18,6 +18,7 @@
 
 #include "config/node_config.hpp"
 #include "config/tls_files.hpp"
+#include "tests/temp_dir.hpp"
 
 using namespace prez;
 
@@ -64,23 +65,8 @@ cert_ptr make_cert(const char* name, EVP_PKEY* key, X509* issuer, EVP_PKEY* issu
 }
 
 /// A fresh directory under /tmp, removed when the test ends.
-struct temp_dir {
-  std::filesystem::path path;
-  temp_dir() {
-    path = std::filesystem::temp_directory_path() /
-           ("prez_tls_files_test_" + std::to_string(::getpid()));
-    std::filesystem::remove_all(path);
-    std::filesystem::create_directories(path);
-  }
-  ~temp_dir() {
-    std::error_code ignored;
-    std::filesystem::remove_all(path, ignored);
-  }
-  std::string file(const char* name) const { return (path / name).string(); }
-  std::string write(const char* name, const std::string& text) const {
-    std::ofstream(file(name), std::ios::binary) << text;
-    return file(name);
-  }
+struct temp_dir : prez::testing::temp_dir {
+  temp_dir() : prez::testing::temp_dir("prez-tls-files-test") {}
   std::string write_cert(const char* name, X509* cert) const {
     FILE* out = std::fopen(file(name).c_str(), "w");
     REQUIRE(out);
