@@ -9,6 +9,7 @@
 #include "caf/io/all.hpp"
 #include <spdlog/spdlog.h>
 
+#include "actors/agent/hosted_node.hpp"
 #include "actors/caf_messages.hpp"
 #include "actors/storage/file_io.hpp"
 #include "config/node_config.hpp"
@@ -28,27 +29,6 @@ std::uint64_t wall_ms() {
                                         .count());
 }
 
-/// The node's prez.conf as the launcher sent it must leave the paths to the agent.
-std::string check_paths_left_out(const std::string& prez_conf) {
-  std::size_t start = 0;
-  while (start <= prez_conf.size()) {
-    auto end = prez_conf.find('\n', start);
-    auto line = std::string_view(prez_conf).substr(
-        start, end == std::string::npos ? std::string::npos : end - start);
-    auto tokens = split_config_line(line);
-    if (auto* words = std::get_if<std::vector<std::string>>(&tokens); words && !words->empty()) {
-      std::string key = (*words)[0];
-      for (auto& c : key)
-        c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-      if (key == "dir" || key == "cluster-config-file")
-        return "the request sets '" + key + "', which the agent decides";
-    }
-    if (end == std::string::npos) break;
-    start = end + 1;
-  }
-  return {};
-}
-
 } // namespace
 
 class agent_host {
@@ -65,16 +45,16 @@ public:
       if (hosted_->name == request.node) return {};
       return "refused: this agent already hosts node '" + hosted_->name + "'";
     }
-    if (auto reason = check_paths_left_out(request.prez_conf); !reason.empty())
-      return "refused: " + reason;
+    auto conf = hosted_prez_conf(request.prez_conf);
+    if (auto* refused = std::get_if<hosted_conf_error>(&conf))
+      return "refused: " + refused->message;
     const auto node_dir = std::filesystem::path(settings_.dir) / request.node;
     std::error_code ec;
     std::filesystem::create_directories(node_dir, ec);
     if (ec) return node_dir.string() + ": " + ec.message();
-    auto conf = request.prez_conf;
-    if (!conf.empty() && conf.back() != '\n') conf += '\n';
-    conf += "dir data\ncluster-config-file nodes.conf\n";
-    if (auto error = storage::replace_file((node_dir / "prez.conf").string(), conf)) return *error;
+    if (auto error =
+            storage::replace_file((node_dir / "prez.conf").string(), std::get<std::string>(conf)))
+      return *error;
     // A node that ran here before keeps the nodes.conf it rewrote from its committed
     // configuration: newer than the launcher's.
     if (!std::filesystem::exists(node_dir / "nodes.conf"))
@@ -82,7 +62,7 @@ public:
               storage::replace_file((node_dir / "nodes.conf").string(), request.nodes_conf))
         return *error;
     auto record = std::filesystem::path(settings_.dir) / record_name;
-    if (auto error = storage::replace_file(record.string(), "node " + request.node + "\n"))
+    if (auto error = storage::replace_file(record.string(), hosted_record(request.node)))
       return *error;
     auto reason = start_locked(system, request.node);
     if (!reason.empty()) std::filesystem::remove(record, ec);
@@ -95,15 +75,11 @@ public:
     if (!std::filesystem::exists(record)) return {};
     auto text = read_config_file(record);
     if (auto* error = std::get_if<config_error>(&text)) return error->message;
-    auto tokens = split_config_line(
-        std::get<std::string>(text).substr(0, std::get<std::string>(text).find('\n')));
-    auto* words = std::get_if<std::vector<std::string>>(&tokens);
-    if (words == nullptr || words->size() != 2 || (*words)[0] != "node" ||
-        !is_valid_node_name((*words)[1]))
-      return record + ": expected one line 'node <name>'";
+    auto name = parse_hosted_record(std::get<std::string>(text));
+    if (!name) return record + ": expected one line 'node <name>'";
     std::lock_guard<std::mutex> lock(mutex_);
-    spdlog::info("agent: bringing back node {} from {}", (*words)[1], settings_.dir);
-    return start_locked(system, (*words)[1]);
+    spdlog::info("agent: bringing back node {} from {}", *name, settings_.dir);
+    return start_locked(system, *name);
   }
 
   std::optional<node_runtime> hosted() {

@@ -3,6 +3,7 @@
 #include <catch2/catch.hpp>
 
 #include "actors/agent/agent_args.hpp"
+#include "actors/agent/hosted_node.hpp"
 #include "config/cluster_file.hpp"
 #include "messages/frame_auth.hpp"
 #include "messages/spawn_request.hpp"
@@ -173,4 +174,33 @@ TEST_CASE("prez-server --agent arguments", "[agent]") {
                "/nonexistent/secret"},
               "0123456789abcdef")
             .find("cannot open file") != std::string::npos);
+}
+
+TEST_CASE("a hosted node's prez.conf: the agent decides the paths", "[agent]") {
+  auto conf = prez::hosted_prez_conf("name n1\nport 9001\ncluster-port 7101");
+  REQUIRE(std::holds_alternative<std::string>(conf));
+  CHECK(std::get<std::string>(conf) ==
+        "name n1\nport 9001\ncluster-port 7101\ndir data\ncluster-config-file nodes.conf\n");
+  for (const char* text : {"name n1\ndir /etc\n", "name n1\n  DIR \"/tmp/x\"\n",
+                           "cluster-config-file /etc/passwd\n", "Cluster-Config-File x\nname n1"}) {
+    auto refused = prez::hosted_prez_conf(text);
+    REQUIRE(std::holds_alternative<prez::hosted_conf_error>(refused));
+    CHECK_THAT(std::get<prez::hosted_conf_error>(refused).message,
+               Catch::Contains("which the agent decides"));
+  }
+  // A comment that mentions dir is not a setting.
+  CHECK(std::holds_alternative<std::string>(prez::hosted_prez_conf("# dir /etc\nname n1\n")));
+}
+
+TEST_CASE("hosted.conf names one node", "[agent]") {
+  CHECK(prez::parse_hosted_record(prez::hosted_record("n1")) == std::optional<std::string>("n1"));
+  CHECK(prez::parse_hosted_record("# written by the agent\n\nnode n2\n") ==
+        std::optional<std::string>("n2"));
+  CHECK_FALSE(prez::parse_hosted_record(""));
+  CHECK_FALSE(prez::parse_hosted_record("node n1\nnode n2\n"));
+  CHECK_FALSE(prez::parse_hosted_record("node\n"));
+  CHECK_FALSE(prez::parse_hosted_record("node n1 n2\n"));
+  CHECK_FALSE(prez::parse_hosted_record("nodes n1\n"));
+  CHECK_FALSE(prez::parse_hosted_record("node ../etc\n"));
+  CHECK_FALSE(prez::parse_hosted_record("node \"unterminated\n"));
 }
