@@ -100,6 +100,32 @@ std::optional<scan_options> parse_scan_options(const argv_type& argv, std::size_
 /// A SCAN cursor: decimal unsigned 64-bit; nullopt for "ERR invalid cursor".
 std::optional<std::uint64_t> parse_cursor(std::string_view text);
 
+/// SCAN-family cursors are the top 52 bits of a fixed hash (key_hash) of the next name to visit, so
+/// a cursor survives inserts and deletes between calls and stays below 2^53: clients that hold it
+/// as a JavaScript number (node-redis, ioredis) never round it. 0 starts and ends a scan.
+inline constexpr int scan_cursor_shift = 12;
+inline std::uint64_t scan_cursor_of(std::string_view name) {
+  return key_hash(name) >> scan_cursor_shift;
+}
+/// Cursors above this were not made by prez (or by an older prez): the scan is over.
+inline constexpr std::uint64_t scan_cursor_max = ~std::uint64_t{0} >> scan_cursor_shift;
+
+/// HSCAN/SSCAN/ZSCAN: a collection of at most this many elements is answered whole with cursor
+/// 0, as Redis answers its small (listpack/intset) encodings.
+inline constexpr std::size_t scan_whole_max = 128;
+
+/// One page of HSCAN/SSCAN/ZSCAN over `names` (the collection's element names, in any order):
+/// the indexes into `names` to return, in cursor order, and the next cursor. Every element
+/// present from the first call to the last is returned at least once, whatever changed in
+/// between. A page holds at least max(count, size/32) elements, so a whole scan takes at most
+/// about 33 calls of O(size) each, whatever COUNT is.
+struct member_page {
+  std::vector<std::size_t> picked;
+  std::uint64_t next = 0;
+};
+member_page scan_members(const std::vector<std::string_view>& names, std::uint64_t cursor,
+                         long long count);
+
 /// Whether `name` passes the MATCH pattern of `options`.
 inline bool matches(const scan_options& options, std::string_view name) {
   return !options.pattern || glob_match(*options.pattern, name);

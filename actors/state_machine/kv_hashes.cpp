@@ -229,7 +229,8 @@ std::string hstrlen_command(const keyspace& keys, const argv_type& argv, std::ui
 }
 
 std::string hscan_command(const keyspace& keys, const argv_type& argv, std::uint64_t now_ms) {
-  if (!parse_cursor(argv[2])) return error_reply("ERR invalid cursor");
+  const auto cursor = parse_cursor(argv[2]);
+  if (!cursor) return error_reply("ERR invalid cursor");
   bool wrong = false;
   const hash_value* hash = hash_for_read(keys, argv[1], now_ms, wrong);
   if (wrong) return wrong_type_reply();
@@ -237,14 +238,20 @@ std::string hscan_command(const keyspace& keys, const argv_type& argv, std::uint
   std::string error;
   const auto options = parse_scan_options(argv, 3, false, error);
   if (!options) return error;
-  // The whole hash in one reply with cursor 0, as Redis does for small (listpack) hashes.
-  std::vector<std::string_view> items;
+  std::vector<std::string_view> fields;
+  std::vector<std::string_view> texts;
   for (const auto& [field, text] : *hash) {
-    if (!matches(*options, field)) continue;
-    items.push_back(field);
-    items.push_back(text);
+    fields.push_back(field);
+    texts.push_back(text);
   }
-  return scan_reply("0", items);
+  const auto page = scan_members(fields, *cursor, options->count);
+  std::vector<std::string_view> items;
+  for (auto i : page.picked) {
+    if (!matches(*options, fields[i])) continue;
+    items.push_back(fields[i]);
+    items.push_back(texts[i]);
+  }
+  return scan_reply(std::to_string(page.next), items);
 }
 
 } // namespace prez::kv

@@ -172,20 +172,22 @@ std::string scan_command(const keyspace& keys, const argv_type& argv, std::uint6
   const auto options = parse_scan_options(argv, 2, true, error);
   if (!options) return error;
   const auto& map = keys.keys();
-  auto it = map.lower_bound(hash_probe{*cursor, std::string_view()});
   std::vector<std::string_view> found;
+  if (*cursor > scan_cursor_max) return scan_reply("0", found);
+  // The key space is in key_hash order, and a cursor is the top bits of a key_hash.
+  auto it = map.lower_bound(hash_probe{*cursor << scan_cursor_shift, std::string_view()});
   // COUNT is the number of keys visited (as Redis counts buckets), filtered or not; keys that
-  // share a hash are visited together so the cursor (a hash) never splits them.
+  // share a cursor are visited together so the cursor never splits them.
   for (long long visited = 0; it != map.end() && visited < options->count; ++visited) {
-    const std::uint64_t hash = it->first.hash;
-    for (; it != map.end() && it->first.hash == hash; ++it) {
+    const std::uint64_t here = it->first.hash >> scan_cursor_shift;
+    for (; it != map.end() && it->first.hash >> scan_cursor_shift == here; ++it) {
       const auto& [slot, e] = *it;
       if (!visible(e, now_ms) || !matches(*options, slot.name)) continue;
       if (!options->type.empty() && type_name(e.data) != options->type) continue;
       found.push_back(slot.name);
     }
   }
-  const std::uint64_t next = it == map.end() ? 0 : it->first.hash;
+  const std::uint64_t next = it == map.end() ? 0 : it->first.hash >> scan_cursor_shift;
   return scan_reply(std::to_string(next), found);
 }
 

@@ -2,6 +2,7 @@
 // (string2ll), floats (string2ld, "%.17Lf" trimmed), glob patterns, ranges, SCAN options.
 // Written from Redis's documented behaviour; no Redis source is copied.
 
+#include <algorithm>
 #include <cctype>
 #include <cerrno>
 #include <cmath>
@@ -220,6 +221,41 @@ std::string_view type_name(const value& data) {
     default:
       return "set";
   }
+}
+
+member_page scan_members(const std::vector<std::string_view>& names, std::uint64_t cursor,
+                         long long count) {
+  member_page page;
+  if (names.size() <= scan_whole_max) {
+    page.picked.resize(names.size());
+    for (std::size_t i = 0; i < names.size(); ++i)
+      page.picked[i] = i;
+    return page;
+  }
+  // (cursor of the name, index), for the names at or after `cursor`.
+  std::vector<std::pair<std::uint64_t, std::size_t>> ahead;
+  for (std::size_t i = 0; i < names.size(); ++i)
+    if (auto c = scan_cursor_of(names[i]); c >= cursor) ahead.emplace_back(c, i);
+  const std::size_t at_least = static_cast<std::size_t>(std::max(count, 1LL));
+  const auto wanted = std::max(at_least, names.size() / 32);
+  auto by_cursor = [&](const auto& a, const auto& b) {
+    return a.first != b.first ? a.first < b.first : names[a.second] < names[b.second];
+  };
+  if (ahead.size() > wanted) {
+    // The page ends after the wanted-th smallest cursor and every name that shares it (a cursor
+    // never splits names with the same value).
+    std::nth_element(ahead.begin(), ahead.begin() + static_cast<std::ptrdiff_t>(wanted - 1),
+                     ahead.end(), by_cursor);
+    const auto last = ahead[wanted - 1].first;
+    auto rest =
+        std::partition(ahead.begin(), ahead.end(), [&](const auto& a) { return a.first <= last; });
+    if (rest != ahead.end()) page.next = std::min_element(rest, ahead.end(), by_cursor)->first;
+    ahead.erase(rest, ahead.end());
+  }
+  std::sort(ahead.begin(), ahead.end(), by_cursor);
+  for (const auto& a : ahead)
+    page.picked.push_back(a.second);
+  return page;
 }
 
 } // namespace prez::kv

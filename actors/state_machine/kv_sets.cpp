@@ -264,7 +264,8 @@ std::string sdiffstore_command(keyspace& keys, const argv_type& argv, std::uint6
 }
 
 std::string sscan_command(const keyspace& keys, const argv_type& argv, std::uint64_t now_ms) {
-  if (!parse_cursor(argv[2])) return error_reply("ERR invalid cursor");
+  const auto cursor = parse_cursor(argv[2]);
+  if (!cursor) return error_reply("ERR invalid cursor");
   bool wrong = false;
   const set_value* set = set_for_read(keys, argv[1], now_ms, wrong);
   if (wrong) return wrong_type_reply();
@@ -272,11 +273,12 @@ std::string sscan_command(const keyspace& keys, const argv_type& argv, std::uint
   std::string error;
   const auto options = parse_scan_options(argv, 3, false, error);
   if (!options) return error;
-  // The whole set in one reply with cursor 0, as Redis does for small (listpack/intset) sets.
+  const std::vector<std::string_view> all(set->begin(), set->end());
+  const auto page = scan_members(all, *cursor, options->count);
   std::vector<std::string_view> members;
-  for (const auto& member : *set)
-    if (matches(*options, member)) members.push_back(member);
-  return scan_reply("0", members);
+  for (auto i : page.picked)
+    if (matches(*options, all[i])) members.push_back(all[i]);
+  return scan_reply(std::to_string(page.next), members);
 }
 
 } // namespace prez::kv

@@ -15,9 +15,9 @@ their entry says otherwise. The exceptions, each one a documented, deliberate di
           is not specified by Redis (hash-table order) and prez answers in key-hash or sorted order
           (docs/expiry.md "Order of keys, fields and members"): compared as sorted multisets.
 - pairs   HGETALL: compared as a sorted list of (field, value) pairs.
-- scan    SCAN / HSCAN / SSCAN: cursors differ (prez's cursor is a key hash; HSCAN/SSCAN answer all
-          in one call with cursor 0). A full iteration is run on each server until cursor 0 and the
-          sets of returned elements (pairs for HSCAN) are compared.
+- scan    SCAN / HSCAN / SSCAN: cursors differ (prez's cursor is 52 bits of a key hash, see
+          docs/expiry.md). A full iteration is run on each server until cursor 0 and the sets of
+          returned elements (pairs for HSCAN) are compared.
 - shape   SPOP / SRANDMEMBER / RANDOMKEY (random by definition), CLIENT ID, TIME, HELLO (server
           version and ids differ): only the reply's type and array length are compared, plus, for
           picks, that every picked element exists in the source (checked against the server's own
@@ -293,6 +293,11 @@ SCRIPT = [
     PICK("SPOP sp 2", "sp"), E("SCARD sp"), PICK("SPOP sp 10", "sp"), E("EXISTS sp"),
     E("SPOP nokey"), E("SPOP nokey 2"), E("SPOP s2 -1"), SCAN("SSCAN s2 0"),
     SCAN("SSCAN s2 0 MATCH [xy]"), E("SSCAN nokey 0"),
+    # Large enough to be paged by both servers (prez pages above 128 elements).
+    E("SADD bigset " + " ".join("m%d" % i for i in range(600))), SCAN("SSCAN bigset 0 COUNT 7"),
+    SCAN("SSCAN bigset 0 MATCH m1*"), E("DEL bigset"),
+    E("HSET bighash " + " ".join("f%d v%d" % (i, i) for i in range(400))),
+    SCAN("HSCAN bighash 0"), SCAN("HSCAN bighash 0 COUNT 50 MATCH f2*"), E("DEL bighash"),
     # --- WRONGTYPE everywhere ----------------------------------------------------------------
     E("FLUSHALL"), E("SET str v"), E("RPUSH lst a"), E("HSET hsh f v"), E("SADD st m"),
     E("GET lst"), E("APPEND hsh x"), E("INCR st"), E("STRLEN lst"), E("GETRANGE st 0 1"),
