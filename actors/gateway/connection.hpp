@@ -66,6 +66,9 @@ struct connection_state {
   std::uint64_t first_slot = 0;
   bool reading_halted = false;
   bool closing = false;
+  /// QUIT was read: the connection closes once the replies before it are out, and nothing read
+  /// after it runs.
+  bool quit_received = false;
   /// Seqs of this connection's commands sent through the log and not yet answered.
   std::set<std::uint64_t> log_in_flight;
   /// Reads sent to be served by ReadIndex and not yet answered.

@@ -8,6 +8,7 @@
 #include <fstream>
 #include <optional>
 
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include "actors/caf_messages.hpp"
@@ -42,8 +43,25 @@ std::uint64_t rss_bytes() {
   return pages_resident * static_cast<std::uint64_t>(::sysconf(_SC_PAGESIZE));
 }
 
+/// INFO cpu: the process's CPU time and its waited-for children's, as Redis reports them.
+void take_cpu_times(info_snapshot& i) {
+  auto seconds = [](const timeval& t) {
+    return static_cast<double>(t.tv_sec) + static_cast<double>(t.tv_usec) / 1e6;
+  };
+  rusage self_usage{};
+  rusage children_usage{};
+  if (::getrusage(RUSAGE_SELF, &self_usage) == 0) {
+    i.cpu_sys_s = seconds(self_usage.ru_stime);
+    i.cpu_user_s = seconds(self_usage.ru_utime);
+  }
+  if (::getrusage(RUSAGE_CHILDREN, &children_usage) == 0) {
+    i.cpu_sys_children_s = seconds(children_usage.ru_stime);
+    i.cpu_user_children_s = seconds(children_usage.ru_utime);
+  }
+}
+
 /// INFO: asks the node (Raft and state machine) and the acceptor (clients), then formats.
-void handle_info(connection* self, std::uint64_t slot, std::string section) {
+void handle_info(connection* self, std::uint64_t slot, std::vector<std::string> sections) {
   auto& st = self->state;
   gather_info(
       self, st.settings.node, st.acceptor,
@@ -58,7 +76,8 @@ void handle_info(connection* self, std::uint64_t slot, std::string section) {
                                            std::chrono::steady_clock::now() - st.settings.started)
                                            .count());
         i.rss_bytes = rss_bytes();
-        fill(self, slot, resp::bulk(format_info(i, section)));
+        take_cpu_times(i);
+        fill(self, slot, resp::bulk(format_info(i, sections)));
       },
       [=](const caf::error&) { fill(self, slot, resp::error("ERR INFO unavailable")); });
 }
@@ -256,8 +275,6 @@ bool handle_local(connection* self, std::uint64_t slot, const std::vector<std::s
   } else if (name == "echo") {
     if (argv.size() != 2) return arity_error(), true;
     fill(self, slot, resp::bulk(argv[1]));
-  } else if (name == "quit") {
-    fill(self, slot, resp::simple("OK"), true);
   } else if (name == "select") {
     if (argv.size() != 2) return arity_error(), true;
     bool numeric = !argv[1].empty() && argv[1].size() < 19 &&
@@ -315,7 +332,7 @@ bool handle_local(connection* self, std::uint64_t slot, const std::vector<std::s
          resp::array_header(2) + resp::bulk(std::to_string(now / 1000000)) +
              resp::bulk(std::to_string(now % 1000000)));
   } else if (name == "info") {
-    handle_info(self, slot, argv.size() > 1 ? lower(argv[1]) : "");
+    handle_info(self, slot, std::vector<std::string>(argv.begin() + 1, argv.end()));
   } else if (name == "raft.snapshot") {
     handle_raft_snapshot(self, slot, argv);
   } else {
@@ -429,7 +446,7 @@ bool handle_auth(connection* self, std::uint64_t slot, const std::string& name,
       return false;
     }
   }
-  if (st.authenticated || name == "quit") return false;
+  if (st.authenticated) return false;
   if (name == "hello")
     return fill(self, slot,
                 resp::error("NOAUTH HELLO must be called with the client already authenticated, "

@@ -1,7 +1,9 @@
 #include "actors/gateway/info_report.hpp"
 
+#include <cctype>
 #include <cinttypes>
 #include <cstdio>
+#include <iterator>
 #include <string_view>
 
 namespace prez {
@@ -103,6 +105,42 @@ void keyspace(section_writer& w, const info_snapshot& i) {
                       ",avg_ttl=0");
 }
 
+std::string seconds(double value) {
+  char buffer[32];
+  std::snprintf(buffer, sizeof buffer, "%.6f", value);
+  return buffer;
+}
+
+void cpu(section_writer& w, const info_snapshot& i) {
+  w.header("CPU");
+  w.line("used_cpu_sys", seconds(i.cpu_sys_s));
+  w.line("used_cpu_user", seconds(i.cpu_user_s));
+  w.line("used_cpu_sys_children", seconds(i.cpu_sys_children_s));
+  w.line("used_cpu_user_children", seconds(i.cpu_user_children_s));
+}
+
+/// Redis's per-command lines, for the commands this node applied from the log (writes and reads
+/// that went through it; reads served by ReadIndex and commands a connection answers itself are
+/// not counted). prez does not time commands: usec is 0, and it counts no rejected or failed
+/// calls here.
+void commandstats(section_writer& w, const info_snapshot& i) {
+  w.header("Commandstats");
+  for (const auto& [name, calls] : i.commands_applied)
+    w.line("cmdstat_" + name, "calls=" + std::to_string(calls) +
+                                  ",usec=0,usec_per_call=0.00,rejected_calls=0,failed_calls=0");
+}
+
+/// prez does not count error replies by kind yet: the section is there, empty.
+void errorstats(section_writer& w, const info_snapshot&) {
+  w.header("Errorstats");
+}
+
+/// prez serves one key space per process, not Redis Cluster's slots (yet).
+void cluster(section_writer& w, const info_snapshot&) {
+  w.header("Cluster");
+  w.line("cluster_enabled", "0");
+}
+
 void raft(section_writer& w, const info_snapshot& i) {
   w.header("Raft");
   w.line("node", i.node_name);
@@ -130,20 +168,66 @@ void raft(section_writer& w, const info_snapshot& i) {
                                     ",bytes_in_flight=" + std::to_string(link.bytes_in_flight));
 }
 
+/// The sections in Redis's order; `in_default`: part of INFO with no argument.
+struct section_entry {
+  std::string_view name;
+  bool in_default;
+  void (*write)(section_writer&, const info_snapshot&);
+};
+
+constexpr section_entry section_table[] = {
+    {"server", true, server},
+    {"clients", true, clients},
+    {"memory", true, memory},
+    {"persistence", true, persistence},
+    {"stats", true, stats},
+    {"replication", true, replication},
+    {"cpu", true, cpu},
+    {"commandstats", false, commandstats},
+    {"errorstats", true, errorstats},
+    {"cluster", true, cluster},
+    {"keyspace", true, keyspace},
+    {"raft", true, raft},
+};
+
+std::string lower(std::string_view text) {
+  std::string out(text);
+  for (auto& c : out)
+    c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return out;
+}
+
 } // namespace
 
-std::string format_info(const info_snapshot& info, const std::string& section) {
+std::string format_info(const info_snapshot& info, const std::vector<std::string>& sections) {
+  constexpr auto count = std::size(section_table);
+  bool wanted[count] = {};
+  auto add_default = [&] {
+    for (std::size_t i = 0; i < count; ++i)
+      wanted[i] = wanted[i] || section_table[i].in_default;
+  };
+  if (sections.empty()) add_default();
+  for (const auto& asked : sections) {
+    const auto name = lower(asked);
+    if (name == "default") {
+      add_default();
+    } else if (name == "all" || name == "everything") {
+      for (auto& w : wanted)
+        w = true;
+    } else {
+      for (std::size_t i = 0; i < count; ++i)
+        wanted[i] = wanted[i] || section_table[i].name == name;
+    }
+  }
   section_writer w;
-  bool all = section.empty() || section == "default" || section == "all" || section == "everything";
-  if (all || section == "server") server(w, info);
-  if (all || section == "clients") clients(w, info);
-  if (all || section == "memory") memory(w, info);
-  if (all || section == "persistence") persistence(w, info);
-  if (all || section == "stats") stats(w, info);
-  if (all || section == "replication") replication(w, info);
-  if (all || section == "keyspace") keyspace(w, info);
-  if (all || section == "raft") raft(w, info);
+  for (std::size_t i = 0; i < count; ++i)
+    if (wanted[i]) section_table[i].write(w, info);
   return w.out;
+}
+
+std::string format_info(const info_snapshot& info, const std::string& section) {
+  return section.empty() ? format_info(info, std::vector<std::string>{})
+                         : format_info(info, std::vector<std::string>{section});
 }
 
 } // namespace prez

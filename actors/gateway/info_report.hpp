@@ -59,12 +59,20 @@ struct info_snapshot {
   // keyspace
   std::uint64_t keys = 0;
   std::uint64_t expiring = 0;
-  /// Commands applied from the log by this process, by lower-case name (metrics only).
+  /// Commands applied from the log by this process, by lower-case name (INFO commandstats and the
+  /// metrics port).
   std::vector<std::pair<std::string, std::uint64_t>> commands_applied;
+  // cpu: seconds of CPU time (getrusage), the process's and its waited-for children's
+  double cpu_sys_s = 0, cpu_user_s = 0, cpu_sys_children_s = 0, cpu_user_children_s = 0;
 };
 
-/// The INFO text for `section` ("" or "default" or "all" or "everything": every section; else
-/// one of server, clients, memory, stats, replication, keyspace, raft; unknown: empty, as Redis).
+/// The INFO text for the sections asked (INFO's arguments, any case), as Redis 7 answers: none or
+/// `default` gives the default sections, `all` adds commandstats, `everything` is all (prez has no
+/// modules); any mix of names may be given, each section appears once and in Redis's order
+/// (server, clients, memory, persistence, stats, replication, cpu, commandstats, errorstats,
+/// cluster, keyspace, then prez's raft, which is in the default set). Unknown names add nothing.
+std::string format_info(const info_snapshot& info, const std::vector<std::string>& sections);
+/// One section (or "" for the default ones).
 std::string format_info(const info_snapshot& info, const std::string& section);
 
 } // namespace prez

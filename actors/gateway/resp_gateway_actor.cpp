@@ -252,6 +252,12 @@ void handle_command(connection* self, std::vector<std::string>&& argv) {
   if (name == "exec")
     for (const auto& queued : st.queued)
       pending.queued.push_back(resp3_shape_of(queued));
+  if (name == "quit") {
+    // As Redis 7: answered at once, also inside MULTI and before AUTH; the connection closes
+    // after its earlier replies and this one, and nothing sent after QUIT runs.
+    st.quit_received = true;
+    return fill(self, slot, resp::simple("OK"), true);
+  }
   if (handle_auth(self, slot, name, argv)) return;
   if (handle_transaction(self, slot, name, argv)) return;
   if (!st.in_multi && handle_local(self, slot, argv)) return;
@@ -312,11 +318,14 @@ caf::behavior connection_actor(connection* self, caf::io::connection_handle hand
   return {
       [=](const caf::io::new_data_msg& msg) {
         auto& st = self->state;
-        if (st.closing) return;
+        if (st.closing || st.quit_received) return;
         std::vector<std::vector<std::string>> commands;
         bool ok = st.parser.feed(msg.buf.data(), msg.buf.size(), commands);
-        for (auto& argv : commands)
-          if (!argv.empty()) handle_command(self, std::move(argv));
+        for (auto& argv : commands) {
+          if (argv.empty()) continue;
+          handle_command(self, std::move(argv));
+          if (st.quit_received) return; // what follows QUIT is never run
+        }
         if (!ok) {
           auto slot = st.first_slot + st.slots.size();
           st.slots.emplace_back();

@@ -59,3 +59,44 @@ TEST_CASE("INFO raft has one line per peer link, in the order given") {
                   "bytes_in_flight=0\r\n") != std::string::npos);
   CHECK(text.find("link_b") < text.find("link_c"));
 }
+
+namespace {
+bool has(const std::string& text, const char* part) {
+  return text.find(part) != std::string::npos;
+}
+} // namespace
+
+TEST_CASE("INFO sections as Redis 7 selects them: default, all, everything, several, any case") {
+  auto i = sample();
+  i.commands_applied = {{"set", 3}};
+  i.cpu_user_s = 1.5;
+  for (const std::vector<std::string>& args :
+       {std::vector<std::string>{}, {"default"}, {"all"}, {"everything"}, {"DEFAULT"}}) {
+    auto text = format_info(i, args);
+    CHECK(has(text, "# Server\r\n"));
+    CHECK(has(text, "used_cpu_user:1.500000\r\n"));
+    CHECK(has(text, "# Raft\r\n"));
+    const bool all = !args.empty() && (args[0] == "all" || args[0] == "everything");
+    CHECK(has(text, "rejected_calls") == all); // commandstats only with all/everything
+  }
+  auto cpu = format_info(i, std::vector<std::string>{"cpu"});
+  CHECK(cpu.rfind("# CPU\r\n", 0) == 0);
+  CHECK_FALSE(has(cpu, "used_memory"));
+  auto stats = format_info(i, std::vector<std::string>{"commandSTATS"});
+  CHECK(stats ==
+        "# Commandstats\r\n"
+        "cmdstat_set:calls=3,usec=0,usec_per_call=0.00,rejected_calls=0,failed_calls=0\r\n");
+  // Several sections: each once, in Redis's order whatever order they were asked in.
+  auto two = format_info(i, std::vector<std::string>{"keyspace", "cpu", "sentinel", "CPU"});
+  CHECK(two.rfind("# CPU\r\n", 0) == 0);
+  CHECK(has(two, "\r\n# Keyspace\r\n"));
+  CHECK_FALSE(has(two, "# Server"));
+  CHECK(two.find("# CPU") == two.rfind("# CPU"));
+  auto cpu_all = format_info(i, std::vector<std::string>{"cpu", "all"});
+  CHECK(cpu_all.find("used_cpu_user_children") == cpu_all.rfind("used_cpu_user_children"));
+  CHECK(has(cpu_all, "rejected_calls"));
+  auto cpu_default = format_info(i, std::vector<std::string>{"cpu", "default"});
+  CHECK(has(cpu_default, "used_memory"));
+  CHECK_FALSE(has(cpu_default, "rejected_calls"));
+  CHECK(format_info(i, std::vector<std::string>{"sentinel"}).empty());
+}
