@@ -255,6 +255,11 @@ std::variant<std::vector<std::string>, std::string> tokens_of(const config_line&
 
 } // namespace
 
+std::string apply_config_key(node_config& config, const std::string& key,
+                             const std::string& value) {
+  return apply_key(config, key, value);
+}
+
 std::variant<std::string, config_error> read_config_file(const std::string& path) {
   return read_file(path);
 }

@@ -141,6 +141,11 @@ std::string_view spdlog_level_name(std::string_view level);
 std::variant<node_config, config_error> parse_node_config(std::string_view text,
                                                           const std::string& file_name);
 
+/// Applies one prez.conf `key value` line to `config` with prez.conf's own validation (`key` in
+/// lower case). Returns the reason the line is refused, empty on success. CONFIG SET checks its
+/// values with it too, so CONFIG REWRITE never writes a line prez.conf would refuse.
+std::string apply_config_key(node_config& config, const std::string& key, const std::string& value);
+
 /// Parses nodes.conf text into members sorted by name. Rejects bad lines, bad ports, duplicate
 /// names or addresses, more than limits::cluster_nodes_max nodes and a file with no node.
 std::variant<std::vector<cluster_member>, config_error>
