@@ -106,6 +106,15 @@ public:
     if (error.empty()) f(config_);
     return error;
   }
+  /// Calls `f(const runtime_config&)` under the lock and returns what it returns.
+  template <class F>
+  auto read(F f) const {
+    std::lock_guard<std::mutex> guard(mutex_);
+    return f(config_);
+  }
+  /// Held by CONFIG REWRITE from reading prez.conf to renaming the new file over it, so two
+  /// rewrites never interleave (a separate lock: the file's fsyncs never block an accept).
+  std::unique_lock<std::mutex> lock_file() { return std::unique_lock<std::mutex>(file_mutex_); }
   /// A copy of the current configuration.
   runtime_config snapshot() const {
     std::lock_guard<std::mutex> guard(mutex_);
@@ -123,6 +132,7 @@ public:
 
 private:
   mutable std::mutex mutex_;
+  std::mutex file_mutex_;
   runtime_config config_;                  ///< guarded by mutex_
   std::uint64_t connections_baseline_ = 0; ///< guarded by mutex_
 };
