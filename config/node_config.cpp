@@ -221,6 +221,9 @@ std::string apply_key(node_config& config, const std::string& key, const std::st
     (key == "dir"         ? config.dir
      : key == "audit-log" ? config.audit_log
                           : config.cluster_config_file) = resolve_path(config.source_file, value);
+  } else if (auto stored = parse_stored_parameter(key, value)) {
+    if (!stored->refusal.empty()) return "invalid " + key + " '" + value + "': " + stored->refusal;
+    config.stored_parameters[stored->name] = stored->value;
   } else {
     return "unknown key '" + key + "'";
   }

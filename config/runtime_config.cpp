@@ -28,7 +28,7 @@ struct row {
   std::int64_t low;  ///< integer and memory: inclusive bounds
   std::int64_t high; ///< Invariant: low <= high
   parameter_effect effect;
-  std::string_view prez_conf_key; ///< prez.conf's key for it; empty: prez.conf cannot hold it
+  std::string_view prez_conf_key; ///< see parameter_info
   std::string_view default_value; ///< Redis 7.0's default; the fixed value for `fixed` rows
 };
 
@@ -42,7 +42,7 @@ using enum parameter_effect;
 /// Sorted by name. Values of rows backed by prez.conf are taken from node_config instead of the
 /// default (runtime_config's constructor).
 constexpr std::array rows{
-    row{"activerehashing", "", boolean, 0, 0, stored, "", "yes"},
+    row{"activerehashing", "", boolean, 0, 0, stored, "activerehashing", "yes"},
     row{"appendfsync", "", enumeration, 0, 0, fixed, "", "always"},
     row{"appendonly", "", boolean, 0, 0, fixed, "", "yes"},
     row{"audit-log", "", string_value, 0, 0, immutable, "audit-log", ""},
@@ -59,42 +59,47 @@ constexpr std::array rows{
     row{"databases", "", integer, 1, int_max, immutable, "", "1"},
     row{"dir", "", string_value, 0, 0, immutable, "dir", ""},
     row{"follower-mode", "", enumeration, 0, 0, immutable, "follower-mode", ""},
-    row{"hash-max-listpack-entries", "hash-max-ziplist-entries", integer, 0, long_max, stored, "",
-        "128"},
-    row{"hash-max-listpack-value", "hash-max-ziplist-value", memory, 0, long_max, stored, "", "64"},
-    row{"hll-sparse-max-bytes", "", memory, 0, long_max, stored, "", "3000"},
-    row{"lazyfree-lazy-eviction", "", boolean, 0, 0, stored, "", "no"},
-    row{"lazyfree-lazy-expire", "", boolean, 0, 0, stored, "", "no"},
-    row{"lazyfree-lazy-server-del", "", boolean, 0, 0, stored, "", "no"},
-    row{"lazyfree-lazy-user-del", "", boolean, 0, 0, stored, "", "no"},
-    row{"lazyfree-lazy-user-flush", "", boolean, 0, 0, stored, "", "no"},
-    row{"list-compress-depth", "", integer, 0, int_max, stored, "", "0"},
-    row{"list-max-listpack-size", "list-max-ziplist-size", integer, int_min, int_max, stored, "",
-        "-2"},
+    row{"hash-max-listpack-entries", "hash-max-ziplist-entries", integer, 0, long_max, stored,
+        "hash-max-listpack-entries", "128"},
+    row{"hash-max-listpack-value", "hash-max-ziplist-value", memory, 0, long_max, stored,
+        "hash-max-listpack-value", "64"},
+    row{"hll-sparse-max-bytes", "", memory, 0, long_max, stored, "hll-sparse-max-bytes", "3000"},
+    row{"lazyfree-lazy-eviction", "", boolean, 0, 0, stored, "lazyfree-lazy-eviction", "no"},
+    row{"lazyfree-lazy-expire", "", boolean, 0, 0, stored, "lazyfree-lazy-expire", "no"},
+    row{"lazyfree-lazy-server-del", "", boolean, 0, 0, stored, "lazyfree-lazy-server-del", "no"},
+    row{"lazyfree-lazy-user-del", "", boolean, 0, 0, stored, "lazyfree-lazy-user-del", "no"},
+    row{"lazyfree-lazy-user-flush", "", boolean, 0, 0, stored, "lazyfree-lazy-user-flush", "no"},
+    row{"list-compress-depth", "", integer, 0, int_max, stored, "list-compress-depth", "0"},
+    row{"list-max-listpack-size", "list-max-ziplist-size", integer, int_min, int_max, stored,
+        "list-max-listpack-size", "-2"},
     row{"loglevel", "", enumeration, 0, 0, live, "loglevel", ""},
     row{"maxclients", "", integer, 1, limits::maxclients_max, live, "maxclients", ""},
     row{"maxmemory", "", memory, 0, long_max, fixed, "", "0"},
     row{"metrics-port", "", integer, 0, 65535, immutable, "metrics-port", ""},
     row{"port", "", integer, 1, 65535, immutable, "port", ""},
     row{"protected-mode", "", boolean, 0, 0, live, "protected-mode", ""},
-    row{"replica-lazy-flush", "", boolean, 0, 0, stored, "", "no"},
+    row{"replica-lazy-flush", "", boolean, 0, 0, stored, "replica-lazy-flush", "no"},
     row{"requirepass", "", string_value, 0, 0, live, "requirepass", ""},
     row{"save", "", string_value, 0, 0, fixed, "", ""},
-    row{"set-max-intset-entries", "", integer, 0, long_max, stored, "", "512"},
-    row{"set-max-listpack-entries", "", integer, 0, long_max, stored, "", "128"},
-    row{"set-max-listpack-value", "", memory, 0, long_max, stored, "", "64"},
+    row{"set-max-intset-entries", "", integer, 0, long_max, stored, "set-max-intset-entries",
+        "512"},
+    row{"set-max-listpack-entries", "", integer, 0, long_max, stored, "set-max-listpack-entries",
+        "128"},
+    row{"set-max-listpack-value", "", memory, 0, long_max, stored, "set-max-listpack-value", "64"},
     row{"snapshot-bytes", "", integer, 0, limits::snapshot_bytes_max_setting, live,
         "snapshot-bytes", ""},
     row{"snapshot-entries", "", integer, 0, limits::snapshot_entries_max, live, "snapshot-entries",
         ""},
     row{"snapshot-trailing-entries", "", integer, 0, limits::snapshot_entries_max, immutable,
         "snapshot-trailing-entries", ""},
-    row{"stream-node-max-bytes", "", memory, 0, long_max, stored, "", "4096"},
-    row{"stream-node-max-entries", "", integer, 0, long_max, stored, "", "100"},
+    row{"stream-node-max-bytes", "", memory, 0, long_max, stored, "stream-node-max-bytes", "4096"},
+    row{"stream-node-max-entries", "", integer, 0, long_max, stored, "stream-node-max-entries",
+        "100"},
     row{"timeout", "", integer, 0, int_max, fixed, "", "0"},
-    row{"zset-max-listpack-entries", "zset-max-ziplist-entries", integer, 0, long_max, stored, "",
-        "128"},
-    row{"zset-max-listpack-value", "zset-max-ziplist-value", memory, 0, long_max, stored, "", "64"},
+    row{"zset-max-listpack-entries", "zset-max-ziplist-entries", integer, 0, long_max, stored,
+        "zset-max-listpack-entries", "128"},
+    row{"zset-max-listpack-value", "zset-max-ziplist-value", memory, 0, long_max, stored,
+        "zset-max-listpack-value", "64"},
 };
 
 std::string lower(std::string_view s) {
@@ -112,8 +117,13 @@ const row* find_row(std::string_view name) {
   return nullptr;
 }
 
-/// The value prez.conf gave `key`, as CONFIG GET reports it.
-std::string value_from(const node_config& c, std::string_view key) {
+/// The value prez.conf gave `r`, as CONFIG GET reports it.
+std::string value_from(const node_config& c, const row& r) {
+  const auto key = r.prez_conf_key;
+  if (r.effect == stored) {
+    const auto it = c.stored_parameters.find(std::string(r.name));
+    return it == c.stored_parameters.end() ? std::string(r.default_value) : it->second;
+  }
   if (key == "audit-log") return c.audit_log;
   if (key == "audit-log-keep") return std::to_string(c.audit_log_keep);
   if (key == "audit-log-max-bytes") return std::to_string(c.audit_log_max_bytes);
@@ -250,6 +260,14 @@ std::string prez_conf_refusal(const row& r, const std::string& value) {
 
 } // namespace
 
+std::optional<stored_parameter> parse_stored_parameter(std::string_view key,
+                                                       const std::string& value) {
+  const row* r = find_row(key);
+  if (r == nullptr || r->effect != stored) return std::nullopt;
+  auto [normalized, reason] = normalize(*r, value);
+  return stored_parameter{std::string(r->name), std::move(normalized), std::move(reason)};
+}
+
 const std::vector<parameter_info>& config_parameter_table() {
   static const std::vector<parameter_info> table = [] {
     std::vector<parameter_info> out;
@@ -267,9 +285,8 @@ bool is_glob_pattern(std::string_view pattern) {
 runtime_config::runtime_config(const node_config& config) {
   for (const auto& r : rows) {
     PREZ_ASSERT(r.low <= r.high);
-    values_.emplace(std::string(r.name), r.prez_conf_key.empty()
-                                             ? std::string(r.default_value)
-                                             : value_from(config, r.prez_conf_key));
+    values_.emplace(std::string(r.name),
+                    r.prez_conf_key.empty() ? std::string(r.default_value) : value_from(config, r));
   }
 }
 
@@ -385,7 +402,7 @@ runtime_config::rewrite(std::string_view old_text, const std::string& file_name)
     auto holds_key = [&](const std::string& text) {
       auto tokens = split_config_line(text);
       auto* words = std::get_if<std::vector<std::string>>(&tokens);
-      return words != nullptr && !words->empty() && lower(words->front()) == r.prez_conf_key;
+      return words != nullptr && !words->empty() && find_row(words->front()) == &r;
     };
     auto it = std::find_if(lines.begin(), lines.end(), holds_key);
     if (it != lines.end() && remove)

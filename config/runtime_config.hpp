@@ -37,7 +37,9 @@ struct parameter_info {
   std::string_view name;  ///< canonical lower-case name
   std::string_view alias; ///< Redis's older name (hash-max-ziplist-entries), or empty
   parameter_effect effect;
-  std::string_view prez_conf_key; ///< the prez.conf key CONFIG REWRITE writes, or empty
+  /// The prez.conf key CONFIG REWRITE writes (the name itself for the encoding parameters, which
+  /// prez.conf accepts too), or empty when prez.conf cannot hold it (fixed values).
+  std::string_view prez_conf_key;
 };
 
 /// Every parameter CONFIG knows, sorted by name.

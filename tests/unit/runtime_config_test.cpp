@@ -157,7 +157,7 @@ TEST_CASE("every parameter row backed by prez.conf has a value, and aliases are 
   for (const auto& p : table) {
     CHECK(runtime.value(p.name).has_value());
     if (!p.alias.empty()) CHECK(runtime.value(p.alias) == runtime.value(p.name));
-    if (p.effect == parameter_effect::stored) CHECK(p.prez_conf_key.empty());
+    if (p.effect == parameter_effect::stored) CHECK(p.prez_conf_key == p.name);
   }
 }
 
@@ -184,6 +184,7 @@ TEST_CASE("CONFIG REWRITE replaces lines in place, keeps the rest, appends new o
                                             "# requirepass old\n"
                                             "requirepass old\n"
                                             "# Set by CONFIG SET and written by CONFIG REWRITE\n"
+                                            "hash-max-listpack-entries 512\n"
                                             "loglevel debug\n");
   CHECK(std::holds_alternative<config_error>(runtime.rewrite(file, "/etc/prez/prez.conf")));
 }
@@ -213,4 +214,25 @@ TEST_CASE("CONFIG REWRITE of an unchanged configuration changes nothing") {
   auto rewritten = runtime.rewrite(file, "prez.conf");
   REQUIRE(std::holds_alternative<std::string>(rewritten));
   CHECK(std::get<std::string>(rewritten) == file);
+}
+
+TEST_CASE("prez.conf holds the encoding parameters (under either name), without effect") {
+  auto parsed =
+      parse_node_config("hash-max-ziplist-entries 512\nstream-node-max-bytes 4kb\n", "prez.conf");
+  REQUIRE(std::holds_alternative<node_config>(parsed));
+  runtime_config runtime(std::get<node_config>(parsed));
+  CHECK(runtime.value("hash-max-listpack-entries") == "512");
+  CHECK(runtime.value("stream-node-max-bytes") == "4096");
+  auto bad = parse_node_config("set-max-intset-entries -1\n", "prez.conf");
+  REQUIRE(std::holds_alternative<config_error>(bad));
+  CHECK(std::get<config_error>(bad).message ==
+        "prez.conf:1: invalid set-max-intset-entries '-1': argument must be between 0 and "
+        "9223372036854775807 inclusive");
+  // REWRITE replaces the alias's line in place.
+  REQUIRE(runtime.set({"hash-max-listpack-entries", "64"}).empty());
+  auto rewritten =
+      runtime.rewrite("hash-max-ziplist-entries 512\nstream-node-max-bytes 4kb\n", "prez.conf");
+  REQUIRE(std::holds_alternative<std::string>(rewritten));
+  CHECK(std::get<std::string>(rewritten) ==
+        "hash-max-listpack-entries 64\nstream-node-max-bytes 4kb\n");
 }
