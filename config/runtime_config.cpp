@@ -293,14 +293,19 @@ runtime_config::runtime_config(const node_config& config) {
 std::string runtime_config::set(const std::vector<std::string>& pairs) {
   if (pairs.size() % 2 != 0) return "ERR syntax error";
   // First the names, in order, as Redis 7 does: unknown, immutable, duplicate.
+  // A name given twice is refused; a name and its alias are not (Redis 7.0 compares the names as
+  // written): the later one wins, as the values are applied in order below.
   std::vector<const row*> targets;
+  std::vector<std::string> names;
   for (std::size_t i = 0; i < pairs.size(); i += 2) {
     const row* r = find_row(pairs[i]);
     if (r == nullptr)
       return "ERR Unknown option or number of arguments for CONFIG SET - '" + pairs[i] + "'";
     if (r->effect == immutable) return set_failed(pairs[i], "can't set immutable config");
-    if (std::find(targets.begin(), targets.end(), r) != targets.end())
+    auto name = lower(pairs[i]);
+    if (std::find(names.begin(), names.end(), name) != names.end())
       return set_failed(pairs[i], "duplicate parameter");
+    names.push_back(std::move(name));
     targets.push_back(r);
   }
   // Then the values; nothing changes unless every one passes.
