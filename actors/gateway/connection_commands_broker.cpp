@@ -285,10 +285,9 @@ void handle_config(connection* self, std::uint64_t slot, const std::vector<std::
     return fill(self, slot, resp::error("ERR CONFIG is not available on this node"));
   auto runtime = st.settings.runtime;
   if (sub == "get") {
-    runtime->read([&](const runtime_config& c) {
-      fill(self, slot, config_get_reply(c, argv));
-      return true;
-    });
+    // The reply is built under the lock and written after it.
+    fill(self, slot,
+         runtime->read([&](const runtime_config& c) { return config_get_reply(c, argv); }));
   } else if (sub == "set") {
     const std::vector<std::string> pairs(argv.begin() + 2, argv.end());
     auto error = runtime->set(pairs, apply_config_effects);
