@@ -2,7 +2,8 @@
 """CONFIG SET / GET / RESETSTAT / REWRITE on a real node (docs/decisions.md D27): loglevel,
 requirepass, maxclients and snapshot-entries take effect at once; Redis's encoding parameters are
 accepted and reported; bad values get Redis's errors and change nothing; CONFIG REWRITE writes a
-prez.conf the node restarts from with the new values. Usage: test_config_set.py PATH/TO/prez-server
+prez.conf the node restarts from with the new values; in a cluster, CONFIG SET changes one node only.
+Usage: test_config_set.py PATH/TO/prez-server
 """
 import os
 import socket
@@ -195,6 +196,27 @@ def rewrite_and_restart(cluster, node):
     print("CONFIG REWRITE: prez.conf rewritten atomically, comments kept; restart reads it")
 
 
+def node_local_in_a_cluster(binary):
+    """CONFIG SET on one node of three changes that node only, on a follower as on the leader."""
+    with Cluster(binary, size=3) as c:
+        c.start()
+        leader = c.leader()
+        follower = next(n for n in c.nodes if n is not leader)
+        with Client(follower.port) as f:
+            check(f.call("CONFIG", "SET", "maxclients", "33", "hash-max-listpack-entries",
+                         "999") == "OK", "CONFIG SET on a follower refused")
+        check(c.write(leader, "after", "config"), "a write after CONFIG SET was not acknowledged")
+        for n in c.nodes:
+            with Client(n.port) as other:
+                got = as_dict(other.call("CONFIG", "GET", "maxclients",
+                                         "hash-max-listpack-entries"))
+                expected = ({"maxclients": "33", "hash-max-listpack-entries": "999"}
+                            if n is follower else
+                            {"maxclients": "10000", "hash-max-listpack-entries": "128"})
+                check(got == expected, f"{n.name} reports {got}, expected {expected}")
+    print("three nodes: CONFIG SET on a follower changed that node only")
+
+
 def main(binary):
     with Cluster(binary, size=1) as c:
         node = c.nodes[0]
@@ -210,6 +232,7 @@ def main(binary):
             resetstat(node, admin)
             multi_refuses_config(admin)
         rewrite_and_restart(c, node)
+    node_local_in_a_cluster(binary)
 
 
 if __name__ == "__main__":

@@ -173,7 +173,9 @@ SCRIPT = [
     E("CONFIG SET appendonly maybe"), E("CONFIG SET appendfsync sometimes"),
     E("CONFIG SET maxclients"), E("CONFIG SET a b c"), E("CONFIG GET"), E("CONFIG"),
     E("CONFIG NOSUCHSUB"), E("CONFIG RESETSTAT"), E("CONFIG RESETSTAT x"), E("CONFIG REWRITE x"),
-    E("CONFIG GET nosuchparameter"),
+    E("CONFIG GET nosuchparameter"), E("CONFIG GET stream-node-max-bytes STREAM-NODE-MAX-BYTES"),
+    PAIRS("CONFIG GET hash-max-ziplist-entries hash-max-listpack-entries"),
+    PAIRS("CONFIG GET hash-max-zip* HASH-MAX-ZIPLIST-ENTRIES"),
     # --- strings -----------------------------------------------------------------------------
     E("SET s1 hello"), E("GET s1"), E("GET nokey"), E("SET"), E("SET s1"), E("GET"),
     E("SET s1 v NX"), E("SET s1 v2 XX"), E("GET s1"), E("SET nx1 v XX"), E("GET nx1"),
