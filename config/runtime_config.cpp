@@ -254,6 +254,9 @@ std::string set_failed(const std::string& argument, const std::string& reason) {
 /// empty. An empty requirepass is allowed here: it turns the password off, as in Redis.
 std::string prez_conf_refusal(const row& r, const std::string& value) {
   if (r.prez_conf_key.empty() || (r.name == "requirepass" && value.empty())) return {};
+  // CONFIG REWRITE writes one line per parameter.
+  if (value.find_first_of("\r\n") != std::string::npos)
+    return "prez.conf values cannot hold a line break";
   node_config scratch;
   return apply_config_key(scratch, std::string(r.prez_conf_key), value);
 }

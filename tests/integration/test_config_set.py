@@ -2,7 +2,8 @@
 """CONFIG SET / GET / RESETSTAT / REWRITE on a real node (docs/decisions.md D27): loglevel,
 requirepass, maxclients and snapshot-entries take effect at once; Redis's encoding parameters are
 accepted and reported; bad values get Redis's errors and change nothing; CONFIG REWRITE writes a
-prez.conf the node restarts from with the new values; in a cluster, CONFIG SET changes one node only.
+prez.conf the node restarts from with the new values; in a cluster, CONFIG SET changes one node
+only.
 Usage: test_config_set.py PATH/TO/prez-server
 """
 import os

@@ -147,6 +147,9 @@ TEST_CASE("CONFIG SET checks values with prez.conf's own validation") {
   CHECK(error == "ERR CONFIG SET failed (possibly related to argument 'requirepass') - "
                  "'requirepass' must be 1..512 bytes");
   CHECK(runtime.requirepass().empty());
+  CHECK(runtime.set({"requirepass", "two\nlines"}) ==
+        "ERR CONFIG SET failed (possibly related to argument 'requirepass') - prez.conf values "
+        "cannot hold a line break");
 }
 
 TEST_CASE("every parameter row backed by prez.conf has a value, and aliases are unique") {
