@@ -200,7 +200,11 @@ start_node(caf::actor_system& system, const node_config& config, const caf::acto
   sessions.redirect = config.mode == follower_mode::redirect;
   auto session = spawn_session_manager(system, sessions);
   auto snapshots = spawn_snapshot_actor(system, config.name, config.dir);
+  // CONFIG's parameters (docs/decisions.md D27): one per node, shared by the gateway's actors and
+  // the state machine (snapshot thresholds).
+  auto runtime_parameters = std::make_shared<shared_runtime_config>(config);
   state_machine_settings machine;
+  machine.runtime = runtime_parameters;
   machine.config = snapshot_has_config ? initial->config : bootstrap;
   machine.snapshot_entries = config.snapshot_entries;
   machine.snapshot_bytes = config.snapshot_bytes;
@@ -274,6 +278,8 @@ start_node(caf::actor_system& system, const node_config& config, const caf::acto
   gateway.requirepass = config.requirepass;
   gateway.protected_mode = config.protected_mode;
   gateway.maxclients = config.maxclients;
+  gateway.runtime = runtime_parameters;
+  gateway.config_file = config.source_file;
   gateway.reply_deadline = session_reply_deadline(sessions);
   auto gateway_actor = spawn_resp_gateway(system, gateway);
   if (!gateway_actor)

@@ -221,6 +221,9 @@ std::string apply_key(node_config& config, const std::string& key, const std::st
     (key == "dir"         ? config.dir
      : key == "audit-log" ? config.audit_log
                           : config.cluster_config_file) = resolve_path(config.source_file, value);
+  } else if (auto stored = parse_stored_parameter(key, value)) {
+    if (!stored->refusal.empty()) return "invalid " + key + " '" + value + "': " + stored->refusal;
+    config.stored_parameters[stored->name] = stored->value;
   } else {
     return "unknown key '" + key + "'";
   }
@@ -254,6 +257,11 @@ std::variant<std::vector<std::string>, std::string> tokens_of(const config_line&
 }
 
 } // namespace
+
+std::string apply_config_key(node_config& config, const std::string& key,
+                             const std::string& value) {
+  return apply_key(config, key, value);
+}
 
 std::variant<std::string, config_error> read_config_file(const std::string& path) {
   return read_file(path);

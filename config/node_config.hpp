@@ -13,6 +13,8 @@
 // Every error reads `file:line: reason`, or `file: reason` when it concerns the whole file.
 
 #include <cstdint>
+#include <map>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -90,6 +92,10 @@ struct node_config {
   /// only in single-node mode (no cluster-config-file), with self alone.
   std::vector<cluster_member> members;
   std::string source_file; ///< path of prez.conf as given; empty for the built-in default
+  /// Redis's encoding parameters (hash-max-listpack-entries, ...) given in prez.conf: canonical
+  /// name -> value as CONFIG GET reports it. Accepted so that CONFIG REWRITE's file loads again;
+  /// they have no effect (docs/decisions.md D27, config/runtime_config.hpp).
+  std::map<std::string, std::string> stored_parameters;
   /// `cluster-join yes`: this node joins a running cluster. With an empty data dir it starts with
   /// no configuration, never campaigns, and waits to be added with RAFT.NODE ADD; nodes.conf
   /// then only tells it where the other nodes are.
@@ -140,6 +146,23 @@ std::string_view spdlog_level_name(std::string_view level);
 /// for attach_members; otherwise `members` holds self alone at 127.0.0.1:cluster_port.
 std::variant<node_config, config_error> parse_node_config(std::string_view text,
                                                           const std::string& file_name);
+
+/// A prez.conf line for a parameter CONFIG accepts without effect (runtime_config.hpp).
+struct stored_parameter {
+  std::string name;    ///< canonical name (hash-max-ziplist-entries -> hash-max-listpack-entries)
+  std::string value;   ///< as CONFIG GET reports it (memory values in bytes)
+  std::string refusal; ///< why the value is refused (Redis's reason); empty when accepted
+};
+
+/// nullopt when `key` (lower case) is no parameter CONFIG accepts without effect; otherwise the
+/// parsed line. Defined in runtime_config.cpp, beside the parameter table.
+std::optional<stored_parameter> parse_stored_parameter(std::string_view key,
+                                                       const std::string& value);
+
+/// Applies one prez.conf `key value` line to `config` with prez.conf's own validation (`key` in
+/// lower case). Returns the reason the line is refused, empty on success. CONFIG SET checks its
+/// values with it too, so CONFIG REWRITE never writes a line prez.conf would refuse.
+std::string apply_config_key(node_config& config, const std::string& key, const std::string& value);
 
 /// Parses nodes.conf text into members sorted by name. Rejects bad lines, bad ports, duplicate
 /// names or addresses, more than limits::cluster_nodes_max nodes and a file with no node.

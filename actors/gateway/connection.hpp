@@ -112,6 +112,9 @@ bool handle_transaction(connection* self, std::uint64_t slot, const std::string&
                         std::vector<std::string>& argv);
 /// The reply slot of number `slot` (which must be pending).
 reply_slot& slot_at(connection* self, std::uint64_t slot);
+/// Copies maxclients, requirepass and protected-mode from settings.runtime (when set) into
+/// `settings`: the acceptor calls it at each accept, so a new connection sees CONFIG SET's values.
+void refresh_door_settings(gateway_settings& settings);
 /// Commands a connection answers without the cluster. True when the command was one of them.
 bool handle_local(connection* self, std::uint64_t slot, const std::vector<std::string>& argv);
 

@@ -6,10 +6,13 @@
 #include <cctype>
 #include <chrono>
 #include <fstream>
+#include <memory>
 #include <optional>
 
 #include <sys/resource.h>
 #include <unistd.h>
+
+#include <spdlog/spdlog.h>
 
 #include "actors/caf_messages.hpp"
 #include "actors/gateway/client_gate.hpp"
@@ -17,24 +20,13 @@
 #include "actors/gateway/info_gather.hpp"
 #include "actors/gateway/info_report.hpp"
 #include "actors/gateway/server_commands.hpp"
+#include "actors/storage/file_io.hpp"
+#include "config/node_config.hpp"
+#include "config/runtime_config.hpp"
 
 namespace prez::gateway {
 
 namespace {
-
-/// The parameters CONFIG GET reports: what clients probe, answered truthfully for prez.
-std::vector<std::pair<std::string, std::string>> config_parameters(const gateway_settings& g) {
-  return {{"appendfsync", "always"},
-          {"appendonly", "yes"},
-          {"bind", g.bind},
-          {"cluster-node-timeout", std::to_string(g.node_timeout_ms)},
-          {"databases", "1"},
-          {"maxclients", std::to_string(g.maxclients)},
-          {"maxmemory", "0"},
-          {"port", std::to_string(g.port)},
-          {"save", ""},
-          {"timeout", "0"}};
-}
 
 std::uint64_t rss_bytes() {
   std::ifstream statm("/proc/self/statm");
@@ -77,6 +69,11 @@ void handle_info(connection* self, std::uint64_t slot, std::vector<std::string> 
                                            .count());
         i.rss_bytes = rss_bytes();
         take_cpu_times(i);
+        // CONFIG RESETSTAT: INFO counts from the reset on (the metrics port's counters do not).
+        if (st.settings.runtime) {
+          const auto baseline = st.settings.runtime->connections_baseline();
+          i.total_connections -= std::min(i.total_connections, baseline);
+        }
         fill(self, slot, resp::bulk(format_info(i, sections)));
       },
       [=](const caf::error&) { fill(self, slot, resp::error("ERR INFO unavailable")); });
@@ -256,6 +253,92 @@ void handle_raft_snapshot(connection* self, std::uint64_t slot,
   }
 }
 
+/// The password AUTH checks now: CONFIG SET's when the node has a runtime configuration.
+std::string current_requirepass(const connection_state& st) {
+  if (!st.settings.runtime) return st.settings.requirepass;
+  return st.settings.runtime->read([](const runtime_config& c) { return c.requirepass(); });
+}
+
+/// CONFIG REWRITE's file work: reads prez.conf, rewrites it with the current values, and replaces
+/// it atomically (temporary file, fsync, rename, directory fsync). Returns the RESP reply.
+std::string rewrite_config_file(shared_runtime_config& runtime, const std::string& path) {
+  auto file_lock = runtime.lock_file();
+  auto text = read_config_file(path);
+  if (auto* error = std::get_if<config_error>(&text))
+    return resp::error("ERR Rewriting config file: " + error->message);
+  auto rewritten = runtime.snapshot().rewrite(std::get<std::string>(text), path);
+  if (auto* error = std::get_if<config_error>(&rewritten))
+    return resp::error("ERR Rewriting config file: " + error->message);
+  if (auto error = storage::replace_file(path, std::get<std::string>(rewritten)))
+    return resp::error("ERR Rewriting config file: " + *error);
+  spdlog::info("CONFIG REWRITE: {} rewritten", path);
+  return resp::simple("OK");
+}
+
+/// A one-shot worker on CAF's scheduler: CONFIG REWRITE's fsyncs stay off the I/O thread that
+/// serves every client.
+caf::behavior config_rewrite_actor(caf::event_based_actor* self,
+                                   std::shared_ptr<shared_runtime_config> runtime,
+                                   std::string path) {
+  return {
+      [=](start_atom) -> std::string {
+        self->quit();
+        return rewrite_config_file(*runtime, path);
+      },
+  };
+}
+
+/// Applies what a successful CONFIG SET changed that is not read on demand: spdlog's level (one
+/// per process: with several nodes in a process the last CONFIG SET wins, as with prez.conf).
+void apply_config_effects(const runtime_config& config) {
+  spdlog::set_level(spdlog::level::from_str(std::string(spdlog_level_name(config.loglevel()))));
+}
+
+/// CONFIG GET / SET / RESETSTAT / REWRITE / HELP, node-local (docs/decisions.md D27).
+void handle_config(connection* self, std::uint64_t slot, const std::vector<std::string>& argv) {
+  auto& st = self->state;
+  std::string sub;
+  if (auto error = config_shape_error(argv, sub); !error.empty()) return fill(self, slot, error);
+  if (sub == "help") return fill(self, slot, config_help_reply());
+  if (!st.settings.runtime)
+    return fill(self, slot, resp::error("ERR CONFIG is not available on this node"));
+  auto runtime = st.settings.runtime;
+  if (sub == "get") {
+    // The reply is built under the lock and written after it.
+    fill(self, slot,
+         runtime->read([&](const runtime_config& c) { return config_get_reply(c, argv); }));
+  } else if (sub == "set") {
+    const std::vector<std::string> pairs(argv.begin() + 2, argv.end());
+    auto error = runtime->set(pairs, apply_config_effects);
+    if (!error.empty()) return fill(self, slot, resp::error(error));
+    std::string names;
+    for (std::size_t i = 0; i < pairs.size(); i += 2)
+      names += (names.empty() ? "" : " ") + lower(pairs[i]);
+    spdlog::info("CONFIG SET {} by client {}", names, st.connection_number);
+    fill(self, slot, resp::simple("OK"));
+  } else if (sub == "resetstat") {
+    self->request(st.acceptor, std::chrono::seconds(3), status_atom::value)
+        .then(
+            [=](const gateway_status& status) {
+              runtime->reset_stats(status.accepted_total);
+              fill(self, slot, resp::simple("OK"));
+            },
+            [=](const caf::error&) {
+              fill(self, slot, resp::error("ERR CONFIG RESETSTAT failed"));
+            });
+  } else if (st.settings.config_file.empty()) {
+    fill(self, slot, resp::error("ERR The server is running without a config file"));
+  } else {
+    auto worker = self->system().spawn(config_rewrite_actor, runtime, st.settings.config_file);
+    self->request(worker, caf::infinite, start_atom::value)
+        .then([=](const std::string& reply) { fill(self, slot, reply); },
+              [=](const caf::error& error) {
+                fill(self, slot,
+                     resp::error("ERR Rewriting config file: " + self->system().render(error)));
+              });
+  }
+}
+
 } // namespace
 
 /// Commands a connection answers without the cluster. Returns false when `argv` is not one.
@@ -288,7 +371,7 @@ bool handle_local(connection* self, std::uint64_t slot, const std::vector<std::s
   } else if (name == "command") {
     fill(self, slot, command_reply(argv));
   } else if (name == "config") {
-    fill(self, slot, config_reply(argv, config_parameters(st.settings)));
+    handle_config(self, slot, argv);
   } else if (name == "client") {
     handle_client(self, slot, argv);
   } else if (name == "hello") {
@@ -315,7 +398,7 @@ bool handle_local(connection* self, std::uint64_t slot, const std::vector<std::s
   } else if (name == "reset") {
     // As Redis: back to RESP2, and with a requirepass, back to unauthenticated.
     st.protocol = 2;
-    if (!st.settings.requirepass.empty()) {
+    if (!current_requirepass(st).empty()) {
       st.authenticated = false;
       st.parser.set_authenticated(false);
     }
@@ -408,11 +491,12 @@ namespace {
 /// Returns the error reply, empty on success.
 std::string authenticate(connection* self, const std::string* user, const std::string& password) {
   auto& st = self->state;
-  if (st.settings.requirepass.empty())
+  const auto requirepass = current_requirepass(st);
+  if (requirepass.empty())
     return resp::error("ERR AUTH <password> called without any password configured for the "
                        "default user. Are you sure your configuration is correct?");
   bool user_ok = user == nullptr || *user == "default";
-  if (!equal_constant_time(password, st.settings.requirepass) || !user_ok)
+  if (!equal_constant_time(password, requirepass) || !user_ok)
     return resp::error("WRONGPASS invalid username-password pair or user is disabled.");
   st.authenticated = true;
   st.parser.set_authenticated(true);
@@ -456,6 +540,16 @@ bool handle_auth(connection* self, std::uint64_t slot, const std::string& name,
            true;
   fill(self, slot, resp::error("NOAUTH Authentication required."));
   return true;
+}
+
+void refresh_door_settings(gateway_settings& settings) {
+  if (!settings.runtime) return;
+  settings.runtime->read([&](const runtime_config& c) {
+    settings.maxclients = c.maxclients();
+    settings.requirepass = c.requirepass();
+    settings.protected_mode = c.protected_mode();
+    return true;
+  });
 }
 
 } // namespace prez::gateway

@@ -345,8 +345,10 @@ caf::behavior connection_actor(connection* self, caf::io::connection_handle hand
 struct acceptor_state {
   gateway_settings settings;
   std::uint64_t connections = 0; ///< accepted since start
-  std::uint64_t connected = 0;   ///< open now. Invariant: connected <= settings.maxclients
-  std::uint64_t refused = 0;     ///< connections refused over maxclients
+  /// Open now. Invariant: connected <= settings.maxclients as of the last accept (a lower
+  /// maxclients set by CONFIG SET closes no one, as in Redis).
+  std::uint64_t connected = 0;
+  std::uint64_t refused = 0; ///< connections refused over maxclients
   static inline const char* name = "resp_gateway";
 };
 
@@ -381,6 +383,7 @@ caf::behavior acceptor_actor(acceptor* self, caf::io::doorman_ptr doorman,
   return {
       [=](const caf::io::new_connection_msg& msg) {
         auto& st = self->state;
+        refresh_door_settings(st.settings); // CONFIG SET may have changed them
         if (st.connected >= st.settings.maxclients) {
           refuse_connection(self, msg.handle);
           return;

@@ -5,12 +5,14 @@
 
 #include <chrono>
 #include <cstdint>
+#include <memory>
 #include <string>
 
 #include "caf/actor.hpp"
 #include "caf/fwd.hpp"
 
 #include "config/limits.hpp"
+#include "config/runtime_config.hpp"
 
 namespace prez {
 
@@ -28,6 +30,12 @@ struct gateway_settings {
   /// Client connections served at once (prez.conf maxclients); one more is refused.
   std::uint64_t maxclients = limits::maxclients_default;
   std::chrono::steady_clock::time_point started = std::chrono::steady_clock::now();
+  /// The node's CONFIG parameters (docs/decisions.md D27), shared by the acceptor and every
+  /// connection of this node; when set, its requirepass, protected-mode and maxclients replace the
+  /// three fields above (read at each accept and each AUTH, so CONFIG SET takes effect at once).
+  std::shared_ptr<shared_runtime_config> runtime;
+  /// prez.conf's path for CONFIG REWRITE; empty: started without a config file.
+  std::string config_file;
 };
 
 /// Opens the listening socket and spawns the gateway. Fails (port in use, bad address) with a

@@ -7,6 +7,7 @@
 #include "actors/gateway/resp_writer.hpp"
 #include "actors/state_machine/kv_commands.hpp"
 #include "actors/state_machine/kv_state.hpp"
+#include "config/runtime_config.hpp"
 
 namespace prez {
 
@@ -94,30 +95,54 @@ std::string command_reply(const std::vector<std::string>& argv) {
   return out;
 }
 
-std::string config_reply(const std::vector<std::string>& argv,
-                         const std::vector<std::pair<std::string, std::string>>& parameters) {
+std::string config_shape_error(const std::vector<std::string>& argv, std::string& sub) {
   std::string out;
-  auto sub = argv.size() > 1 ? lower(argv[1]) : "";
-  if (sub != "get") {
-    append_error(out, "prez is configured by prez.conf: CONFIG supports only GET");
+  if (argv.size() < 2) {
+    append_error(out, "wrong number of arguments for 'config' command");
     return out;
   }
-  if (argv.size() < 3) {
-    append_error(out, "wrong number of arguments for 'config|get' command");
-    return out;
+  sub = lower(argv[1]);
+  const bool arity_ok = sub == "get"         ? argv.size() >= 3
+                        : sub == "set"       ? argv.size() >= 4
+                        : sub == "resetstat" ? argv.size() == 2
+                        : sub == "rewrite"   ? argv.size() == 2
+                        : sub == "help"      ? argv.size() == 2
+                                             : true;
+  if (sub != "get" && sub != "set" && sub != "resetstat" && sub != "rewrite" && sub != "help")
+    append_error(out, "unknown subcommand '" + argv[1] + "'. Try CONFIG HELP.");
+  else if (!arity_ok)
+    append_error(out, "wrong number of arguments for 'config|" + sub + "' command");
+  return out;
+}
+
+std::string config_get_reply(const runtime_config& config, const std::vector<std::string>& argv) {
+  const auto found = config.get(std::vector<std::string>(argv.begin() + 2, argv.end()));
+  std::string out;
+  append_array_header(out, found.size() * 2);
+  for (const auto& [name, value] : found) {
+    append_bulk(out, name);
+    append_bulk(out, value);
   }
-  std::vector<const std::pair<std::string, std::string>*> matched;
-  for (const auto& p : parameters)
-    for (std::size_t i = 2; i < argv.size(); ++i)
-      if (kv::glob_match(lower(argv[i]), p.first)) {
-        matched.push_back(&p);
-        break;
-      }
-  append_array_header(out, matched.size() * 2);
-  for (const auto* p : matched) {
-    append_bulk(out, p->first);
-    append_bulk(out, p->second);
-  }
+  return out;
+}
+
+std::string config_help_reply() {
+  static constexpr std::string_view lines[] = {
+      "CONFIG <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
+      "GET <pattern>",
+      "    Return parameters matching the glob-like <pattern> and their values.",
+      "SET <directive> <value>",
+      "    Set the configuration <directive> to <value> (node-local, never replicated).",
+      "RESETSTAT",
+      "    Reset statistics reported by the INFO command.",
+      "REWRITE",
+      "    Rewrite prez.conf with the values set by CONFIG SET.",
+      "HELP",
+      "    Print this help."};
+  std::string out;
+  append_array_header(out, std::size(lines));
+  for (auto line : lines)
+    append_simple_string(out, line);
   return out;
 }
 

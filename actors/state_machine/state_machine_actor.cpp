@@ -17,6 +17,7 @@
 #include "actors/state_machine/state_restore.hpp"
 #include "actors/storage/audit_log.hpp"
 #include "config/limits.hpp"
+#include "config/runtime_config.hpp"
 #include "messages/wire_codec.hpp"
 
 namespace prez {
@@ -394,8 +395,12 @@ void maybe_begin_snapshot(state_machine* self) {
   auto& st = self->state;
   if (st.kv.snapshot_running() || st.last_applied == 0 || st.last_applied <= st.stats.index) return;
   const auto& s = st.settings;
-  const bool due = (s.snapshot_entries > 0 && st.entries_since_snapshot >= s.snapshot_entries) ||
-                   (s.snapshot_bytes > 0 && st.bytes_since_snapshot >= s.snapshot_bytes);
+  const auto [entries, bytes] = s.runtime ? s.runtime->read([](const runtime_config& c) {
+    return std::pair{c.snapshot_entries(), c.snapshot_bytes()};
+  })
+                                          : std::pair{s.snapshot_entries, s.snapshot_bytes};
+  const bool due = (entries > 0 && st.entries_since_snapshot >= entries) ||
+                   (bytes > 0 && st.bytes_since_snapshot >= bytes);
   // Not before the log since the last snapshot is worth a good part of rewriting the state.
   const bool worth_it =
       st.bytes_since_snapshot >= st.stats.bytes / limits::snapshot_state_per_log_bytes;

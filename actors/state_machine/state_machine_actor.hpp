@@ -17,6 +17,7 @@
 namespace prez {
 
 struct restored_state;
+class shared_runtime_config;
 
 /// What the state machine actor starts from and when it takes snapshots.
 struct state_machine_settings {
@@ -26,6 +27,9 @@ struct state_machine_settings {
   /// Snapshot triggers: entries / entry-data bytes applied since the last one (0: off).
   std::uint64_t snapshot_entries = 0;
   std::uint64_t snapshot_bytes = 0;
+  /// When set, the two triggers above are read from it instead, so CONFIG SET snapshot-entries /
+  /// snapshot-bytes take effect at the next applied batch (docs/decisions.md D27).
+  std::shared_ptr<shared_runtime_config> runtime;
   /// The snapshot actor (actors/storage/snapshot_actor.hpp).
   caf::actor snapshots;
   /// The state loaded from the newest snapshot at start (null: empty state), and the log index

@@ -14,7 +14,8 @@ their entry says otherwise. The exceptions, each one a documented, deliberate di
 - sorted  KEYS, SMEMBERS, SINTER/SUNION/SDIFF, HKEYS, HVALS: the order of keys, fields and members
           is not specified by Redis (hash-table order) and prez answers in key-hash or sorted order
           (docs/expiry.md "Order of keys, fields and members"): compared as sorted multisets.
-- pairs   HGETALL: compared as a sorted list of (field, value) pairs.
+- pairs   HGETALL, CONFIG GET with a glob pattern: compared as a sorted list of (field, value)
+          pairs (Redis lists parameters in its dict's order, prez in its table's).
 - scan    SCAN / HSCAN / SSCAN: cursors differ (prez's cursor is 52 bits of a key hash, see
           docs/expiry.md). A full iteration is run on each server until cursor 0 and the sets of
           returned elements (pairs for HSCAN) are compared.
@@ -153,6 +154,28 @@ SCRIPT = [
     E("HELLO 4"), E("HELLO 1"), E("HELLO abc"), E("HELLO 3 BADOPT"), E("HELLO 3 AUTH onlyuser"),
     E("HELLO 3 SETNAME"), SHAPE("CLIENT INFO"), SHAPE("INFO keyspace"),
     E("NOSUCHCOMMAND"), E("NOSUCHCOMMAND a b"), E(["nosuchcommand", "x y"]),
+    # --- CONFIG (docs/decisions.md D27): the encoding parameters Redis's own test suites set -----
+    E("CONFIG SET hash-max-listpack-entries 512"), E("CONFIG GET hash-max-listpack-entries"),
+    E("CONFIG SET hash-max-ziplist-entries 256 set-max-intset-entries 100"),
+    E("CONFIG GET hash-max-ziplist-entries"), E("CONFIG GET HASH-MAX-ZIPLIST-ENTRIES"),
+    PAIRS("CONFIG GET hash-max-*"), PAIRS("CONFIG GET zset-max-*"),
+    E("CONFIG SET stream-node-max-bytes 4kb"), E("CONFIG GET stream-node-max-bytes"),
+    E("CONFIG SET hash-max-listpack-value 1K"), E("CONFIG GET hash-max-listpack-value"),
+    E("CONFIG SET list-max-listpack-size -1 list-compress-depth 0"),
+    E("CONFIG GET list-max-ziplist-size"), E("CONFIG SET lazyfree-lazy-user-del yes"),
+    E("CONFIG GET lazyfree-lazy-user-del"), E(["CONFIG", "SET", "save", ""]),
+    E("CONFIG SET foo bar"), E("CONFIG SET hash-max-listpack-entries 1 foo bar"),
+    E("CONFIG SET hash-max-listpack-entries x"), E("CONFIG SET hash-max-listpack-entries -1"),
+    E("CONFIG SET hash-max-listpack-entries 05"), E("CONFIG SET stream-node-max-bytes -1"),
+    E("CONFIG SET lazyfree-lazy-user-del maybe"), E("CONFIG SET loglevel debug loglevel notice"),
+    E("CONFIG SET hash-max-listpack-entries 1 hash-max-ziplist-entries 2"),
+    E("CONFIG GET hash-max-listpack-entries"), E("CONFIG SET timeout -1"),
+    E("CONFIG SET appendonly maybe"), E("CONFIG SET appendfsync sometimes"),
+    E("CONFIG SET maxclients"), E("CONFIG SET a b c"), E("CONFIG GET"), E("CONFIG"),
+    E("CONFIG NOSUCHSUB"), E("CONFIG RESETSTAT"), E("CONFIG RESETSTAT x"), E("CONFIG REWRITE x"),
+    E("CONFIG GET nosuchparameter"), E("CONFIG GET stream-node-max-bytes STREAM-NODE-MAX-BYTES"),
+    PAIRS("CONFIG GET hash-max-ziplist-entries hash-max-listpack-entries"),
+    PAIRS("CONFIG GET hash-max-zip* HASH-MAX-ZIPLIST-ENTRIES"),
     # --- strings -----------------------------------------------------------------------------
     E("SET s1 hello"), E("GET s1"), E("GET nokey"), E("SET"), E("SET s1"), E("GET"),
     E("SET s1 v NX"), E("SET s1 v2 XX"), E("GET s1"), E("SET nx1 v XX"), E("GET nx1"),
