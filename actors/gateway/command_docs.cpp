@@ -81,6 +81,11 @@ constexpr std::array docs = {
     command_doc{"expiretime", "generic", "7.0.0", "Returns a key's expiry as Unix seconds.", "key"},
     command_doc{"flushall", "server", "1.0.0", "Deletes every key.", "[flush-type=ASYNC|SYNC]"},
     command_doc{"flushdb", "server", "1.0.0", "Deletes every key.", "[flush-type=ASYNC|SYNC]"},
+    command_doc{
+        "function", "scripting", "7.0.0",
+        "FLUSH and LIST only: prez has no Redis Functions yet, so there is nothing to flush "
+        "or list.",
+        ""},
     command_doc{"get", "string", "1.0.0", "Returns the string value of a key.", "key"},
     command_doc{"getbit", "bitmap", "2.2.0", "Returns a bit value by offset.",
                 "key offset#integer"},

@@ -22,9 +22,9 @@ std::string lower(std::string s) {
 /// Commands whose arguments hold no key (first key 0 in COMMAND INFO).
 bool keyless(std::string_view name) {
   static constexpr std::string_view names[] = {
-      "auth",      "client",  "command", "config", "dbsize", "discard", "echo", "exec",
-      "flushall",  "flushdb", "hello",   "info",   "keys",   "multi",   "ping", "quit",
-      "randomkey", "reset",   "scan",    "select", "time",   "unwatch"};
+      "auth",     "client",    "command", "config", "dbsize", "discard", "echo",   "exec",
+      "function", "flushall",  "flushdb", "hello",  "info",   "keys",    "multi",  "ping",
+      "quit",     "randomkey", "reset",   "scan",   "select", "time",    "unwatch"};
   return std::find(std::begin(names), std::end(names), name) != std::end(names);
 }
 
@@ -143,6 +143,35 @@ std::string config_help_reply() {
   append_array_header(out, std::size(lines));
   for (auto line : lines)
     append_simple_string(out, line);
+  return out;
+}
+
+std::string function_reply(const std::vector<std::string>& argv) {
+  std::string out;
+  if (argv.size() < 2) {
+    append_error(out, "wrong number of arguments for 'function' command");
+    return out;
+  }
+  const auto sub = lower(argv[1]);
+  if (sub == "flush") {
+    if (argv.size() > 3) {
+      append_error(out, "unknown subcommand or wrong number of arguments for '" + argv[1] +
+                            "'. Try "
+                            "FUNCTION HELP.");
+    } else if (argv.size() == 3 && lower(argv[2]) != "sync" && lower(argv[2]) != "async") {
+      append_error(out, "FUNCTION FLUSH only supports SYNC|ASYNC option");
+    } else {
+      out = "+OK\r\n";
+    }
+  } else if (sub == "list") {
+    append_array_header(out, 0);
+  } else if (sub == "load" || sub == "delete" || sub == "dump" || sub == "restore" ||
+             sub == "stats" || sub == "kill" || sub == "help") {
+    append_error(out,
+                 "prez does not support Redis Functions yet (FUNCTION " + lower(argv[1]) + ")");
+  } else {
+    append_error(out, "unknown subcommand '" + argv[1] + "'. Try FUNCTION HELP.");
+  }
   return out;
 }
 

@@ -112,6 +112,7 @@ constexpr std::array table = {
     r("expiretime", 2, &expiretime_command),
     w("flushall", -1, &flush_command),
     w("flushdb", -1, &flush_command),
+    l("function", -2),
     r("get", 2, &get_command),
     r("getbit", 3, &getbit_command),
     w("getdel", 2, &getdel_command),

@@ -70,7 +70,18 @@ struct gateway_fixture : coordinator_fixture {
     run();
   }
 
-  ~gateway_fixture() { me->send_exit(gateway, caf::exit_reason::user_shutdown); }
+  ~gateway_fixture() {
+    // The client hangs up (the connection's broker ends), then the gateway and the stand-ins
+    // stop, and the timers that still hold them fire, so nothing outlives the test.
+    if (auto& scribe = mpx->impl_ptr(client))
+      scribe->io_failure(mpx, caf::io::network::operation::read);
+    run();
+    for (const auto& a : {gateway, session})
+      me->send_exit(a, caf::exit_reason::kill);
+    run();
+    for (int i = 0; i < 4 && sched->trigger_timeouts() > 0; ++i)
+      run();
+  }
 
   /// The client sends `bytes`.
   void client_sends(const std::string& bytes) {

@@ -83,6 +83,15 @@ struct link_fixture : coordinator_fixture {
     });
   }
 
+  ~link_fixture() {
+    // Stop the actors and fire the timers that still hold them, so nothing outlives the test.
+    for (const auto& a : {link, door, connector})
+      if (a) me->send_exit(a, caf::exit_reason::kill);
+    run();
+    for (int i = 0; i < 4 && sched->trigger_timeouts() > 0; ++i)
+      run();
+  }
+
   void start_link(std::uint64_t window_bytes) {
     prez::peer_link_args args;
     args.self = "n1";

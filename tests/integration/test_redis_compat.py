@@ -148,6 +148,8 @@ SCRIPT = [
     E("FLUSHALL"),
     # --- connection --------------------------------------------------------------------------
     E("PING"), E("PING hello"), E("PING a b"), E("ECHO hi"), E("ECHO"), E(["ECHO", ""]),
+    E("FUNCTION FLUSH"), E("FUNCTION FLUSH ASYNC"), E("FUNCTION FLUSH bogus"),
+    E("FUNCTION FLUSH sync extra"), E("FUNCTION LIST"), E("FUNCTION"), E("FUNCTION bogus"),
     E("SELECT 0"), E("SELECT 16"), E("SELECT notanumber"), E("SELECT"),
     SHAPE("CLIENT ID"), E("CLIENT GETNAME"), E("CLIENT SETNAME app1"), E("CLIENT GETNAME"),
     E(["CLIENT", "SETNAME", "has space"]), E("CLIENT NOSUCHSUB"), SHAPE("TIME"), SHAPE("HELLO"),
