@@ -55,7 +55,8 @@ cleanup() {
 }
 trap cleanup EXIT INT TERM
 
-# Starts a fresh 3-node prez cluster; prints a follower's client port once there is a leader.
+# Starts a fresh 3-node prez cluster; sets `port` to a follower's client port once writes through
+# it work. (Not called in $(...): the server pids must reach this shell's `pids` for cleanup.)
 start_prez() {
   local root=$1 ports=() cports=()
   rm -rf "$root" && mkdir -p "$root"
@@ -71,7 +72,12 @@ start_prez() {
   for _ in $(seq 1 100); do
     for p in "${ports[@]}"; do
       if redis-cli -p "$p" info raft 2>/dev/null | grep -q '^role:follower'; then
-        if redis-cli -p "$p" info raft 2>/dev/null | grep -qE '^leader:.+'; then echo "$p"; return 0; fi
+        # A follower that forwards a write to the leader: the cluster is ready.
+        if [[ $(redis-cli -p "$p" set redis-suite-probe 1 2>/dev/null) == OK ]]; then
+          redis-cli -p "$p" del redis-suite-probe >/dev/null
+          port=$p
+          return 0
+        fi
       fi
     done
     sleep 0.2
@@ -80,11 +86,12 @@ start_prez() {
   return 1
 }
 
+# Starts a real redis-server; sets `port` (not called in $(...), as start_prez).
 start_redis() {
-  local port; port=$(free_port)
+  port=$(free_port)
   redis-server --port "$port" --save '' --appendonly no --daemonize no >"$work/redis-$port.log" 2>&1 &
   pids+=($!)
-  for _ in $(seq 1 50); do redis-cli -p "$port" ping >/dev/null 2>&1 && { echo "$port"; return 0; }; sleep 0.1; done
+  for _ in $(seq 1 50); do redis-cli -p "$port" ping >/dev/null 2>&1 && return 0; sleep 0.1; done
   return 1
 }
 
@@ -107,11 +114,11 @@ printf '|---|---|---|---|---|---|\n'
 total_redis=0 total_prez=0
 for unit in "${units[@]}"; do
   name=${unit//\//_}
-  rport=$(start_redis)
-  read -r rok _ _ < <(run_unit "$unit" "$rport" "$work/logs/$name.redis.log")
+  start_redis
+  read -r rok _ _ < <(run_unit "$unit" "$port" "$work/logs/$name.redis.log")
   cleanup
-  pport=$(start_prez "$work/cluster")
-  read -r pok perr pexc < <(run_unit "$unit" "$pport" "$work/logs/$name.prez.log")
+  start_prez "$work/cluster"
+  read -r pok perr pexc < <(run_unit "$unit" "$port" "$work/logs/$name.prez.log")
   cleanup
   aborted=no
   ((pexc > 0)) && aborted=yes

@@ -96,6 +96,8 @@ void replication(section_writer& w, const info_snapshot& i) {
     w.line("master_port", colon == std::string::npos ? "" : i.leader_address.substr(colon + 1));
     w.line("master_link_status", i.leader.empty() ? "down" : "up");
   }
+  // Redis's byte offset of the replication stream; prez's stream is the log, counted in entries.
+  w.line("master_repl_offset", i.last_applied);
 }
 
 void keyspace(section_writer& w, const info_snapshot& i) {

@@ -95,6 +95,7 @@ TEST_CASE("INFO sections as Redis 7 selects them: default, all, everything, seve
   auto cpu_all = format_info(i, std::vector<std::string>{"cpu", "all"});
   CHECK(cpu_all.find("used_cpu_user_children") == cpu_all.rfind("used_cpu_user_children"));
   CHECK(has(cpu_all, "rejected_calls"));
+  CHECK(has(cpu_all, "master_repl_offset:"));
   auto cpu_default = format_info(i, std::vector<std::string>{"cpu", "default"});
   CHECK(has(cpu_default, "used_memory"));
   CHECK_FALSE(has(cpu_default, "rejected_calls"));
