@@ -22,7 +22,7 @@ constexpr std::uint64_t as_uint(snapshot::tag t) {
 }
 
 /// Adds one item to a value being rebuilt and its payload to `bytes` (see kv::entry::bytes). A
-/// hash field waits in `pending_field` for its value.
+/// hash field or sorted set member waits in `pending_field` for its value or score.
 error_text add_item(kv::value& data, std::size_t& bytes, std::string_view item,
                     std::string_view& pending_field, bool& field_pending) {
   if (auto* text = std::get_if<std::string>(&data)) {
@@ -41,6 +41,20 @@ error_text add_item(kv::value& data, std::size_t& bytes, std::string_view item,
     hash->emplace_hint(hash->end(), std::string(pending_field), std::string(item));
     bytes += pending_field.size();
     field_pending = false;
+  } else if (auto* sorted = std::get_if<kv::zset_value>(&data)) {
+    if (!field_pending) {
+      if (!sorted->empty() && sorted->by_member().rbegin()->first >= item)
+        return "sorted set members out of order or repeated";
+      pending_field = item;
+      field_pending = true;
+      return std::nullopt;
+    }
+    const auto score = kv::parse_score(item);
+    if (!score) return "sorted set score is not a float";
+    sorted->set(pending_field, *score);
+    bytes += kv::zset_member_bytes(pending_field);
+    field_pending = false;
+    return std::nullopt;
   } else {
     auto& set = std::get<kv::set_value>(data);
     if (!set.empty() && *set.rbegin() >= item) return "set members out of order or repeated";
@@ -189,6 +203,10 @@ error_text state_restorer::impl::take_key(const msgpack::object_array& fields) {
     case static_cast<std::uint64_t>(snapshot::value_type::set):
       pending.data = kv::set_value();
       break;
+    case static_cast<std::uint64_t>(snapshot::value_type::zset):
+      if (items % 2 != 0) return "sorted set with an odd item count";
+      pending.data = kv::zset_value();
+      break;
     default:
       return "unknown value type " + std::to_string(type);
   }
@@ -204,6 +222,8 @@ error_text state_restorer::impl::take_items(const msgpack::object& items) {
   if (list->size > items_left) return "more key items than announced";
   if (std::holds_alternative<kv::hash_value>(pending.data) && list->size % 2 != 0)
     return "a record splits a hash field from its value";
+  if (std::holds_alternative<kv::zset_value>(pending.data) && list->size % 2 != 0)
+    return "a record splits a sorted set member from its score";
   std::string_view field;
   bool field_pending = false;
   for (std::uint32_t i = 0; i < list->size; ++i) {
