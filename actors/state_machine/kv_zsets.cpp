@@ -678,7 +678,11 @@ std::string random_items(const zset_value& sorted, long long count, bool with_sc
                          std::uint64_t seed) {
   seeded_random random{seed};
   std::vector<zset::item> items;
-  if (count >= 0) {
+  if (count >= 0 && static_cast<unsigned long long>(count) >= sorted.size()) {
+    // The whole set, highest rank first: the order Redis 7.0 answers it in.
+    sorted.for_each(0, sorted.size() - 1, true,
+                    [&](const zset::item& item) { items.push_back(item); });
+  } else if (count >= 0) {
     // Distinct members in rank order, by selection sampling (Knuth's algorithm S).
     const auto wanted = std::min<std::size_t>(static_cast<std::size_t>(count), sorted.size());
     std::size_t left = sorted.size();

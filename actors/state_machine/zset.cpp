@@ -90,6 +90,7 @@ std::optional<double> zset::score(std::string_view member) const {
 
 bool zset::set(std::string_view member, double score) {
   PREZ_ASSERT(!std::isnan(score));
+  if (score == 0) score = 0; // -0 is held as 0: Redis 7.0 answers "0" for a score set to -0
   auto found = scores_.find(member);
   if (found != scores_.end()) {
     if (found->second == score) return false;

@@ -44,7 +44,7 @@ public:
   /// The score of `member`, or nullopt when it is not in the set.
   std::optional<double> score(std::string_view member) const;
   /// Adds `member` with `score`, or moves it to `score` when present. Returns whether it was
-  /// added. Precondition: score is not NaN (NaN has no place in the order).
+  /// added. Precondition: score is not NaN (NaN has no place in the order). -0 is stored as 0.
   bool set(std::string_view member, double score);
   /// Removes `member`; returns whether it was present.
   bool erase(std::string_view member);
