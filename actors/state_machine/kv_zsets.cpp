@@ -167,6 +167,29 @@ struct range_request {
   lex_bound lex_max;
 };
 
+/// Parses the two ends of the range of `request.kind` into `request`; returns the error reply
+/// or an empty string.
+std::string parse_bounds(const std::string& low, const std::string& high, range_request& request) {
+  if (request.kind == range_kind::rank) {
+    const auto start = parse_integer(low);
+    const auto stop = parse_integer(high);
+    if (!start || !stop) return error_reply(not_integer);
+    request.start = *start;
+    request.stop = *stop;
+  } else if (request.kind == range_kind::score) {
+    const auto range = parse_score_range(low, high);
+    if (!range) return error_reply("ERR min or max is not a float");
+    request.scores = *range;
+  } else {
+    auto min = parse_lex_bound(low);
+    auto max = parse_lex_bound(high);
+    if (!min || !max) return error_reply("ERR min or max not valid string range item");
+    request.lex_min = std::move(*min);
+    request.lex_max = std::move(*max);
+  }
+  return {};
+}
+
 /// Parses argv[first] (min or start), argv[first + 1] (max or stop) and the options after them.
 /// `kind` and `reverse` preset by the command (ZRANGEBYSCORE, ZREVRANGE, ...) cannot be given
 /// again; a store (ZRANGESTORE) takes no WITHSCORES. On error returns nullopt and the reply.
@@ -213,34 +236,9 @@ std::optional<range_request> parse_range(const argv_type& argv, std::size_t firs
   }
   // BYSCORE and BYLEX with REV take the range as max, min.
   const bool swapped = request.reverse && request.kind != range_kind::rank;
-  const std::string& low = argv[swapped ? first + 1 : first];
-  const std::string& high = argv[swapped ? first : first + 1];
-  if (request.kind == range_kind::rank) {
-    const auto start = parse_integer(low);
-    const auto stop = parse_integer(high);
-    if (!start || !stop) {
-      error = error_reply(not_integer);
-      return std::nullopt;
-    }
-    request.start = *start;
-    request.stop = *stop;
-  } else if (request.kind == range_kind::score) {
-    const auto range = parse_score_range(low, high);
-    if (!range) {
-      error = error_reply("ERR min or max is not a float");
-      return std::nullopt;
-    }
-    request.scores = *range;
-  } else {
-    auto min = parse_lex_bound(low);
-    auto max = parse_lex_bound(high);
-    if (!min || !max) {
-      error = error_reply("ERR min or max not valid string range item");
-      return std::nullopt;
-    }
-    request.lex_min = std::move(*min);
-    request.lex_max = std::move(*max);
-  }
+  error =
+      parse_bounds(argv[swapped ? first + 1 : first], argv[swapped ? first : first + 1], request);
+  if (!error.empty()) return std::nullopt;
   return request;
 }
 
