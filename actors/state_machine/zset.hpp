@@ -3,7 +3,7 @@
 // deterministic: a skip list whose node heights come from a fixed hash of the member (never from
 // a random generator), so the same members give the same shape on every replica, after a
 // snapshot restore too; plus a member -> score map. Owned by the keyspace like every value
-// (docs/architecture.md §6, "Sorted sets").
+// (docs/architecture.md §6, the value families).
 //
 // Costs: insert, erase, rank, element at rank, partition_point O(log n) expected; score lookup
 // O(log n); a walk over k ranks O(log n + k). The heights are a public function of the member,

@@ -258,6 +258,29 @@ TEST_CASE("Sorted sets survive a snapshot: same replies after a restore", "[kv_z
         state.apply({"ZPOPMAX", "big", "3"}, now_ms));
 }
 
+TEST_CASE("A damaged sorted set in a snapshot is refused", "[kv_zsets]") {
+  kv_state state;
+  state.apply({"ZADD", "z", "1.5", "mem-a", "2", "mem-b"}, now_ms);
+  client_sessions sessions;
+  state.begin_snapshot(sessions);
+  std::string bytes;
+  REQUIRE(state.snapshot_next(bytes, 1 << 20));
+  REQUIRE(std::holds_alternative<restored_state>(restore_state(bytes)));
+  const auto refused = [&](std::string_view from, std::string_view to) {
+    std::string damaged = bytes;
+    const auto at = damaged.find(from);
+    REQUIRE(at != std::string::npos);
+    damaged.replace(at, from.size(), to);
+    const auto result = restore_state(damaged);
+    REQUIRE(std::holds_alternative<std::string>(result));
+    return std::get<std::string>(result);
+  };
+  CHECK(refused("1.5", "nan") == "damaged snapshot: sorted set score is not a float");
+  CHECK(refused("1.5", "1,5") == "damaged snapshot: sorted set score is not a float");
+  CHECK(refused("mem-b", "mem-a") ==
+        "damaged snapshot: sorted set members out of order or repeated");
+}
+
 TEST_CASE("Sorted sets: RESP3 answers scores as doubles, WITHSCORES as pairs", "[kv_zsets]") {
   kv_state state;
   state.apply({"ZADD", "z", "1.5", "a", "inf", "b"}, now_ms);
