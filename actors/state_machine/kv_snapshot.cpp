@@ -34,7 +34,7 @@ std::size_t item_count(const value& data) {
     std::size_t operator()(const list_value& list) const { return list.size(); }
     std::size_t operator()(const hash_value& hash) const { return hash.size() * 2; }
     std::size_t operator()(const set_value& set) const { return set.size(); }
-    std::size_t operator()(const zset_value& sorted) const { return sorted.size() * 2; }
+    std::size_t operator()(const zset_value& sorted) const { return 1 + sorted.size() * 2; }
   };
   return std::visit(counter{}, data);
 }
@@ -62,8 +62,8 @@ constexpr std::size_t score_text_extra_bytes_max = 32 - zset_score_bytes;
 /// bytes per item, 48 per record; a sorted set's scores are written as text).
 std::size_t encoded_bytes_max(const key_slot& slot, const entry& e) {
   const std::size_t items = item_count(e.data);
-  const std::size_t score_text_bytes =
-      std::holds_alternative<zset_value>(e.data) ? items / 2 * score_text_extra_bytes_max : 0;
+  const std::size_t score_text_bytes = // the scores, plus the seed (at most 20 digits)
+      std::holds_alternative<zset_value>(e.data) ? items / 2 * score_text_extra_bytes_max + 32 : 0;
   return 64 + slot.name.size() + e.bytes + score_text_bytes + 5 * items +
          48 * (items / (limits::snapshot_record_items_max / 2) + 1) +
          48 * (e.bytes / limits::snapshot_record_bytes + 1);
@@ -148,6 +148,8 @@ private:
     return true;
   }
   bool add_items(const zset_value& sorted, const std::string* after) {
+    // The seed first (never closes a record: the first record always holds a pair after it).
+    if (after == nullptr) add(score_texts_.emplace_back(std::to_string(sorted.seed())), false);
     const auto& members = sorted.by_member();
     for (auto it = after ? members.upper_bound(*after) : members.begin(); it != members.end();
          ++it) {

@@ -373,7 +373,7 @@ std::string zadd(keyspace& keys, const argv_type& argv, std::uint64_t time_ms,
   bool processed = false;
   double last_score = 0;
   if (sorted == nullptr && !options.xx) {
-    e = &keys.insert(argv[1], zset_value{});
+    e = &keys.insert(argv[1], zset_value(keys.draw(time_ms)));
     sorted = &std::get<zset_value>(e->data);
   }
   for (std::size_t i = 0; sorted != nullptr && i < scores->size(); ++i) {
@@ -590,9 +590,9 @@ std::optional<algebra_request> parse_algebra(const keyspace& keys, const argv_ty
   return request;
 }
 
-/// The union, intersection or difference of the request's sources.
-zset_value combine(const algebra_request& request, zset_operation operation) {
-  zset_value result;
+/// The union, intersection or difference of the request's sources, as a set with `seed`.
+zset_value combine(const algebra_request& request, zset_operation operation, std::uint64_t seed) {
+  zset_value result(seed);
   const auto& sources = request.sources;
   if (operation == zset_operation::difference) {
     sources[0].for_each([&](std::string_view member, double score) {
@@ -637,7 +637,7 @@ std::string algebra_read(const keyspace& keys, const argv_type& argv, zset_opera
   std::string error;
   const auto request = parse_algebra(keys, argv, 1, operation, false, false, now_ms, error);
   if (!request) return error;
-  const zset_value result = combine(*request, operation);
+  const zset_value result = combine(*request, operation, 0); // replied, never stored
   std::vector<zset::item> items;
   if (!result.empty())
     result.for_each(0, result.size() - 1, false,
@@ -661,7 +661,7 @@ std::string algebra_store(keyspace& keys, const argv_type& argv, zset_operation 
   std::string error;
   const auto request = parse_algebra(keys, argv, 2, operation, true, false, time_ms, error);
   if (!request) return error;
-  return store_result(keys, argv[1], combine(*request, operation));
+  return store_result(keys, argv[1], combine(*request, operation, keys.draw(time_ms)));
 }
 
 // --- ZRANDMEMBER --------------------------------------------------------------------------------
@@ -851,7 +851,7 @@ std::string zrangestore_command(keyspace& keys, const argv_type& argv, std::uint
   bool wrong = false;
   const zset_value* sorted = zset_in(keys.peek_live(argv[2], time_ms), wrong);
   if (wrong) return wrong_type_reply();
-  zset_value result;
+  zset_value result(keys.draw(time_ms));
   if (sorted != nullptr)
     for (const auto& item : select_range(*sorted, *request))
       result.set(item.member, item.score);
@@ -1007,7 +1007,8 @@ std::string zintercard_command(const keyspace& keys, const argv_type& argv, std:
   const auto request =
       parse_algebra(keys, argv, 1, zset_operation::intersection, false, true, now_ms, error);
   if (!request) return error;
-  const auto size = static_cast<long long>(combine(*request, zset_operation::intersection).size());
+  const auto size =
+      static_cast<long long>(combine(*request, zset_operation::intersection, 0).size());
   return integer(request->limit > 0 ? std::min(size, request->limit) : size);
 }
 

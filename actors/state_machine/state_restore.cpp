@@ -3,6 +3,7 @@
 
 #include "actors/state_machine/state_restore.hpp"
 
+#include <charconv>
 #include <cstring>
 #include <exception>
 #include <utility>
@@ -85,6 +86,8 @@ struct state_restorer::impl {
   kv::key_slot key;
   kv::entry pending;
   std::uint64_t items_left = 0;
+  /// A sorted set's first item, its seed, has not come yet.
+  bool zset_seed_pending = false;
 
   kv::keyspace& keys() { return kv.keys_; }
   /// Bytes fed that are not part of a complete record: msgpack counts the bytes of the record it
@@ -204,8 +207,8 @@ error_text state_restorer::impl::take_key(const msgpack::object_array& fields) {
       pending.data = kv::set_value();
       break;
     case static_cast<std::uint64_t>(snapshot::value_type::zset):
-      if (items % 2 != 0) return "sorted set with an odd item count";
-      pending.data = kv::zset_value();
+      if (items < 3 || items % 2 != 1) return "sorted set item count is not 1 + 2 per member";
+      zset_seed_pending = true;
       break;
     default:
       return "unknown value type " + std::to_string(type);
@@ -222,11 +225,24 @@ error_text state_restorer::impl::take_items(const msgpack::object& items) {
   if (list->size > items_left) return "more key items than announced";
   if (std::holds_alternative<kv::hash_value>(pending.data) && list->size % 2 != 0)
     return "a record splits a hash field from its value";
-  if (std::holds_alternative<kv::zset_value>(pending.data) && list->size % 2 != 0)
+  std::uint32_t first = 0;
+  if (zset_seed_pending) {
+    std::string_view text;
+    std::uint64_t seed = 0;
+    if (list->size == 0 || !snapshot::read_str(list->ptr[0], text))
+      return "sorted set seed missing";
+    const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), seed);
+    if (ec != std::errc{} || end != text.data() + text.size() || text.empty())
+      return "sorted set seed is not a number";
+    pending.data = kv::zset_value(seed);
+    zset_seed_pending = false;
+    first = 1;
+  }
+  if (std::holds_alternative<kv::zset_value>(pending.data) && (list->size - first) % 2 != 0)
     return "a record splits a sorted set member from its score";
   std::string_view field;
   bool field_pending = false;
-  for (std::uint32_t i = 0; i < list->size; ++i) {
+  for (std::uint32_t i = first; i < list->size; ++i) {
     std::string_view item;
     if (!snapshot::read_str(list->ptr[i], item)) return "key item is not a str";
     if (auto failed = add_item(pending.data, pending.bytes, item, field, field_pending))

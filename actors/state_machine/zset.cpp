@@ -8,15 +8,16 @@
 
 #include "actors/state_machine/kv_state.hpp"
 #include "config/assert.hpp"
+#include "config/mix64.hpp"
 
 namespace prez::kv {
 
 namespace {
 
 /// A node's height: 1, then one more level with probability 1/4 per two hash bits, at most
-/// `levels_max`. A function of the member only (see zset.hpp).
-std::size_t height_of(std::string_view member, std::size_t levels_max) {
-  std::uint64_t bits = key_hash(member);
+/// `levels_max`. A function of the member and the set's seed only (see zset.hpp).
+std::size_t height_of(std::string_view member, std::uint64_t seed, std::size_t levels_max) {
+  std::uint64_t bits = mix64(key_hash(member) ^ seed);
   std::size_t height = 1;
   while ((bits & 3) == 0 && height < levels_max) {
     ++height;
@@ -27,7 +28,7 @@ std::size_t height_of(std::string_view member, std::size_t levels_max) {
 
 } // namespace
 
-zset::zset() {
+zset::zset(std::uint64_t seed) : seed_(seed) {
   head_.links.resize(levels_max);
 }
 
@@ -35,7 +36,7 @@ zset::~zset() {
   clear_list();
 }
 
-zset::zset(const zset& other) : zset() {
+zset::zset(const zset& other) : zset(other.seed_) {
   for (const auto& [member, score] : other.scores_)
     set(member, score);
 }
@@ -49,7 +50,8 @@ zset& zset::operator=(const zset& other) {
 }
 
 zset::zset(zset&& other) noexcept
-    : scores_(std::move(other.scores_)), head_(std::move(other.head_)), levels_(other.levels_) {
+    : scores_(std::move(other.scores_)), seed_(other.seed_), head_(std::move(other.head_)),
+      levels_(other.levels_) {
   // std::map's move keeps its nodes, so the members the list points to stay where they were.
   other.scores_.clear();
   other.head_ = node{};
@@ -61,6 +63,7 @@ zset& zset::operator=(zset&& other) noexcept {
   if (this != &other) {
     clear_list();
     scores_ = std::move(other.scores_);
+    seed_ = other.seed_;
     head_ = std::move(other.head_);
     levels_ = other.levels_;
     other.scores_.clear();
@@ -155,7 +158,7 @@ void zset::link_node(const std::string* member, double score) {
     }
     before[level] = at;
   }
-  const std::size_t height = height_of(*member, levels_max);
+  const std::size_t height = height_of(*member, seed_, levels_max);
   const std::size_t count_before = size() - 1; // nodes in the list now
   for (std::size_t level = levels_; level < height; ++level) {
     before[level] = &head_;

@@ -1,14 +1,16 @@
 #pragma once
 // The value of a Redis sorted set: members ordered by (score, member) with their ranks. Pure and
-// deterministic: a skip list whose node heights come from a fixed hash of the member (never from
-// a random generator), so the same members give the same shape on every replica, after a
-// snapshot restore too; plus a member -> score map. Owned by the keyspace like every value
-// (docs/architecture.md §6, the value families).
+// deterministic: a skip list whose node heights come from a hash of the member mixed with the
+// set's seed (never from a random generator), so the same seed and members give the same shape
+// on every replica, after a snapshot restore too (snapshots keep the seed); plus a member ->
+// score map. Owned by the keyspace like every value (docs/architecture.md §6, the value
+// families).
 //
 // Costs: insert, erase, rank, element at rank, partition_point O(log n) expected; score lookup
-// O(log n); a walk over k ranks O(log n + k). The heights are a public function of the member,
-// so crafted members can make the list degenerate (O(n) per operation, never a crash: every
-// walk is a loop, no recursion).
+// O(log n); a walk over k ranks O(log n + k). The seed of a stored set comes from
+// keyspace::draw() when it is created, so a client cannot easily pick members that all get
+// height 1; if one did, the list would degenerate to O(n) per operation, never crash (every walk
+// is a loop, no recursion).
 
 #include <cstddef>
 #include <cstdint>
@@ -32,7 +34,8 @@ public:
   /// Member -> score, in member order (snapshots and ZSCAN walk it).
   using member_map = std::map<std::string, double, std::less<>>;
 
-  zset();
+  /// An empty set whose node heights are mixed with `seed`.
+  explicit zset(std::uint64_t seed = 0);
   ~zset();
   zset(const zset& other);
   zset& operator=(const zset& other);
@@ -81,6 +84,8 @@ public:
 
   /// Every member with its score, in member order.
   const member_map& by_member() const { return scores_; }
+  /// What node heights are mixed with (kept by copies and snapshots).
+  std::uint64_t seed() const { return seed_; }
 
   /// Checks the skip list against the map (tests; O(n)): order, spans, back links, size.
   bool valid() const;
@@ -112,6 +117,7 @@ private:
   /// Invariant: the list holds exactly one node per entry of scores_, with that score, linked
   /// in ascending (score, member) order.
   member_map scores_;
+  std::uint64_t seed_ = 0;
   node head_;
   /// Levels in use. Invariant: 1 <= levels_ <= levels_max; head_.links.size() == levels_max.
   std::size_t levels_ = 1;

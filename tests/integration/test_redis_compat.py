@@ -387,7 +387,7 @@ SCRIPT = [
     SCAN("ZSCAN a 0"), SCAN("ZSCAN a 0 MATCH [xy]"), E("ZSCAN nokey 0"), E("ZSCAN a x"),
     E("TYPE a"), E("EXISTS a"), E("RENAME a ra"), E("TYPE ra"),
     E("ZRANGE ra 0 -1 WITHSCORES"), E("DEL ra"), E("EXISTS ra"), E("UNLINK b"),
-    E("SCAN 0 TYPE zset"),
+    SCAN("SCAN TYPE zset"),
     # --- WRONGTYPE everywhere ----------------------------------------------------------------
     E("FLUSHALL"), E("SET str v"), E("RPUSH lst a"), E("HSET hsh f v"), E("SADD st m"),
     E("GET lst"), E("APPEND hsh x"), E("INCR st"), E("STRLEN lst"), E("GETRANGE st 0 1"),

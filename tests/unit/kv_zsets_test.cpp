@@ -279,6 +279,15 @@ TEST_CASE("A damaged sorted set in a snapshot is refused", "[kv_zsets]") {
   CHECK(refused("1.5", "1,5") == "damaged snapshot: sorted set score is not a float");
   CHECK(refused("mem-b", "mem-a") ==
         "damaged snapshot: sorted set members out of order or repeated");
+  // The seed (first item) is kept: a restored set has the same skip list shape.
+  const std::string seed =
+      std::to_string(std::get<kv::zset_value>(state.keys().find("z")->data).seed());
+  CHECK(refused(seed, std::string(seed.size(), 'x')) ==
+        "damaged snapshot: sorted set seed is not a number");
+  const auto result = restore_state(bytes);
+  const kv_state& restored = std::get<restored_state>(result).kv;
+  CHECK(std::get<kv::zset_value>(restored.keys().find("z")->data).seed() ==
+        std::get<kv::zset_value>(state.keys().find("z")->data).seed());
 }
 
 TEST_CASE("Sorted sets: RESP3 answers scores as doubles, WITHSCORES as pairs", "[kv_zsets]") {
