@@ -197,8 +197,8 @@ inline constexpr std::size_t kv_expire_per_apply_max = 64;
 /// Deleted keys whose WATCH version is remembered; past it all absent keys get a new version at
 /// once (a WATCH may then abort needlessly, never wrongly succeed).
 inline constexpr std::size_t kv_tombstones_max = 64 * 1024;
-/// Elements SRANDMEMBER with a negative count may return (Redis has no such cap: a count of -1e9
-/// would build a reply of billions of elements on the leader).
+/// Elements SRANDMEMBER and ZRANDMEMBER with a negative count may return (Redis has no such cap: a
+/// count of -1e9 would build a reply of billions of elements on the leader).
 inline constexpr std::size_t kv_random_reply_elements_max = 1024 * 1024;
 
 // --- state snapshots (issue 8, actors/state_machine/state_restore.hpp) ---------------------------

@@ -86,6 +86,8 @@ struct form {
   bool verbatim = false;
   form_of_child children = nullptr;
   const std::vector<resp3_shape>* queued = nullptr; ///< EXEC
+  bool as_double = false; ///< a bulk string is a double (sorted set scores)
+  bool as_pairs = false;  ///< a flat array of member, score, ... becomes [member, double] pairs
 };
 
 void write(std::string& out, const node& n, const form& f);
@@ -99,6 +101,21 @@ void write_header(std::string& out, char type, std::size_t count) {
 void write(std::string& out, const node& n, const form& f) {
   if (n.null) {
     out += "_\r\n";
+    return;
+  }
+  if (n.type == '$' && f.as_double) {
+    out += ',';
+    out += n.payload;
+    out += "\r\n";
+    return;
+  }
+  if (n.type == '*' && f.as_pairs && n.elements.size() % 2 == 0) {
+    write_header(out, '*', n.elements.size() / 2);
+    for (std::size_t i = 0; i < n.elements.size(); i += 2) {
+      write_header(out, '*', 2);
+      write(out, n.elements[i], form{});
+      write(out, n.elements[i + 1], form{'*', false, nullptr, nullptr, true, false});
+    }
     return;
   }
   if (n.type == '$' && f.verbatim) {
@@ -169,6 +186,67 @@ form command_docs_top(const node&, std::size_t index, const form&) {
   return index % 2 == 1 ? form{'%', false, &doc_fields, nullptr} : form{};
 }
 
+// --- sorted sets
+// ----------------------------------------------------------------------------------
+
+form double_element(const node&, std::size_t, const form&) {
+  return form{'*', false, nullptr, nullptr, true, false};
+}
+
+form second_is_double(const node&, std::size_t index, const form&) {
+  return form{'*', false, nullptr, nullptr, index == 1, false};
+}
+
+form pair_with_double(const node&, std::size_t, const form&) {
+  return form{'*', false, &second_is_double, nullptr};
+}
+
+/// ZMPOP's [key, [[member, score], ...]]: the scores are doubles.
+form zmpop_element(const node&, std::size_t index, const form&) {
+  return index == 1 ? form{'*', false, &pair_with_double, nullptr} : form{};
+}
+
+/// Whether a WITHSCORES option appears in argv[from..].
+bool with_scores_from(const std::vector<std::string>& argv, std::size_t from) {
+  for (std::size_t i = from; i < argv.size(); ++i)
+    if (lowercase(argv[i]) == "withscores") return true;
+  return false;
+}
+
+/// The shape of a sorted set command's reply; plain for any other command.
+resp3_shape zset_shape_of(const std::string& name, const std::vector<std::string>& argv) {
+  if (name == "zscore" || name == "zincrby") return resp3_shape::score;
+  if (name == "zadd") {
+    // Options come before the first score; a member named "incr" cannot be mistaken for one
+    // (its reply is then an integer, which the shape leaves alone).
+    for (std::size_t i = 2; i < argv.size(); ++i)
+      if (lowercase(argv[i]) == "incr") return resp3_shape::score;
+    return resp3_shape::plain;
+  }
+  if (name == "zmscore") return resp3_shape::scores;
+  if (name == "zpopmin" || name == "zpopmax")
+    return argv.size() > 2 ? resp3_shape::scored_pairs : resp3_shape::scored_pair;
+  if (name == "zmpop") return resp3_shape::zmpop;
+  if (name == "zrandmember")
+    return argv.size() == 4 && lowercase(argv[3]) == "withscores" ? resp3_shape::scored_pairs
+                                                                  : resp3_shape::plain;
+  if (name == "zrange" || name == "zrevrange" || name == "zrangebyscore" ||
+      name == "zrevrangebyscore")
+    return with_scores_from(argv, 4) ? resp3_shape::scored_pairs : resp3_shape::plain;
+  if (name == "zunion" || name == "zinter" || name == "zdiff") {
+    // WITHSCORES comes after the numkeys keys (a key may be named "withscores").
+    long long numkeys = 0;
+    const std::string& text = argv.size() > 1 ? argv[1] : std::string();
+    const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), numkeys);
+    if (ec != std::errc{} || end != text.data() + text.size() || numkeys < 1 ||
+        static_cast<unsigned long long>(numkeys) > argv.size())
+      return resp3_shape::plain;
+    return with_scores_from(argv, 2 + static_cast<std::size_t>(numkeys)) ? resp3_shape::scored_pairs
+                                                                         : resp3_shape::plain;
+  }
+  return resp3_shape::plain;
+}
+
 // --- EXEC ---------------------------------------------------------------------------------------
 
 form exec_element(const node&, std::size_t index, const form& exec) {
@@ -190,6 +268,16 @@ form form_for(resp3_shape shape, const std::vector<resp3_shape>* queued) {
       return form{'%', false, &command_docs_top, nullptr};
     case resp3_shape::exec:
       return form{'*', false, &exec_element, queued};
+    case resp3_shape::score:
+      return form{'*', false, nullptr, nullptr, true, false};
+    case resp3_shape::scores:
+      return form{'*', false, &double_element, nullptr};
+    case resp3_shape::scored_pairs:
+      return form{'*', false, nullptr, nullptr, false, true};
+    case resp3_shape::scored_pair:
+      return form{'*', false, &second_is_double, nullptr};
+    case resp3_shape::zmpop:
+      return form{'*', false, &zmpop_element, nullptr};
     case resp3_shape::plain:
       break;
   }
@@ -212,7 +300,7 @@ resp3_shape resp3_shape_of(const std::vector<std::string>& argv) {
   if (name == "command" && (sub.empty() || sub == "info")) return resp3_shape::command_info;
   if (name == "command" && sub == "docs") return resp3_shape::command_docs;
   if (name == "exec") return resp3_shape::exec;
-  return resp3_shape::plain;
+  return zset_shape_of(name, argv);
 }
 
 std::string to_resp3(std::string_view resp2, resp3_shape shape,

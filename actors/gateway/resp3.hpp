@@ -20,6 +20,13 @@ enum class resp3_shape {
   command_info, ///< COMMAND / COMMAND INFO: flags, categories, tips, specs are sets
   command_docs, ///< COMMAND DOCS: nested maps, argument flags as sets
   exec,         ///< EXEC: each element converted by the shape of its queued command
+  // Sorted sets (Redis 7.0 answers scores as doubles `,` in RESP3):
+  score,        ///< the top-level bulk string is a double (ZSCORE, ZINCRBY, ZADD INCR)
+  scores,       ///< each bulk string of the top-level array is a double (ZMSCORE)
+  scored_pairs, ///< a flat member, score, ... array becomes an array of [member, double] pairs
+                ///< (WITHSCORES, ZPOPMIN/ZPOPMAX with a count)
+  scored_pair,  ///< a flat [member, score] keeps its shape, the score a double (ZPOPMIN key)
+  zmpop,        ///< [key, [[member, score], ...]]: the scores are doubles (ZMPOP)
 };
 
 /// The shape of the reply to `argv` (a whole command, name included, any case).

@@ -1,7 +1,8 @@
 #pragma once
 // Internals shared by the command handlers (kv_strings.cpp, kv_keys.cpp, kv_hashes.cpp,
-// kv_lists.cpp, kv_sets.cpp) and the command table (command_table.cpp): the RESP2 encoders, Redis's
-// error texts, argument parsing as Redis does it, and the handler declarations. Pure.
+// kv_lists.cpp, kv_sets.cpp, kv_zsets.cpp) and the command table (command_table.cpp): the RESP2
+// encoders, Redis's error texts, argument parsing as Redis does it, and the handler declarations.
+// Pure.
 
 #include <cstdint>
 #include <optional>
@@ -75,6 +76,9 @@ bool is_word(std::string_view text, std::string_view lower_word);
 std::optional<long long> parse_integer(std::string_view text);
 /// Redis's string2ld: strtold over the whole text, no leading space, no NaN.
 std::optional<long double> parse_float(std::string_view text);
+/// A score or weight as Redis 7 reads a double (getDoubleFromObject): strtod over the whole
+/// text, no leading space, not empty; "inf", "-inf" accepted; NaN and overflow refused.
+std::optional<double> parse_score(std::string_view text);
 /// Redis's human-friendly long double text ("%.17Lf" without trailing zeros).
 std::string format_float(long double number);
 /// Glob-style match as KEYS and SCAN MATCH do: * ? [abc] [^a-z] and \ escapes.
@@ -137,6 +141,13 @@ std::string_view type_name(const value& data);
 /// Bytes of a hash field and its value, for keyspace::grow/shrink.
 inline std::size_t field_bytes(const std::string& field, const std::string& text) {
   return field.size() + text.size();
+}
+
+/// Bytes a sorted set's score counts for in entry::bytes (the double it is held as).
+inline constexpr std::size_t zset_score_bytes = sizeof(double);
+/// Bytes of a sorted set member with its score, for keyspace::grow/shrink.
+inline std::size_t zset_member_bytes(std::string_view member) {
+  return member.size() + zset_score_bytes;
 }
 
 /// splitmix64's mixing step (config/mix64.hpp): deterministic mixing for seeds.
@@ -257,6 +268,40 @@ PREZ_KV_WRITE(sinterstore_command);
 PREZ_KV_WRITE(sunionstore_command);
 PREZ_KV_WRITE(sdiffstore_command);
 PREZ_KV_READ(sscan_command);
+
+// sorted sets (kv_zsets.cpp)
+PREZ_KV_WRITE(zadd_command);
+PREZ_KV_WRITE(zincrby_command);
+PREZ_KV_READ(zcard_command);
+PREZ_KV_READ(zscore_command);
+PREZ_KV_READ(zmscore_command);
+PREZ_KV_WRITE(zrem_command);
+PREZ_KV_READ(zrank_command);
+PREZ_KV_READ(zrevrank_command);
+PREZ_KV_READ(zcount_command);
+PREZ_KV_READ(zlexcount_command);
+PREZ_KV_READ(zrange_command);
+PREZ_KV_WRITE(zrangestore_command);
+PREZ_KV_READ(zrevrange_command);
+PREZ_KV_READ(zrangebyscore_command);
+PREZ_KV_READ(zrevrangebyscore_command);
+PREZ_KV_READ(zrangebylex_command);
+PREZ_KV_READ(zrevrangebylex_command);
+PREZ_KV_WRITE(zremrangebyrank_command);
+PREZ_KV_WRITE(zremrangebyscore_command);
+PREZ_KV_WRITE(zremrangebylex_command);
+PREZ_KV_WRITE(zpopmin_command);
+PREZ_KV_WRITE(zpopmax_command);
+PREZ_KV_WRITE(zmpop_command);
+PREZ_KV_READ(zrandmember_command);
+PREZ_KV_READ(zunion_command);
+PREZ_KV_READ(zinter_command);
+PREZ_KV_READ(zdiff_command);
+PREZ_KV_WRITE(zunionstore_command);
+PREZ_KV_WRITE(zinterstore_command);
+PREZ_KV_WRITE(zdiffstore_command);
+PREZ_KV_READ(zintercard_command);
+PREZ_KV_READ(zscan_command);
 
 #undef PREZ_KV_WRITE
 #undef PREZ_KV_READ

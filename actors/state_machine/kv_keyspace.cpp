@@ -42,6 +42,12 @@ std::size_t payload_bytes(const value& data) {
         total += member.size();
       return total;
     }
+    std::size_t operator()(const zset_value& sorted) const {
+      std::size_t total = 0;
+      for (const auto& [member, score] : sorted.by_member())
+        total += zset_member_bytes(member);
+      return total;
+    }
   };
   return std::visit(counter{}, data);
 }

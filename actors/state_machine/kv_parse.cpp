@@ -113,6 +113,19 @@ std::optional<long double> parse_float(std::string_view text) {
   return number;
 }
 
+std::optional<double> parse_score(std::string_view text) {
+  if (text.empty() || text.size() >= float_chars_max) return std::nullopt;
+  if (std::isspace(static_cast<unsigned char>(text[0]))) return std::nullopt;
+  const std::string buffer(text); // NUL-terminated for strtod
+  char* end = nullptr;
+  errno = 0;
+  const double number = std::strtod(buffer.c_str(), &end);
+  if (end != buffer.c_str() + buffer.size()) return std::nullopt; // also catches embedded NULs
+  if (errno == ERANGE && (std::isinf(number) || number == 0.0)) return std::nullopt;
+  if (std::isnan(number)) return std::nullopt;
+  return number;
+}
+
 std::string format_float(long double number) {
   std::string buffer(float_chars_max + 64, '\0');
   const int written = std::snprintf(buffer.data(), buffer.size(), "%.17Lf", number);
@@ -218,8 +231,10 @@ std::string_view type_name(const value& data) {
       return "list";
     case 2:
       return "hash";
-    default:
+    case 3:
       return "set";
+    default:
+      return "zset";
   }
 }
 

@@ -3,6 +3,7 @@
 // result consistent is on kv::keyspace (kv_state.hpp); the byte format is in state_restore.hpp.
 
 #include <algorithm>
+#include <deque>
 #include <limits>
 
 #include "actors/state_machine/client_sessions.hpp"
@@ -33,6 +34,7 @@ std::size_t item_count(const value& data) {
     std::size_t operator()(const list_value& list) const { return list.size(); }
     std::size_t operator()(const hash_value& hash) const { return hash.size() * 2; }
     std::size_t operator()(const set_value& set) const { return set.size(); }
+    std::size_t operator()(const zset_value& sorted) const { return 1 + sorted.size() * 2; }
   };
   return std::visit(counter{}, data);
 }
@@ -45,16 +47,24 @@ snapshot::value_type type_of(const value& data) {
       return snapshot::value_type::list;
     case 2:
       return snapshot::value_type::hash;
-    default:
+    case 3:
       return snapshot::value_type::set;
+    default:
+      return snapshot::value_type::zset;
   }
 }
 
+/// Longest score text format_score() writes ("-2.2250738585072014e-308" is 24), minus the
+/// zset_score_bytes entry::bytes already counts for it.
+constexpr std::size_t score_text_extra_bytes_max = 32 - zset_score_bytes;
+
 /// An upper bound on the bytes key_writer::write() appends for `e` (msgpack headers: at most 5
-/// bytes per item, 48 per record).
+/// bytes per item, 48 per record; a sorted set's scores are written as text).
 std::size_t encoded_bytes_max(const key_slot& slot, const entry& e) {
   const std::size_t items = item_count(e.data);
-  return 64 + slot.name.size() + e.bytes + 5 * items +
+  const std::size_t score_text_bytes = // the scores, plus the seed (at most 20 digits)
+      std::holds_alternative<zset_value>(e.data) ? items / 2 * score_text_extra_bytes_max + 32 : 0;
+  return 64 + slot.name.size() + e.bytes + score_text_bytes + 5 * items +
          48 * (items / (limits::snapshot_record_items_max / 2) + 1) +
          48 * (e.bytes / limits::snapshot_record_bytes + 1);
 }
@@ -86,6 +96,7 @@ public:
     kind_ = type_of(e.data);
     chunk_.clear();
     chunk_bytes_ = 0;
+    score_texts_.clear();
     if (from == nullptr) {
       pk_.pack_array(7);
       pk_.pack(as_uint(snapshot::tag::key));
@@ -136,6 +147,18 @@ private:
       if (!add(*it, true)) return false;
     return true;
   }
+  bool add_items(const zset_value& sorted, const std::string* after) {
+    // The seed first (never closes a record: the first record always holds a pair after it).
+    if (after == nullptr) add(score_texts_.emplace_back(std::to_string(sorted.seed())), false);
+    const auto& members = sorted.by_member();
+    for (auto it = after ? members.upper_bound(*after) : members.begin(); it != members.end();
+         ++it) {
+      add(it->first, false);
+      // %.17g reads back to the same double; chunk_ views the text until flush().
+      if (!add(score_texts_.emplace_back(format_score(it->second)), true)) return false;
+    }
+    return true;
+  }
 
   /// Adds one item; returns false when it closed a record, `out` reached stop_at_ and items
   /// remain (the caller stops there).
@@ -146,9 +169,10 @@ private:
     if (!may_close || (chunk_.size() + 2 <= limits::snapshot_record_items_max &&
                        chunk_bytes_ < limits::snapshot_record_bytes))
       return true;
-    // A hash or set resumes after its last field or member written (an index would need a walk).
-    const std::string_view resume_after =
-        kind_ == snapshot::value_type::hash ? chunk_[chunk_.size() - 2] : chunk_.back();
+    // A hash, set or sorted set resumes after its last field or member written (an index would
+    // need a walk).
+    const bool pairs = kind_ == snapshot::value_type::hash || kind_ == snapshot::value_type::zset;
+    const std::string_view resume_after = pairs ? chunk_[chunk_.size() - 2] : chunk_.back();
     flush();
     if (out_.size() < stop_at_ || done_ == total_) return true;
     last_item_ = std::string(resume_after);
@@ -167,6 +191,7 @@ private:
           .pack_str_body(item.data(), static_cast<std::uint32_t>(item.size()));
     chunk_.clear();
     chunk_bytes_ = 0;
+    score_texts_.clear();
   }
 
   packer& pk_;
@@ -177,6 +202,9 @@ private:
   std::size_t done_ = 0;
   std::size_t stop_at_ = 0;
   std::string last_item_;
+  /// Sorted set scores printed for the record being built (chunk_ views them; a deque never
+  /// moves its elements on emplace_back). Cleared by flush().
+  std::deque<std::string> score_texts_;
   snapshot::value_type kind_ = snapshot::value_type::string;
   bool first_ = true;
 };

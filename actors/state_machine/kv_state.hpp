@@ -17,6 +17,8 @@
 #include <variant>
 #include <vector>
 
+#include "actors/state_machine/zset.hpp"
+
 namespace prez {
 
 class client_sessions;
@@ -66,7 +68,9 @@ using list_value = std::deque<std::string>;
 /// Sorted containers: every reply that walks a hash or set is the same on every replica.
 using hash_value = std::map<std::string, std::string, std::less<>>;
 using set_value = std::set<std::string, std::less<>>;
-using value = std::variant<std::string, list_value, hash_value, set_value>;
+/// A sorted set (zset.hpp): ordered by (score, member), deterministic on every replica.
+using zset_value = zset;
+using value = std::variant<std::string, list_value, hash_value, set_value, zset_value>;
 
 /// Where a key sits in the key space's order: by a fixed 64-bit hash of its name, then by name.
 /// The order is the same on every replica and on every run, and it is what makes SCAN's cursor
@@ -95,7 +99,8 @@ struct entry {
   std::uint64_t expires_at_ms = 0;
   /// WATCH version: changes whenever the key is written (see keyspace::version()).
   std::uint64_t version = 0;
-  /// Payload bytes of `data` (strings, elements, fields and values).
+  /// Payload bytes of `data` (strings, elements, fields and values; a sorted set member counts
+  /// its bytes plus zset_score_bytes for its score).
   std::size_t bytes = 0;
 };
 

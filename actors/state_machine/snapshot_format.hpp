@@ -34,6 +34,11 @@ enum class value_type : std::uint64_t {
   list = 1,   ///< elements, head first
   hash = 2,   ///< field, value, field, value, ... by field order; a record never splits a pair
   set = 3,    ///< members in order
+  /// the set's seed (decimal text: zset::seed(), which its skip list's shape depends on), then
+  /// member, score, member, score, ... by member order, the score as text ("%.17g", "inf",
+  /// "-inf"); a record never splits a pair. Readers before sorted sets refuse the key with
+  /// "unknown value type 4".
+  zset = 4,
 };
 
 /// Lets msgpack::packer append to a std::string.

@@ -3,6 +3,7 @@
 
 #include "actors/state_machine/state_restore.hpp"
 
+#include <charconv>
 #include <cstring>
 #include <exception>
 #include <utility>
@@ -22,7 +23,7 @@ constexpr std::uint64_t as_uint(snapshot::tag t) {
 }
 
 /// Adds one item to a value being rebuilt and its payload to `bytes` (see kv::entry::bytes). A
-/// hash field waits in `pending_field` for its value.
+/// hash field or sorted set member waits in `pending_field` for its value or score.
 error_text add_item(kv::value& data, std::size_t& bytes, std::string_view item,
                     std::string_view& pending_field, bool& field_pending) {
   if (auto* text = std::get_if<std::string>(&data)) {
@@ -41,6 +42,20 @@ error_text add_item(kv::value& data, std::size_t& bytes, std::string_view item,
     hash->emplace_hint(hash->end(), std::string(pending_field), std::string(item));
     bytes += pending_field.size();
     field_pending = false;
+  } else if (auto* sorted = std::get_if<kv::zset_value>(&data)) {
+    if (!field_pending) {
+      if (!sorted->empty() && sorted->by_member().rbegin()->first >= item)
+        return "sorted set members out of order or repeated";
+      pending_field = item;
+      field_pending = true;
+      return std::nullopt;
+    }
+    const auto score = kv::parse_score(item);
+    if (!score) return "sorted set score is not a float";
+    sorted->set(pending_field, *score);
+    bytes += kv::zset_member_bytes(pending_field);
+    field_pending = false;
+    return std::nullopt;
   } else {
     auto& set = std::get<kv::set_value>(data);
     if (!set.empty() && *set.rbegin() >= item) return "set members out of order or repeated";
@@ -71,6 +86,8 @@ struct state_restorer::impl {
   kv::key_slot key;
   kv::entry pending;
   std::uint64_t items_left = 0;
+  /// A sorted set's first item, its seed, has not come yet.
+  bool zset_seed_pending = false;
 
   kv::keyspace& keys() { return kv.keys_; }
   /// Bytes fed that are not part of a complete record: msgpack counts the bytes of the record it
@@ -189,6 +206,10 @@ error_text state_restorer::impl::take_key(const msgpack::object_array& fields) {
     case static_cast<std::uint64_t>(snapshot::value_type::set):
       pending.data = kv::set_value();
       break;
+    case static_cast<std::uint64_t>(snapshot::value_type::zset):
+      if (items < 3 || items % 2 != 1) return "sorted set item count is not 1 + 2 per member";
+      zset_seed_pending = true;
+      break;
     default:
       return "unknown value type " + std::to_string(type);
   }
@@ -204,9 +225,24 @@ error_text state_restorer::impl::take_items(const msgpack::object& items) {
   if (list->size > items_left) return "more key items than announced";
   if (std::holds_alternative<kv::hash_value>(pending.data) && list->size % 2 != 0)
     return "a record splits a hash field from its value";
+  std::uint32_t first = 0;
+  if (zset_seed_pending) {
+    std::string_view text;
+    std::uint64_t seed = 0;
+    if (list->size == 0 || !snapshot::read_str(list->ptr[0], text))
+      return "sorted set seed missing";
+    const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), seed);
+    if (ec != std::errc{} || end != text.data() + text.size() || text.empty())
+      return "sorted set seed is not a number";
+    pending.data = kv::zset_value(seed);
+    zset_seed_pending = false;
+    first = 1;
+  }
+  if (std::holds_alternative<kv::zset_value>(pending.data) && (list->size - first) % 2 != 0)
+    return "a record splits a sorted set member from its score";
   std::string_view field;
   bool field_pending = false;
-  for (std::uint32_t i = 0; i < list->size; ++i) {
+  for (std::uint32_t i = first; i < list->size; ++i) {
     std::string_view item;
     if (!snapshot::read_str(list->ptr[i], item)) return "key item is not a str";
     if (auto failed = add_item(pending.data, pending.bytes, item, field, field_pending))

@@ -16,10 +16,10 @@ their entry says otherwise. The exceptions, each one a documented, deliberate di
           (docs/expiry.md "Order of keys, fields and members"): compared as sorted multisets.
 - pairs   HGETALL, CONFIG GET with a glob pattern: compared as a sorted list of (field, value)
           pairs (Redis lists parameters in its dict's order, prez in its table's).
-- scan    SCAN / HSCAN / SSCAN: cursors differ (prez's cursor is 52 bits of a key hash, see
-          docs/expiry.md). A full iteration is run on each server until cursor 0 and the sets of
-          returned elements (pairs for HSCAN) are compared.
-- shape   SPOP / SRANDMEMBER / RANDOMKEY (random by definition), CLIENT ID, TIME, HELLO (server
+- scan    SCAN / HSCAN / SSCAN / ZSCAN: cursors differ (prez's cursor is 52 bits of a key hash,
+          see docs/expiry.md). A full iteration is run on each server until cursor 0 and the sets
+          of returned elements (pairs for HSCAN and ZSCAN) are compared.
+- shape   SPOP / SRANDMEMBER / ZRANDMEMBER / RANDOMKEY (random by definition), CLIENT ID, TIME, HELLO (server
           version and ids differ): only the reply's type and array length are compared, plus, for
           picks, that every picked element exists in the source (checked against the server's own
           state before the pick).
@@ -323,6 +323,103 @@ SCRIPT = [
     SCAN("SSCAN bigset 0 MATCH m1*"), E("DEL bigset"),
     E("HSET bighash " + " ".join("f%d v%d" % (i, i) for i in range(400))),
     SCAN("HSCAN bighash 0"), SCAN("HSCAN bighash 0 COUNT 50 MATCH f2*"), E("DEL bighash"),
+    E("ZADD bigzset " + " ".join("%d z%d" % (i, i) for i in range(300))),
+    SCAN("ZSCAN bigzset 0"), SCAN("ZSCAN bigzset 0 COUNT 20 MATCH z1*"), E("DEL bigzset"),
+    # --- sorted sets -------------------------------------------------------------------------
+    E("FLUSHALL"), E("ZADD z 1 a 2 b 3 c"), E("ZADD z 1.5 a 2 b"), E("ZADD z CH 1 a 2 b 9 d"),
+    E("ZADD z"), E("ZADD z 1"), E("ZADD z 1 a 2"), E("ZADD z abc a"), E("ZADD z NX XX 1 a"),
+    E("ZADD z GT LT 1 a"), E("ZADD z NX GT 1 a"), E("ZADD z INCR 1 a 2 b"), E("ZADD z FOO 1 a"),
+    E("ZADD z NX 5 a 5 e"), E("ZADD z XX 7 a 7 f"), E("ZADD z XX CH 7 a 7 f"),
+    E("ZADD z GT CH 1 a 10 b"), E("ZADD z LT CH 1 a 10 c"), E("ZADD z INCR 2.5 a"),
+    E("ZADD z XX INCR 1 nope"), E("ZADD z NX INCR 1 a"), E("ZADD z GT INCR -1 a"),
+    E("ZADD nokey XX 1 a"), E("EXISTS nokey"), E("ZADD z 1.1 g 0.1 h -0 i 1e3 j"),
+    E("ZRANGE z 0 -1 WITHSCORES"), E("ZCARD z"), E("ZCARD nokey"), E("ZSCORE z a"),
+    E("ZSCORE z g"), E("ZSCORE z nope"), E("ZSCORE nokey a"), E("ZMSCORE z a nope g"),
+    E("ZMSCORE nokey a b"), E("ZINCRBY z 1 a"), E("ZINCRBY z 1 new"), E("ZINCRBY z abc a"),
+    E("ZINCRBY z 0.1 h"), E("ZADD inf 1 x inf a -inf b"), E("ZINCRBY inf -inf a"),
+    E("ZADD inf INCR -inf a"), E("ZADD inf INCR inf b"), E("ZSCORE inf a"),
+    E("ZRANGE inf 0 -1 WITHSCORES"), E("ZADD inf nan a"), E("ZADD inf 1e400 a"),
+    E("ZADD inf 0x10 hex"), E("ZSCORE inf hex"), E(["ZADD", "inf", " 1", "sp"]),
+    E("ZRANK z a"), E("ZRANK z nope"), E("ZRANK nokey a"), E("ZREVRANK z a"),
+    E("ZREVRANK z b"), E("ZREM z a nope"), E("ZREM nokey a"), E("ZREM z"),
+    E("ZCOUNT z -inf +inf"), E("ZCOUNT z (1 3"), E("ZCOUNT z 1 (3"), E("ZCOUNT z 3 1"),
+    E("ZCOUNT z a b"), E("ZCOUNT nokey 0 1"), E("ZCOUNT z ( 1"), E(["ZCOUNT", "z", "", "9"]),
+    # ranges by rank, score, lex; REV; LIMIT; WITHSCORES
+    E("ZRANGE z 0 -1"), E("ZRANGE z 1 2 WITHSCORES"), E("ZRANGE z -2 -1"), E("ZRANGE z 5 1"),
+    E("ZRANGE z 0 100"), E("ZRANGE z -100 0"), E("ZRANGE z 0 -1 REV"),
+    E("ZRANGE z 0 1 REV WITHSCORES"), E("ZRANGE z a b"), E("ZRANGE z 0 1 LIMIT 0 1"),
+    E("ZRANGE z 0 1 LIMIT 0 -1"), E("ZRANGE z 0 1 BYSCORE BYLEX"), E("ZRANGE z 0 1 REV REV"),
+    E("ZRANGE z 0 1 LIMIT 0"), E("ZRANGE z 0 1 FOO"), E("ZRANGE nokey 0 -1"),
+    E("ZRANGE z (1 3 BYSCORE"), E("ZRANGE z 3 (1 BYSCORE REV WITHSCORES"),
+    E("ZRANGE z -inf +inf BYSCORE LIMIT 1 2"), E("ZRANGE z +inf -inf BYSCORE REV LIMIT 1 2"),
+    E("ZRANGE z -inf +inf BYSCORE LIMIT -1 2"), E("ZRANGE z -inf +inf BYSCORE LIMIT 2 -1"),
+    E("ZRANGE z -inf +inf BYSCORE LIMIT 0 0"), E("ZRANGE z -inf +inf BYSCORE LIMIT 99 1"),
+    E("ZRANGE z -inf +inf BYSCORE LIMIT a 1"), E("ZRANGE z x y BYSCORE"),
+    E("ZRANGE z [a [c BYLEX WITHSCORES"), E("ZRANGEBYSCORE z -inf +inf WITHSCORES"),
+    E("ZRANGEBYSCORE z 1 3 LIMIT 1 1"), E("ZRANGEBYSCORE z (1 +inf"), E("ZRANGEBYSCORE z 1 3 REV"),
+    E("ZRANGEBYSCORE z 1 3 BYSCORE"), E("ZRANGEBYSCORE z a 3"), E("ZRANGEBYSCORE z 0x1 3"),
+    E("ZREVRANGEBYSCORE z +inf -inf WITHSCORES"), E("ZREVRANGEBYSCORE z 3 (1"),
+    E("ZREVRANGEBYSCORE z +inf -inf LIMIT 1 2"), E("ZREVRANGE z 0 -1 WITHSCORES"),
+    E("ZREVRANGE z 0 0"), E("ZREVRANGE z 0 1 LIMIT 0 1"), E("ZREVRANGE z 0 1 BYSCORE"),
+    E("ZADD lex 0 a 0 b 0 c 0 d 0 e 0 ee 0 f"), E("ZRANGEBYLEX lex - +"),
+    E("ZRANGEBYLEX lex [b (e"), E("ZRANGEBYLEX lex (b [e"), E("ZRANGEBYLEX lex [e +"),
+    E("ZRANGEBYLEX lex - [c LIMIT 1 1"), E("ZRANGEBYLEX lex + -"), E("ZRANGEBYLEX lex a c"),
+    E("ZRANGEBYLEX lex [a c"), E(["ZRANGEBYLEX", "lex", "", "+"]), E("ZRANGEBYLEX lex +x +"),
+    E("ZRANGEBYLEX lex - + WITHSCORES"), E("ZREVRANGEBYLEX lex + -"),
+    E("ZREVRANGEBYLEX lex (e [b"), E("ZREVRANGEBYLEX lex + - LIMIT 2 3"),
+    E("ZRANGE lex [b [d BYLEX"), E("ZRANGE lex [d [b BYLEX REV"),
+    E("ZRANGE lex - + BYLEX LIMIT 1 2"), E("ZLEXCOUNT lex - +"), E("ZLEXCOUNT lex [b (e"),
+    E("ZLEXCOUNT lex x y"), E("ZLEXCOUNT nokey - +"), E("ZRANGEBYLEX nokey - +"),
+    # stores and removals
+    E("ZRANGESTORE dst z 0 1"), E("ZRANGE dst 0 -1 WITHSCORES"),
+    E("ZRANGESTORE dst z 1 3 BYSCORE LIMIT 0 2"), E("ZRANGE dst 0 -1 WITHSCORES"),
+    E("ZRANGESTORE dst lex [e + BYLEX"), E("ZRANGE dst 0 -1"), E("ZRANGESTORE dst z 0 -1 WITHSCORES"),
+    E("ZRANGESTORE dst nokey 0 -1"), E("EXISTS dst"), E("ZRANGESTORE dst z 5 1"), E("EXISTS dst"),
+    E("ZRANGESTORE z z 0 1"), E("ZRANGE z 0 -1 WITHSCORES"),
+    E("ZADD rm 1 a 2 b 3 c 4 d 5 e 6 f"), E("ZREMRANGEBYRANK rm 0 1"), E("ZREMRANGEBYRANK rm -1 -1"),
+    E("ZREMRANGEBYRANK rm 5 9"), E("ZREMRANGEBYRANK rm a 1"), E("ZREMRANGEBYSCORE rm (3 4"),
+    E("ZREMRANGEBYSCORE rm x 1"), E("ZRANGE rm 0 -1 WITHSCORES"), E("ZREMRANGEBYSCORE rm -inf +inf"),
+    E("EXISTS rm"), E("ZREMRANGEBYRANK nokey 0 -1"), E("ZREMRANGEBYLEX lex [a [b"),
+    E("ZREMRANGEBYLEX lex x y"), E("ZRANGE lex 0 -1"), E("ZREMRANGEBYLEX nokey - +"),
+    # pops
+    E("ZADD pop 1 a 2 b 3 c 4 d 5 e"), E("ZPOPMIN pop"), E("ZPOPMAX pop"), E("ZPOPMIN pop 2"),
+    E("ZPOPMAX pop 0"), E("ZPOPMIN pop -1"), E("ZPOPMIN pop abc"), E("ZPOPMIN pop 1 2"),
+    E("ZPOPMAX pop 10"), E("EXISTS pop"), E("ZPOPMIN nokey"), E("ZPOPMIN nokey 2"),
+    E("ZADD pop 1 a 2 b 3 c"), E("ZMPOP 2 nokey pop MIN"), E("ZMPOP 1 pop MAX COUNT 5"),
+    E("ZMPOP 1 pop MIN"), E("ZMPOP 0 pop MIN"), E("ZMPOP abc pop MIN"), E("ZMPOP 5 pop MIN"),
+    E("ZMPOP 1 pop FOO"), E("ZMPOP 1 pop MIN COUNT 0"), E("ZMPOP 1 pop MIN COUNT"),
+    E("ZMPOP 1 pop MIN COUNT 1 COUNT 1"),
+    # random members (a read)
+    E("ZADD rnd 1 a 2 b 3 c 4 d"), PICK("ZRANDMEMBER rnd", "zset:rnd"), PICK("ZRANDMEMBER rnd 2", "zset:rnd"),
+    PICK("ZRANDMEMBER rnd -6", "zset:rnd"), E("ZRANDMEMBER rnd 10"), E("ZRANDMEMBER rnd 10 WITHSCORES"),
+    SHAPE("ZRANDMEMBER rnd 2 WITHSCORES"), SHAPE("ZRANDMEMBER rnd -3 WITHSCORES"),
+    E("ZRANDMEMBER rnd 0"), E("ZRANDMEMBER nokey"), E("ZRANDMEMBER nokey 2"),
+    E("ZRANDMEMBER rnd abc"), E("ZRANDMEMBER rnd 1 FOO"), E("ZRANDMEMBER rnd 1 WITHSCORES x"),
+    E("ZRANDMEMBER rnd -9223372036854775808"), E("ZRANDMEMBER rnd 9223372036854775807 WITHSCORES"),
+    # algebra, with a plain set as an input (its members score 1)
+    E("FLUSHALL"), E("ZADD a 1 x 2 y 3 z"), E("ZADD b 10 y 20 z 30 w"), E("SADD s z w v"),
+    E("ZUNION 2 a b"), E("ZUNION 2 a b WITHSCORES"), E("ZUNION 2 a b WEIGHTS 2 0.5 WITHSCORES"),
+    E("ZUNION 2 a b AGGREGATE MIN WITHSCORES"), E("ZUNION 2 a b AGGREGATE MAX WITHSCORES"),
+    E("ZUNION 3 a b s WITHSCORES"), E("ZUNION 2 a nokey WITHSCORES"),
+    E("ZINTER 2 a b WITHSCORES"), E("ZINTER 3 a b s WITHSCORES"), E("ZINTER 2 a nokey"),
+    E("ZINTER 2 a b WEIGHTS 1 -1 AGGREGATE SUM WITHSCORES"), E("ZDIFF 2 a b WITHSCORES"),
+    E("ZDIFF 2 b s"), E("ZDIFF 1 nokey"), E("ZDIFF 2 a b WEIGHTS 1 1"),
+    E("ZDIFF 2 a b AGGREGATE MIN"), E("ZUNION 0 a"), E("ZUNION -1 a"), E("ZUNION x a"),
+    E("ZUNION 3 a b"), E("ZUNION 2 a b WEIGHTS 1"), E("ZUNION 2 a b WEIGHTS 1 x"),
+    E("ZUNION 2 a b AGGREGATE AVG"), E("ZUNION 2 a b FOO"), E("ZUNIONSTORE out 2 a b"),
+    E("ZRANGE out 0 -1 WITHSCORES"), E("ZINTERSTORE out 2 a b WEIGHTS 0 1 AGGREGATE MAX"),
+    E("ZRANGE out 0 -1 WITHSCORES"), E("ZDIFFSTORE out 2 a b"), E("ZRANGE out 0 -1 WITHSCORES"),
+    E("ZUNIONSTORE out 2 a b WITHSCORES"), E("ZINTERSTORE out 2 a nokey"), E("EXISTS out"),
+    E("ZUNIONSTORE out 0 a"), E("ZDIFFSTORE out 1 nokey"), E("ZUNIONSTORE a 2 a b"),
+    E("ZRANGE a 0 -1 WITHSCORES"), E("ZADD i1 inf x 1 y"), E("ZADD i2 -inf x 1 y"),
+    E("ZUNION 2 i1 i2 WITHSCORES"), E("ZUNION 2 i1 i2 WEIGHTS 0 1 WITHSCORES"),
+    E("ZINTERCARD 2 a b"), E("ZINTERCARD 2 a b LIMIT 1"), E("ZINTERCARD 2 a b LIMIT 0"),
+    E("ZINTERCARD 2 a b LIMIT -1"), E("ZINTERCARD 0 a"), E("ZINTERCARD x a"),
+    E("ZINTERCARD 3 a b"), E("ZINTERCARD 1 a WITHSCORES"), E("ZINTERCARD 2 a s"),
+    SCAN("ZSCAN a 0"), SCAN("ZSCAN a 0 MATCH [xy]"), E("ZSCAN nokey 0"), E("ZSCAN a x"),
+    E("TYPE a"), E("EXISTS a"), E("RENAME a ra"), E("TYPE ra"),
+    E("ZRANGE ra 0 -1 WITHSCORES"), E("DEL ra"), E("EXISTS ra"), E("UNLINK b"),
+    SCAN("SCAN TYPE zset"),
     # --- WRONGTYPE everywhere ----------------------------------------------------------------
     E("FLUSHALL"), E("SET str v"), E("RPUSH lst a"), E("HSET hsh f v"), E("SADD st m"),
     E("GET lst"), E("APPEND hsh x"), E("INCR st"), E("STRLEN lst"), E("GETRANGE st 0 1"),
@@ -333,12 +430,20 @@ SCRIPT = [
     E("SADD str a"), E("SMEMBERS lst"), E("SCARD hsh"), E("SINTER st str"),
     E("SUNIONSTORE d st lst"), E("SMOVE st lst m"), E("SISMEMBER str a"), E("SPOP lst"),
     E("SET lst overwritten"), E("GET lst"), E("TYPE hsh"), E("TYPE st"), E("RENAME hsh str"),
-    E("TYPE str"),
+    E("TYPE str"), E("ZADD zs 1 m"), E("ZADD str 1 a"), E("ZSCORE st m"), E("ZRANGE lst 0 -1"),
+    E("ZCARD str"), E("ZPOPMIN st"), E("ZUNION 2 zs str"), E("ZUNIONSTORE d 2 zs lst"),
+    E("ZMPOP 2 nokey str MIN"), E("ZRANGESTORE d str 0 -1"), E("ZINCRBY lst 1 a"),
+    E("ZRANDMEMBER str"), E("ZSCAN str 0"), E("GET zs"), E("SADD zs a"), E("HSET zs f v"),
+    E("LPUSH zs a"), E("SMEMBERS zs"), E("INCR zs"), E("TYPE zs"), E("SET zs now-a-string"),
+    E("TYPE zs"),
     # --- arity errors ------------------------------------------------------------------------
     E("GETSET a"), E("MGET"), E("INCR"), E("INCRBY a"), E("DEL"), E("TTL"), E("EXPIRE a"),
     E("HGET h"), E("HMGET h"), E("LPUSH l"), E("LRANGE l 0"), E("LINDEX l"), E("LSET l 0"),
     E("SADD"), E("SMOVE a b"), E("SINTER"), E("RENAME a"), E("DBSIZE x"), E("TYPE"),
     E("APPEND a"), E("HINCRBYFLOAT h f"), E("LINSERT l BEFORE a"), E("LPOS l"),
+    E("ZADD z 1"), E("ZCARD"), E("ZSCORE z"), E("ZRANGE z 0"), E("ZRANGESTORE d z 0"),
+    E("ZUNIONSTORE d 1"), E("ZMPOP 1 z"), E("ZREMRANGEBYRANK z 0"), E("ZINCRBY z 1"),
+    E("ZPOPMIN"), E("ZINTERCARD 1"), E("ZSCAN z"), E("ZRANK z"), E("ZMSCORE z"),
     # --- transactions ------------------------------------------------------------------------
     E("FLUSHALL"), E("MULTI"), E("SET tx 1"), E("INCR tx"), E("GET tx"), E("RPUSH txl a b"),
     E("EXEC"), E("EXEC"), E("DISCARD"), E("MULTI"), E("MULTI"), E("SET tx 9"), E("DISCARD"),
@@ -435,7 +540,7 @@ def full_scan(client, args):
             return reply
         cursor = reply[1][0][1]
         items = [v[1] for v in reply[1][1][1]]
-        if name == "HSCAN":
+        if name in ("HSCAN", "ZSCAN"):
             items = [(items[i], items[i + 1]) for i in range(0, len(items), 2)]
         found += items
         if cursor == b"0":
@@ -447,6 +552,8 @@ def full_scan(client, args):
 def source_members(client, source):
     if source == "keys":
         reply = client.call(["KEYS", "*"])
+    elif source.startswith("zset:"):
+        reply = client.call(["ZRANGE", source[len("zset:"):], "0", "-1"])
     else:
         reply = client.call(["SMEMBERS", source])
     return {v[1] for v in reply[1]}

@@ -2,7 +2,8 @@
 """Snapshots and log compaction with real processes (issue 8).
 
 1. A 3-node cluster with small snapshot triggers. One follower is killed; thousands of writes
-   (INCRs of one counter and SETs over 50 keys) go through the leader, which takes several
+   (INCRs of one counter, SETs over 50 keys and ZADDs to a sorted set of 50 members, which
+   snapshots carry as their own value type) go through the leader, which takes several
    snapshots and compacts its log past everything the dead follower holds. INFO persistence shows
    the snapshots and a log that no longer starts at 1; at most two snapshot files are kept.
 2. The dead follower restarts and catches up through InstallSnapshot: INFO persistence shows
@@ -37,7 +38,8 @@ def info(node, section):
 
 
 def pipelined_writes(node, start, count):
-    """INCR counter and SET k<i % KEYS> v<i>, pipelined 100 at a time through `node`."""
+    """INCR counter, SET k<i % KEYS> v<i> and ZADD board <i> m<i % KEYS>, pipelined 100 at a time
+    through `node`."""
     with Client(node.port, timeout=30) as c:
         i = start
         while i < start + count:
@@ -45,8 +47,9 @@ def pipelined_writes(node, start, count):
             payload = b""
             for j in range(i, i + batch):
                 payload += encode("INCR", "counter") + encode("SET", "k%d" % (j % KEYS), "v%d" % j)
+                payload += encode("ZADD", "board", str(j), "m%d" % (j % KEYS))
             c.send_raw(payload)
-            for _ in range(2 * batch):
+            for _ in range(3 * batch):
                 c.read_reply()
             i += batch
 
@@ -66,6 +69,14 @@ def check_data(node, total, what):
     keys = sorted(values)
     got = call(node.port, "MGET", *keys, timeout=10)
     check(got == [values[k] for k in keys], "%s: the keys differ from the writes" % what)
+    scores = {}
+    for j in range(total):
+        scores["m%d" % (j % KEYS)] = j
+    board = []
+    for member, score in sorted(scores.items(), key=lambda item: item[1]):
+        board += [member, str(score)]
+    got = call(node.port, "ZRANGE", "board", "0", "-1", "WITHSCORES", timeout=10)
+    check(got == board, "%s: the sorted set differs from the writes" % what)
 
 
 def snapshot_files(node):

@@ -54,7 +54,7 @@ walk_result walk(kv_state& state, std::vector<std::string> command, const std::s
                  const std::function<void(int)>& between) {
   walk_result r;
   std::uint64_t cursor = 0;
-  const bool pairs = command[0] == "HSCAN";
+  const bool pairs = command[0] == "HSCAN" || command[0] == "ZSCAN";
   do {
     auto argv = command;
     argv.push_back(std::to_string(cursor));
@@ -63,7 +63,8 @@ walk_result walk(kv_state& state, std::vector<std::string> command, const std::s
     auto p = read_page(state.read(argv, 1'000));
     for (std::size_t i = 0; i < p.items.size(); i += pairs ? 2 : 1) {
       r.seen.insert(p.items[i]);
-      if (pairs) CHECK(p.items[i + 1] == "v" + p.items[i]);
+      if (command[0] == "HSCAN") CHECK(p.items[i + 1] == "v" + p.items[i]);
+      if (command[0] == "ZSCAN") CHECK(p.items[i + 1] == p.items[i].substr(1));
     }
     cursor = p.cursor;
     r.largest_cursor = std::max(r.largest_cursor, cursor);
@@ -123,6 +124,25 @@ TEST_CASE("SSCAN pages a large set with COUNT; a small set comes whole with curs
   auto p = read_page(state.read({"SSCAN", "small", "0", "COUNT", "5"}, 1'000));
   CHECK(p.cursor == 0);
   CHECK(p.items.size() == 100);
+}
+
+TEST_CASE("ZSCAN pages a large sorted set with scores; a small one comes whole in rank order",
+          "[kv_scan]") {
+  kv_state state;
+  for (int i = 0; i < 2000; ++i)
+    state.apply({"ZADD", "z", std::to_string(i), "m" + std::to_string(i)}, 1'000);
+  auto r = walk(state, {"ZSCAN", "z"}, "10", [&](int call) {
+    state.apply({"ZREM", "z", "m" + std::to_string(call)}, 1'000);
+  });
+  CHECK(r.calls > 10);
+  CHECK(r.calls <= 40);
+  CHECK(r.largest_cursor <= js_safe_max);
+  for (int i = r.calls; i < 2000; ++i)
+    CHECK(r.seen.count("m" + std::to_string(i)) == 1);
+  state.apply({"ZADD", "small", "2", "b", "1", "a", "3", "c"}, 1'000);
+  CHECK(
+      state.read({"ZSCAN", "small", "0"}, 1'000) ==
+      "*2\r\n$1\r\n0\r\n*6\r\n$1\r\na\r\n$1\r\n1\r\n$1\r\nb\r\n$1\r\n2\r\n$1\r\nc\r\n$1\r\n3\r\n");
 }
 
 TEST_CASE("scan_members: pages in cursor order, disjoint, and covering", "[kv_scan]") {

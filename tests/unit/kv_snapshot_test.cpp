@@ -112,7 +112,7 @@ public:
 
   argv_type command() {
     const std::string k = key();
-    switch (below(34)) {
+    switch (below(40)) {
       case 0:
         return {"SET", k, text()};
       case 1:
@@ -181,6 +181,18 @@ public:
         return {"LREM", k, "0", text()};
       case 32:
         return {"SCAN", "0", "COUNT", "100"};
+      case 34:
+        return {"ZADD", k, std::to_string(below(5)), member(), "1.5", member()};
+      case 35:
+        return {"ZREM", k, member()};
+      case 36:
+        return {"ZINCRBY", k, "0.25", member()};
+      case 37:
+        return {"ZPOPMIN", k, std::to_string(below(3))};
+      case 38:
+        return {"ZUNIONSTORE", k, "2", key(), key()};
+      case 39:
+        return {"ZREMRANGEBYSCORE", k, "-inf", std::to_string(below(3))};
       default:
         return {"RENAMENX", k, key()};
     }
@@ -271,6 +283,13 @@ void enrich(replica& r) {
   for (int i = 0; i < 5000; ++i)
     sadd.push_back("member" + std::to_string(i));
   r.kv.apply(sadd, t);
+  argv_type zadd = {"ZADD", "big:zset"};
+  for (int i = 0; i < 5000; ++i) {
+    zadd.push_back(std::to_string(i % 97) + "." + std::to_string(i % 7));
+    zadd.push_back("member" + std::to_string(i));
+  }
+  r.kv.apply(zadd, t);
+  r.kv.apply({"ZADD", "inf:zset", "inf", "top", "-inf", "bottom", "1e-310", "tiny"}, t);
   std::string text(300 * 1024, 'z');
   for (std::size_t i = 0; i < text.size(); i += 1000)
     text[i] = static_cast<char>('a' + i % 26);
@@ -323,6 +342,10 @@ TEST_CASE("a restored state is the same replica: same replies, same serialisatio
     const std::string expected = original.apply(e);
     REQUIRE(copy.apply(e) == expected);
   }
+  CHECK(copy.kv.read({"ZRANGE", "big:zset", "0", "-1", "WITHSCORES"}) ==
+        original.kv.read({"ZRANGE", "big:zset", "0", "-1", "WITHSCORES"}));
+  CHECK(copy.kv.read({"ZRANGE", "inf:zset", "0", "-1", "WITHSCORES"}) ==
+        original.kv.read({"ZRANGE", "inf:zset", "0", "-1", "WITHSCORES"}));
   // SPOP on the big set draws from draws_: the same members on both.
   CHECK(copy.kv.apply({"SPOP", "big:set", "5"}, 2'000'000) ==
         original.kv.apply({"SPOP", "big:set", "5"}, 2'000'000));
@@ -444,7 +467,10 @@ TEST_CASE("bytes_max is honoured: big keys are spread over calls, one record at 
   argv_type push = {"RPUSH", "huge:list"};
   argv_type hset = {"HSET", "huge:hash"};
   argv_type sadd = {"SADD", "huge:set"};
+  argv_type zadd = {"ZADD", "huge:zset"};
   for (int i = 0; i < 20000; ++i) {
+    zadd.push_back(std::to_string(i * 0.001));
+    zadd.push_back("zmember" + std::to_string(i));
     push.push_back(std::string(10, 'e'));
     hset.push_back("field" + std::to_string(i));
     hset.push_back(std::string(i % 20, 'h'));
@@ -453,6 +479,7 @@ TEST_CASE("bytes_max is honoured: big keys are spread over calls, one record at 
   kv.apply(push, 1'000);
   kv.apply(hset, 1'000);
   kv.apply(sadd, 1'000);
+  kv.apply(zadd, 1'000);
   kv.apply({"SET", "long", std::string(200 * 1024, 's')}, 1'000);
   const std::string expected = full_snapshot(kv, sessions);
   // At most one record past the budget: a record closes at snapshot_record_bytes of items.

@@ -181,6 +181,14 @@ TEST_CASE("SRANDMEMBER and SCAN cursors are deterministic and complete", "[kv_tr
   CHECK(state.read({"SRANDMEMBER", "s", "-6"}, 5) == state.read({"SRANDMEMBER", "s", "-6"}, 5));
   CHECK(state.read({"SRANDMEMBER", "s", "-6"}, 5).rfind("*6\r\n", 0) == 0);
   CHECK(state.read({"SRANDMEMBER", "s", "-2000000"}, 5) == "-ERR value is out of range\r\n");
+  state.apply({"ZADD", "z", "1", "a", "2", "b", "3", "c", "4", "d", "5", "e"}, 1'000);
+  for (const argv_type& pick : std::vector<argv_type>{{"ZRANDMEMBER", "z"},
+                                                      {"ZRANDMEMBER", "z", "3", "WITHSCORES"},
+                                                      {"ZRANDMEMBER", "z", "-7"}})
+    CHECK(state.read(pick, 5) == state.read(pick, 5));
+  CHECK(state.read({"ZRANDMEMBER", "z", "-7"}, 5).rfind("*7\r\n", 0) == 0);
+  CHECK(state.read({"ZRANDMEMBER", "z", "3"}, 5).rfind("*3\r\n", 0) == 0);
+  CHECK(state.read({"ZRANDMEMBER", "z", "-2000000"}, 5) == "-ERR value is out of range\r\n");
   for (int i = 0; i < 100; ++i)
     state.apply({"SET", "key:" + std::to_string(i), "v"}, 1'000);
   // Walk the key space with COUNT 7 while deleting and adding keys: every key present for the
