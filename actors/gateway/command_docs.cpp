@@ -148,6 +148,10 @@ constexpr std::array docs = {
                 "key count element"},
     command_doc{"lset", "list", "1.0.0", "Sets a list element by its index.", "key index element"},
     command_doc{"ltrim", "list", "1.0.0", "Keeps only a range of a list.", "key start stop"},
+    command_doc{"memory", "server", "4.0.0",
+                "USAGE only: prez's estimate of the bytes a key takes (name, value, a fixed "
+                "overhead).",
+                "USAGE key [SAMPLES count]"},
     command_doc{"mget", "string", "1.0.0", "Returns the string values of keys.", "key..."},
     command_doc{"mset", "string", "1.0.1", "Sets several string values at once.",
                 "(data=key value)..."},

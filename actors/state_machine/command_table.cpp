@@ -152,6 +152,7 @@ constexpr std::array table = {
     w("lrem", 4, &lrem_command),
     w("lset", 4, &lset_command),
     w("ltrim", 4, &ltrim_command),
+    r("memory", -2, &memory_command),
     r("mget", -2, &mget_command),
     w("mset", -3, &mset_command, &check_pairs),
     w("msetnx", -3, &msetnx_command, &check_pairs),

@@ -149,6 +149,26 @@ std::string type_command(const keyspace& keys, const argv_type& argv, std::uint6
   return simple_string(e == nullptr ? "none" : type_name(e->data));
 }
 
+/// MEMORY USAGE key [SAMPLES n]: prez's own accounting of the key (its name and the bytes of its
+/// value, entry::bytes) plus a fixed per-key overhead, an estimate like Redis's. SAMPLES is
+/// accepted and ignored: prez counts every element.
+std::string memory_command(const keyspace& keys, const argv_type& argv, std::uint64_t now_ms) {
+  constexpr std::size_t per_key_overhead = 48;
+  if (!is_word(argv[1], "usage"))
+    return error_reply("ERR unknown subcommand '" + std::string(argv[1]) + "'. Try MEMORY HELP.");
+  if (argv.size() < 3)
+    return error_reply("ERR wrong number of arguments for 'memory|usage' command");
+  if (argv.size() != 3) {
+    if (argv.size() != 5 || !is_word(argv[3], "samples")) return error_reply(syntax_error);
+    const auto samples = parse_integer(argv[4]);
+    if (!samples) return error_reply(not_integer);
+    if (*samples < 0) return error_reply(syntax_error);
+  }
+  const entry* e = keys.find_visible(argv[2], now_ms);
+  if (e == nullptr) return null_bulk();
+  return integer(static_cast<long long>(argv[2].size() + e->bytes + per_key_overhead));
+}
+
 std::string rename_command(keyspace& keys, const argv_type& argv, std::uint64_t time_ms) {
   return rename_key(keys, argv, time_ms, false);
 }

@@ -148,6 +148,9 @@ SCRIPT = [
     E("FLUSHALL"),
     # --- connection --------------------------------------------------------------------------
     E("PING"), E("PING hello"), E("PING a b"), E("ECHO hi"), E("ECHO"), E(["ECHO", ""]),
+    E("MEMORY USAGE nokey"), E("MEMORY USAGE nokey SAMPLES 5"), E("MEMORY USAGE k SAMPLES"),
+    E("MEMORY USAGE k SAMPLES x"), E("MEMORY USAGE k foo 1"), E("MEMORY"), E("MEMORY USAGE"),
+    E("MEMORY bogus"), E("MEMORY USAGE k SAMPLES -1"),
     E("FUNCTION FLUSH"), E("FUNCTION FLUSH ASYNC"), E("FUNCTION FLUSH bogus"),
     E("FUNCTION FLUSH sync extra"), E("FUNCTION LIST"), E("FUNCTION"), E("FUNCTION bogus"),
     E("SELECT 0"), E("SELECT 16"), E("SELECT notanumber"), E("SELECT"),

@@ -115,3 +115,14 @@ TEST_CASE("Key-space commands: replies match Redis 7 byte for byte", "[kv_keys]"
           {{"PERSIST", "h"}, ":0\r\n"},
       });
 }
+
+TEST_CASE("MEMORY USAGE: prez's own accounting of a key, nil for a missing key", "[kv_keys]") {
+  kv_state state;
+  state.apply({"SET", "small", "v"}, 1'000);
+  state.apply({"SET", "large", std::string(1000, 'x')}, 1'000);
+  CHECK(state.read({"MEMORY", "USAGE", "nokey"}, 1'000) == "$-1\r\n");
+  CHECK(state.read({"MEMORY", "USAGE", "small"}, 1'000) ==
+        ":" + std::to_string(5 + 1 + 48) + "\r\n");
+  CHECK(state.read({"MEMORY", "usage", "large", "SAMPLES", "0"}, 1'000) ==
+        ":" + std::to_string(5 + 1000 + 48) + "\r\n");
+}
