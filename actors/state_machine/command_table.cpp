@@ -188,6 +188,7 @@ constexpr std::array table = {
     w("setnx", 3, &setnx_command),
     w("setrange", 4, &setrange_command),
     r("sinter", -2, &sinter_command),
+    r("sintercard", -3, &sintercard_command),
     w("sinterstore", -3, &sinterstore_command),
     r("sismember", 3, &sismember_command),
     r("smembers", 2, &smembers_command),

@@ -3,6 +3,7 @@
 // SPOP's seed comes from keyspace::draw(time_ms) (state + entry time, identical on every
 // replica); SRANDMEMBER, a read, seeds from now_ms, the key and its version.
 
+#include <algorithm>
 #include <limits>
 
 #include "actors/state_machine/kv_commands.hpp"
@@ -179,6 +180,44 @@ std::string smismember_command(const keyspace& keys, const argv_type& argv, std:
   for (std::size_t i = 2; i < argv.size(); ++i)
     reply += integer(set != nullptr && set->count(argv[i]) > 0 ? 1 : 0);
   return reply;
+}
+
+/// SINTERCARD numkeys key [key ...] [LIMIT limit]: the size of the intersection, counting stops
+/// at LIMIT (0: no limit). Every key is type-checked, even after a missing one, as Redis does.
+std::string sintercard_command(const keyspace& keys, const argv_type& argv, std::uint64_t now_ms) {
+  const auto numkeys = parse_integer(argv[1]);
+  if (!numkeys || *numkeys <= 0) return error_reply("ERR numkeys should be greater than 0");
+  if (static_cast<unsigned long long>(*numkeys) > argv.size() - 2)
+    return error_reply("ERR Number of keys can't be greater than number of args");
+  const std::size_t first = 2;
+  const std::size_t end = first + static_cast<std::size_t>(*numkeys);
+  long long limit = 0;
+  for (std::size_t i = end; i < argv.size(); i += 2) {
+    if (!is_word(argv[i], "limit") || i + 1 >= argv.size()) return error_reply(syntax_error);
+    const auto parsed = parse_integer(argv[i + 1]);
+    if (!parsed || *parsed < 0) return error_reply("ERR LIMIT can't be negative");
+    limit = *parsed;
+  }
+  std::vector<const set_value*> sets;
+  bool missing = false;
+  for (std::size_t i = first; i < end; ++i) {
+    bool wrong = false;
+    const set_value* set = set_for_read(keys, argv[i], now_ms, wrong);
+    if (wrong) return wrong_type_reply();
+    if (set == nullptr) missing = true;
+    sets.push_back(set);
+  }
+  if (missing) return integer(0);
+  // Walk the smallest set and probe the others.
+  std::sort(sets.begin(), sets.end(), [](auto* a, auto* b) { return a->size() < b->size(); });
+  long long count = 0;
+  for (const auto& member : *sets.front()) {
+    bool everywhere = true;
+    for (std::size_t i = 1; i < sets.size() && everywhere; ++i)
+      everywhere = sets[i]->count(member) > 0;
+    if (everywhere && ++count == limit) break;
+  }
+  return integer(count);
 }
 
 std::string scard_command(const keyspace& keys, const argv_type& argv, std::uint64_t now_ms) {

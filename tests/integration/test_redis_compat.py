@@ -148,6 +148,13 @@ SCRIPT = [
     E("FLUSHALL"),
     # --- connection --------------------------------------------------------------------------
     E("PING"), E("PING hello"), E("PING a b"), E("ECHO hi"), E("ECHO"), E(["ECHO", ""]),
+    E("SADD sic1 1 2 3"), E("SADD sic2 2 3 4"), E("SET sicstr x"), E("SINTERCARD 2 sic1 sic2"),
+    E("SINTERCARD 2 sic1 sic2 LIMIT 1"), E("SINTERCARD 2 sic1 sic2 LIMIT 0"), E("SINTERCARD 0 a"),
+    E("SINTERCARD -1 a"), E("SINTERCARD x a"), E("SINTERCARD 3 sic1 sic2"),
+    E("SINTERCARD 2 sic1 sic2 LIMIT -1"), E("SINTERCARD 2 sic1 sic2 LIMIT"),
+    E("SINTERCARD 2 sic1 sic2 foo"), E("SINTERCARD 2 sic1 sicstr"), E("SINTERCARD 2 sic1 nokey"),
+    E("SINTERCARD 1 sic1"), E("SINTERCARD 2 nokey sicstr"), E("SINTERCARD 1 sic1 LIMIT x"),
+    E("SINTERCARD 1"), E("SMISMEMBER sic1"), E("DEL sic1 sic2 sicstr"),
     E("MEMORY USAGE nokey"), E("MEMORY USAGE nokey SAMPLES 5"), E("MEMORY USAGE k SAMPLES"),
     E("MEMORY USAGE k SAMPLES x"), E("MEMORY USAGE k foo 1"), E("MEMORY"), E("MEMORY USAGE"),
     E("MEMORY bogus"), E("MEMORY USAGE k SAMPLES -1"),
