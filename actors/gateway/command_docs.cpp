@@ -151,7 +151,7 @@ constexpr std::array docs = {
     command_doc{"memory", "server", "4.0.0",
                 "USAGE only: prez's estimate of the bytes a key takes (name, value, a fixed "
                 "overhead).",
-                "USAGE key [SAMPLES count]"},
+                "USAGE key [SAMPLES:count#integer]"},
     command_doc{"mget", "string", "1.0.0", "Returns the string values of keys.", "key..."},
     command_doc{"mset", "string", "1.0.1", "Sets several string values at once.",
                 "(data=key value)..."},
@@ -228,7 +228,7 @@ constexpr std::array docs = {
     command_doc{"sinter", "set", "1.0.0", "Returns the intersection of sets.", "key..."},
     command_doc{"sintercard", "set", "7.0.0",
                 "Returns the number of members of the intersect of multiple sets.",
-                "numkeys key [key ...] [LIMIT limit]"},
+                "numkeys#integer key... [LIMIT:limit#integer]"},
     command_doc{"sinterstore", "set", "1.0.0", "Stores the intersection of sets in a key.",
                 "destination key..."},
     command_doc{"sismember", "set", "1.0.0", "Tells whether a value is a member of a set.",
