@@ -80,8 +80,9 @@ constexpr command_spec w(std::string_view name, int arity, write_handler handler
                          std::string (*check)(const argv_type&) = nullptr) {
   return {name, arity, command_kind::write, check, handler, nullptr, nullptr};
 }
-constexpr command_spec r(std::string_view name, int arity, read_handler handler) {
-  return {name, arity, command_kind::read, nullptr, nullptr, handler, nullptr};
+constexpr command_spec r(std::string_view name, int arity, read_handler handler,
+                         std::string (*check)(const argv_type&) = nullptr) {
+  return {name, arity, command_kind::read, check, nullptr, handler, nullptr};
 }
 constexpr command_spec l(std::string_view name, int arity,
                          std::string (*handler)(const argv_type&) = nullptr,
@@ -99,6 +100,7 @@ constexpr std::array table = {
     l("client", -2),
     l("command", -1),
     l("config", -2),
+    w("copy", -3, &copy_command),
     r("dbsize", 1, &dbsize_command),
     w("decr", 2, &decr_command),
     w("decrby", 3, &decrby_command),
@@ -139,6 +141,7 @@ constexpr std::array table = {
     w("incrbyfloat", 3, &incrbyfloat_command),
     l("info", -1),
     r("keys", 2, &keys_command),
+    r("lcs", -3, &lcs_command),
     r("lindex", 3, &lindex_command),
     w("linsert", 5, &linsert_command),
     r("llen", 2, &llen_command),
@@ -155,6 +158,7 @@ constexpr std::array table = {
     w("mset", -3, &mset_command, &check_pairs),
     w("msetnx", -3, &msetnx_command, &check_pairs),
     l("multi", 1),
+    r("object", -2, &object_command, &check_object),
     w("persist", 2, &persist_command),
     w("pexpire", -3, &pexpire_command),
     w("pexpireat", -3, &pexpireat_command),
@@ -199,6 +203,7 @@ constexpr std::array table = {
     r("sunion", -2, &sunion_command),
     w("sunionstore", -3, &sunionstore_command),
     l("time", 1),
+    r("touch", -2, &touch_command),
     r("ttl", 2, &ttl_command),
     r("type", 2, &type_command),
     w("unlink", -2, &del_command),

@@ -131,6 +131,9 @@ inline bool matches(const scan_options& options, std::string_view name) {
   return !options.pattern || glob_match(*options.pattern, name);
 }
 
+/// The encoding OBJECT ENCODING names for a value (kv_object.cpp, docs/compatibility.md).
+std::string_view encoding_name(const value& data);
+
 /// The type name TYPE answers for a value.
 std::string_view type_name(const value& data);
 
@@ -204,6 +207,13 @@ PREZ_KV_READ(pttl_command);
 PREZ_KV_READ(expiretime_command);
 PREZ_KV_READ(pexpiretime_command);
 PREZ_KV_WRITE(persist_command);
+
+// whole values (kv_object.cpp, kv_lcs.cpp)
+PREZ_KV_READ(touch_command);
+PREZ_KV_WRITE(copy_command);
+std::string check_object(const argv_type& argv);
+PREZ_KV_READ(object_command);
+PREZ_KV_READ(lcs_command);
 
 // hashes (kv_hashes.cpp)
 PREZ_KV_WRITE(hset_command);
