@@ -244,6 +244,13 @@ constexpr std::array docs = {
                 "key member..."},
     command_doc{"smove", "set", "1.0.0", "Moves a member from one set to another.",
                 "source destination member"},
+    command_doc{"sort", "generic", "1.0.0",
+                "Sorts the elements of a list or set, optionally storing the result.",
+                "key [BY:pattern] [limit=LIMIT:offset#integer count#integer] [GET:pattern...] "
+                "[order=ASC|DESC] [sorting=ALPHA] [STORE:destination#key]"},
+    command_doc{"sort_ro", "generic", "7.0.0", "Sorts the elements of a list or set (read-only).",
+                "key [BY:pattern] [limit=LIMIT:offset#integer count#integer] [GET:pattern...] "
+                "[order=ASC|DESC] [sorting=ALPHA]"},
     command_doc{"spop", "set", "1.0.0", "Removes and returns random members of a set.",
                 "key [count]"},
     command_doc{"srandmember", "set", "1.0.0", "Returns random members of a set.", "key [count]"},

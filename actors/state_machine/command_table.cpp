@@ -84,6 +84,11 @@ constexpr command_spec r(std::string_view name, int arity, read_handler handler,
                          std::string (*check)(const argv_type&) = nullptr) {
   return {name, arity, command_kind::read, check, nullptr, handler, nullptr};
 }
+/// A write whose kind depends on its arguments (kind_of()): `read` serves it when it only reads.
+constexpr command_spec wr(std::string_view name, int arity, write_handler write,
+                          read_handler read) {
+  return {name, arity, command_kind::write, nullptr, write, read, nullptr};
+}
 constexpr command_spec l(std::string_view name, int arity,
                          std::string (*handler)(const argv_type&) = nullptr,
                          std::string (*check)(const argv_type&) = nullptr) {
@@ -195,6 +200,8 @@ constexpr std::array table = {
     r("smembers", 2, &smembers_command),
     r("smismember", -3, &smismember_command),
     w("smove", 4, &smove_command),
+    wr("sort", -2, &sort_command, &sort_read_command),
+    r("sort_ro", -2, &sort_ro_command),
     w("spop", -2, &spop_command),
     r("srandmember", -2, &srandmember_command),
     w("srem", -3, &srem_command),
@@ -291,6 +298,13 @@ const command_spec* find_with_arity(const argv_type& argv, std::string& error) {
   return command;
 }
 
+command_kind kind_of(const command_spec& command, const argv_type& argv) {
+  // RAFT.NODE LIST reads the configuration (linearizably, like any read); ADD and REMOVE write.
+  if (command.name == "raft.node" && lowercase(argv[1]) == "list") return command_kind::read;
+  if (command.name == "sort" && !sort_stores(argv)) return command_kind::read;
+  return command.kind;
+}
+
 const command_spec* validate(const argv_type& argv, std::string& error) {
   const command_spec* command = find_with_arity(argv, error);
   if (command != nullptr && command->check != nullptr) error = command->check(argv);
@@ -318,9 +332,7 @@ bool queueable_in_transaction(const std::vector<std::string>& argv, std::string&
 command_kind classify(const std::vector<std::string>& argv, std::string& error_reply) {
   const kv::command_spec* command = kv::validate(argv, error_reply);
   if (command == nullptr) return command_kind::unknown;
-  // RAFT.NODE LIST reads the configuration (linearizably, like any read); ADD and REMOVE write.
-  if (command->name == "raft.node" && kv::lowercase(argv[1]) == "list") return command_kind::read;
-  return command->kind;
+  return kv::kind_of(*command, argv);
 }
 
 std::vector<command_description> describe_commands() {

@@ -379,6 +379,21 @@ SCRIPT = [
     E("LCS k1 k2 MINMATCHLEN -3 IDX"), E("LCS k1 nokey"), E("LCS k1 nokey IDX"),
     E("LCS k1 ol"), E("LCS k1 ol bogus"), E("LCS k1 k2 bogus"), E("LCS k1"),
     E("SET k3 abcabcabc"), E("SET k4 cbacbacba"), E("LCS k3 k4"), E("LCS k3 k4 IDX WITHMATCHLEN"),
+    # --- SORT / SORT_RO (kv_sort.cpp) ---------------------------------------------------------
+    E("RPUSH sl 3 1 2 10 1.5"), E("SORT sl"), E("SORT sl DESC"), E("SORT sl LIMIT 1 2"),
+    E("SORT sl LIMIT -1 2"), E("SORT sl LIMIT 10 2"), E("SORT sl LIMIT 1 -1"), E("SORT sl ALPHA"),
+    E("RPUSH sla b a c"), E("SORT sla"), E("SORT sla ALPHA DESC"), E("MSET w_a 3 w_b 1 w_c 2"),
+    E("SORT sla BY w_*"), E("SORT sla BY w_* GET #"), E("SORT sla BY w_* GET # GET w_*"),
+    E("SORT sla BY nosort"), E("SORT sla BY nosort DESC"), E("SORT sla BY w_* GET nopat"),
+    E("HSET h_a f 9"), E("HSET h_b f 8"), E("SORT sla BY h_*->f GET h_*->f GET #"),
+    E("SORT sla STORE sdst"), E("SORT nokey STORE sdst"), E("EXISTS sdst"),
+    E("SORT sla ALPHA STORE sdst"), E("LRANGE sdst 0 -1"), E("SORT sla BY w_* GET nopat STORE sdst"),
+    E("LRANGE sdst 0 -1"), E("SORT_RO sla STORE sdst"), E("SORT_RO sla ALPHA"), E("SORT os"),
+    E("SORT os bogus"), E("SORT sla LIMIT 1"), E("SORT sla LIMIT x 1"), E("SORT"), E("SORT_RO"),
+    E("RPUSH sties 2 1 b a"), E("SORT sties ALPHA BY nosort"), E("RPUSH ssame 1 1.0 01"),
+    E("SORT ssame"), E("SORT ssame DESC"), E("SORT sla BY w_* ALPHA"), E("SORT sla GET"),
+    E("SADD sst 3 1 2"), E("SORT sst"), E("SORT sst DESC LIMIT 0 2"), E("SORT sst BY nosort STORE sdst"),
+    E("LRANGE sdst 0 -1"), E("MULTI"), E("SORT sl"), E("SORT sl STORE sdst2"), E("EXEC"),
     # --- the end -----------------------------------------------------------------------------
     E("FLUSHALL"), E("DBSIZE"), E("RESET"), E("CLIENT GETNAME"), E("PING"),
 ]
