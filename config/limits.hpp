@@ -201,6 +201,11 @@ inline constexpr std::size_t kv_tombstones_max = 64 * 1024;
 /// count of -1e9 would build a reply of billions of elements on the leader).
 inline constexpr std::size_t kv_random_reply_elements_max = 1024 * 1024;
 
+/// Bytes of LCS's dynamic-programming table (4 bytes per cell, (len1 + 1) * (len2 + 1) cells).
+/// Redis bounds it by proto-max-bulk-len (512 MiB); prez refuses above 128 MiB so one read cannot
+/// take a node's memory (two strings of about 5,800 bytes each reach it).
+inline constexpr std::size_t lcs_table_bytes_max = 128 * 1024 * 1024;
+
 // --- state snapshots (issue 8, actors/state_machine/state_restore.hpp) ---------------------------
 
 /// Items (list elements, hash fields and values, set members, string pieces, tombstones) in one

@@ -292,6 +292,10 @@ resp3_shape resp3_shape_of(const std::vector<std::string>& argv) {
   const auto sub = argv.size() > 1 ? lowercase(argv[1]) : std::string();
   if (name == "hgetall" || name == "hello" || (name == "config" && sub == "get"))
     return resp3_shape::map;
+  // LCS ... IDX answers {matches, len}: a map in RESP3.
+  if (name == "lcs" && std::any_of(argv.begin() + 1, argv.end(),
+                                   [](const std::string& arg) { return lowercase(arg) == "idx"; }))
+    return resp3_shape::map;
   if (name == "smembers" || name == "sinter" || name == "sunion" || name == "sdiff" ||
       (name == "spop" && argv.size() > 2))
     return resp3_shape::set;

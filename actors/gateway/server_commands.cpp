@@ -45,8 +45,13 @@ void append_info(std::string& out, const command_description& c) {
     append_simple_string(out, f);
   bool has_keys = !keyless(c.name);
   bool many = c.arity < 0 && c.name != "set" && c.name != "getex";
-  append_integer(out, has_keys ? 1 : 0);
-  append_integer(out, has_keys ? (many ? -1 : 1) : 0);
+  int first_key = has_keys ? 1 : 0;
+  int last_key = has_keys ? (many ? -1 : 1) : 0;
+  if (c.name == "copy" || c.name == "lcs") last_key = 2; // exactly two keys, then options
+  if (c.name == "object") first_key = last_key = 2;      // OBJECT <subcommand> <key>
+  if (c.name == "sort" || c.name == "sort_ro") last_key = 1;
+  append_integer(out, first_key);
+  append_integer(out, last_key);
   append_integer(out, has_keys ? 1 : 0);
   for (int i = 0; i < 4; ++i) // ACL categories, tips, key specs, subcommands
     append_array_header(out, 0);

@@ -80,8 +80,14 @@ constexpr command_spec w(std::string_view name, int arity, write_handler handler
                          std::string (*check)(const argv_type&) = nullptr) {
   return {name, arity, command_kind::write, check, handler, nullptr, nullptr};
 }
-constexpr command_spec r(std::string_view name, int arity, read_handler handler) {
-  return {name, arity, command_kind::read, nullptr, nullptr, handler, nullptr};
+constexpr command_spec r(std::string_view name, int arity, read_handler handler,
+                         std::string (*check)(const argv_type&) = nullptr) {
+  return {name, arity, command_kind::read, check, nullptr, handler, nullptr};
+}
+/// A write whose kind depends on its arguments (kind_of()): `read` serves it when it only reads.
+constexpr command_spec wr(std::string_view name, int arity, write_handler write,
+                          read_handler read) {
+  return {name, arity, command_kind::write, nullptr, write, read, nullptr};
 }
 constexpr command_spec l(std::string_view name, int arity,
                          std::string (*handler)(const argv_type&) = nullptr,
@@ -99,6 +105,7 @@ constexpr std::array table = {
     l("client", -2),
     l("command", -1),
     l("config", -2),
+    w("copy", -3, &copy_command),
     r("dbsize", 1, &dbsize_command),
     w("decr", 2, &decr_command),
     w("decrby", 3, &decrby_command),
@@ -140,6 +147,7 @@ constexpr std::array table = {
     w("incrbyfloat", 3, &incrbyfloat_command),
     l("info", -1),
     r("keys", 2, &keys_command),
+    r("lcs", -3, &lcs_command),
     r("lindex", 3, &lindex_command),
     w("linsert", 5, &linsert_command),
     r("llen", 2, &llen_command),
@@ -157,6 +165,7 @@ constexpr std::array table = {
     w("mset", -3, &mset_command, &check_pairs),
     w("msetnx", -3, &msetnx_command, &check_pairs),
     l("multi", 1),
+    r("object", -2, &object_command, &check_object),
     w("persist", 2, &persist_command),
     w("pexpire", -3, &pexpire_command),
     w("pexpireat", -3, &pexpireat_command),
@@ -194,6 +203,8 @@ constexpr std::array table = {
     r("smembers", 2, &smembers_command),
     r("smismember", -3, &smismember_command),
     w("smove", 4, &smove_command),
+    wr("sort", -2, &sort_command, &sort_read_command),
+    r("sort_ro", -2, &sort_ro_command),
     w("spop", -2, &spop_command),
     r("srandmember", -2, &srandmember_command),
     w("srem", -3, &srem_command),
@@ -202,6 +213,7 @@ constexpr std::array table = {
     r("sunion", -2, &sunion_command),
     w("sunionstore", -3, &sunionstore_command),
     l("time", 1),
+    r("touch", -2, &touch_command),
     r("ttl", 2, &ttl_command),
     r("type", 2, &type_command),
     w("unlink", -2, &del_command),
@@ -321,6 +333,13 @@ const command_spec* find_with_arity(const argv_type& argv, std::string& error) {
   return command;
 }
 
+command_kind kind_of(const command_spec& command, const argv_type& argv) {
+  // RAFT.NODE LIST reads the configuration (linearizably, like any read); ADD and REMOVE write.
+  if (command.name == "raft.node" && lowercase(argv[1]) == "list") return command_kind::read;
+  if (command.name == "sort" && !sort_stores(argv)) return command_kind::read;
+  return command.kind;
+}
+
 const command_spec* validate(const argv_type& argv, std::string& error) {
   const command_spec* command = find_with_arity(argv, error);
   if (command != nullptr && command->check != nullptr) error = command->check(argv);
@@ -348,9 +367,7 @@ bool queueable_in_transaction(const std::vector<std::string>& argv, std::string&
 command_kind classify(const std::vector<std::string>& argv, std::string& error_reply) {
   const kv::command_spec* command = kv::validate(argv, error_reply);
   if (command == nullptr) return command_kind::unknown;
-  // RAFT.NODE LIST reads the configuration (linearizably, like any read); ADD and REMOVE write.
-  if (command->name == "raft.node" && kv::lowercase(argv[1]) == "list") return command_kind::read;
-  return command->kind;
+  return kv::kind_of(*command, argv);
 }
 
 std::vector<command_description> describe_commands() {

@@ -135,6 +135,9 @@ inline bool matches(const scan_options& options, std::string_view name) {
   return !options.pattern || glob_match(*options.pattern, name);
 }
 
+/// The encoding OBJECT ENCODING names for a value (kv_object.cpp, docs/compatibility.md).
+std::string_view encoding_name(const value& data);
+
 /// The type name TYPE answers for a value.
 std::string_view type_name(const value& data);
 
@@ -217,6 +220,19 @@ PREZ_KV_READ(pttl_command);
 PREZ_KV_READ(expiretime_command);
 PREZ_KV_READ(pexpiretime_command);
 PREZ_KV_WRITE(persist_command);
+
+// whole values (kv_object.cpp, kv_lcs.cpp)
+PREZ_KV_READ(touch_command);
+PREZ_KV_WRITE(copy_command);
+std::string check_object(const argv_type& argv);
+PREZ_KV_READ(object_command);
+PREZ_KV_READ(lcs_command);
+
+// SORT (kv_sort.cpp): SORT is a write with STORE, else a read (kind_of()).
+bool sort_stores(const argv_type& argv);
+PREZ_KV_WRITE(sort_command);
+PREZ_KV_READ(sort_read_command);
+PREZ_KV_READ(sort_ro_command);
 
 // hashes (kv_hashes.cpp)
 PREZ_KV_WRITE(hset_command);
@@ -322,6 +338,11 @@ struct command_spec {
   read_handler read;
   std::string (*local)(const argv_type&);
 };
+
+/// How `argv` travels: the spec's kind, except for a command whose kind depends on its
+/// arguments (SORT without STORE and RAFT.NODE LIST are reads). Precondition: `command` is the
+/// spec validate() found for `argv`.
+command_kind kind_of(const command_spec& command, const argv_type& argv);
 
 /// The spec for a runnable command, or nullptr with `error` set to the RESP error reply.
 const command_spec* validate(const argv_type& argv, std::string& error);

@@ -58,7 +58,8 @@ std::string kv_state::read(const std::vector<std::string>& argv, std::uint64_t n
   std::string error;
   const kv::command_spec* command = kv::validate(argv, error);
   if (command == nullptr) return error;
-  if (command->kind == command_kind::read) return command->read(keys_, argv, now);
+  if (kv::kind_of(*command, argv) == command_kind::read && command->read != nullptr)
+    return command->read(keys_, argv, now);
   if (command->kind == command_kind::local) return run_local(argv);
   return kv::error_reply("ERR internal error: '" + std::string(command->name) +
                          "' is not a read command");
