@@ -156,6 +156,13 @@ inline std::size_t zset_member_bytes(std::string_view member) {
 /// splitmix64's mixing step (config/mix64.hpp): deterministic mixing for seeds.
 using ::prez::mix64;
 
+/// A splitmix64 stream: deterministic, seeded, never std::random_device (docs/expiry.md,
+/// Randomness). SPOP, SRANDMEMBER, ZRANDMEMBER draw from it.
+struct seeded_random {
+  std::uint64_t state;
+  std::uint64_t below(std::uint64_t bound) { return mix64(state++) % bound; }
+};
+
 // --- handlers -----------------------------------------------------------------------------------
 
 /// A write command: may change `keys`. `time_ms` is the entry's (monotonic) time.

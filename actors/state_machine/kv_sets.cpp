@@ -13,12 +13,6 @@ namespace prez::kv {
 
 namespace {
 
-/// splitmix64 stream: deterministic, seeded, never std::random_device (docs/expiry.md, Randomness).
-struct seeded_random {
-  std::uint64_t state;
-  std::uint64_t below(std::uint64_t bound) { return mix64(state++) % bound; }
-};
-
 set_value* set_for_write(keyspace& keys, const std::string& key, std::uint64_t time_ms, entry*& e,
                          bool& wrong) {
   e = keys.find_live(key, time_ms);

@@ -666,12 +666,6 @@ std::string algebra_store(keyspace& keys, const argv_type& argv, zset_operation 
 
 // --- ZRANDMEMBER --------------------------------------------------------------------------------
 
-/// splitmix64 stream, seeded (docs/expiry.md, Randomness), as in kv_sets.cpp.
-struct seeded_random {
-  std::uint64_t state;
-  std::uint64_t below(std::uint64_t bound) { return mix64(state++) % bound; }
-};
-
 std::string random_items(const zset_value& sorted, long long count, bool with_scores,
                          std::uint64_t seed) {
   seeded_random random{seed};
