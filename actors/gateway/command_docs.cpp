@@ -116,6 +116,8 @@ constexpr std::array docs = {
     command_doc{"hmget", "hash", "2.0.0", "Returns the values of hash fields.", "key field..."},
     command_doc{"hmset", "hash", "2.0.0", "Sets hash fields (old form of HSET).",
                 "key (data=field value)..."},
+    command_doc{"hrandfield", "hash", "6.2.0", "Returns one or more random fields from a hash.",
+                "key [count#integer [WITHVALUES]]"},
     command_doc{"hscan", "hash", "2.8.0", "Iterates over the fields and values of a hash.",
                 "key cursor [MATCH:pattern] [COUNT:count]"},
     command_doc{"hset", "hash", "2.0.0", "Sets hash fields; returns how many were new.",

@@ -86,8 +86,9 @@ struct form {
   bool verbatim = false;
   form_of_child children = nullptr;
   const std::vector<resp3_shape>* queued = nullptr; ///< EXEC
-  bool as_double = false; ///< a bulk string is a double (sorted set scores)
-  bool as_pairs = false;  ///< a flat array of member, score, ... becomes [member, double] pairs
+  bool as_double = false;  ///< a bulk string is a double (sorted set scores)
+  bool as_pairs = false;   ///< a flat array of member, score, ... becomes [member, double] pairs
+  bool pair_double = true; ///< with as_pairs: the second of each pair is a double
 };
 
 void write(std::string& out, const node& n, const form& f);
@@ -114,7 +115,7 @@ void write(std::string& out, const node& n, const form& f) {
     for (std::size_t i = 0; i < n.elements.size(); i += 2) {
       write_header(out, '*', 2);
       write(out, n.elements[i], form{});
-      write(out, n.elements[i + 1], form{'*', false, nullptr, nullptr, true, false});
+      write(out, n.elements[i + 1], form{'*', false, nullptr, nullptr, f.pair_double, false});
     }
     return;
   }
@@ -274,6 +275,8 @@ form form_for(resp3_shape shape, const std::vector<resp3_shape>* queued) {
       return form{'*', false, &double_element, nullptr};
     case resp3_shape::scored_pairs:
       return form{'*', false, nullptr, nullptr, false, true};
+    case resp3_shape::pairs:
+      return form{'*', false, nullptr, nullptr, false, true, false};
     case resp3_shape::scored_pair:
       return form{'*', false, &second_is_double, nullptr};
     case resp3_shape::zmpop:
@@ -296,6 +299,9 @@ resp3_shape resp3_shape_of(const std::vector<std::string>& argv) {
   if (name == "lcs" && std::any_of(argv.begin() + 1, argv.end(),
                                    [](const std::string& arg) { return lowercase(arg) == "idx"; }))
     return resp3_shape::map;
+  // HRANDFIELD key count WITHVALUES: [field, value] pairs, as Redis 7 answers in RESP3.
+  if (name == "hrandfield" && argv.size() == 4 && lowercase(argv[3]) == "withvalues")
+    return resp3_shape::pairs;
   if (name == "smembers" || name == "sinter" || name == "sunion" || name == "sdiff" ||
       (name == "spop" && argv.size() > 2))
     return resp3_shape::set;

@@ -20,6 +20,8 @@ enum class resp3_shape {
   command_info, ///< COMMAND / COMMAND INFO: flags, categories, tips, specs are sets
   command_docs, ///< COMMAND DOCS: nested maps, argument flags as sets
   exec,         ///< EXEC: each element converted by the shape of its queued command
+  pairs,        ///< a flat field, value, ... array becomes an array of [field, value] pairs
+                ///< (HRANDFIELD WITHVALUES)
   // Sorted sets (Redis 7.0 answers scores as doubles `,` in RESP3):
   score,        ///< the top-level bulk string is a double (ZSCORE, ZINCRBY, ZADD INCR)
   scores,       ///< each bulk string of the top-level array is a double (ZMSCORE)

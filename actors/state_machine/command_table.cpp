@@ -137,6 +137,7 @@ constexpr std::array table = {
     r("hlen", 2, &hlen_command),
     r("hmget", -3, &hmget_command),
     w("hmset", -4, &hmset_command, &check_field_pairs),
+    r("hrandfield", -2, &hrandfield_command),
     r("hscan", -3, &hscan_command),
     w("hset", -4, &hset_command, &check_field_pairs),
     w("hsetnx", 4, &hsetnx_command),

@@ -211,6 +211,7 @@ PREZ_KV_READ(exists_command);
 PREZ_KV_READ(type_command);
 PREZ_KV_READ(memory_command);
 PREZ_KV_READ(sintercard_command);
+PREZ_KV_READ(hrandfield_command);
 PREZ_KV_WRITE(rename_command);
 PREZ_KV_WRITE(renamenx_command);
 PREZ_KV_READ(keys_command);

@@ -3,8 +3,10 @@
 
 #include <cmath>
 #include <limits>
+#include <optional>
 
 #include "actors/state_machine/kv_commands.hpp"
+#include "config/limits.hpp"
 
 namespace prez::kv {
 
@@ -252,6 +254,68 @@ std::string hscan_command(const keyspace& keys, const argv_type& argv, std::uint
     items.push_back(texts[i]);
   }
   return scan_reply(std::to_string(page.next), items);
+}
+
+/// HRANDFIELD key [count [WITHVALUES]], as Redis 7.0 answers it, with prez's seeded draws (the
+/// same seed rule as SRANDMEMBER and ZRANDMEMBER: the time, the key and its version). A count at
+/// least the hash's size answers the whole hash, in field order (Redis: its listpack order); a
+/// smaller positive count distinct fields in field order; a negative count that many independent
+/// draws.
+std::string hrandfield_command(const keyspace& keys, const argv_type& argv, std::uint64_t now_ms) {
+  std::optional<long long> count;
+  bool with_values = false;
+  if (argv.size() >= 3) {
+    count = parse_integer(argv[2]);
+    if (!count) return error_reply(not_integer);
+    if (*count == std::numeric_limits<long long>::min())
+      return error_reply("ERR value is out of range, value must between -9223372036854775807 and "
+                         "9223372036854775807");
+    if (argv.size() > 4 || (argv.size() == 4 && !is_word(argv[3], "withvalues")))
+      return error_reply(syntax_error);
+    with_values = argv.size() == 4;
+    constexpr long long half = std::numeric_limits<long long>::max() / 2;
+    if (with_values && (*count < -half || *count > half))
+      return error_reply("ERR value is out of range");
+    if (*count < 0 &&
+        static_cast<unsigned long long>(-*count) > limits::kv_random_reply_elements_max)
+      return error_reply("ERR value is out of range");
+  }
+  bool wrong = false;
+  const hash_value* hash = hash_for_read(keys, argv[1], now_ms, wrong);
+  if (wrong) return wrong_type_reply();
+  if (hash == nullptr) return count ? array_header(0) : null_bulk();
+  const entry* e = keys.find_visible(argv[1], now_ms);
+  seeded_random random{mix64(now_ms ^ key_hash(argv[1]) ^ mix64(e->version))};
+  const std::vector<const hash_value::value_type*> fields = [&] {
+    std::vector<const hash_value::value_type*> all;
+    all.reserve(hash->size());
+    for (const auto& field : *hash)
+      all.push_back(&field);
+    return all;
+  }();
+  if (!count) return bulk(fields[random.below(fields.size())]->first);
+  std::vector<const hash_value::value_type*> picked;
+  if (*count >= 0 && static_cast<unsigned long long>(*count) >= fields.size()) {
+    picked = fields;
+  } else if (*count >= 0) {
+    // Distinct fields in field order, by selection sampling (Knuth's algorithm S).
+    const auto wanted = static_cast<std::size_t>(*count);
+    std::size_t left = fields.size();
+    for (const auto* field : fields) {
+      if (picked.size() < wanted && random.below(left) < wanted - picked.size())
+        picked.push_back(field);
+      --left;
+    }
+  } else {
+    for (long long i = 0; i < -*count; ++i)
+      picked.push_back(fields[random.below(fields.size())]);
+  }
+  std::vector<std::string_view> items;
+  for (const auto* field : picked) {
+    items.push_back(field->first);
+    if (with_values) items.push_back(field->second);
+  }
+  return bulk_array(items);
 }
 
 } // namespace prez::kv

@@ -5,6 +5,7 @@
 
 #include <catch2/catch.hpp>
 
+#include <set>
 #include <string>
 #include <vector>
 
@@ -67,4 +68,29 @@ TEST_CASE("Hash commands: replies match Redis 7 byte for byte", "[kv_hashes]") {
           {{"HDEL", "h", "b", "c", "x", "z", "cnt", "s", "max", "fl"}, ":8\r\n"},
           {{"EXISTS", "h"}, ":0\r\n"},
       });
+}
+
+TEST_CASE("HRANDFIELD: whole hash, distinct picks, repeated draws, values paired", "[kv_hashes]") {
+  kv_state state;
+  state.apply({"HSET", "h", "a", "1", "b", "2", "c", "3", "d", "4"}, 1'000);
+  CHECK(state.read({"HRANDFIELD", "h", "9", "WITHVALUES"}, 1'000) ==
+        "*8\r\n$1\r\na\r\n$1\r\n1\r\n$1\r\nb\r\n$1\r\n2\r\n$1\r\nc\r\n$1\r\n3\r\n$1\r\nd\r\n$"
+        "1\r\n4\r\n");
+  // Two distinct fields, in field order, each with its own value.
+  const auto two = state.read({"HRANDFIELD", "h", "2", "WITHVALUES"}, 1'000);
+  CHECK(two.rfind("*4\r\n", 0) == 0);
+  for (const char* pair : {"$1\r\na\r\n$1\r\n1\r\n", "$1\r\nb\r\n$1\r\n2\r\n",
+                           "$1\r\nc\r\n$1\r\n3\r\n", "$1\r\nd\r\n$1\r\n4\r\n"})
+    CHECK(two.find(pair) == two.rfind(pair)); // never twice
+  // A negative count draws that many times, repeats allowed; every draw is a field of h.
+  const auto drawn = state.read({"HRANDFIELD", "h", "-50"}, 1'000);
+  CHECK(drawn.rfind("*50\r\n", 0) == 0);
+  // The picks change with time (the seed mixes the read's time), so over many reads every field
+  // turns up.
+  std::set<std::string> seen;
+  for (std::uint64_t t = 1'000; t < 1'200; ++t)
+    seen.insert(state.read({"HRANDFIELD", "h"}, t));
+  CHECK(seen.size() == 4);
+  CHECK(state.read({"HRANDFIELD", "nokey"}, 1'000) == "$-1\r\n");
+  CHECK(state.read({"HRANDFIELD", "nokey", "3"}, 1'000) == "*0\r\n");
 }
