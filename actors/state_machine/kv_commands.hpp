@@ -156,6 +156,16 @@ inline std::size_t zset_member_bytes(std::string_view member) {
 /// splitmix64's mixing step (config/mix64.hpp): deterministic mixing for seeds.
 using ::prez::mix64;
 
+/// HRANDFIELD's and ZRANDMEMBER's `[count [WITHVALUES|WITHSCORES]]` from argv[2], with Redis 7.0's
+/// checks and errors (`with_word` is the lower-case option word). Returns the error reply, empty
+/// on success; `count` stays nullopt when argv has no count.
+std::string parse_random_count(const argv_type& argv, std::string_view with_word,
+                               std::optional<long long>& count, bool& with);
+
+/// The seed of a random read of `key` (SRANDMEMBER, HRANDFIELD, ZRANDMEMBER): the read's time, the
+/// key and its version, so every replica answers the same at the same time and version.
+std::uint64_t random_read_seed(const keyspace& keys, const std::string& key, std::uint64_t now_ms);
+
 /// A splitmix64 stream: deterministic, seeded, never std::random_device (docs/expiry.md,
 /// Randomness). SPOP, SRANDMEMBER, ZRANDMEMBER draw from it.
 struct seeded_random {

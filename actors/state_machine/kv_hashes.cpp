@@ -264,28 +264,13 @@ std::string hscan_command(const keyspace& keys, const argv_type& argv, std::uint
 std::string hrandfield_command(const keyspace& keys, const argv_type& argv, std::uint64_t now_ms) {
   std::optional<long long> count;
   bool with_values = false;
-  if (argv.size() >= 3) {
-    count = parse_integer(argv[2]);
-    if (!count) return error_reply(not_integer);
-    if (*count == std::numeric_limits<long long>::min())
-      return error_reply("ERR value is out of range, value must between -9223372036854775807 and "
-                         "9223372036854775807");
-    if (argv.size() > 4 || (argv.size() == 4 && !is_word(argv[3], "withvalues")))
-      return error_reply(syntax_error);
-    with_values = argv.size() == 4;
-    constexpr long long half = std::numeric_limits<long long>::max() / 2;
-    if (with_values && (*count < -half || *count > half))
-      return error_reply("ERR value is out of range");
-    if (*count < 0 &&
-        static_cast<unsigned long long>(-*count) > limits::kv_random_reply_elements_max)
-      return error_reply("ERR value is out of range");
-  }
+  if (auto error = parse_random_count(argv, "withvalues", count, with_values); !error.empty())
+    return error;
   bool wrong = false;
   const hash_value* hash = hash_for_read(keys, argv[1], now_ms, wrong);
   if (wrong) return wrong_type_reply();
   if (hash == nullptr) return count ? array_header(0) : null_bulk();
-  const entry* e = keys.find_visible(argv[1], now_ms);
-  seeded_random random{mix64(now_ms ^ key_hash(argv[1]) ^ mix64(e->version))};
+  seeded_random random{random_read_seed(keys, argv[1], now_ms)};
   const std::vector<const hash_value::value_type*> fields = [&] {
     std::vector<const hash_value::value_type*> all;
     all.reserve(hash->size());

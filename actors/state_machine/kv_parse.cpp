@@ -11,6 +11,7 @@
 #include <limits>
 
 #include "actors/state_machine/kv_commands.hpp"
+#include "config/limits.hpp"
 
 namespace prez::kv {
 
@@ -271,6 +272,30 @@ member_page scan_members(const std::vector<std::string_view>& names, std::uint64
   for (const auto& a : ahead)
     page.picked.push_back(a.second);
   return page;
+}
+
+std::string parse_random_count(const argv_type& argv, std::string_view with_word,
+                               std::optional<long long>& count, bool& with) {
+  with = false;
+  if (argv.size() < 3) return {};
+  count = parse_integer(argv[2]);
+  if (!count) return error_reply(not_integer);
+  if (*count == std::numeric_limits<long long>::min())
+    return error_reply("ERR value is out of range, value must between -9223372036854775807 and "
+                       "9223372036854775807");
+  if (argv.size() > 4 || (argv.size() == 4 && !is_word(argv[3], with_word)))
+    return error_reply(syntax_error);
+  with = argv.size() == 4;
+  constexpr long long half = std::numeric_limits<long long>::max() / 2;
+  if (with && (*count < -half || *count > half)) return error_reply("ERR value is out of range");
+  if (*count < 0 && static_cast<unsigned long long>(-*count) > limits::kv_random_reply_elements_max)
+    return error_reply("ERR value is out of range");
+  return {};
+}
+
+std::uint64_t random_read_seed(const keyspace& keys, const std::string& key, std::uint64_t now_ms) {
+  const entry* e = keys.find_visible(key, now_ms);
+  return mix64(now_ms ^ key_hash(key) ^ mix64(e == nullptr ? 0 : e->version));
 }
 
 } // namespace prez::kv

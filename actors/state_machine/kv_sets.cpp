@@ -245,8 +245,7 @@ std::string srandmember_command(const keyspace& keys, const argv_type& argv, std
   const set_value* set = set_for_read(keys, argv[1], now_ms, wrong);
   if (wrong) return wrong_type_reply();
   if (set == nullptr) return count ? array_header(0) : null_bulk();
-  const entry* e = keys.find_visible(argv[1], now_ms);
-  const std::uint64_t seed = mix64(now_ms ^ key_hash(argv[1]) ^ mix64(e->version));
+  const std::uint64_t seed = random_read_seed(keys, argv[1], now_ms);
   if (!count) {
     seeded_random random{seed};
     return bulk(sample(*set, 1, random).front());

@@ -944,27 +944,13 @@ std::string zmpop_command(keyspace& keys, const argv_type& argv, std::uint64_t t
 std::string zrandmember_command(const keyspace& keys, const argv_type& argv, std::uint64_t now_ms) {
   std::optional<long long> count;
   bool with_scores = false;
-  if (argv.size() >= 3) {
-    count = parse_integer(argv[2]);
-    if (!count) return error_reply(not_integer);
-    if (*count == std::numeric_limits<long long>::min())
-      return error_reply("ERR value is out of range, value must between -9223372036854775807 and "
-                         "9223372036854775807");
-    if (argv.size() > 4 || (argv.size() == 4 && !is_word(argv[3], "withscores")))
-      return error_reply(syntax_error);
-    with_scores = argv.size() == 4;
-    constexpr long long half = std::numeric_limits<long long>::max() / 2;
-    if (with_scores && (*count < -half || *count > half))
-      return error_reply("ERR value is out of range");
-    if (*count < 0 && static_cast<std::size_t>(-*count) > limits::kv_random_reply_elements_max)
-      return error_reply("ERR value is out of range");
-  }
+  if (auto error = parse_random_count(argv, "withscores", count, with_scores); !error.empty())
+    return error;
   bool wrong = false;
   const zset_value* sorted = zset_for_read(keys, argv[1], now_ms, wrong);
   if (wrong) return wrong_type_reply();
   if (sorted == nullptr) return count ? array_header(0) : null_bulk();
-  const entry* e = keys.find_visible(argv[1], now_ms);
-  const std::uint64_t seed = mix64(now_ms ^ key_hash(argv[1]) ^ mix64(e->version));
+  const std::uint64_t seed = random_read_seed(keys, argv[1], now_ms);
   if (!count) {
     seeded_random random{seed};
     return bulk(sorted->at(random.below(sorted->size())).member);
