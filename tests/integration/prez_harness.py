@@ -135,6 +135,27 @@ class Client:
         return reply
 
 
+def raw_exchange(port, payload, seconds=5):
+    """Sends `payload`, returns (everything received until the server closes, closed?)."""
+    sock = socket.create_connection(("127.0.0.1", port), timeout=seconds)
+    try:
+        sock.sendall(payload)
+        data, end = b"", time.monotonic() + seconds
+        while time.monotonic() < end:
+            try:
+                chunk = sock.recv(65536)
+            except socket.timeout:
+                return data, False
+            except ConnectionResetError:
+                return data, True
+            if not chunk:
+                return data, True
+            data += chunk
+        return data, False
+    finally:
+        sock.close()
+
+
 def call(port, *args, timeout=5.0):
     with Client(port, timeout) as c:
         return c.call(*args)

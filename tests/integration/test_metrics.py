@@ -30,7 +30,7 @@ import tempfile
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from prez_harness import Cluster, call, check, free_port, wait_until  # noqa: E402
+from prez_harness import Cluster, call, check, free_port, raw_exchange, wait_until  # noqa: E402
 
 REQUIRED = [
     "prez_raft_term", "prez_raft_role", "prez_raft_commit_index", "prez_raft_applied_index",
@@ -164,26 +164,6 @@ def health(port):
         check(doc.get("reason"), f"/health 503 without a reason: {body!r}")
     return status, doc
 
-
-def raw_exchange(port, payload, seconds=5):
-    """Sends `payload`, returns (everything received until the server closes, closed?)."""
-    sock = socket.create_connection(("127.0.0.1", port), timeout=seconds)
-    try:
-        sock.sendall(payload)
-        data, end = b"", time.monotonic() + seconds
-        while time.monotonic() < end:
-            try:
-                chunk = sock.recv(65536)
-            except socket.timeout:
-                return data, False
-            except ConnectionResetError:
-                return data, True
-            if not chunk:
-                return data, True
-            data += chunk
-        return data, False
-    finally:
-        sock.close()
 
 
 def check_metrics_shape(node, series, peers):

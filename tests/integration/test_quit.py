@@ -2,33 +2,10 @@
 """QUIT as Redis 7 handles it: +OK, then the connection closes, and commands pipelined after QUIT
 in the same write are never run; QUIT inside MULTI is answered at once (not queued) and the
 transaction is dropped. Usage: test_quit.py PATH/TO/prez-server"""
-import socket
 import sys
-import time
 
-from prez_harness import Cluster, call, check, wait_until
+from prez_harness import Cluster, call, check, raw_exchange, wait_until
 
-
-def exchange(port, payload, seconds=5):
-    """Sends `payload` in one write; returns (everything read, whether the server closed)."""
-    sock = socket.create_connection(("127.0.0.1", port), timeout=seconds)
-    try:
-        sock.sendall(payload)
-        data = b""
-        end = time.monotonic() + seconds
-        while time.monotonic() < end:
-            try:
-                chunk = sock.recv(65536)
-            except socket.timeout:
-                return data, False
-            except ConnectionResetError:
-                return data, True
-            if not chunk:
-                return data, True
-            data += chunk
-        return data, False
-    finally:
-        sock.close()
 
 
 def main(binary):
@@ -38,17 +15,17 @@ def main(binary):
         check(wait_until(lambda: node.role() == "leader", 15), "the single node never led")
         port = node.port
 
-        data, closed = exchange(port, b"SET c 1\r\nQUIT\r\nSET d 2\r\nINCR n\r\n")
+        data, closed = raw_exchange(port, b"SET c 1\r\nQUIT\r\nSET d 2\r\nINCR n\r\n")
         check(data == b"+OK\r\n+OK\r\n", f"SET; QUIT; ... answered {data!r}")
         check(closed, "the connection stayed open after QUIT")
 
         big = b"x" * 200_000  # more than one read of the connection
-        data, closed = exchange(port, b"QUIT\r\n*3\r\n$3\r\nSET\r\n$1\r\ne\r\n$%d\r\n%s\r\n"
+        data, closed = raw_exchange(port, b"QUIT\r\n*3\r\n$3\r\nSET\r\n$1\r\ne\r\n$%d\r\n%s\r\n"
                                 % (len(big), big))
         check(data == b"+OK\r\n", f"QUIT; SET e <200 kB> answered {data!r}")
         check(closed, "the connection stayed open after QUIT with a large command behind it")
 
-        data, closed = exchange(port, b"MULTI\r\nSET a 1\r\nQUIT\r\nSET b 2\r\nEXEC\r\n")
+        data, closed = raw_exchange(port, b"MULTI\r\nSET a 1\r\nQUIT\r\nSET b 2\r\nEXEC\r\n")
         check(data == b"+OK\r\n+QUEUED\r\n+OK\r\n", f"MULTI; SET; QUIT; ... answered {data!r}")
         check(closed, "the connection stayed open after QUIT in MULTI")
 
