@@ -87,6 +87,14 @@ def applied(node):
     return int(info(node, "raft").get("last_applied", "0") or 0)
 
 
+def settled(node, target):
+    """`node` applied `target`, runs no snapshot and keeps exactly two snapshot files."""
+    if applied(node) < target or info(node, "persistence").get("rdb_bgsave_in_progress") != "0":
+        return False
+    time.sleep(0.2)
+    return len(snapshot_files(node)) == 2 and applied(node) >= target
+
+
 def main(binary):
     with Cluster(binary, 3, node_timeout_ms=500) as c:
         for n in c.nodes:
@@ -156,7 +164,13 @@ def main(binary):
         victim = c.nodes[1]
         pipelined_writes(victim, total, 700)  # at least two more snapshots everywhere
         total += 700
-        wait_until(lambda: len(snapshot_files(victim)) == 2, 20)
+        # The victim answers once the leader commits and may still be applying (and snapshotting)
+        # behind that: kill it only once it has applied everything, no snapshot is running and it
+        # keeps two files, seen twice in a row, so the kill does not land mid-snapshot.
+        target = max(applied(n) for n in c.nodes)
+        check(wait_until(lambda: settled(victim, target) and settled(victim, target), 20),
+              "the victim applied %d and its snapshots settled: %s" %
+              (target, snapshot_files(victim)))
         victim.kill()
         files = snapshot_files(victim)
         check(len(files) == 2, "two snapshot files kept: %s" % files)
