@@ -55,6 +55,8 @@ using start_atom = caf::atom_constant<caf::atom("start")>;
 using spawn_done_atom = caf::atom_constant<caf::atom("spawndone")>;
 using watch_atom = caf::atom_constant<caf::atom("watch")>;
 using convert_atom = caf::atom_constant<caf::atom("convert")>;
+/// A connection's timer: its blocking command `seq` reached its timeout.
+using unblock_atom = caf::atom_constant<caf::atom("unblock")>;
 // Snapshots (docs/architecture.md §5): the state machine writes one through the snapshot actor
 // (begin, pieces, end); the node tells the live role it is durable (taken); roles have chunks of
 // it sent (send) or received ones stored (write, then received); a follower's state machine
@@ -127,6 +129,8 @@ struct apply_status {
   std::size_t expiring = 0; ///< keys with a deadline
   snapshot_stats snapshots;
   command_count_map commands_applied; ///< applied from the log by this process, by name
+  /// Clients blocked in BLPOP and friends, cluster-wide (the replicated count).
+  std::size_t blocked_clients = 0;
 };
 
 /// What INFO shows of a node: its Raft role and indexes and its state machine.

@@ -194,6 +194,11 @@ inline constexpr std::size_t string_value_bytes_max = 512 * 1024 * 1024;
 /// Expired keys deleted by active expiry at the start of one apply: bounds the work a single
 /// entry can cause; the rest go lazily on access or in later entries (reads hide them anyway).
 inline constexpr std::size_t kv_expire_per_apply_max = 64;
+/// A client blocked with a timeout is timed out by its own node (PREZ.UNBLOCK through the log);
+/// if that node died, by the first entry whose cluster clock passes the timeout plus this much
+/// (kv_state::begin_entry). The margin keeps a leader whose clock runs ahead from timing out a
+/// live client before its node does.
+inline constexpr std::uint64_t blocked_deadline_grace_ms = 10'000;
 /// Deleted keys whose WATCH version is remembered; past it all absent keys get a new version at
 /// once (a WATCH may then abort needlessly, never wrongly succeed).
 inline constexpr std::size_t kv_tombstones_max = 64 * 1024;

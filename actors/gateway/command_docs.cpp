@@ -34,6 +34,37 @@ constexpr std::array docs = {
     command_doc{
         "bitpos", "bitmap", "2.8.7", "Finds the first set (1) or clear (0) bit in a string.",
         "key bit#integer [range=start#integer [end-unit-block=end#integer [unit=BYTE|BIT]]]"},
+    command_doc{"blmove", "list", "6.2.0",
+                "Pops an element from a list, pushes it to another list and returns it; blocks "
+                "until one is available.",
+                "source destination (wherefrom=LEFT|RIGHT) (whereto=LEFT|RIGHT) timeout#double"},
+    command_doc{"blmpop", "list", "7.0.0",
+                "Pops elements from the first non-empty list; blocks until one is available.",
+                "timeout#double numkeys#integer key... (where=LEFT|RIGHT) [COUNT:count]"},
+    command_doc{"blpop", "list", "2.0.0",
+                "Removes and returns the first element of the first non-empty list; blocks "
+                "until one is available.",
+                "key... timeout#double"},
+    command_doc{"brpop", "list", "2.0.0",
+                "Removes and returns the last element of the first non-empty list; blocks "
+                "until one is available.",
+                "key... timeout#double"},
+    command_doc{"brpoplpush", "list", "2.2.0",
+                "Pops an element from a list, pushes it to another list and returns it; blocks "
+                "until one is available.",
+                "source destination timeout#double"},
+    command_doc{"bzmpop", "sorted-set", "7.0.0",
+                "Removes and returns members by score from the first non-empty sorted set; "
+                "blocks until one is available.",
+                "timeout#double numkeys#integer key... (where=MIN|MAX) [COUNT:count]"},
+    command_doc{"bzpopmax", "sorted-set", "5.0.0",
+                "Removes and returns the member with the highest score from the first non-empty "
+                "sorted set; blocks until one is available.",
+                "key... timeout#double"},
+    command_doc{"bzpopmin", "sorted-set", "5.0.0",
+                "Removes and returns the member with the lowest score from the first non-empty "
+                "sorted set; blocks until one is available.",
+                "key... timeout#double"},
     command_doc{"client", "connection", "2.4.0", "Inspects and names client connections.", ""},
     command_doc{"client|getname", "connection", "2.6.9", "Returns the connection's name.", ""},
     command_doc{"client|id", "connection", "5.0.0", "Returns the connection's unique id.", ""},
@@ -142,6 +173,8 @@ constexpr std::array docs = {
     command_doc{"llen", "list", "1.0.0", "Returns the length of a list.", "key"},
     command_doc{"lmove", "list", "6.2.0", "Pops an element from one list and pushes it to another.",
                 "source destination (wherefrom=LEFT|RIGHT) (whereto=LEFT|RIGHT)"},
+    command_doc{"lmpop", "list", "7.0.0", "Pops elements from the first non-empty list.",
+                "numkeys#integer key... (where=LEFT|RIGHT) [COUNT:count]"},
     command_doc{"lpop", "list", "1.0.0", "Removes and returns the first elements of a list.",
                 "key [count]"},
     command_doc{"lpos", "list", "6.0.6", "Returns the positions of matching list elements.",

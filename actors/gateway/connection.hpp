@@ -73,6 +73,10 @@ struct connection_state {
   std::set<std::uint64_t> log_in_flight;
   /// Reads sent to be served by ReadIndex and not yet answered.
   std::size_t reads_in_flight = 0;
+  /// The seq of this connection's blocking command in flight (BLPOP, ...), 0 when none: nothing
+  /// after it is sent until it is answered, as Redis runs a blocked client's next commands only
+  /// once it is unblocked.
+  std::uint64_t blocked_seq = 0;
   /// Commands held back to keep per-connection order (see handle_command).
   std::deque<deferred_command> deferred;
   /// MULTI: commands queued until EXEC, and whether one of them was refused while queueing.
@@ -115,6 +119,9 @@ reply_slot& slot_at(connection* self, std::uint64_t slot);
 /// Copies maxclients, requirepass and protected-mode from settings.runtime (when set) into
 /// `settings`: the acceptor calls it at each accept, so a new connection sees CONFIG SET's values.
 void refresh_door_settings(gateway_settings& settings);
+/// Ends the connection's blocked command: sends PREZ.UNBLOCK <blocked_seq> through the log as
+/// this client (its timeout passed, or the connection closed). Nothing when none is blocked.
+void send_unblock(connection* self);
 /// Commands a connection answers without the cluster. True when the command was one of them.
 bool handle_local(connection* self, std::uint64_t slot, const std::vector<std::string>& argv);
 

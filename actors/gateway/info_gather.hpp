@@ -22,6 +22,7 @@ inline constexpr std::chrono::seconds info_gather_timeout{3};
 inline info_snapshot to_info_snapshot(const node_status& node, const gateway_status& gateway) {
   info_snapshot i;
   i.connected_clients = gateway.connected;
+  i.blocked_clients = node.applied.blocked_clients;
   i.total_connections = gateway.accepted_total;
   i.used_memory = node.applied.bytes;
   i.role = raft::to_string(node.raft.current_role);

@@ -49,6 +49,7 @@ void server(section_writer& w, const info_snapshot& i) {
 void clients(section_writer& w, const info_snapshot& i) {
   w.header("Clients");
   w.line("connected_clients", i.connected_clients);
+  w.line("blocked_clients", i.blocked_clients);
 }
 
 void memory(section_writer& w, const info_snapshot& i) {

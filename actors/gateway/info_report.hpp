@@ -21,6 +21,8 @@ struct info_snapshot {
   std::uint64_t uptime_s = 0;
   // clients and stats
   std::uint64_t connected_clients = 0;
+  /// Clients blocked in BLPOP and friends on the whole cluster (Redis counts one server's).
+  std::uint64_t blocked_clients = 0;
   std::uint64_t total_connections = 0;
   // memory
   std::uint64_t used_memory = 0; ///< bytes of keys and values

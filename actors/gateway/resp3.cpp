@@ -198,6 +198,10 @@ form second_is_double(const node&, std::size_t index, const form&) {
   return form{'*', false, nullptr, nullptr, index == 1, false};
 }
 
+form third_is_double(const node&, std::size_t index, const form&) {
+  return form{'*', false, nullptr, nullptr, index == 2, false};
+}
+
 form pair_with_double(const node&, std::size_t, const form&) {
   return form{'*', false, &second_is_double, nullptr};
 }
@@ -227,7 +231,8 @@ resp3_shape zset_shape_of(const std::string& name, const std::vector<std::string
   if (name == "zmscore") return resp3_shape::scores;
   if (name == "zpopmin" || name == "zpopmax")
     return argv.size() > 2 ? resp3_shape::scored_pairs : resp3_shape::scored_pair;
-  if (name == "zmpop") return resp3_shape::zmpop;
+  if (name == "zmpop" || name == "bzmpop") return resp3_shape::zmpop;
+  if (name == "bzpopmin" || name == "bzpopmax") return resp3_shape::keyed_score;
   if (name == "zrandmember")
     return argv.size() == 4 && lowercase(argv[3]) == "withscores" ? resp3_shape::scored_pairs
                                                                   : resp3_shape::plain;
@@ -281,6 +286,8 @@ form form_for(resp3_shape shape, const std::vector<resp3_shape>* queued) {
       return form{'*', false, &second_is_double, nullptr};
     case resp3_shape::zmpop:
       return form{'*', false, &zmpop_element, nullptr};
+    case resp3_shape::keyed_score:
+      return form{'*', false, &third_is_double, nullptr};
     case resp3_shape::plain:
       break;
   }

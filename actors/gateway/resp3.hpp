@@ -28,7 +28,8 @@ enum class resp3_shape {
   scored_pairs, ///< a flat member, score, ... array becomes an array of [member, double] pairs
                 ///< (WITHSCORES, ZPOPMIN/ZPOPMAX with a count)
   scored_pair,  ///< a flat [member, score] keeps its shape, the score a double (ZPOPMIN key)
-  zmpop,        ///< [key, [[member, score], ...]]: the scores are doubles (ZMPOP)
+  zmpop,        ///< [key, [[member, score], ...]]: the scores are doubles (ZMPOP, BZMPOP)
+  keyed_score,  ///< a flat [key, member, score]: the score a double (BZPOPMIN, BZPOPMAX)
 };
 
 /// The shape of the reply to `argv` (a whole command, name included, any case).

@@ -45,6 +45,7 @@ void flush_ready(connection* self) {
       out.shrink_to_fit();
     }
     st.closing = true;
+    send_unblock(self);
     self->close(st.handle);
     self->quit();
     return;
@@ -126,12 +127,14 @@ bool watches_done(const std::vector<std::shared_ptr<watch_result>>& watches) {
   return std::all_of(watches.begin(), watches.end(), [](const auto& w) { return w->done; });
 }
 
-/// May `item` be sent now? Everything keeps its order (the deferred queue); an EXEC waits for the
+/// May `item` be sent now? Nothing goes while a blocking command is in flight (connection_state::
+/// blocked_seq). Everything keeps its order (the deferred queue); an EXEC waits for the
 /// WATCH reads it depends on. A connection's commands take effect in order (docs/decisions.md
 /// D14): a write waits for the connection's ReadIndex reads (which would otherwise see it), and a
 /// WATCH for its writes (it reads versions outside the log). Any other read goes at once: through
 /// the log behind the connection's writes when some are in flight, else by ReadIndex.
 bool ready(const connection_state& st, const deferred_command& item) {
+  if (st.blocked_seq != 0) return false;
   if (!watches_done(item.watches)) return false;
   if (item.write) return st.reads_in_flight == 0;
   if (item.watch_target) return st.log_in_flight.empty();
@@ -203,20 +206,33 @@ void dispatch(connection* self, deferred_command&& item) {
   auto slot = item.slot;
   auto target = std::move(item.watch_target);
   auto keys = target ? item.command.argv : std::vector<std::string>{};
+  // A blocking command (BLPOP, ...) waits as long as it blocks: its timeout, then the
+  // PREZ.UNBLOCK this connection sends, then a write's time; without a timeout, forever.
+  const auto block = item.write ? blocking_timeout_ms(item.command.argv) : std::nullopt;
+  caf::duration deadline{st.settings.reply_deadline};
+  if (block) {
+    st.blocked_seq = seq;
+    if (*block == 0)
+      deadline = caf::infinite;
+    else
+      deadline = caf::duration{st.settings.reply_deadline + std::chrono::milliseconds(*block)};
+    if (*block > 0)
+      self->delayed_send(self, std::chrono::milliseconds(*block), unblock_atom::value, seq);
+  }
   auto done = [=](std::string reply) {
     if (target) {
       take_watch_reply(*target, keys, reply);
       if (!target->failed) reply = resp::simple("OK");
     }
     fill(self, slot, std::move(reply));
+    if (self->state.blocked_seq == seq) self->state.blocked_seq = 0;
     if (through_log)
       self->state.log_in_flight.erase(seq);
     else
       --self->state.reads_in_flight;
     release_deferred(self);
   };
-  self->request(st.settings.session, st.settings.reply_deadline, command_atom::value,
-                std::move(item.command))
+  self->request(st.settings.session, deadline, command_atom::value, std::move(item.command))
       .then([=](std::string& reply) { done(std::move(reply)); },
             [=](const caf::error&) {
               done(resp::error("UNKNOWN no answer from the cluster in time; a write may or may not "
@@ -225,6 +241,25 @@ void dispatch(connection* self, deferred_command&& item) {
 }
 
 } // namespace
+
+void send_unblock(connection* self) {
+  auto& st = self->state;
+  if (st.blocked_seq == 0) return;
+  client_command command{st.client_id,
+                         ++st.next_seq,
+                         0,
+                         {std::string(unblock_command), std::to_string(st.blocked_seq)},
+                         {},
+                         {}};
+  command.through_log = true;
+  // After the blocked command: if that one is still being retried, the state machine answers
+  // this out_of_order and the session sends it again behind it, so it never overtakes it.
+  command.after_seq = st.blocked_seq;
+  // Its reply (:1 or :0) is not the client's: the blocked command's own reply answers it.
+  self->request(st.settings.session, st.settings.reply_deadline, command_atom::value,
+                std::move(command))
+      .then([](const std::string&) {}, [](const caf::error&) {});
+}
 
 /// Queues `item` behind anything waiting, or sends it at once.
 void submit(connection* self, deferred_command&& item) {
@@ -338,7 +373,14 @@ caf::behavior connection_actor(connection* self, caf::io::connection_handle hand
           self->halt(st.handle);
         }
       },
-      [=](const caf::io::connection_closed_msg&) { self->quit(); },
+      [=](unblock_atom, std::uint64_t seq) {
+        if (self->state.blocked_seq == seq) send_unblock(self);
+      },
+      [=](const caf::io::connection_closed_msg&) {
+        // A client blocked when it left must not be served an element nobody reads.
+        send_unblock(self);
+        self->quit();
+      },
   };
 }
 

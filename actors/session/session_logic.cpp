@@ -1,9 +1,26 @@
 #include "actors/session/session_logic.hpp"
 
 #include <algorithm>
+#include <limits>
+#include <type_traits>
 #include <utility>
 
+#include "actors/state_machine/kv_state.hpp"
+
 namespace prez::session {
+
+namespace {
+
+/// How much longer than a write a command may wait for its result: a blocking command's timeout,
+/// or about forever without one (it is answered when data arrives or its client goes).
+std::uint64_t block_allowance_ms(const client_command& command) {
+  if (!command.through_log || command.is_transaction()) return 0;
+  const auto timeout = blocking_timeout_ms(command.argv);
+  if (!timeout) return 0;
+  return *timeout == 0 ? std::numeric_limits<std::uint64_t>::max() / 4 : *timeout;
+}
+
+} // namespace
 
 session_logic::session_logic(session_config config)
     : config_(std::move(config)), next_forward_id_(config_.incarnation) {}
@@ -52,7 +69,7 @@ void session_logic::route(pending_command&& pc, std::uint64_t now_ms, session_ef
     pc.epoch = role_.epoch;
     if (pc.command.through_log) {
       auto key = std::make_pair(pc.command.client_id, pc.command.seq);
-      pc.deadline_ms = now_ms + config_.write_timeout_ms;
+      pc.deadline_ms = now_ms + config_.write_timeout_ms + block_allowance_ms(pc.command);
       ++pc.sent;
       fx.propose.push_back(pc.command);
       writes_.insert_or_assign(key, std::move(pc));
@@ -80,11 +97,18 @@ void session_logic::route(pending_command&& pc, std::uint64_t now_ms, session_ef
     return;
   }
   auto id = ++next_forward_id_;
-  pc.deadline_ms = now_ms + config_.write_timeout_ms + config_.forward_slack_ms;
+  pc.deadline_ms =
+      now_ms + config_.write_timeout_ms + config_.forward_slack_ms + block_allowance_ms(pc.command);
   pc.forwarded_to = role_.leader;
   ++pc.sent;
   fx.forward.push_back({role_.leader, forward_request{id, pc.command}});
+  if (pc.command.through_log) forward_ids_[{pc.command.client_id, pc.command.seq}] = id;
   forwarded_.emplace(id, std::move(pc));
+}
+
+void session_logic::forget_forward(const pending_command& pc, std::uint64_t id) {
+  const auto i = forward_ids_.find({pc.command.client_id, pc.command.seq});
+  if (i != forward_ids_.end() && i->second == id) forward_ids_.erase(i);
 }
 
 session_effects session_logic::accept(client_command command, origin from, std::uint64_t now_ms) {
@@ -117,6 +141,7 @@ void session_logic::retry_stale(std::uint64_t now_ms, session_effects& fx) {
   const bool other_leader_known = !role_.leader.empty() && role_.leader != config_.self;
   for (auto i = forwarded_.begin(); i != forwarded_.end();) {
     if (other_leader_known && i->second.forwarded_to != role_.leader) {
+      forget_forward(i->second, i->first);
       again.push_back(std::move(i->second));
       i = forwarded_.erase(i);
     } else {
@@ -179,7 +204,16 @@ session_effects session_logic::applied(const std::vector<applied_result>& result
   session_effects fx;
   for (const auto& result : results) {
     auto i = writes_.find({result.client_id, result.seq});
-    if (i == writes_.end()) continue;
+    if (i == writes_.end()) {
+      // Forwarded from here and applied by this node's own replica: the same result the
+      // leader's would send (an out-of-order one is the leader's to retry).
+      const auto f = forward_ids_.find({result.client_id, result.seq});
+      if (f == forward_ids_.end() || result.out_of_order) continue;
+      auto node = forwarded_.extract(f->second);
+      forward_ids_.erase(f);
+      if (!node.empty()) reply(node.mapped().from, forward_status::ok, result.reply, fx);
+      continue;
+    }
     auto pc = std::move(i->second);
     writes_.erase(i);
     if (result.out_of_order) {
@@ -243,6 +277,7 @@ session_effects session_logic::forwarded_answer(const node_name& from,
   // node) or the wrong sender: not an answer to anything pending here.
   if (i == forwarded_.end() || i->second.forwarded_to != from) return fx;
   auto pc = std::move(i->second);
+  forget_forward(pc, i->first);
   forwarded_.erase(i);
   switch (static_cast<forward_status>(response.status)) {
     case forward_status::ok:
@@ -276,6 +311,8 @@ session_effects session_logic::tick(std::uint64_t now_ms) {
         continue;
       }
       auto& pc = i->second;
+      if constexpr (std::is_same_v<std::decay_t<decltype(pending)>, decltype(forwarded_)>)
+        if (&pending == &forwarded_) forget_forward(pc, i->first);
       if (pc.command.through_log)
         reply(pc.from, forward_status::unknown, {}, fx);
       else

@@ -47,7 +47,8 @@ struct session_config {
   std::uint64_t incarnation = 0;
   /// A command waits this long (from acceptance) for a leader before it is given up.
   std::uint64_t leader_wait_ms = 3000;
-  /// A write proposed or forwarded waits this long for its result before `-UNKNOWN`.
+  /// A write proposed or forwarded waits this long for its result before `-UNKNOWN`; a
+  /// blocking command (BLPOP, ...) waits its timeout longer, and forever without one.
   std::uint64_t write_timeout_ms = 5000;
   /// Extra time a forwarded command is given: the leader's own write timeout runs inside it.
   std::uint64_t forward_slack_ms = 1000;
@@ -177,6 +178,8 @@ private:
   void reply(const origin& to, forward_status status, std::string text, session_effects& fx);
   void retry_stale(std::uint64_t now_ms, session_effects& fx);
   void drain_waiting(std::uint64_t now_ms, session_effects& fx);
+  /// Drops forward_ids_'s item for `pc`, forwarded under `id`, when it names that forward.
+  void forget_forward(const pending_command& pc, std::uint64_t id);
 
   session_config config_;
   role_view role_;
@@ -189,6 +192,10 @@ private:
   std::map<std::uint64_t, pending_command> reads_;
   /// Commands sent to the leader's session manager, by forward id.
   std::map<std::uint64_t, pending_command> forwarded_;
+  /// (client_id, seq) -> forward id, for each command in forwarded_ that goes through the log:
+  /// this node's own state machine applies it too, and its result answers the client as the
+  /// leader's would (a blocked command served long after its leader changed, or restarted).
+  std::map<std::pair<std::uint64_t, std::uint64_t>, std::uint64_t> forward_ids_;
   /// Commands waiting for a leader to be known, or for their back-off to pass. FIFO, so a
   /// connection's commands that bounce together are retried in their order.
   std::deque<pending_command> waiting_;

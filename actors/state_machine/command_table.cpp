@@ -102,6 +102,14 @@ constexpr std::array table = {
     r("bitcount", -2, &bitcount_command),
     w("bitop", -4, &bitop_command),
     r("bitpos", -3, &bitpos_command),
+    w("blmove", 6, &blocking_command),
+    w("blmpop", -5, &blocking_command),
+    w("blpop", -3, &blocking_command),
+    w("brpop", -3, &blocking_command),
+    w("brpoplpush", 4, &blocking_command),
+    w("bzmpop", -5, &blocking_command),
+    w("bzpopmax", -3, &blocking_command),
+    w("bzpopmin", -3, &blocking_command),
     l("client", -2),
     l("command", -1),
     l("config", -2),
@@ -153,6 +161,7 @@ constexpr std::array table = {
     w("linsert", 5, &linsert_command),
     r("llen", 2, &llen_command),
     w("lmove", 5, &lmove_command),
+    w("lmpop", -4, &lmpop_command),
     w("lpop", -2, &lpop_command, &check_pop),
     r("lpos", -3, &lpos_command),
     w("lpush", -3, &lpush_command),
@@ -265,20 +274,11 @@ struct refusal {
 
 constexpr std::string_view by_raft = "replication is done by Raft";
 constexpr std::string_view by_log = "the Raft log is the persistence";
-constexpr std::string_view blocking = "";
 
-/// Sorted by name (asserted below). An empty reason marks a blocking command.
+/// Sorted by name (asserted below).
 constexpr std::array refusals = {
     refusal{"bgrewriteaof", by_log},
     refusal{"bgsave", by_log},
-    refusal{"blmove", blocking},
-    refusal{"blmpop", blocking},
-    refusal{"blpop", blocking},
-    refusal{"brpop", blocking},
-    refusal{"brpoplpush", blocking},
-    refusal{"bzmpop", blocking},
-    refusal{"bzpopmax", blocking},
-    refusal{"bzpopmin", blocking},
     refusal{"debug", "it inspects one Redis process's internals"},
     refusal{"failover", "leadership is decided by Raft elections"},
     refusal{"lastsave", by_log},
@@ -318,8 +318,6 @@ const command_spec* find_with_arity(const argv_type& argv, std::string& error) {
     const refusal* refused = lower.empty() ? nullptr : find_by_name(refusals, lower);
     if (refused == nullptr)
       error = unknown_command_reply(argv);
-    else if (refused->reason.empty())
-      error = error_reply("ERR prez does not support blocking commands ('" + lower + "')");
     else
       error =
           error_reply("ERR prez does not support '" + lower + "': " + std::string(refused->reason));

@@ -286,6 +286,44 @@ PREZ_KV_WRITE(linsert_command);
 PREZ_KV_READ(lpos_command);
 PREZ_KV_WRITE(lmove_command);
 PREZ_KV_WRITE(rpoplpush_command);
+PREZ_KV_WRITE(lmpop_command);
+
+// blocking pops (kv_blocking.cpp)
+
+/// A blocking command's arguments, parsed.
+struct blocking_call {
+  std::vector<std::string> keys; ///< the keys it waits on, in its order
+  bool zset = false;             ///< whether they must hold sorted sets (else lists)
+  std::uint64_t timeout_ms = 0;  ///< 0: no timeout
+  std::string side;              ///< BLMPOP/BZMPOP: LEFT/RIGHT or MIN/MAX as given
+  std::string count;             ///< BLMPOP/BZMPOP: COUNT's argument, empty when not given
+};
+/// Timeouts above this (about 31,700 years) are refused as out of range.
+inline constexpr std::uint64_t blocking_timeout_ms_max = 1'000'000'000'000'000ULL;
+/// A blocking command names at most this many keys (so a blocked client fits one snapshot
+/// record, limits::snapshot_record_items_max).
+inline constexpr std::size_t blocking_keys_max = 1024;
+/// LMPOP/ZMPOP's arguments (and BLMPOP/BZMPOP's) from argv[numkeys_at] on: numkeys, the keys,
+/// the side word (LEFT|RIGHT, or MIN|MAX for `zset`), [COUNT c], with Redis 7.0's errors in its
+/// order. Fills call.keys, call.side and call.count; false with `error` set on bad input.
+bool parse_mpop(const argv_type& argv, std::size_t numkeys_at, bool zset, blocking_call& call,
+                std::string& error);
+/// Parses a blocking command as Redis 7.0 does. nullopt with `error` empty when argv is not a
+/// blocking command with a valid arity; nullopt with `error` set (a RESP error) when its
+/// arguments are wrong.
+std::optional<blocking_call> parse_blocking(const argv_type& argv, std::string& error);
+/// The reply of blocking command `argv` served from `key`, which holds data of call.zset's
+/// family: what its non-blocking twin answers on that key (BLPOP/BZPOPMIN with the key first).
+std::string serve_blocked(keyspace& keys, const argv_type& argv, const blocking_call& call,
+                          const std::string& key, std::uint64_t time_ms);
+/// Runs `argv` if one of its keys has data (or holds a wrong type: WRONGTYPE); nullopt when it
+/// would block.
+std::optional<std::string> try_blocking(keyspace& keys, const argv_type& argv,
+                                        const blocking_call& call, std::uint64_t time_ms);
+/// What a blocked client gets when it times out.
+std::string blocking_timed_out_reply();
+/// BLPOP & co where the client cannot block (inside MULTI): data, or a timeout's answer at once.
+PREZ_KV_WRITE(blocking_command);
 
 // sets (kv_sets.cpp)
 PREZ_KV_WRITE(sadd_command);

@@ -1,5 +1,5 @@
-// List commands with Redis 7's replies. Blocking forms (BLPOP, BLMOVE, ...) are refused by
-// classify(): a replicated state machine cannot park a client inside an entry.
+// List commands with Redis 7's replies. The blocking forms (BLPOP, BLMOVE, ...) are in
+// kv_blocking.cpp.
 
 #include <algorithm>
 #include <limits>
@@ -337,6 +337,29 @@ std::string lmove_command(keyspace& keys, const argv_type& argv, std::uint64_t t
 
 std::string rpoplpush_command(keyspace& keys, const argv_type& argv, std::uint64_t time_ms) {
   return move_generic(keys, argv[1], argv[2], false, true, time_ms);
+}
+
+std::string lmpop_command(keyspace& keys, const argv_type& argv, std::uint64_t time_ms) {
+  blocking_call call;
+  std::string error;
+  if (!parse_mpop(argv, 1, false, call, error)) return error;
+  const bool left = is_word(call.side, "left");
+  const std::size_t count =
+      call.count.empty() ? 1 : static_cast<std::size_t>(*parse_integer(call.count));
+  for (const auto& key : call.keys) {
+    entry* e = nullptr;
+    bool wrong = false;
+    list_value* list = list_for_write(keys, key, time_ms, e, wrong);
+    if (wrong) return wrong_type_reply();
+    if (list == nullptr) continue;
+    const auto taken = std::min(count, list->size());
+    std::string reply = array_header(2) + bulk(key) + array_header(taken);
+    for (std::size_t i = 0; i < taken; ++i)
+      reply += bulk(pop_one(keys, *e, left));
+    if (list->empty()) keys.erase(key);
+    return reply;
+  }
+  return null_array();
 }
 
 } // namespace prez::kv

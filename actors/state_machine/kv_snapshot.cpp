@@ -239,6 +239,7 @@ void keyspace::begin_snapshot(const client_sessions& sessions) {
     }
   }
   sessions.serialise(job->prologue);
+  blocked_.serialise(job->prologue);
   snapshot_ = std::move(job);
 }
 

@@ -1,28 +1,120 @@
 // kv_state: the entry points the state machine actor calls. Each applied entry first advances the
-// cluster clock and runs bounded active expiry, then runs its command (or its transaction).
+// cluster clock, runs bounded active expiry and times out blocked clients past their deadline,
+// then runs its command (or its transaction), then serves the blocked clients its keys can serve.
 
 #include "actors/state_machine/kv_state.hpp"
+
+#include <deque>
+#include <set>
 
 #include "actors/state_machine/kv_commands.hpp"
 #include "config/limits.hpp"
 
 namespace prez {
 
-std::string kv_state::apply(const std::vector<std::string>& argv, std::uint64_t time_ms) {
+std::uint64_t kv_state::begin_entry(std::uint64_t time_ms) {
   const std::uint64_t now = keys_.advance_clock(time_ms);
   keys_.expire_due(now, limits::kv_expire_per_apply_max);
-  return run(argv, now);
+  auto& blocked = keys_.blocked();
+  if (!blocked.empty())
+    for (const auto& id : blocked.due(now)) {
+      blocked.remove(id);
+      served_.push_back({id.first, id.second, kv::blocking_timed_out_reply()});
+    }
+  return now;
+}
+
+std::string kv_state::apply(const std::vector<std::string>& argv, std::uint64_t time_ms) {
+  const std::uint64_t now = begin_entry(time_ms);
+  std::string reply = run(argv, now);
+  serve_blocked(argv, now);
+  return reply;
+}
+
+std::optional<std::string> kv_state::apply_client(std::uint64_t client_id, std::uint64_t seq,
+                                                  const std::vector<std::string>& argv,
+                                                  std::uint64_t time_ms) {
+  const std::uint64_t now = begin_entry(time_ms);
+  auto& blocked = keys_.blocked();
+  if (argv.size() == 2 && argv[0] == unblock_command) {
+    const auto target = kv::parse_integer(argv[1]);
+    if (!target || *target < 0 || !blocked.remove({client_id, static_cast<std::uint64_t>(*target)}))
+      return kv::integer(0);
+    served_.push_back(
+        {client_id, static_cast<std::uint64_t>(*target), kv::blocking_timed_out_reply()});
+    return kv::integer(1);
+  }
+  if (blocked.contains({client_id, seq})) return std::nullopt; // a retry of a blocked command
+  std::string error;
+  if (auto call = kv::parse_blocking(argv, error)) {
+    auto reply = kv::try_blocking(keys_, argv, *call, now);
+    if (!reply) {
+      block(client_id, seq, argv, call->timeout_ms, std::move(call->keys), now);
+      return std::nullopt;
+    }
+    serve_blocked(argv, now); // BLMOVE's destination may be waited on
+    return reply;
+  }
+  std::string reply = run(argv, now);
+  serve_blocked(argv, now);
+  return reply;
+}
+
+void kv_state::block(std::uint64_t client_id, std::uint64_t seq,
+                     const std::vector<std::string>& argv, std::uint64_t timeout_ms,
+                     std::vector<std::string> keys, std::uint64_t time_ms) {
+  kv::blocked_client client;
+  client.client_id = client_id;
+  client.seq = seq;
+  client.argv = argv;
+  client.keys = std::move(keys);
+  client.deadline_ms =
+      timeout_ms == 0 ? 0 : time_ms + timeout_ms + limits::blocked_deadline_grace_ms;
+  keys_.blocked().add(std::move(client));
+}
+
+void kv_state::serve_blocked(const std::vector<std::string>& argv, std::uint64_t time_ms) {
+  auto& blocked = keys_.blocked();
+  if (blocked.empty()) return;
+  // Keys that may have data for a waiting client, in the order they became ready (Redis's
+  // ready list); each is served until its waiters or its data run out.
+  std::deque<std::string> ready;
+  std::set<std::string, std::less<>> queued;
+  auto note = [&](const std::vector<std::string>& args) {
+    for (std::size_t i = 1; i < args.size(); ++i)
+      if (blocked.waited(args[i]) && queued.insert(args[i]).second) ready.push_back(args[i]);
+  };
+  note(argv);
+  while (!ready.empty()) {
+    const std::string key = std::move(ready.front());
+    ready.pop_front();
+    queued.erase(key);
+    for (const auto& id : blocked.waiting_on(key)) {
+      const kv::entry* e = keys_.peek_live(key, time_ms);
+      if (e == nullptr) break; // emptied (and deleted) by the clients served before
+      std::string error;
+      const auto call = kv::parse_blocking(blocked.at(id).argv, error);
+      // A key of another type does not serve this client (it stays blocked, as in Redis 7.0).
+      const bool fits = call && (call->zset ? std::holds_alternative<kv::zset_value>(e->data)
+                                            : std::holds_alternative<kv::list_value>(e->data));
+      if (call && !fits) continue;
+      auto client = *blocked.remove(id);
+      std::string reply = call ? kv::serve_blocked(keys_, client.argv, *call, key, time_ms)
+                               : (error.empty() ? kv::blocking_timed_out_reply() : error);
+      served_.push_back({client.client_id, client.seq, std::move(reply)});
+      note(client.argv); // BLMOVE/BRPOPLPUSH pushed to their destination
+    }
+  }
 }
 
 void kv_state::advance_clock(std::uint64_t time_ms) {
-  keys_.expire_due(keys_.advance_clock(time_ms), limits::kv_expire_per_apply_max);
+  begin_entry(time_ms);
 }
 
 std::string kv_state::apply_transaction(const std::vector<std::vector<std::string>>& commands,
                                         std::uint64_t time_ms,
                                         const std::vector<watched_key>& watched) {
-  const std::uint64_t now = keys_.advance_clock(time_ms);
-  keys_.expire_due(now, limits::kv_expire_per_apply_max);
+  const std::uint64_t now = begin_entry(time_ms);
   for (const auto& [key, version] : watched) {
     // A watched key whose deadline has passed but that is not deleted yet counts as deleted.
     keys_.maybe_expire(key, now);
@@ -31,6 +123,9 @@ std::string kv_state::apply_transaction(const std::vector<std::vector<std::strin
   std::string reply = kv::array_header(commands.size());
   for (const auto& argv : commands)
     reply += run(argv, now);
+  // Blocked clients are served after the whole transaction, as Redis serves them after EXEC.
+  for (const auto& argv : commands)
+    serve_blocked(argv, now);
   return reply;
 }
 

@@ -17,6 +17,7 @@
 #include <variant>
 #include <vector>
 
+#include "actors/state_machine/blocked_clients.hpp"
 #include "actors/state_machine/zset.hpp"
 
 namespace prez {
@@ -51,6 +52,17 @@ bool queueable_in_transaction(const std::vector<std::string>& argv, std::string&
 /// MULTI, ...) belong to the connection layer and get an error saying so; any other command gets
 /// the error classify() gives, or an error saying it is not local.
 std::string run_local(const std::vector<std::string>& argv);
+
+/// The timeout of a blocking command (BLPOP, BRPOP, BLMOVE, BRPOPLPUSH, BLMPOP, BZPOPMIN,
+/// BZPOPMAX, BZMPOP) in milliseconds, 0 for none; nullopt when `argv` is not one or its
+/// arguments are invalid (it then answers at once). The gateway and the session manager use it
+/// to wait as long as the command may block.
+std::optional<std::uint64_t> blocking_timeout_ms(const std::vector<std::string>& argv);
+
+/// The command a client's node sends through the log, as the same client, when the client's
+/// blocked command `seq` timed out or its connection closed: PREZ.UNBLOCK <seq>. Clients cannot
+/// send it (classify() does not know it).
+inline constexpr std::string_view unblock_command = "PREZ.UNBLOCK";
 
 /// What COMMAND tells a client about one command prez runs.
 struct command_description {
@@ -198,6 +210,9 @@ public:
   std::uint64_t draw(std::uint64_t time_ms);
 
   const map_type& keys() const { return keys_; }
+  /// The clients blocked in BLPOP and friends (part of the state, and of its snapshots).
+  blocked_clients& blocked() { return blocked_; }
+  const blocked_clients& blocked() const { return blocked_; }
   /// Keys visible at now_ms (not counting those whose deadline has passed).
   std::size_t visible_count(std::uint64_t now_ms) const;
   std::size_t size() const { return keys_.size(); }
@@ -295,6 +310,7 @@ private:
   std::uint64_t clock_ms_ = 0;
   /// Invariant: bytes_ == sum over keys_ of name.size() + entry.bytes.
   std::size_t bytes_ = 0;
+  blocked_clients blocked_;
   /// The running snapshot, or nullptr.
   std::unique_ptr<snapshot_job> snapshot_;
 };
@@ -303,6 +319,15 @@ private:
 
 /// A watched key and the version WATCH saw (kv_state::key_version).
 using watched_key = std::pair<std::string, std::uint64_t>;
+
+/// The reply a blocked client gets, when an entry serves it or times it out
+/// (kv_state::take_served).
+struct served_client {
+  std::uint64_t client_id = 0;
+  std::uint64_t seq = 0;
+  std::string reply;
+  friend bool operator==(const served_client&, const served_client&) = default;
+};
 
 /// The key space seen through Redis commands. Movable (a running snapshot moves with it), not
 /// copyable: take a snapshot to copy a state.
@@ -314,6 +339,26 @@ public:
   /// (active expiry), then runs the command. Reads and local PING/ECHO are accepted too; an
   /// invalid command gets the error reply classify() gives and changes nothing.
   std::string apply(const std::vector<std::string>& argv, std::uint64_t time_ms);
+
+  /// Applies command `seq` of client `client_id` from the log, as apply() does, except for the
+  /// blocking commands (docs/architecture.md §3.6): one that finds no data blocks its client,
+  /// returning nullopt; its reply comes later from take_served(), when an entry gives one of its
+  /// keys data (clients served in the order they blocked) or times it out. A repeat of a command
+  /// still blocked (a retry after a leader change) returns nullopt and changes nothing.
+  /// PREZ.UNBLOCK <seq> (unblock_command) times out the client's blocked command `seq`, if it is
+  /// still blocked, and answers :1, else :0.
+  std::optional<std::string> apply_client(std::uint64_t client_id, std::uint64_t seq,
+                                          const std::vector<std::string>& argv,
+                                          std::uint64_t time_ms);
+  /// The replies of blocked clients that the entries applied since the last call served or
+  /// timed out, in that order. Every apply*() and advance_clock() can produce some.
+  std::vector<served_client> take_served() { return std::exchange(served_, {}); }
+  /// Clients blocked now.
+  std::size_t blocked_count() const { return keys_.blocked().size(); }
+  /// Whether command `seq` of client `client_id` is blocked (applied, not answered yet).
+  bool is_blocked(std::uint64_t client_id, std::uint64_t seq) const {
+    return keys_.blocked().contains({client_id, seq});
+  }
 
   /// Applies the commands of one MULTI/EXEC atomically, in order, and returns EXEC's reply: an
   /// array of their replies. When `watched` is given and any key's version differs from
@@ -367,8 +412,19 @@ private:
   friend class state_restorer;
 
   std::string run(const std::vector<std::string>& argv, std::uint64_t time_ms);
+  /// What every entry does first: advances the cluster clock, runs bounded active expiry and
+  /// times out blocked clients past their deadline. Returns the time to apply at.
+  std::uint64_t begin_entry(std::uint64_t time_ms);
+  /// Serves clients blocked on keys `argv` names (from argv[1]) that now hold data, and on the
+  /// keys serving them fills in turn (BLMOVE's destination).
+  void serve_blocked(const std::vector<std::string>& argv, std::uint64_t time_ms);
+  /// Blocks the client of (client_id, seq) on call's keys.
+  void block(std::uint64_t client_id, std::uint64_t seq, const std::vector<std::string>& argv,
+             std::uint64_t timeout_ms, std::vector<std::string> keys, std::uint64_t time_ms);
 
   kv::keyspace keys_;
+  /// Replies of blocked clients not yet taken (take_served()).
+  std::vector<served_client> served_;
 };
 
 } // namespace prez

@@ -912,29 +912,17 @@ std::string zpopmax_command(keyspace& keys, const argv_type& argv, std::uint64_t
 }
 
 std::string zmpop_command(keyspace& keys, const argv_type& argv, std::uint64_t time_ms) {
-  const auto numkeys = parse_integer(argv[1]);
-  if (!numkeys || *numkeys < 1) return error_reply("ERR numkeys should be greater than 0");
-  if (static_cast<unsigned long long>(*numkeys) >= argv.size() - 2)
-    return error_reply(syntax_error); // no room for MIN|MAX after the keys
-  const std::size_t where_at = 2 + static_cast<std::size_t>(*numkeys);
-  const bool min = is_word(argv[where_at], "min");
-  if (!min && !is_word(argv[where_at], "max")) return error_reply(syntax_error);
-  std::optional<std::size_t> count;
-  for (std::size_t i = where_at + 1; i < argv.size(); ++i) {
-    if (!count && is_word(argv[i], "count") && i + 1 < argv.size()) {
-      const auto parsed = parse_integer(argv[++i]);
-      if (!parsed || *parsed < 1) return error_reply("ERR count should be greater than 0");
-      count = static_cast<std::size_t>(*parsed);
-    } else {
-      return error_reply(syntax_error);
-    }
-  }
-  const std::vector<std::string> names(argv.begin() + 2, argv.begin() + where_at);
+  blocking_call call;
+  std::string error;
+  if (!parse_mpop(argv, 1, true, call, error)) return error;
+  const bool min = is_word(call.side, "min");
+  const std::size_t count =
+      call.count.empty() ? 1 : static_cast<std::size_t>(*parse_integer(call.count));
   bool wrong = false;
-  const std::string* key = first_zset(keys, names, time_ms, wrong);
+  const std::string* key = first_zset(keys, call.keys, time_ms, wrong);
   if (wrong) return wrong_type_reply();
   if (key == nullptr) return null_array();
-  const auto popped = pop_items(keys, *key, time_ms, !min, count.value_or(1));
+  const auto popped = pop_items(keys, *key, time_ms, !min, count);
   std::string reply = array_header(2) + bulk(*key) + array_header(popped.size());
   for (const auto& [member, score] : popped)
     reply += array_header(2) + bulk(member) + score_reply(score);

@@ -26,6 +26,10 @@ enum class tag : std::uint64_t {
   key = 4,            ///< [4, name, type, expires_at_ms, version, item_count, [items]]
   key_more = 5,       ///< [5, [items]]: the next items of the key before
   end = 6,            ///< [6, key_count, key_bytes, tombstone_count, client_count]
+  /// [7, client_id, seq, deadline_ms, [argv...]]: a client blocked in BLPOP and friends
+  /// (blocked_clients.hpp), after the session table and before the keys, the earliest blocked
+  /// first. Readers before blocking commands refuse it as an unexpected tag.
+  blocked = 7,
 };
 
 /// What a key record holds, and what its items are.

@@ -220,6 +220,16 @@ void send_audit_lines(state_machine* self) {
   st.audit_lines.clear();
 }
 
+/// Records the replies of the clients the last entry served or timed out (blocking commands,
+/// kv_state::take_served) as their commands' outcomes, and sends them with the results.
+void take_served(state_machine_state& st, std::uint64_t time_ms,
+                 std::vector<applied_result>& results) {
+  for (auto& served : st.kv.take_served()) {
+    st.sessions.record(served.client_id, served.seq, time_ms, served.reply);
+    results.push_back({served.client_id, served.seq, std::move(served.reply)});
+  }
+}
+
 void apply_entries(state_machine* self, const std::vector<log_entry>& entries) {
   auto& st = self->state;
   std::vector<applied_result> results;
@@ -249,6 +259,7 @@ void apply_entries(state_machine* self, const std::vector<log_entry>& entries) {
     }
     if (is_clock_entry(*command)) {
       st.kv.advance_clock(command->time_ms);
+      take_served(st, command->time_ms, results);
       continue;
     }
     std::string reply;
@@ -258,25 +269,36 @@ void apply_entries(state_machine* self, const std::vector<log_entry>& entries) {
       case client_sessions::verdict::too_old:
         reply = forgotten_reply();
         break;
-      case client_sessions::verdict::apply:
+      case client_sessions::verdict::apply: {
         if (command->after_seq != 0 &&
-            !was_applied(st.sessions, command->client_id, command->after_seq, command->time_ms)) {
+            !was_applied(st.sessions, command->client_id, command->after_seq, command->time_ms) &&
+            !st.kv.is_blocked(command->client_id, command->after_seq)) {
           // It overtook its connection's earlier command (that one bounced and is being retried):
           // not applied, identically on every replica; the session sends it again after it.
           results.push_back({command->client_id, command->seq, {}, true});
           continue;
         }
-        reply =
-            command->is_transaction()
-                ? st.kv.apply_transaction(command->transaction, command->time_ms, command->watched)
-            : is_member_list(command->argv) ? list_members(st.config)
-                                            : st.kv.apply(command->argv, command->time_ms);
+        std::optional<std::string> outcome;
+        if (command->is_transaction())
+          outcome =
+              st.kv.apply_transaction(command->transaction, command->time_ms, command->watched);
+        else if (is_member_list(command->argv))
+          outcome = list_members(st.config);
+        else
+          outcome =
+              st.kv.apply_client(command->client_id, command->seq, command->argv, command->time_ms);
         st.commands_applied.count(command->is_transaction() ? std::string_view("exec")
                                   : command->argv.empty()   ? std::string_view()
                                                             : std::string_view(command->argv[0]));
-        st.sessions.record(command->client_id, command->seq, command->time_ms, reply);
         add_audit_line(st, audit::entry_lines(entry.index, entry.term, *command));
+        // Clients an entry served or timed out get their replies before the entry's own client
+        // (PREZ.UNBLOCK's reply comes after the reply of the command it unblocked).
+        take_served(st, command->time_ms, results);
+        if (!outcome) continue; // blocked: its reply comes from a later entry (take_served)
+        reply = std::move(*outcome);
+        st.sessions.record(command->client_id, command->seq, command->time_ms, reply);
         break;
+      }
     }
     results.push_back({command->client_id, command->seq, std::move(reply)});
   }
@@ -552,7 +574,8 @@ caf::behavior state_machine_actor(state_machine* self, caf::actor session,
       [=](status_atom) {
         const auto& st = self->state;
         return apply_status{st.last_applied,         st.kv.size(), st.kv.bytes(),
-                            st.kv.keys().expiring(), st.stats,     st.commands_applied.counts()};
+                            st.kv.keys().expiring(), st.stats,     st.commands_applied.counts(),
+                            st.kv.blocked_count()};
       },
       [=](audited_atom, std::uint64_t bytes) {
         auto& pending = self->state.audit_pending_bytes;

@@ -97,6 +97,7 @@ struct state_restorer::impl {
   error_text take(const msgpack::object& record);
   error_text take_header(const msgpack::object_array& fields);
   error_text take_tombstones(const msgpack::object_array& fields);
+  error_text take_blocked(const msgpack::object_array& fields);
   error_text take_key(const msgpack::object_array& fields);
   error_text take_items(const msgpack::object& items);
   error_text take_end(const msgpack::object_array& fields);
@@ -124,6 +125,7 @@ error_text state_restorer::impl::take(const msgpack::object& record) {
       return std::nullopt;
     }
     case phase::keys:
+      if (tag == as_uint(snapshot::tag::blocked)) return take_blocked(*fields);
       if (tag == as_uint(snapshot::tag::key)) return take_key(*fields);
       if (tag == as_uint(snapshot::tag::end)) return take_end(*fields);
       return "unexpected record tag " + std::to_string(tag) + " among keys";
@@ -174,6 +176,29 @@ error_text state_restorer::impl::take_tombstones(const msgpack::object_array& fi
       return "more than kv_tombstones_max tombstones";
     tombstones.emplace_hint(tombstones.end(), std::string(name), version);
   }
+  return std::nullopt;
+}
+
+error_text state_restorer::impl::take_blocked(const msgpack::object_array& fields) {
+  if (keys().size() != 0) return "blocked client record after the keys";
+  kv::blocked_client client;
+  const msgpack::object_array* args =
+      fields.size == 5 ? snapshot::read_array(fields.ptr[4]) : nullptr;
+  if (args == nullptr || !snapshot::read_uint(fields.ptr[1], client.client_id) ||
+      !snapshot::read_uint(fields.ptr[2], client.seq) ||
+      !snapshot::read_uint(fields.ptr[3], client.deadline_ms))
+    return "damaged blocked client record";
+  for (std::uint32_t i = 0; i < args->size; ++i) {
+    std::string_view arg;
+    if (!snapshot::read_str(args->ptr[i], arg)) return "damaged blocked client record";
+    client.argv.emplace_back(arg);
+  }
+  std::string error;
+  auto call = kv::parse_blocking(client.argv, error);
+  if (!call) return "blocked client record without a valid blocking command";
+  if (keys().blocked().contains({client.client_id, client.seq})) return "blocked client repeated";
+  client.keys = std::move(call->keys);
+  keys().blocked().add(std::move(client));
   return std::nullopt;
 }
 

@@ -379,8 +379,7 @@ TEST_CASE("every command is classified as read, write or local", "[kv_state]") {
   }
 }
 
-TEST_CASE("replication, persistence and blocking commands are refused with a reason",
-          "[kv_state]") {
+TEST_CASE("replication and persistence commands are refused with a reason", "[kv_state]") {
   CHECK(error_of({"SYNC"}) == "-ERR prez does not support 'sync': replication is done by Raft\r\n");
   CHECK(error_of({"psync", "x", "1"}) ==
         "-ERR prez does not support 'psync': replication is done by Raft\r\n");
@@ -399,12 +398,6 @@ TEST_CASE("replication, persistence and blocking commands are refused with a rea
   CHECK(error_of({"MONITOR"}).rfind("-ERR prez does not support 'monitor': ", 0) == 0);
   CHECK(error_of({"WAIT", "1", "0"}) == "-ERR prez does not support 'wait': every acknowledged "
                                         "write is already on a majority (Raft)\r\n");
-  for (const std::string name :
-       {"blpop", "brpop", "blmove", "brpoplpush", "bzpopmin", "bzpopmax", "blmpop", "bzmpop"})
-    CHECK(error_of({name, "k", "0"}) ==
-          "-ERR prez does not support blocking commands ('" + name + "')\r\n");
-  CHECK(error_of({"BLPOP", "k", "0"}) ==
-        "-ERR prez does not support blocking commands ('blpop')\r\n");
 }
 
 TEST_CASE("local commands other than PING and ECHO belong to the connection", "[kv_state]") {
