@@ -20,7 +20,9 @@ std::optional<std::uint64_t> parse_timeout(const std::string& text, std::string&
     return std::nullopt;
   }
   const long double ms = std::ceil(*seconds * 1000.0L);
-  if (ms < 0) {
+  // Redis converts to a long long: on x86-64 a value past its range becomes LLONG_MIN, so
+  // Redis 7.0 answers "negative" for it (1e400); prez says the same.
+  if (ms < 0 || ms >= 9223372036854775808.0L) {
     error = error_reply("ERR timeout is negative");
     return std::nullopt;
   }

@@ -74,7 +74,8 @@ TEST_CASE("blocking commands refuse bad arguments with Redis's errors, in its or
   CHECK(run(kv, 1, 7, {"BZMPOP", "0", "1", "k", "LEFT"}) == "-ERR syntax error\r\n");
   CHECK(run(kv, 1, 8, {"BZMPOP", "0", "1", "k", "MIN", "COUNT", "0"}) ==
         "-ERR count should be greater than 0\r\n");
-  CHECK(run(kv, 1, 9, {"BLPOP", "k", "1e20"}) == "-ERR timeout is out of range\r\n");
+  CHECK(run(kv, 1, 9, {"BLPOP", "k", "1e14"}) == "-ERR timeout is out of range\r\n");
+  CHECK(run(kv, 1, 10, {"BLPOP", "k", "1e400"}) == "-ERR timeout is negative\r\n");
   CHECK(kv.blocked_count() == 0);
   CHECK(blocking_timeout_ms({"BLPOP", "k", "0.0011"}) == 2u); // ceil, as Redis
   CHECK(blocking_timeout_ms({"BZMPOP", "1.5", "1", "k", "MIN"}) == 1500u);
