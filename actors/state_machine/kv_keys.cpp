@@ -224,10 +224,12 @@ std::string flush_command(keyspace& keys, const argv_type& argv, std::uint64_t) 
 }
 
 std::string randomkey_command(const keyspace& keys, const argv_type&, std::uint64_t now_ms) {
-  // Deterministic: the first visible key at or after a hash drawn from now_ms, wrapping around.
+  // The first visible key at or after a hash drawn from now_ms (and the read's entropy, 0 when
+  // applied from the log, so replicas agree), wrapping around.
   const auto& map = keys.keys();
   if (map.empty()) return null_bulk();
-  auto it = map.lower_bound(hash_probe{mix64(now_ms), std::string_view()});
+  auto it =
+      map.lower_bound(hash_probe{mix64(now_ms ^ mix64(keys.read_entropy())), std::string_view()});
   for (std::size_t step = 0; step < map.size(); ++step, ++it) {
     if (it == map.end()) it = map.begin();
     if (visible(it->second, now_ms)) return bulk(it->first.name);

@@ -295,7 +295,8 @@ std::string parse_random_count(const argv_type& argv, std::string_view with_word
 
 std::uint64_t random_read_seed(const keyspace& keys, const std::string& key, std::uint64_t now_ms) {
   const entry* e = keys.find_visible(key, now_ms);
-  return mix64(now_ms ^ key_hash(key) ^ mix64(e == nullptr ? 0 : e->version));
+  return mix64(now_ms ^ key_hash(key) ^ mix64(e == nullptr ? 0 : e->version) ^
+               mix64(keys.read_entropy()));
 }
 
 } // namespace prez::kv

@@ -164,4 +164,12 @@ std::string kv_state::read(const std::vector<std::string>& argv) const {
   return read(argv, keys_.clock_ms());
 }
 
+std::string kv_state::read_random(const std::vector<std::string>& argv, std::uint64_t now_ms,
+                                  std::uint64_t entropy) const {
+  keys_.read_entropy_ = entropy;
+  std::string reply = read(argv, now_ms);
+  keys_.read_entropy_ = 0;
+  return reply;
+}
+
 } // namespace prez

@@ -23,6 +23,7 @@
 namespace prez {
 
 class client_sessions;
+class kv_state;
 class state_restorer;
 
 /// How a command travels.
@@ -198,6 +199,10 @@ public:
   void shrink(entry& e, std::size_t removed_bytes);
   /// Deletes up to `keys_max` keys whose deadline is <= time_ms, earliest first; returns how many.
   std::size_t expire_due(std::uint64_t time_ms, std::size_t keys_max);
+  /// Mixed into the seed of random reads (SRANDMEMBER, HRANDFIELD, ZRANDMEMBER, RANDOMKEY): 0
+  /// while applying entries, so replicas agree; a fresh random number while kv_state::read()
+  /// serves a ReadIndex read, which only its client sees (docs/expiry.md, Randomness).
+  std::uint64_t read_entropy() const { return read_entropy_; }
   /// Deletes every key (FLUSHDB, FLUSHALL); every version changes.
   void flush();
 
@@ -311,6 +316,9 @@ private:
   /// Invariant: bytes_ == sum over keys_ of name.size() + entry.bytes.
   std::size_t bytes_ = 0;
   blocked_clients blocked_;
+  /// See read_entropy(). Set only for the duration of one kv_state::read() call.
+  mutable std::uint64_t read_entropy_ = 0;
+  friend class ::prez::kv_state;
   /// The running snapshot, or nullptr.
   std::unique_ptr<snapshot_job> snapshot_;
 };
@@ -377,6 +385,11 @@ public:
   /// changes the state. A write command gets "-ERR internal error: '...' is not a read command"
   /// (a routing bug in the caller; writes go through apply()).
   std::string read(const std::vector<std::string>& argv, std::uint64_t now_ms) const;
+  /// read() for a ReadIndex read: random reads (SRANDMEMBER, HRANDFIELD, ZRANDMEMBER,
+  /// RANDOMKEY) mix `entropy` into their seed, so repeated calls differ as in Redis; the state
+  /// machine passes a fresh random number. Everything else answers as read().
+  std::string read_random(const std::vector<std::string>& argv, std::uint64_t now_ms,
+                          std::uint64_t entropy) const;
   /// read() at the cluster clock of the last applied entry: hides only keys already expired at
   /// that time. Prefer the overload with the leader's clock.
   std::string read(const std::vector<std::string>& argv) const;

@@ -435,13 +435,12 @@ std::string zpop(keyspace& keys, const argv_type& argv, std::uint64_t time_ms, b
   if (argv.size() == 3) {
     const auto parsed = parse_integer(argv[2]);
     if (!parsed || *parsed < 0) return error_reply(not_positive);
-    if (*parsed == 0) return array_header(0);
     count = static_cast<std::size_t>(*parsed);
   }
   bool wrong = false;
   const std::string* key = first_zset(keys, {argv[1]}, time_ms, wrong);
-  if (wrong) return wrong_type_reply();
-  if (key == nullptr) return array_header(0);
+  if (wrong) return wrong_type_reply(); // checked before a count of 0, as Redis does
+  if (key == nullptr || count == 0) return array_header(0);
   const auto popped = pop_items(keys, argv[1], time_ms, max, count);
   std::string reply = array_header(popped.size() * 2);
   for (const auto& [member, score] : popped)

@@ -5,6 +5,7 @@
 #include <chrono>
 #include <ctime>
 #include <map>
+#include <random>
 
 #include "caf/all.hpp"
 #include <spdlog/spdlog.h>
@@ -60,7 +61,7 @@ bool is_snapshot_fetch(const std::vector<std::string>& argv) {
 /// keep until EXEC); RAFT.NODE LIST the configuration applied; everything else is a kv_state
 /// read.
 std::string serve_read(const kv_state& kv, const membership& config, std::uint64_t last_applied,
-                       const std::vector<std::string>& argv) {
+                       const std::vector<std::string>& argv, std::uint64_t entropy) {
   if (is_member_list(argv)) return list_members(config);
   // RAFT.SNAPSHOT FETCH's linearizable point (D25): served after ReadIndex, so the index applied
   // here covers every write acknowledged before the read began.
@@ -73,8 +74,9 @@ std::string serve_read(const kv_state& kv, const membership& config, std::uint64
     return out;
   }
   // At the cluster clock (the largest stamp applied), never this node's wall clock: a read's time
-  // then never goes back, across clock steps and leader changes (docs/expiry.md).
-  return kv.read(argv);
+  // then never goes back, across clock steps and leader changes (docs/expiry.md). A random read
+  // answers only its client, so it draws fresh randomness (Redis's SRANDMEMBER differs per call).
+  return kv.read_random(argv, kv.keys().clock_ms(), entropy);
 }
 
 /// Whether (client_id, seq) was applied: its reply is kept, or it is older than what the table
@@ -98,6 +100,9 @@ struct waiting_fetch {
 
 struct state_machine_state {
   kv_state kv;
+  /// Randomness for ReadIndex reads (SRANDMEMBER & co, kv_state::read_random): never for what
+  /// is applied from the log.
+  std::mt19937_64 read_random{std::random_device{}()};
   /// Replies of recent commands per client: a command applied twice is answered, not re-run.
   client_sessions sessions;
   /// Index of the last entry applied. Invariant: entries are applied in order, each once.
@@ -314,7 +319,7 @@ void serve_waiting_reads(state_machine* self) {
   while (!st.reads.empty() && st.reads.begin()->first <= st.last_applied) {
     auto node = st.reads.extract(st.reads.begin());
     node.mapped().promise.deliver(
-        serve_read(st.kv, st.config, st.last_applied, node.mapped().argv));
+        serve_read(st.kv, st.config, st.last_applied, node.mapped().argv, st.read_random()));
   }
 }
 
@@ -566,7 +571,8 @@ caf::behavior state_machine_actor(state_machine* self, caf::actor session,
       [=](read_atom, std::uint64_t index,
           std::vector<std::string>& argv) -> caf::result<std::string> {
         auto& st = self->state;
-        if (index <= st.last_applied) return serve_read(st.kv, st.config, st.last_applied, argv);
+        if (index <= st.last_applied)
+          return serve_read(st.kv, st.config, st.last_applied, argv, st.read_random());
         auto promise = self->make_response_promise();
         st.reads.emplace(index, waiting_read{std::move(argv), promise});
         return caf::delegated<std::string>{};

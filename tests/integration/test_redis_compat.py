@@ -473,7 +473,7 @@ SCRIPT = [
     E("SET lst overwritten"), E("GET lst"), E("TYPE hsh"), E("TYPE st"), E("RENAME hsh str"),
     E("TYPE str"), E("ZADD zs 1 m"), E("ZADD str 1 a"), E("ZSCORE st m"), E("ZRANGE lst 0 -1"),
     E("ZCARD str"), E("ZPOPMIN st"), E("ZUNION 2 zs str"), E("ZUNIONSTORE d 2 zs lst"),
-    E("ZMPOP 2 nokey str MIN"), E("ZRANGESTORE d str 0 -1"), E("ZINCRBY lst 1 a"),
+    E("ZMPOP 2 nokey str MIN"), E("ZPOPMIN str 0"), E("ZPOPMAX lst 0"), E("ZRANGESTORE d str 0 -1"), E("ZINCRBY lst 1 a"),
     E("ZRANDMEMBER str"), E("ZSCAN str 0"), E("GET zs"), E("SADD zs a"), E("HSET zs f v"),
     E("LPUSH zs a"), E("SMEMBERS zs"), E("INCR zs"), E("TYPE zs"), E("SET zs now-a-string"),
     E("TYPE zs"),

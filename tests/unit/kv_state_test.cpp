@@ -3,6 +3,7 @@
 
 #include <catch2/catch.hpp>
 
+#include <set>
 #include <string>
 #include <vector>
 
@@ -418,4 +419,39 @@ TEST_CASE("arity checks beyond Redis's table: pairs and optional counts", "[kv_s
   CHECK(error_of({"HMSET", "h", "f"}) == "-ERR wrong number of arguments for 'hmset' command\r\n");
   CHECK(error_of({"LPOP", "l", "1", "2"}) ==
         "-ERR wrong number of arguments for 'lpop' command\r\n");
+}
+
+TEST_CASE("random reads served by ReadIndex draw fresh picks; applied ones agree on replicas",
+          "[kv_state]") {
+  kv_state a;
+  kv_state b;
+  std::vector<std::string> sadd{"SADD", "s"}, zadd{"ZADD", "z"}, hset{"HSET", "h"};
+  for (int i = 0; i < 100; ++i) {
+    sadd.push_back("m" + std::to_string(i));
+    zadd.push_back(std::to_string(i));
+    zadd.push_back("m" + std::to_string(i));
+    hset.push_back("f" + std::to_string(i));
+    hset.push_back("v");
+  }
+  for (kv_state* s : {&a, &b}) {
+    s->apply(sadd, 1000);
+    s->apply(zadd, 1000);
+    s->apply(hset, 1000);
+    s->apply({"SET", "k1", "v"}, 1000);
+    s->apply({"SET", "k2", "v"}, 1000);
+    s->apply({"SET", "k3", "v"}, 1000);
+  }
+  const std::vector<std::vector<std::string>> reads = {
+      {"SRANDMEMBER", "s"}, {"ZRANDMEMBER", "z"}, {"HRANDFIELD", "h"}, {"RANDOMKEY"}};
+  for (const auto& argv : reads) {
+    INFO(argv[0]);
+    std::set<std::string> picks;
+    for (std::uint64_t entropy = 1; entropy <= 40; ++entropy)
+      picks.insert(a.read_random(argv, 2000, entropy));
+    CHECK(picks.size() > 1); // Redis's tests check the distribution over repeated calls
+    CHECK(a.read_random(argv, 2000, 7) == a.read_random(argv, 2000, 7));
+    // Applied from the log (a read behind writes, or in EXEC), every replica picks the same.
+    CHECK(a.apply(argv, 3000) == b.apply(argv, 3000));
+    CHECK(a.read(argv, 2000) == b.read(argv, 2000));
+  }
 }
