@@ -55,6 +55,13 @@ using start_atom = caf::atom_constant<caf::atom("start")>;
 using spawn_done_atom = caf::atom_constant<caf::atom("spawndone")>;
 using watch_atom = caf::atom_constant<caf::atom("watch")>;
 using convert_atom = caf::atom_constant<caf::atom("convert")>;
+// Pub/sub (actors/gateway/pubsub_hub_actor.hpp).
+using subscribe_atom = caf::atom_constant<caf::atom("subscribe")>;
+using unsubscribe_atom = caf::atom_constant<caf::atom("unsubscr")>;
+using publish_atom = caf::atom_constant<caf::atom("publish")>;
+using message_atom = caf::atom_constant<caf::atom("message")>;
+using pubcount_atom = caf::atom_constant<caf::atom("pubcount")>;
+using pubsub_atom = caf::atom_constant<caf::atom("pubsub")>;
 /// A connection's timer: its blocking command `seq` reached its timeout.
 using unblock_atom = caf::atom_constant<caf::atom("unblock")>;
 // Snapshots (docs/architecture.md §5): the state machine writes one through the snapshot actor

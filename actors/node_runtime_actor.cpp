@@ -14,6 +14,7 @@
 
 #include "actors/caf_messages.hpp"
 #include "actors/gateway/metrics_actor.hpp"
+#include "actors/gateway/pubsub_hub_actor.hpp"
 #include "actors/gateway/resp_gateway_actor.hpp"
 #include "actors/net/node_door_actor.hpp"
 #include "actors/raft/raft_node_actor.hpp"
@@ -220,6 +221,11 @@ start_node(caf::actor_system& system, const node_config& config, const caf::acto
                                                    static_cast<unsigned>(config.audit_log_keep)});
     unwatched.push_back(machine.audit);
   }
+  // Pub/sub (docs/architecture.md §3.7): the state machine hands published messages to the hub,
+  // which delivers them to this node's subscribed connections.
+  auto pubsub_hub = spawn_pubsub_hub(system);
+  unwatched.push_back(pubsub_hub);
+  machine.pubsub = pubsub_hub;
   auto state_machine = spawn_state_machine(system, session, std::move(machine));
   caf::anon_send(session, start_atom::value, state_machine);
   auto log = spawn_log_actor(system, std::move(store));
@@ -280,6 +286,7 @@ start_node(caf::actor_system& system, const node_config& config, const caf::acto
   gateway.maxclients = config.maxclients;
   gateway.runtime = runtime_parameters;
   gateway.config_file = config.source_file;
+  gateway.pubsub = pubsub_hub;
   gateway.reply_deadline = session_reply_deadline(sessions);
   auto gateway_actor = spawn_resp_gateway(system, gateway);
   if (!gateway_actor)

@@ -77,6 +77,11 @@ struct connection_state {
   /// after it is sent until it is answered, as Redis runs a blocked client's next commands only
   /// once it is unblocked.
   std::uint64_t blocked_seq = 0;
+  /// Pub/sub: the channels and patterns this connection is subscribed to (docs/architecture.md
+  /// §3.7). While either is non-empty a RESP2 connection takes only pub/sub commands, PING,
+  /// QUIT and RESET.
+  std::set<std::string> channels;
+  std::set<std::string> patterns;
   /// Commands held back to keep per-connection order (see handle_command).
   std::deque<deferred_command> deferred;
   /// MULTI: commands queued until EXEC, and whether one of them was refused while queueing.
@@ -106,6 +111,16 @@ inline std::string lower(std::string s) {
 /// Fills reply `slot` (a RESP2 reply, rewritten to RESP3 when the command was given in RESP3) and
 /// writes every reply that is now next in line.
 void fill(connection* self, std::uint64_t slot, std::string text, bool close_after = false);
+/// Makes reply `slot` ready with `text` as it is (already in the connection's protocol).
+void fill_raw(connection* self, std::uint64_t slot, std::string text);
+/// Writes a push (a pub/sub message) at once, or behind the replies still pending.
+void push_out(connection* self, std::string text);
+/// SUBSCRIBE, PSUBSCRIBE, UNSUBSCRIBE, PUNSUBSCRIBE, PUBSUB; and the RESP2 subscribed-mode gate
+/// (PING's form there, other commands refused). True when the command was answered here.
+bool handle_pubsub(connection* self, std::uint64_t slot, const std::string& name,
+                   const std::vector<std::string>& argv);
+/// Drops every subscription of the connection (RESET).
+void unsubscribe_all(connection* self);
 /// Sends a data command to the session manager now, or queues it behind earlier ones.
 void submit(connection* self, deferred_command&& item);
 /// AUTH and the gate before authentication. True when the command was answered.

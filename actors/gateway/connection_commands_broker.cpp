@@ -19,7 +19,9 @@
 #include "actors/gateway/connection.hpp"
 #include "actors/gateway/info_gather.hpp"
 #include "actors/gateway/info_report.hpp"
+#include "actors/gateway/pubsub.hpp"
 #include "actors/gateway/server_commands.hpp"
+#include "actors/state_machine/kv_state.hpp"
 #include "actors/storage/file_io.hpp"
 #include "config/node_config.hpp"
 #include "config/runtime_config.hpp"
@@ -406,6 +408,7 @@ bool handle_local(connection* self, std::uint64_t slot, const std::vector<std::s
     st.queued.clear();
     st.watches.clear();
     st.client_name.clear();
+    unsubscribe_all(self);
     fill(self, slot, resp::simple("RESET"));
   } else if (name == "function") {
     fill(self, slot, function_reply(argv));
@@ -552,6 +555,117 @@ void refresh_door_settings(gateway_settings& settings) {
     settings.protected_mode = c.protected_mode();
     return true;
   });
+}
+
+// --- pub/sub (docs/architecture.md §3.7) -------------------------------------------------------
+
+namespace {
+
+/// (P)SUBSCRIBE: adds the names, registers them with the hub, and answers one confirmation per
+/// name once the hub has them (so a message published after the answer reaches this client).
+void subscribe(connection* self, std::uint64_t slot, bool pattern,
+               const std::vector<std::string>& argv) {
+  auto& st = self->state;
+  auto& names = pattern ? st.patterns : st.channels;
+  const std::vector<std::string> asked(argv.begin() + 1, argv.end());
+  std::string text;
+  for (const auto& name : asked) {
+    names.insert(name);
+    text += pubsub::confirmation(pattern ? "psubscribe" : "subscribe", name,
+                                 st.channels.size() + st.patterns.size(), st.protocol);
+  }
+  self->request(st.settings.pubsub, std::chrono::seconds(5), subscribe_atom::value,
+                static_cast<pubsub::subscriber>(st.connection_number), pattern, asked,
+                caf::actor_cast<caf::actor>(self))
+      .then([=](bool) { fill_raw(self, slot, text); },
+            [=](const caf::error&) {
+              fill(self, slot, resp::error("ERR the node's pub/sub hub did not answer"));
+            });
+}
+
+/// (P)UNSUBSCRIBE: drops the names given (all when none), one confirmation each; with nothing
+/// to drop, one confirmation with a null name.
+void unsubscribe(connection* self, std::uint64_t slot, bool pattern,
+                 const std::vector<std::string>& argv) {
+  auto& st = self->state;
+  auto& names = pattern ? st.patterns : st.channels;
+  std::vector<std::string> dropped(argv.begin() + 1, argv.end());
+  if (dropped.empty()) dropped.assign(names.begin(), names.end());
+  const std::string_view kind = pattern ? "punsubscribe" : "unsubscribe";
+  std::string text;
+  for (const auto& name : dropped) {
+    names.erase(name);
+    text += pubsub::confirmation(kind, name, st.channels.size() + st.patterns.size(), st.protocol);
+  }
+  if (dropped.empty())
+    text = pubsub::confirmation(kind, std::nullopt, st.channels.size() + st.patterns.size(),
+                                st.protocol);
+  self->request(st.settings.pubsub, std::chrono::seconds(5), unsubscribe_atom::value,
+                static_cast<pubsub::subscriber>(st.connection_number), pattern, dropped)
+      .then([=](bool) { fill_raw(self, slot, text); },
+            [=](const caf::error&) {
+              fill(self, slot, resp::error("ERR the node's pub/sub hub did not answer"));
+            });
+}
+
+} // namespace
+
+bool handle_pubsub(connection* self, std::uint64_t slot, const std::string& name,
+                   const std::vector<std::string>& argv) {
+  auto& st = self->state;
+  const bool subscribed = !st.channels.empty() || !st.patterns.empty();
+  if (subscribed && st.protocol == 2 && !pubsub::allowed_while_subscribed(name)) {
+    fill(self, slot, pubsub::not_allowed_while_subscribed(name));
+    return true;
+  }
+  if (subscribed && st.protocol == 2 && name == "ping" && argv.size() <= 2) {
+    fill(self, slot, pubsub::subscribed_pong(argv));
+    return true;
+  }
+  const bool sub = name == "subscribe" || name == "psubscribe";
+  const bool unsub = name == "unsubscribe" || name == "punsubscribe";
+  if (!sub && !unsub && name != "pubsub") return false;
+  std::string error;
+  if (classify(argv, error) == command_kind::unknown) {
+    fill(self, slot, error); // arity
+    return true;
+  }
+  if (!st.settings.pubsub) {
+    fill(self, slot, resp::error("ERR pub/sub is not available on this node"));
+    return true;
+  }
+  if (name == "pubsub") {
+    self->request(st.settings.pubsub, std::chrono::seconds(5), pubsub_atom::value, argv)
+        .then([=](std::string& reply) { fill(self, slot, std::move(reply)); },
+              [=](const caf::error&) {
+                fill(self, slot, resp::error("ERR the node's pub/sub hub did not answer"));
+              });
+    return true;
+  }
+  const bool pattern = name[0] == 'p';
+  if (sub)
+    subscribe(self, slot, pattern, argv);
+  else
+    unsubscribe(self, slot, pattern, argv);
+  return true;
+}
+
+void unsubscribe_all(connection* self) {
+  auto& st = self->state;
+  if (st.settings.pubsub) {
+    for (const bool pattern : {false, true}) {
+      auto& names = pattern ? st.patterns : st.channels;
+      if (names.empty()) continue;
+      // A request, so the hub's answer is expected (an unexpected one is answered with an
+      // error, and an actor quits on an error it does not handle).
+      self->request(st.settings.pubsub, std::chrono::seconds(5), unsubscribe_atom::value,
+                    static_cast<pubsub::subscriber>(st.connection_number), pattern,
+                    std::vector<std::string>(names.begin(), names.end()))
+          .then([](bool) {}, [](const caf::error&) {});
+    }
+  }
+  st.channels.clear();
+  st.patterns.clear();
 }
 
 } // namespace prez::gateway

@@ -14,6 +14,7 @@
 #include "actors/caf_messages.hpp"
 #include "actors/gateway/client_gate.hpp"
 #include "actors/gateway/connection.hpp"
+#include "actors/gateway/pubsub.hpp"
 #include "actors/state_machine/kv_state.hpp"
 #include "config/limits.hpp"
 
@@ -108,6 +109,19 @@ void convert_elsewhere(connection* self, std::uint64_t slot, std::string text, b
 }
 
 } // namespace
+
+void fill_raw(connection* self, std::uint64_t slot, std::string text) {
+  fill_final(self, slot, std::move(text), false);
+}
+
+void push_out(connection* self, std::string text) {
+  auto& st = self->state;
+  if (st.closing) return;
+  auto& pushed = st.slots.emplace_back();
+  pushed.ready = true;
+  pushed.text = std::move(text);
+  flush_ready(self);
+}
 
 void fill(connection* self, std::uint64_t slot, std::string text, bool close_after) {
   auto& st = self->state;
@@ -219,12 +233,25 @@ void dispatch(connection* self, deferred_command&& item) {
     if (*block > 0)
       self->delayed_send(self, std::chrono::milliseconds(*block), unblock_atom::value, seq);
   }
+  // PUBLISH's count is this node's (the log keeps 0): the hub counts its receivers here.
+  const bool publish = item.command.argv.size() == 3 && lower(item.command.argv[0]) == "publish";
+  const std::string channel = publish ? item.command.argv[1] : std::string();
   auto done = [=](std::string reply) {
     if (target) {
       take_watch_reply(*target, keys, reply);
       if (!target->failed) reply = resp::simple("OK");
     }
-    fill(self, slot, std::move(reply));
+    if (publish && !reply.empty() && reply[0] == ':' && self->state.settings.pubsub) {
+      self->request(self->state.settings.pubsub, std::chrono::seconds(5), pubcount_atom::value,
+                    channel)
+          .then(
+              [=](std::uint64_t count) {
+                fill(self, slot, resp::integer(static_cast<long long>(count)));
+              },
+              [=](const caf::error&) { fill(self, slot, resp::integer(0)); });
+    } else {
+      fill(self, slot, std::move(reply));
+    }
     if (self->state.blocked_seq == seq) self->state.blocked_seq = 0;
     if (through_log)
       self->state.log_in_flight.erase(seq);
@@ -294,6 +321,7 @@ void handle_command(connection* self, std::vector<std::string>&& argv) {
     return fill(self, slot, resp::simple("OK"), true);
   }
   if (handle_auth(self, slot, name, argv)) return;
+  if (!st.in_multi && handle_pubsub(self, slot, name, argv)) return;
   if (handle_transaction(self, slot, name, argv)) return;
   if (!st.in_multi && handle_local(self, slot, argv)) return;
   std::string error;
@@ -372,6 +400,10 @@ caf::behavior connection_actor(connection* self, caf::io::connection_handle hand
           st.reading_halted = true;
           self->halt(st.handle);
         }
+      },
+      [=](message_atom, const std::string& pattern, const std::string& channel,
+          const std::string& payload) {
+        push_out(self, pubsub::message(pattern, channel, payload, self->state.protocol));
       },
       [=](unblock_atom, std::uint64_t seq) {
         if (self->state.blocked_seq == seq) send_unblock(self);

@@ -36,6 +36,9 @@ struct gateway_settings {
   std::shared_ptr<shared_runtime_config> runtime;
   /// prez.conf's path for CONFIG REWRITE; empty: started without a config file.
   std::string config_file;
+  /// The node's pub/sub hub (pubsub_hub_actor.hpp): SUBSCRIBE registers there, PUBSUB and
+  /// PUBLISH's count are answered from there. Null: pub/sub commands answer an error (tests).
+  caf::actor pubsub;
 };
 
 /// Opens the listening socket and spawns the gateway. Fails (port in use, bad address) with a

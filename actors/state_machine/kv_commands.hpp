@@ -288,6 +288,9 @@ PREZ_KV_WRITE(lmove_command);
 PREZ_KV_WRITE(rpoplpush_command);
 PREZ_KV_WRITE(lmpop_command);
 
+// pub/sub (kv_keys.cpp): PUBLISH goes through the log; the node's hub delivers it
+PREZ_KV_WRITE(publish_command);
+
 // blocking pops (kv_blocking.cpp)
 
 /// A blocking command's arguments, parsed.

@@ -276,4 +276,12 @@ std::string persist_command(keyspace& keys, const argv_type& argv, std::uint64_t
   return integer(1);
 }
 
+/// PUBLISH channel message: queues the message for every node's subscribers. The reply kept
+/// in the log is 0: how many clients receive it is known only on each node, so the connection
+/// that published answers its own node's count (pubsub_hub_actor.hpp).
+std::string publish_command(keyspace& keys, const argv_type& argv, std::uint64_t) {
+  keys.publish(argv[1], argv[2]);
+  return integer(0);
+}
+
 } // namespace prez::kv

@@ -203,6 +203,13 @@ public:
   /// while applying entries, so replicas agree; a fresh random number while kv_state::read()
   /// serves a ReadIndex read, which only its client sees (docs/expiry.md, Randomness).
   std::uint64_t read_entropy() const { return read_entropy_; }
+  /// Queues a message for the node's subscribers (PUBLISH; keyspace notifications): delivered
+  /// by the state machine after the entry, in the order queued (kv_state::take_published()).
+  /// Not part of the state: nothing here is in snapshots.
+  void publish(std::string channel, std::string payload) {
+    outbox_.push_back(std::move(channel));
+    outbox_.push_back(std::move(payload));
+  }
   /// Deletes every key (FLUSHDB, FLUSHALL); every version changes.
   void flush();
 
@@ -316,6 +323,8 @@ private:
   /// Invariant: bytes_ == sum over keys_ of name.size() + entry.bytes.
   std::size_t bytes_ = 0;
   blocked_clients blocked_;
+  /// Messages queued by publish(): channel, payload, channel, payload, ...
+  std::vector<std::string> outbox_;
   /// See read_entropy(). Set only for the duration of one kv_state::read() call.
   mutable std::uint64_t read_entropy_ = 0;
   friend class ::prez::kv_state;
@@ -361,6 +370,9 @@ public:
   /// The replies of blocked clients that the entries applied since the last call served or
   /// timed out, in that order. Every apply*() and advance_clock() can produce some.
   std::vector<served_client> take_served() { return std::exchange(served_, {}); }
+  /// The messages the entries applied since the last call published, in order, as channel,
+  /// payload, channel, payload, ... (PUBLISH: delivered on every node at the same position).
+  std::vector<std::string> take_published() { return std::exchange(keys_.outbox_, {}); }
   /// Clients blocked now.
   std::size_t blocked_count() const { return keys_.blocked().size(); }
   /// Whether command `seq` of client `client_id` is blocked (applied, not answered yet).

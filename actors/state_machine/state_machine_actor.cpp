@@ -308,6 +308,8 @@ void apply_entries(state_machine* self, const std::vector<log_entry>& entries) {
     results.push_back({command->client_id, command->seq, std::move(reply)});
   }
   if (!results.empty()) self->send(st.session, applied_atom::value, std::move(results));
+  if (auto published = st.kv.take_published(); !published.empty() && st.settings.pubsub)
+    self->send(st.settings.pubsub, publish_atom::value, std::move(published));
   // The node rewrites nodes.conf from each committed configuration.
   if (config_changed && st.node) self->send(st.node, members_atom::value, st.config);
   send_audit_lines(self);

@@ -41,6 +41,9 @@ struct state_machine_settings {
   /// The audit log actor (actors/storage/audit_log_actor.hpp), sent the lines of every command
   /// applied; null: no audit log.
   caf::actor audit;
+  /// The node's pub/sub hub (actors/gateway/pubsub_hub_actor.hpp), sent the messages each
+  /// applied batch published, in commit order; null: they are dropped (tests).
+  caf::actor pubsub;
 };
 
 /// Spawns the state machine actor. Messages:

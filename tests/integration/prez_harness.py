@@ -105,7 +105,7 @@ class Client:
                 self._fill()
             data, self.buf = self.buf[:n], self.buf[n + 2:]
             return data.decode(errors="replace")
-        if kind in (b"*", b"~"):  # array, RESP3 set
+        if kind in (b"*", b"~", b">"):  # array, RESP3 set, RESP3 push
             n = int(rest)
             if n < 0:
                 return None

@@ -58,7 +58,7 @@ class RawClient(Client):
     def read(self):
         """One reply as a typed tree: ('+', str) ('-', str) (':', int) ('$', bytes|None)
         ('*', list|None); in RESP3 also ('_', None) ('%', [k1, v1, ...]) ('~', list)
-        ('=', bytes) (',', str) ('#', str) ('(', str)."""
+        ('=', bytes) (',', str) ('#', str) ('(', str) ('>', list)."""
         line = self._line()
         kind, rest = line[:1], line[1:]
         if kind in (b"+", b"-", b",", b"#", b"("):
@@ -75,7 +75,7 @@ class RawClient(Client):
                 self._fill()
             data, self.buf = self.buf[:n], self.buf[n + 2:]
             return (kind.decode(), data)
-        if kind in (b"*", b"~", b"%"):
+        if kind in (b"*", b"~", b"%", b">"):
             n = int(rest)
             if n < 0:
                 return ("*", None)
@@ -426,6 +426,17 @@ SCRIPT = [
     E("RPUSH lm a b c"), E("LMPOP 2 nokey lm LEFT"), E("LMPOP 1 lm RIGHT COUNT 5"),
     E("LMPOP 1 lm LEFT"), E("LMPOP 0 lm LEFT"), E("LMPOP 1 lm UP"), E("LMPOP 1 bs LEFT"),
     E("LMPOP 1 lm LEFT COUNT 0"), E("LMPOP 3 lm LEFT"),
+    # pub/sub: one connection subscribes; the other publishes and inspects
+    E("PUBLISH nobody hi"), E("PUBSUB NUMSUB"), E("PUBSUB NUMSUB a b"), E("PUBSUB NUMPAT"),
+    E("PUBSUB CHANNELS"), E("PUBSUB CHANNELS a b"), E("PUBSUB NUMPAT x"), E("PUBSUB FOO"),
+    E("PUBSUB"), E("PUBSUB SHARDCHANNELS"), E("PUBSUB SHARDNUMSUB a"), E("SUBSCRIBE"),
+    E("PUBLISH a"), E("UNSUBSCRIBE"), E("PUNSUBSCRIBE"), E("UNSUBSCRIBE nosuch"),
+    E("SUBSCRIBE ch1", conn=1), E("PSUBSCRIBE c*", conn=1), E("SUBSCRIBE ch1", conn=1),
+    E("GET x", conn=1), E("PING", conn=1), E("PING hi", conn=1), E("PUBSUB NUMSUB ch1 ch2"),
+    E("PUBSUB NUMPAT"), E("PUBSUB CHANNELS"), E("PUBSUB CHANNELS x*"), E("PUBLISH ch1 hello"),
+    E("PUBLISH cx other"), E("PING", conn=1), E("PING", conn=1), E("PING", conn=1),
+    E("UNSUBSCRIBE ch1", conn=1), E("PUNSUBSCRIBE", conn=1), E("GET x", conn=1),
+    E("PUBSUB NUMSUB ch1"),
     # inside MULTI a blocking pop answers at once
     E("MULTI"), E("BLPOP nokey 0"), E("BRPOPLPUSH nokey x 0"), E("BLMOVE nokey x LEFT LEFT 0"),
     E("BZPOPMIN nokey 0"), E("BLMPOP 0 1 nokey LEFT"), E("BZMPOP 0 1 nokey MIN"),
