@@ -135,8 +135,9 @@ reply_slot& slot_at(connection* self, std::uint64_t slot);
 /// `settings`: the acceptor calls it at each accept, so a new connection sees CONFIG SET's values.
 void refresh_door_settings(gateway_settings& settings);
 /// Ends the connection's blocked command: sends PREZ.UNBLOCK <blocked_seq> through the log as
-/// this client (its timeout passed, or the connection closed). Nothing when none is blocked.
-void send_unblock(connection* self);
+/// this client (its timeout passed, the connection closed, or CLIENT UNBLOCK asked: with
+/// `error`, the command answers -UNBLOCKED). Nothing when none is blocked.
+void send_unblock(connection* self, bool error = false);
 /// Commands a connection answers without the cluster. True when the command was one of them.
 bool handle_local(connection* self, std::uint64_t slot, const std::vector<std::string>& argv);
 

@@ -121,7 +121,21 @@ hello_request parse_hello(const std::vector<std::string>& argv) {
   return out;
 }
 
-/// CLIENT ID, SETNAME, GETNAME, LIST, INFO (LIST and INFO show this connection only).
+/// Parses a decimal u64 argument (digits only, no sign, no overflow).
+std::optional<std::uint64_t> parse_u64_argument(const std::string& text) {
+  if (text.empty() || text.size() > 20) return std::nullopt;
+  std::uint64_t value = 0;
+  for (unsigned char c : text) {
+    if (!std::isdigit(c)) return std::nullopt;
+    const auto digit = static_cast<std::uint64_t>(c - '0');
+    if (value > (UINT64_MAX - digit) / 10) return std::nullopt;
+    value = value * 10 + digit;
+  }
+  return value;
+}
+
+/// CLIENT ID, SETNAME, GETNAME, LIST, INFO (LIST and INFO show this connection only), UNBLOCK
+/// (a connection of this node, by its CLIENT ID).
 void handle_client(connection* self, std::uint64_t slot, const std::vector<std::string>& argv) {
   auto& st = self->state;
   auto sub = argv.size() > 1 ? lower(argv[1]) : "";
@@ -142,10 +156,21 @@ void handle_client(connection* self, std::uint64_t slot, const std::vector<std::
     fill(self, slot, st.client_name.empty() ? resp::null_bulk() : resp::bulk(st.client_name));
   } else if ((sub == "list" || sub == "info") && argv.size() == 2) {
     fill(self, slot, resp::bulk(describe()));
+  } else if (sub == "unblock" && (argv.size() == 3 || argv.size() == 4)) {
+    const auto number = parse_u64_argument(argv[2]);
+    const std::string mode = argv.size() == 4 ? lower(argv[3]) : "timeout";
+    if (!number)
+      return fill(self, slot, resp::error("ERR value is not an integer or out of range"));
+    if (mode != "timeout" && mode != "error")
+      return fill(self, slot, resp::error("ERR CLIENT UNBLOCK reason should be TIMEOUT or ERROR"));
+    self->request(st.acceptor, std::chrono::seconds(10), unblock_atom::value, *number,
+                  mode == "error")
+        .then([=](bool unblocked) { fill(self, slot, resp::integer(unblocked ? 1 : 0)); },
+              [=](const caf::error&) { fill(self, slot, resp::integer(0)); });
   } else if (sub == "setinfo" && argv.size() == 4) {
     fill(self, slot, resp::simple("OK"));
   } else if (sub != "id" && sub != "setname" && sub != "getname" && sub != "list" &&
-             sub != "info" && sub != "setinfo") {
+             sub != "info" && sub != "setinfo" && sub != "unblock") {
     fill(self, slot,
          resp::error("ERR unknown subcommand '" + (argv.size() > 1 ? argv[1] : std::string{}) +
                      "'. Try CLIENT HELP."));
@@ -161,19 +186,6 @@ std::string error_text(connection* self, const caf::error& error) {
   const auto& context = error.context();
   if (context.match_elements<std::string>()) return context.get_as<std::string>(0);
   return self->system().render(error);
-}
-
-/// Parses a decimal u64 argument (digits only, no sign, no overflow).
-std::optional<std::uint64_t> parse_u64_argument(const std::string& text) {
-  if (text.empty() || text.size() > 20) return std::nullopt;
-  std::uint64_t value = 0;
-  for (unsigned char c : text) {
-    if (!std::isdigit(c)) return std::nullopt;
-    const auto digit = static_cast<std::uint64_t>(c - '0');
-    if (value > (UINT64_MAX - digit) / 10) return std::nullopt;
-    value = value * 10 + digit;
-  }
-  return value;
 }
 
 /// RAFT.SNAPSHOT FETCH (docs/decisions.md D25): first a linearizable read through the session

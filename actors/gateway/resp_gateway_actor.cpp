@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <charconv>
 #include <deque>
+#include <map>
 
 #include <spdlog/spdlog.h>
 
@@ -269,15 +270,12 @@ void dispatch(connection* self, deferred_command&& item) {
 
 } // namespace
 
-void send_unblock(connection* self) {
+void send_unblock(connection* self, bool error) {
   auto& st = self->state;
   if (st.blocked_seq == 0) return;
-  client_command command{st.client_id,
-                         ++st.next_seq,
-                         0,
-                         {std::string(unblock_command), std::to_string(st.blocked_seq)},
-                         {},
-                         {}};
+  std::vector<std::string> argv{std::string(unblock_command), std::to_string(st.blocked_seq)};
+  if (error) argv.emplace_back("ERROR");
+  client_command command{st.client_id, ++st.next_seq, 0, std::move(argv), {}, {}};
   command.through_log = true;
   // After the blocked command: if that one is still being retried, the state machine answers
   // this out_of_order and the session sends it again behind it, so it never overtakes it.
@@ -408,6 +406,12 @@ caf::behavior connection_actor(connection* self, caf::io::connection_handle hand
       [=](unblock_atom, std::uint64_t seq) {
         if (self->state.blocked_seq == seq) send_unblock(self);
       },
+      // CLIENT UNBLOCK from another connection (through the acceptor).
+      [=](unblock_atom, bool error) {
+        if (self->state.blocked_seq == 0) return false;
+        send_unblock(self, error);
+        return true;
+      },
       [=](const caf::io::connection_closed_msg&) {
         // A client blocked when it left must not be served an element nobody reads.
         send_unblock(self);
@@ -423,6 +427,9 @@ struct acceptor_state {
   /// maxclients set by CONFIG SET closes no one, as in Redis).
   std::uint64_t connected = 0;
   std::uint64_t refused = 0; ///< connections refused over maxclients
+  /// The open connections by number (CLIENT ID), for CLIENT UNBLOCK, and back.
+  std::map<std::uint64_t, caf::actor> by_number;
+  std::map<caf::actor_addr, std::uint64_t> numbers;
   static inline const char* name = "resp_gateway";
 };
 
@@ -453,7 +460,14 @@ caf::behavior acceptor_actor(acceptor* self, caf::io::doorman_ptr doorman,
                              gateway_settings settings) {
   self->state.settings = std::move(settings);
   self->add_doorman(std::move(doorman));
-  self->set_down_handler([=](caf::down_msg&) { --self->state.connected; });
+  self->set_down_handler([=](caf::down_msg& down) {
+    auto& st = self->state;
+    --st.connected;
+    if (const auto it = st.numbers.find(down.source); it != st.numbers.end()) {
+      st.by_number.erase(it->second);
+      st.numbers.erase(it);
+    }
+  });
   return {
       [=](const caf::io::new_connection_msg& msg) {
         auto& st = self->state;
@@ -467,6 +481,18 @@ caf::behavior acceptor_actor(acceptor* self, caf::io::doorman_ptr doorman,
                                  caf::actor_cast<caf::actor>(self));
         self->monitor(worker);
         ++st.connected;
+        st.by_number.emplace(st.connections, worker);
+        st.numbers.emplace(worker.address(), st.connections);
+      },
+      // CLIENT UNBLOCK: asks connection `number` to end its blocked command; true when it had one.
+      [=](unblock_atom, std::uint64_t number, bool error) -> caf::result<bool> {
+        const auto it = self->state.by_number.find(number);
+        if (it == self->state.by_number.end()) return false;
+        auto promise = self->make_response_promise<bool>();
+        self->request(it->second, std::chrono::seconds(5), unblock_atom::value, error)
+            .then([=](bool unblocked) mutable { promise.deliver(unblocked); },
+                  [=](const caf::error&) mutable { promise.deliver(false); });
+        return promise;
       },
       [=](status_atom) {
         return gateway_status{self->state.connected, self->state.connections};

@@ -36,12 +36,15 @@ std::optional<std::string> kv_state::apply_client(std::uint64_t client_id, std::
                                                   std::uint64_t time_ms) {
   const std::uint64_t now = begin_entry(time_ms);
   auto& blocked = keys_.blocked();
-  if (argv.size() == 2 && argv[0] == unblock_command) {
+  if ((argv.size() == 2 || argv.size() == 3) && argv[0] == unblock_command) {
     const auto target = kv::parse_integer(argv[1]);
     if (!target || *target < 0 || !blocked.remove({client_id, static_cast<std::uint64_t>(*target)}))
       return kv::integer(0);
-    served_.push_back(
-        {client_id, static_cast<std::uint64_t>(*target), kv::blocking_timed_out_reply()});
+    // With ERROR (CLIENT UNBLOCK ... ERROR) the command fails as Redis's does; else it times out.
+    served_.push_back({client_id, static_cast<std::uint64_t>(*target),
+                       argv.size() == 3
+                           ? kv::error_reply("UNBLOCKED client unblocked via CLIENT UNBLOCK")
+                           : kv::blocking_timed_out_reply()});
     return kv::integer(1);
   }
   if (blocked.contains({client_id, seq})) return std::nullopt; // a retry of a blocked command

@@ -362,8 +362,9 @@ public:
   /// returning nullopt; its reply comes later from take_served(), when an entry gives one of its
   /// keys data (clients served in the order they blocked) or times it out. A repeat of a command
   /// still blocked (a retry after a leader change) returns nullopt and changes nothing.
-  /// PREZ.UNBLOCK <seq> (unblock_command) times out the client's blocked command `seq`, if it is
-  /// still blocked, and answers :1, else :0.
+  /// PREZ.UNBLOCK <seq> [ERROR] (unblock_command) times out the client's blocked command `seq`
+  /// (with ERROR: fails it with -UNBLOCKED, as CLIENT UNBLOCK ... ERROR), if it is still
+  /// blocked, and answers :1, else :0.
   std::optional<std::string> apply_client(std::uint64_t client_id, std::uint64_t seq,
                                           const std::vector<std::string>& argv,
                                           std::uint64_t time_ms);

@@ -87,6 +87,21 @@ def main(binary):
               "BLPOP, then the SET and GET behind it")
         p.close()
 
+        # 4b. CLIENT UNBLOCK from another connection of the node, as a timeout or an error.
+        u = Client(f2.port, timeout=10)
+        cid = u.call("CLIENT", "ID")
+        check(call(f2.port, "CLIENT", "UNBLOCK", str(cid)) == 0, "nothing to unblock yet")
+        u.send_raw(encode("BLPOP", "u", "0"))
+        check(wait_until(lambda: blocked(f2) == 1, 10), "blocked before CLIENT UNBLOCK")
+        check(call(f2.port, "CLIENT", "UNBLOCK", str(cid)) == 1, "CLIENT UNBLOCK answers 1")
+        check(u.read_reply() is None, "unblocked as by a timeout")
+        u.send_raw(encode("BRPOP", "u", "0"))
+        check(wait_until(lambda: blocked(f2) == 1, 10), "blocked again")
+        check(call(f2.port, "CLIENT", "UNBLOCK", str(cid), "ERROR") == 1, "ERROR mode")
+        reply = u.read_reply()
+        check(str(reply) == "UNBLOCKED client unblocked via CLIENT UNBLOCK", "error: %r" % reply)
+        u.close()
+
         # 5. The leader dies while a follower's client is blocked.
         w = block(f1, "BLPOP", "lk", "0")
         check(wait_until(lambda: blocked(f2) == 1, 10), "blocked before the failover")

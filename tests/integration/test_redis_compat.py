@@ -437,6 +437,7 @@ SCRIPT = [
     E("PUBLISH cx other"), E("PING", conn=1), E("PING", conn=1), E("PING", conn=1),
     E("UNSUBSCRIBE ch1", conn=1), E("PUNSUBSCRIBE", conn=1), E("GET x", conn=1),
     E("PUBSUB NUMSUB ch1"),
+    E("CLIENT UNBLOCK x"), E("CLIENT UNBLOCK 1 FOO"), E("CLIENT UNBLOCK 999999"),
     # inside MULTI a blocking pop answers at once
     E("MULTI"), E("BLPOP nokey 0"), E("BRPOPLPUSH nokey x 0"), E("BLMOVE nokey x LEFT LEFT 0"),
     E("BZPOPMIN nokey 0"), E("BLMPOP 0 1 nokey LEFT"), E("BZMPOP 0 1 nokey MIN"),

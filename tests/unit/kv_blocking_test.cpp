@@ -156,6 +156,10 @@ TEST_CASE("PREZ.UNBLOCK times a blocked client out, and the deadline does when i
   CHECK(served_text(kv.take_served()) == "1/1 *-1\r\n");
   CHECK(run(kv, 1, 3, {std::string(unblock_command), "1"}) == ":0\r\n"); // answered already
   CHECK(run(kv, 1, 4, {std::string(unblock_command), "x"}) == ":0\r\n");
+  // CLIENT UNBLOCK ... ERROR: the blocked command fails as in Redis.
+  CHECK(run(kv, 1, 5, {"BLPOP", "q", "0"}) == std::nullopt);
+  CHECK(run(kv, 1, 6, {std::string(unblock_command), "5", "ERROR"}) == ":1\r\n");
+  CHECK(served_text(kv.take_served()) == "1/5 -UNBLOCKED client unblocked via CLIENT UNBLOCK\r\n");
   run(kv, 9, 1, {"RPUSH", "q", "a"});
   CHECK(kv.take_served().empty()); // nobody takes it: it stays
   CHECK(kv.apply({"LLEN", "q"}, t0) == ":1\r\n");
