@@ -182,6 +182,17 @@ std::size_t keyspace::expire_due(std::uint64_t time_ms, std::size_t keys_max) {
 }
 
 void keyspace::flush() {
+  // As in Redis, WATCH sees the keys that existed change and the absent ones stay untouched:
+  // each present key gets a tombstone with a fresh version, absent keys keep theirs. Past the
+  // tombstone bound every absent key gets a new version instead (an EXEC may then abort
+  // needlessly, never pass wrongly).
+  if (tombstones_.size() + keys_.size() <= limits::kv_tombstones_max) {
+    for (const auto& [slot, e] : keys_)
+      tombstones_.insert_or_assign(slot.name, ++version_clock_);
+  } else {
+    tombstones_.clear();
+    absent_version_ = ++version_clock_;
+  }
   if (snapshot_ && !snapshot_->detached) {
     // The snapshot takes the whole map as it is (O(1)) and never reads the live map again.
     snapshot_->frozen.swap(keys_);
@@ -189,9 +200,7 @@ void keyspace::flush() {
   }
   keys_.clear();
   expiries_.clear();
-  tombstones_.clear();
   bytes_ = 0;
-  absent_version_ = ++version_clock_;
 }
 
 std::uint64_t keyspace::version(std::string_view key) const {

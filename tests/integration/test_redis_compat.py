@@ -513,6 +513,12 @@ SCRIPT = [
     E("GET w"), E("WATCH w"), E("MULTI"), E("INCR w"), E("EXEC"), E("GET w"),
     E("WATCH w nokey"), E("UNWATCH"), E("SET w 10", conn=1), E("MULTI"), E("INCR w"), E("EXEC"),
     E("WATCH nokey"), E("SET nokey x", conn=1), E("MULTI"), E("GET w"), E("EXEC"),
+    # FLUSHALL/FLUSHDB touch the watched keys that existed, not the absent ones
+    E("SET fx 30"), E("WATCH fx"), E("FLUSHALL"), E("MULTI"), E("PING"), E("EXEC"),
+    E("DEL fx"), E("WATCH fx"), E("FLUSHALL"), E("MULTI"), E("PING"), E("EXEC"),
+    E("WATCH fx"), E("FLUSHDB", conn=1), E("MULTI"), E("PING"), E("EXEC"),
+    E("WATCH fy"), E("SET fy 1", conn=1), E("FLUSHALL", conn=1), E("MULTI"), E("PING"),
+    E("EXEC"),
     E("WATCH w"), E("MULTI"), E("WATCH w"), E("DISCARD"), E("UNWATCH"), E("WATCH"),
     E("SET ew v PX 200"), E("WATCH ew"), SLEEP(0.5), E("MULTI"), E("GET ew"), E("EXEC"),
     # --- TOUCH, COPY, OBJECT, LCS (kv_object.cpp, kv_lcs.cpp) ------------------------------
