@@ -360,7 +360,26 @@ bool queueable_in_transaction(const std::vector<std::string>& argv, std::string&
   // known command with a valid arity is queued even if its other checks fail, and EXEC's reply
   // carries that error in its place (Redis checks those inside the command).
   const kv::command_spec* command = kv::find_with_arity(argv, error_reply);
-  if (command == nullptr) return false;
+  if (command == nullptr) {
+    // Redis's no-multi commands (it flags these four) are refused inside MULTI with its own
+    // text, after its arity check; prez refuses them anywhere, but answers here as Redis does.
+    struct no_multi {
+      std::string_view name;
+      int arity;
+    };
+    constexpr std::array<no_multi, 4> no_multi_commands{
+        {{"psync", -3}, {"save", 1}, {"shutdown", -1}, {"sync", 1}}};
+    const std::string lower = argv.empty() ? std::string() : kv::lowercase(argv[0]);
+    for (const auto& row : no_multi_commands) {
+      if (row.name != lower) continue;
+      const auto count = static_cast<long long>(argv.size());
+      if ((row.arity > 0 && count != row.arity) || (row.arity < 0 && count < -row.arity))
+        error_reply = kv::arity_error(row.name);
+      else
+        error_reply = kv::error_reply("ERR Command not allowed inside a transaction");
+    }
+    return false;
+  }
   if (command->kind == command_kind::local && command->local == nullptr) {
     error_reply = kv::error_reply("ERR '" + std::string(command->name) +
                                   "' is not allowed inside MULTI in prez");

@@ -513,6 +513,9 @@ SCRIPT = [
     E("GET w"), E("WATCH w"), E("MULTI"), E("INCR w"), E("EXEC"), E("GET w"),
     E("WATCH w nokey"), E("UNWATCH"), E("SET w 10", conn=1), E("MULTI"), E("INCR w"), E("EXEC"),
     E("WATCH nokey"), E("SET nokey x", conn=1), E("MULTI"), E("GET w"), E("EXEC"),
+    # commands Redis never runs inside MULTI
+    E("MULTI"), E("SET nm 1"), E("SAVE"), E("EXEC"), E("MULTI"), E("SHUTDOWN NOSAVE"), E("EXEC"),
+    E("MULTI"), E("SAVE x"), E("EXEC"), E("MULTI"), E("SYNC"), E("EXEC"), E("GET nm"),
     # FLUSHALL/FLUSHDB touch the watched keys that existed, not the absent ones
     E("SET fx 30"), E("WATCH fx"), E("FLUSHALL"), E("MULTI"), E("PING"), E("EXEC"),
     E("DEL fx"), E("WATCH fx"), E("FLUSHALL"), E("MULTI"), E("PING"), E("EXEC"),
