@@ -17,13 +17,16 @@
 //   last 4 bytes   crc32c of everything before, little-endian
 //
 // The sorted set's seed travels along, so a restored set's skip list has the same shape on every
-// replica (and as the dumped one); the TTL does not (RESTORE's argument gives it, as in Redis).
+// replica (and as the dumped one); the TTL does not (RESTORE's argument gives it, as in Redis). A
+// forged seed can at worst make that skip list degenerate to O(n) per operation (zset.hpp),
+// never crash.
 //
 // Why CRC-32C and not Redis's CRC64: prez already checks every log record and snapshot with it
 // (actors/storage/log_store.hpp), it catches every burst of up to 32 damaged bits and all but
 // 2^-32 of random damage, and a second checksum would add code for no gain. No checksum stops a
 // forger (anyone can recompute one), so RESTORE checks every field of a payload whose checksum
-// passes, and nothing it allocates grows faster than the payload.
+// passes, trusts no count the bytes declare, and allocates at most a constant times the
+// payload's size (the value it builds).
 //
 // RESTORE's replies, in Redis 7.0's order: option errors (syntax, IDLETIME, FREQ), then
 // BUSYKEY, then the TTL, then "DUMP payload version or checksum are wrong" (too short, wrong

@@ -95,7 +95,7 @@ const std::vector<std::string> every_type = {"str", "empty", "big", "list", "has
 
 } // namespace
 
-TEST_CASE("DUMP then RESTORE gives back every type byte for byte", "[kv_dump]") {
+TEST_CASE("dump: DUMP then RESTORE gives back every type byte for byte", "[kv_dump]") {
   kv_state state;
   fill_every_type(state);
   for (const auto& key : every_type) {
@@ -131,7 +131,7 @@ TEST_CASE("DUMP then RESTORE gives back every type byte for byte", "[kv_dump]") 
   CHECK(run(state, {"ZRANK", "zset-copy", "x"}) == ":5\r\n");
 }
 
-TEST_CASE("RESTORE on another replica builds the same state", "[kv_dump]") {
+TEST_CASE("dump: RESTORE on another replica builds the same state", "[kv_dump]") {
   kv_state source;
   fill_every_type(source);
   kv_state a;
@@ -148,7 +148,7 @@ TEST_CASE("RESTORE on another replica builds the same state", "[kv_dump]") {
         std::get<kv::zset_value>(source.keys().find("zset")->data).seed());
 }
 
-TEST_CASE("DUMP is a read and RESTORE a write", "[kv_dump]") {
+TEST_CASE("dump: DUMP is a read and RESTORE a write", "[kv_dump]") {
   std::string error;
   CHECK(classify({"DUMP", "k"}, error) == command_kind::read);
   CHECK(classify({"RESTORE", "k", "0", "x"}, error) == command_kind::write);
@@ -156,7 +156,7 @@ TEST_CASE("DUMP is a read and RESTORE a write", "[kv_dump]") {
   CHECK(error == "-ERR wrong number of arguments for 'restore' command\r\n");
 }
 
-TEST_CASE("RESTORE: TTL ABSTTL REPLACE BUSYKEY as Redis 7.0", "[kv_dump]") {
+TEST_CASE("dump: RESTORE with TTL ABSTTL REPLACE and BUSYKEY as Redis 7.0", "[kv_dump]") {
   kv_state state;
   REQUIRE(run(state, {"SET", "s", "hello"}) == "+OK\r\n");
   const std::string p = dump(state, "s");
@@ -217,7 +217,7 @@ TEST_CASE("RESTORE: TTL ABSTTL REPLACE BUSYKEY as Redis 7.0", "[kv_dump]") {
   CHECK(run(state, {"EXISTS", "y"}, now_ms + 150) == ":0\r\n");
 }
 
-TEST_CASE("RESTORE answers Redis 7.0's errors in Redis's order", "[kv_dump]") {
+TEST_CASE("dump: RESTORE answers Redis 7.0's errors in Redis's order", "[kv_dump]") {
   kv_state state;
   REQUIRE(run(state, {"SET", "k", "v"}) == "+OK\r\n");
   const std::string p = dump(state, "k");
@@ -267,7 +267,7 @@ TEST_CASE("RESTORE answers Redis 7.0's errors in Redis's order", "[kv_dump]") {
       });
 }
 
-TEST_CASE("RESTORE refuses a payload with a wrong prefix or checksum", "[kv_dump]") {
+TEST_CASE("dump: RESTORE refuses a payload with a wrong prefix or checksum", "[kv_dump]") {
   kv_state state;
   const std::string body = body_of(0, {"text"});
   CHECK(run(state, {"RESTORE", "k", "0", seal(body)}) == "+OK\r\n");
@@ -284,7 +284,7 @@ TEST_CASE("RESTORE refuses a payload with a wrong prefix or checksum", "[kv_dump
   CHECK(run(state, {"EXISTS", "a"}) == ":0\r\n");
 }
 
-TEST_CASE("RESTORE answers Bad data format for a checksummed payload that is no value",
+TEST_CASE("dump: RESTORE answers Bad data format for a checksummed payload that is no value",
           "[kv_dump]") {
   kv_state state;
   auto refused = [&](const std::string& body) {
@@ -351,7 +351,7 @@ TEST_CASE("RESTORE answers Bad data format for a checksummed payload that is no 
         "*4\r\n$1\r\nb\r\n$4\r\n-inf\r\n$1\r\na\r\n$1\r\n0\r\n");
 }
 
-TEST_CASE("damaged DUMP payloads are refused and never crash", "[kv_dump]") {
+TEST_CASE("dump: damaged DUMP payloads are refused and never crash", "[kv_dump]") {
   kv_state source;
   fill_every_type(source);
   REQUIRE(run(source, {"HSET", "small", "f", "v"}) == ":1\r\n");
@@ -389,7 +389,7 @@ TEST_CASE("damaged DUMP payloads are refused and never crash", "[kv_dump]") {
   CHECK(state.size() == 1);
 }
 
-TEST_CASE("random and mutated payloads with valid checksums never crash", "[kv_dump]") {
+TEST_CASE("dump: random and mutated payloads with valid checksums never crash", "[kv_dump]") {
   kv_state source;
   fill_every_type(source);
   REQUIRE(run(source, {"HSET", "small", "f", "v", "g", "w"}) == ":2\r\n");
@@ -444,7 +444,7 @@ TEST_CASE("random and mutated payloads with valid checksums never crash", "[kv_d
   CHECK(run(state, {"EXISTS", "fz3"}) == ":0\r\n");
 }
 
-TEST_CASE("RESTORE keeps the byte count exact", "[kv_dump]") {
+TEST_CASE("dump: RESTORE keeps the byte count exact", "[kv_dump]") {
   kv_state source;
   fill_every_type(source);
   kv_state state;
