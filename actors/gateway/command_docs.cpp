@@ -103,6 +103,8 @@ constexpr std::array docs = {
                 "key decrement"},
     command_doc{"del", "generic", "1.0.0", "Deletes keys.", "key..."},
     command_doc{"discard", "transactions", "2.0.0", "Drops the commands queued after MULTI.", ""},
+    command_doc{"dump", "generic", "2.6.0",
+                "Returns the value of a key in prez's own serialized format (for RESTORE).", "key"},
     command_doc{"echo", "connection", "1.0.0", "Returns its argument.", "message"},
     command_doc{"exec", "transactions", "1.2.0",
                 "Applies the queued commands as one atomic log entry.", ""},
@@ -264,6 +266,11 @@ constexpr std::array docs = {
     command_doc{"renamenx", "generic", "1.0.0", "Renames a key if the new name is free.",
                 "key newkey"},
     command_doc{"reset", "connection", "6.2.0", "Returns the connection to its initial state.", ""},
+    command_doc{"restore", "generic", "2.6.0",
+                "Creates a key from a DUMP payload (prez's own format); IDLETIME and FREQ are "
+                "accepted and ignored.",
+                "key ttl#integer serialized-value [REPLACE] [ABSTTL] [IDLETIME:seconds#integer] "
+                "[FREQ:frequency#integer]"},
     command_doc{"rpop", "list", "1.0.0", "Removes and returns the last elements of a list.",
                 "key [count]"},
     command_doc{"rpoplpush", "list", "1.2.0",

@@ -49,7 +49,7 @@ void append_info(std::string& out, const command_description& c) {
   int last_key = has_keys ? (many ? -1 : 1) : 0;
   if (c.name == "copy" || c.name == "lcs") last_key = 2; // exactly two keys, then options
   if (c.name == "object") first_key = last_key = 2;      // OBJECT <subcommand> <key>
-  if (c.name == "sort" || c.name == "sort_ro") last_key = 1;
+  if (c.name == "sort" || c.name == "sort_ro" || c.name == "restore") last_key = 1;
   append_integer(out, first_key);
   append_integer(out, last_key);
   append_integer(out, has_keys ? 1 : 0);

@@ -239,12 +239,18 @@ PREZ_KV_READ(expiretime_command);
 PREZ_KV_READ(pexpiretime_command);
 PREZ_KV_WRITE(persist_command);
 
-// whole values (kv_object.cpp, kv_lcs.cpp)
+// whole values (kv_object.cpp, kv_lcs.cpp, kv_dump.cpp)
 PREZ_KV_READ(touch_command);
 PREZ_KV_WRITE(copy_command);
 std::string check_object(const argv_type& argv);
 PREZ_KV_READ(object_command);
 PREZ_KV_READ(lcs_command);
+
+// DUMP and RESTORE (kv_dump.cpp): a value as prez's own payload, and back.
+/// DUMP's payload for `data` (the format is described in kv_dump.cpp).
+std::string dump_payload(const value& data);
+PREZ_KV_READ(dump_command);
+PREZ_KV_WRITE(restore_command);
 
 // SORT (kv_sort.cpp): SORT is a write with STORE, else a read (kind_of()).
 bool sort_stores(const argv_type& argv);

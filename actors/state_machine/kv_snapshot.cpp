@@ -9,6 +9,7 @@
 #include "actors/state_machine/client_sessions.hpp"
 #include "actors/state_machine/kv_commands.hpp"
 #include "actors/state_machine/snapshot_format.hpp"
+#include "actors/state_machine/value_items.hpp"
 #include "config/assert.hpp"
 #include "config/limits.hpp"
 
@@ -37,21 +38,6 @@ std::size_t item_count(const value& data) {
     std::size_t operator()(const zset_value& sorted) const { return 1 + sorted.size() * 2; }
   };
   return std::visit(counter{}, data);
-}
-
-snapshot::value_type type_of(const value& data) {
-  switch (data.index()) {
-    case 0:
-      return snapshot::value_type::string;
-    case 1:
-      return snapshot::value_type::list;
-    case 2:
-      return snapshot::value_type::hash;
-    case 3:
-      return snapshot::value_type::set;
-    default:
-      return snapshot::value_type::zset;
-  }
 }
 
 /// Longest score text format_score() writes ("-2.2250738585072014e-308" is 24), minus the
@@ -149,7 +135,7 @@ private:
   }
   bool add_items(const zset_value& sorted, const std::string* after) {
     // The seed first (never closes a record: the first record always holds a pair after it).
-    if (after == nullptr) add(score_texts_.emplace_back(std::to_string(sorted.seed())), false);
+    if (after == nullptr) add(score_texts_.emplace_back(seed_text(sorted)), false);
     const auto& members = sorted.by_member();
     for (auto it = after ? members.upper_bound(*after) : members.begin(); it != members.end();
          ++it) {

@@ -3,13 +3,13 @@
 
 #include "actors/state_machine/state_restore.hpp"
 
-#include <charconv>
 #include <cstring>
 #include <exception>
 #include <utility>
 
 #include "actors/state_machine/kv_commands.hpp"
 #include "actors/state_machine/snapshot_format.hpp"
+#include "actors/state_machine/value_items.hpp"
 #include "config/limits.hpp"
 
 namespace prez {
@@ -20,49 +20,6 @@ using error_text = std::optional<std::string>;
 
 constexpr std::uint64_t as_uint(snapshot::tag t) {
   return static_cast<std::uint64_t>(t);
-}
-
-/// Adds one item to a value being rebuilt and its payload to `bytes` (see kv::entry::bytes). A
-/// hash field or sorted set member waits in `pending_field` for its value or score.
-error_text add_item(kv::value& data, std::size_t& bytes, std::string_view item,
-                    std::string_view& pending_field, bool& field_pending) {
-  if (auto* text = std::get_if<std::string>(&data)) {
-    if (text->size() + item.size() > limits::string_value_bytes_max)
-      return "string value longer than string_value_bytes_max";
-    text->append(item);
-  } else if (auto* list = std::get_if<kv::list_value>(&data)) {
-    list->emplace_back(item);
-  } else if (auto* hash = std::get_if<kv::hash_value>(&data)) {
-    if (!field_pending) {
-      if (!hash->empty() && hash->rbegin()->first >= item) return "hash fields out of order";
-      pending_field = item;
-      field_pending = true;
-      return std::nullopt; // its bytes count with its value
-    }
-    hash->emplace_hint(hash->end(), std::string(pending_field), std::string(item));
-    bytes += pending_field.size();
-    field_pending = false;
-  } else if (auto* sorted = std::get_if<kv::zset_value>(&data)) {
-    if (!field_pending) {
-      if (!sorted->empty() && sorted->by_member().rbegin()->first >= item)
-        return "sorted set members out of order or repeated";
-      pending_field = item;
-      field_pending = true;
-      return std::nullopt;
-    }
-    const auto score = kv::parse_score(item);
-    if (!score) return "sorted set score is not a float";
-    sorted->set(pending_field, *score);
-    bytes += kv::zset_member_bytes(pending_field);
-    field_pending = false;
-    return std::nullopt;
-  } else {
-    auto& set = std::get<kv::set_value>(data);
-    if (!set.empty() && *set.rbegin() >= item) return "set members out of order or repeated";
-    set.emplace_hint(set.end(), item);
-  }
-  bytes += item.size();
-  return std::nullopt;
 }
 
 } // namespace
@@ -253,13 +210,11 @@ error_text state_restorer::impl::take_items(const msgpack::object& items) {
   std::uint32_t first = 0;
   if (zset_seed_pending) {
     std::string_view text;
-    std::uint64_t seed = 0;
     if (list->size == 0 || !snapshot::read_str(list->ptr[0], text))
       return "sorted set seed missing";
-    const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), seed);
-    if (ec != std::errc{} || end != text.data() + text.size() || text.empty())
-      return "sorted set seed is not a number";
-    pending.data = kv::zset_value(seed);
+    const auto seed = kv::parse_seed(text);
+    if (!seed) return "sorted set seed is not a number";
+    pending.data = kv::zset_value(*seed);
     zset_seed_pending = false;
     first = 1;
   }
@@ -270,7 +225,7 @@ error_text state_restorer::impl::take_items(const msgpack::object& items) {
   for (std::uint32_t i = first; i < list->size; ++i) {
     std::string_view item;
     if (!snapshot::read_str(list->ptr[i], item)) return "key item is not a str";
-    if (auto failed = add_item(pending.data, pending.bytes, item, field, field_pending))
+    if (auto failed = kv::add_item(pending.data, pending.bytes, item, field, field_pending))
       return failed;
   }
   items_left -= list->size;

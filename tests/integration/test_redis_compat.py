@@ -139,6 +139,12 @@ def PICK(args, source):
     return ("pick", args, 0, source)
 
 
+def OWN(args):
+    """Compared exactly, after an argument `@key` is replaced by each server's own DUMP of key and
+    `@@key` by the other server's (DUMP payloads are each server's own format)."""
+    return ("own", args, 0)
+
+
 def SLEEP(seconds):
     return ("sleep", seconds, 0)
 
@@ -548,6 +554,34 @@ SCRIPT = [
     E("LCS k1 k2 MINMATCHLEN -3 IDX"), E("LCS k1 nokey"), E("LCS k1 nokey IDX"),
     E("LCS k1 ol"), E("LCS k1 ol bogus"), E("LCS k1 k2 bogus"), E("LCS k1"),
     E("SET k3 abcabcabc"), E("SET k4 cbacbacba"), E("LCS k3 k4"), E("LCS k3 k4 IDX WITHMATCHLEN"),
+    # --- DUMP / RESTORE (kv_dump.cpp): payloads differ (prez's own format), so a RESTORE gets
+    # each server's own DUMP of a key (OWN, @key) or the other server's (@@key) -----------------
+    E("SET ds hello"), SHAPE("DUMP ds"), E("DUMP nokey"), E("DUMP"), E("DUMP ds extra"),
+    E("RESTORE dr"), E("RESTORE dr 0"), OWN("RESTORE ds 0 @ds"), OWN("RESTORE ds -1 @ds"),
+    OWN("RESTORE dr 0 @ds"), E("GET dr"), E("PTTL dr"), OWN("RESTORE dr 0 @ds REPLACE"),
+    OWN("RESTORE dr2 100000 @ds"), TTL("PTTL dr2", 1500), OWN("RESTORE dr3 1 @ds ABSTTL"),
+    E("EXISTS dr3"), OWN("RESTORE dr 1 @ds ABSTTL REPLACE"), E("EXISTS dr"),
+    OWN("RESTORE dr4 9223372036854775807 @ds"), E("EXISTS dr4"),
+    OWN("RESTORE dr5 9223372036854775807 @ds ABSTTL"), E("PEXPIRETIME dr5"),
+    OWN("RESTORE dr6 4102444800000 @ds absttl"), E("PEXPIRETIME dr6"),
+    OWN("RESTORE dr7 0 @ds IDLETIME 10"), OWN("RESTORE dr8 0 @ds FREQ 10 REPLACE"),
+    OWN("RESTORE dr8 0 @ds idletime 1 idletime 2 REPLACE"), E("GET dr8"),
+    E("RPUSH drl a b c"), OWN("RESTORE ds 0 @drl REPLACE"), E("LRANGE ds 0 -1"), E("TYPE ds"),
+    E("HSET drh f v g w"), OWN("RESTORE drh2 0 @drh"), PAIRS("HGETALL drh2"),
+    E("SADD drs x y z"), OWN("RESTORE drs2 0 @drs"), SORTED("SMEMBERS drs2"),
+    E("ZADD drz 1 a 1 b inf c -inf d 2.5 e"), OWN("RESTORE drz2 0 @drz"),
+    E("ZRANGE drz2 0 -1 WITHSCORES"), E("ZRANK drz2 e"), OWN("RESTORE drz3 0 @@drz"),
+    OWN("RESTORE drz3 0 @@drz REPLACE"), E("EXISTS drz3"),
+    E("RESTORE ds 0 x"), E("RESTORE ds -1 x"), E("RESTORE dr9 0 x"), E("RESTORE dr9 -1 x"),
+    E("RESTORE dr9 abc x"), E(["RESTORE", "dr9", "0", ""]), E("RESTORE dr9 0 x REPLACE"),
+    E("RESTORE dr9 0 x bogus"), E("RESTORE ds 0 x REPLACE bogus"), E("RESTORE dr9 0 x IDLETIME"),
+    E("RESTORE dr9 0 x IDLETIME -1"), E("RESTORE dr9 0 x IDLETIME x"),
+    E("RESTORE dr9 0 x FREQ 256"), E("RESTORE dr9 0 x FREQ -1"), E("RESTORE dr9 0 x FREQ x"),
+    E("RESTORE dr9 0 x FREQ"), E("RESTORE dr9 0 x IDLETIME 1 FREQ 1"),
+    E("RESTORE dr9 0 x FREQ 1 IDLETIME 1"), E("RESTORE ds 0 x IDLETIME 1 IDLETIME 2"),
+    E("RESTORE dr9 0 x ABSTTL absttl"), E("EXISTS dr9"), E("MULTI"), E("RESTORE dr9 -1 x"),
+    E("RESTORE dr9"), E("EXEC"), E("MULTI"), OWN("RESTORE dr9 0 @ds"), E("RESTORE dr9 0 x"),
+    E("EXEC"), E("LRANGE dr9 0 -1"),
     # --- SORT / SORT_RO (kv_sort.cpp) ---------------------------------------------------------
     E("RPUSH sl 3 1 2 10 1.5"), E("SORT sl"), E("SORT sl DESC"), E("SORT sl LIMIT 1 2"),
     E("SORT sl LIMIT -1 2"), E("SORT sl LIMIT 10 2"), E("SORT sl LIMIT 1 -1"), E("SORT sl ALPHA"),
@@ -693,6 +727,21 @@ class Server:
             c.close()
 
 
+def with_dumps(argv, own, other, conn):
+    """argv with `@key` replaced by `own`'s DUMP of key and `@@key` by `other`'s (read on a
+    connection of its own: the script's may be inside MULTI)."""
+    out = []
+    for arg in argv:
+        if isinstance(arg, str) and arg.startswith("@"):
+            server = other if arg.startswith("@@") else own
+            reply = server.conns[1 - conn].call(["DUMP", arg.lstrip("@")])
+            if reply[0] != "$" or reply[1] is None:
+                raise AssertionError(f"{server.name}: DUMP {arg.lstrip('@')} gave {show(reply)}")
+            arg = reply[1]
+        out.append(arg)
+    return out
+
+
 def run_script(redis_srv, prez_srv):
     compared, diffs = 0, []
     for entry in SCRIPT:
@@ -725,6 +774,10 @@ def run_script(redis_srv, prez_srv):
                 reason = "prez picked an element not in the source"
             if reason is None and not set(picks(ra)) <= sa:
                 reason = "redis picked an element not in the source (test bug)"
+        elif mode == "own":
+            ra = redis_srv.conns[conn].call(with_dumps(argv, redis_srv, prez_srv, conn))
+            rp = prez_srv.conns[conn].call(with_dumps(argv, prez_srv, redis_srv, conn))
+            reason = compare("exact", extra, ra, rp)
         else:
             ra = redis_srv.conns[conn].call(argv)
             rp = prez_srv.conns[conn].call(argv)

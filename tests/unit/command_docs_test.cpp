@@ -78,6 +78,9 @@ TEST_CASE("hints read as Redis 7's for the same commands") {
   CHECK(hint("expire") == "key seconds [NX|XX|GT|LT]");
   CHECK(hint("lmove") == "source destination LEFT|RIGHT LEFT|RIGHT");
   CHECK(hint("linsert") == "key BEFORE|AFTER pivot element");
+  CHECK(hint("restore") ==
+        "key ttl serialized-value [REPLACE] [ABSTTL] [IDLETIME seconds] [FREQ frequency]");
+  CHECK(hint("dump") == "key");
   CHECK(hint("info") == "[section [section ...]]");
   CHECK(hint("auth") == "[username] password");
   CHECK(hint("hello") == "[protover [AUTH username password] [SETNAME clientname]]");
