@@ -210,7 +210,9 @@ public:
     outbox_.push_back(std::move(channel));
     outbox_.push_back(std::move(payload));
   }
-  /// Deletes every key (FLUSHDB, FLUSHALL); every version changes.
+  /// Deletes every key (FLUSHDB, FLUSHALL). The WATCH version of every key that existed changes
+  /// (a tombstone each); absent keys keep theirs, unless the tombstones would pass their bound,
+  /// when every absent key gets a new version instead.
   void flush();
 
   /// The WATCH version of `key`: changes whenever the key is created, modified, deleted or

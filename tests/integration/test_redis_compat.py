@@ -145,6 +145,12 @@ def OWN(args):
     return ("own", args, 0)
 
 
+def READ(conn):
+    """Reads one more reply (a pub/sub message) on connection `conn` of each server, sends
+    nothing, and compares them exactly."""
+    return ("read", "", conn)
+
+
 def SLEEP(seconds):
     return ("sleep", seconds, 0)
 
@@ -440,7 +446,7 @@ SCRIPT = [
     E("SUBSCRIBE ch1", conn=1), E("PSUBSCRIBE c*", conn=1), E("SUBSCRIBE ch1", conn=1),
     E("GET x", conn=1), E("PING", conn=1), E("PING hi", conn=1), E("PUBSUB NUMSUB ch1 ch2"),
     E("PUBSUB NUMPAT"), E("PUBSUB CHANNELS"), E("PUBSUB CHANNELS x*"), E("PUBLISH ch1 hello"),
-    E("PUBLISH cx other"), E("PING", conn=1), E("PING", conn=1), E("PING", conn=1),
+    E("PUBLISH cx other"), READ(1), READ(1), READ(1), E("PING", conn=1),
     E("UNSUBSCRIBE ch1", conn=1), E("PUNSUBSCRIBE", conn=1), E("GET x", conn=1),
     E("PUBSUB NUMSUB ch1"),
     E("CLIENT UNBLOCK x"), E("CLIENT UNBLOCK 1 FOO"), E("CLIENT UNBLOCK 999999"),
@@ -749,6 +755,13 @@ def run_script(redis_srv, prez_srv):
         extra = entry[3] if len(entry) > 3 else None
         if mode == "sleep":
             time.sleep(args)
+            continue
+        if mode == "read":
+            ra, rp = redis_srv.conns[conn].read(), prez_srv.conns[conn].read()
+            compared += 1
+            reason = compare("exact", None, ra, rp)
+            if reason is not None:
+                diffs.append(("(read on connection %d)" % conn, reason, ra, rp))
             continue
         argv = split(args)
         line = " ".join((a if isinstance(a, str) else repr(a)[2:-1]) or "''" for a in argv)
