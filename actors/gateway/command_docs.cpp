@@ -28,6 +28,12 @@ constexpr std::array docs = {
     command_doc{"bitcount", "bitmap", "2.6.0",
                 "Counts the number of set bits (population counting) in a string.",
                 "key [range=start#integer end#integer [unit=BYTE|BIT]]"},
+    command_doc{"bitfield", "bitmap", "3.2.0",
+                "Reads, sets and increments integer fields of any width in a string.",
+                "key [GET:encoding offset] [SET:encoding offset value#integer] "
+                "[INCRBY:encoding offset increment#integer] [OVERFLOW:WRAP|SAT|FAIL]"},
+    command_doc{"bitfield_ro", "bitmap", "6.0.0", "Reads integer fields of a string.",
+                "key [GET:encoding offset]"},
     command_doc{"bitop", "bitmap", "2.6.0",
                 "Performs bitwise operations on multiple strings, and stores the result.",
                 "(operation=AND|OR|XOR|NOT) destkey key..."},

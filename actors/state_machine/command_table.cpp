@@ -100,6 +100,8 @@ constexpr std::array table = {
     w("append", 3, &append_command),
     l("auth", -2),
     r("bitcount", -2, &bitcount_command),
+    w("bitfield", -2, &bitfield_command),
+    r("bitfield_ro", -2, &bitfield_ro_command),
     w("bitop", -4, &bitop_command),
     r("bitpos", -3, &bitpos_command),
     w("blmove", 6, &blocking_command),

@@ -1,5 +1,5 @@
-// Bitmaps: SETBIT, GETBIT, BITCOUNT, BITPOS, BITOP. A bitmap is a string; bit 0 is the most
-// significant bit of byte 0, as in Redis. Answers and errors follow Redis 7.
+// Bitmaps: SETBIT, GETBIT, BITCOUNT, BITPOS, BITOP, BITFIELD, BITFIELD_RO. A bitmap is a string;
+// bit 0 is the most significant bit of byte 0, as in Redis. Answers and errors follow Redis 7.
 
 #include <algorithm>
 #include <bit>
@@ -245,6 +245,209 @@ std::string bitop_command(keyspace& keys, const argv_type& argv, std::uint64_t t
   }
   keys.put_string(argv[2], std::move(result));
   return integer(static_cast<long long>(longest));
+}
+
+// --- BITFIELD and BITFIELD_RO ---------------------------------------------------------------
+
+namespace {
+
+__extension__ using wide = __int128; // exact sums of two 64-bit values
+
+enum class bitfield_kind : std::uint8_t { get, set, incrby };
+enum class overflow_rule : std::uint8_t { wrap, sat, fail };
+
+/// One GET, SET or INCRBY of a BITFIELD, parsed.
+struct bitfield_op {
+  bitfield_kind kind = bitfield_kind::get;
+  bool is_signed = false;
+  unsigned bits = 0;        ///< 1..64 signed, 1..63 unsigned
+  std::uint64_t offset = 0; ///< of the field's first (most significant) bit
+  std::int64_t value = 0;   ///< SET's value or INCRBY's increment
+  overflow_rule overflow = overflow_rule::wrap;
+};
+
+const std::string_view bad_type = "ERR Invalid bitfield type. Use something like i16 u8. Note "
+                                  "that u64 is not supported but i64 is.";
+
+/// "i<bits>" or "u<bits>", as Redis reads it (lowercase letter, decimal bits).
+bool parse_field_type(std::string_view text, bitfield_op& op) {
+  if (text.size() < 2 || (text[0] != 'i' && text[0] != 'u')) return false;
+  const auto bits = parse_integer(text.substr(1));
+  op.is_signed = text[0] == 'i';
+  if (!bits || *bits < 1 || *bits > (op.is_signed ? 64 : 63)) return false;
+  op.bits = static_cast<unsigned>(*bits);
+  return true;
+}
+
+/// An offset in bits, or "#n": n fields of the op's width. Bounded as SETBIT's.
+bool parse_field_offset(std::string_view text, bitfield_op& op) {
+  const bool fields = !text.empty() && text[0] == '#';
+  const auto number = parse_integer(fields ? text.substr(1) : text);
+  if (!number || *number < 0) return false;
+  const wide bit = static_cast<wide>(*number) * (fields ? op.bits : 1);
+  if ((bit >> 3) >= static_cast<wide>(limits::string_value_bytes_max)) return false;
+  op.offset = static_cast<std::uint64_t>(bit);
+  return true;
+}
+
+/// Parses argv[2..] into `ops`; returns the error reply, empty when all parsed.
+std::string parse_bitfield(const argv_type& argv, bool read_only, std::vector<bitfield_op>& ops) {
+  overflow_rule overflow = overflow_rule::wrap;
+  for (std::size_t i = 2; i < argv.size();) {
+    const std::size_t left = argv.size() - i - 1;
+    bitfield_op op;
+    if (is_word(argv[i], "get") && left >= 2) {
+      op.kind = bitfield_kind::get;
+    } else if (is_word(argv[i], "set") && left >= 3) {
+      op.kind = bitfield_kind::set;
+    } else if (is_word(argv[i], "incrby") && left >= 3) {
+      op.kind = bitfield_kind::incrby;
+    } else if (is_word(argv[i], "overflow") && left >= 1) {
+      if (is_word(argv[i + 1], "wrap"))
+        overflow = overflow_rule::wrap;
+      else if (is_word(argv[i + 1], "sat"))
+        overflow = overflow_rule::sat;
+      else if (is_word(argv[i + 1], "fail"))
+        overflow = overflow_rule::fail;
+      else
+        return error_reply("ERR Invalid OVERFLOW type specified");
+      i += 2;
+      continue;
+    } else {
+      return error_reply(syntax_error);
+    }
+    if (!parse_field_type(argv[i + 1], op)) return error_reply(bad_type);
+    if (!parse_field_offset(argv[i + 2], op)) return error_reply(bad_offset);
+    if (op.kind != bitfield_kind::get) {
+      const auto value = parse_integer(argv[i + 3]);
+      if (!value) return error_reply(not_integer);
+      op.value = *value;
+    }
+    if (read_only && op.kind != bitfield_kind::get)
+      return error_reply("ERR BITFIELD_RO only supports the GET subcommand");
+    op.overflow = overflow;
+    ops.push_back(op);
+    i += op.kind == bitfield_kind::get ? 3 : 4;
+  }
+  return {};
+}
+
+/// The field's bits as an unsigned number (bits past the end of `text` read 0).
+std::uint64_t read_field(std::string_view text, std::uint64_t offset, unsigned bits) {
+  std::uint64_t out = 0;
+  for (unsigned i = 0; i < bits; ++i) {
+    const std::uint64_t bit = offset + i;
+    const std::size_t byte = static_cast<std::size_t>(bit >> 3);
+    const unsigned on =
+        byte < text.size() ? (static_cast<unsigned char>(text[byte]) >> (7 - (bit & 7))) & 1u : 0u;
+    out = (out << 1) | on;
+  }
+  return out;
+}
+
+void write_field(std::string& text, std::uint64_t offset, unsigned bits, std::uint64_t value) {
+  for (unsigned i = 0; i < bits; ++i) {
+    const std::uint64_t bit = offset + i;
+    auto& byte = text[static_cast<std::size_t>(bit >> 3)];
+    const auto mask = static_cast<unsigned char>(1u << (7 - (bit & 7)));
+    const bool on = (value >> (bits - 1 - i)) & 1u;
+    byte = static_cast<char>(on ? static_cast<unsigned char>(byte) | mask
+                                : static_cast<unsigned char>(byte) & ~mask);
+  }
+}
+
+/// The field's value as a number: sign-extended when signed.
+wide field_value(std::uint64_t raw, const bitfield_op& op) {
+  if (op.is_signed && op.bits < 64 && ((raw >> (op.bits - 1)) & 1u))
+    return static_cast<wide>(raw) - (static_cast<wide>(1) << op.bits);
+  if (op.is_signed && op.bits == 64) return static_cast<std::int64_t>(raw);
+  return static_cast<wide>(raw);
+}
+
+/// `target` fitted to the field under the op's overflow rule; nullopt when FAIL refuses it.
+std::optional<wide> fit(wide target, const bitfield_op& op) {
+  const wide max = op.is_signed ? (static_cast<wide>(1) << (op.bits - 1)) - 1
+                                : (static_cast<wide>(1) << op.bits) - 1;
+  const wide min = op.is_signed ? -max - 1 : 0;
+  if (target >= min && target <= max) return target;
+  switch (op.overflow) {
+    case overflow_rule::fail:
+      return std::nullopt;
+    case overflow_rule::sat:
+      return target > max ? max : min;
+    case overflow_rule::wrap:
+      break;
+  }
+  // Two's complement: keep the low bits, then read them back with the field's sign.
+  __extension__ using uwide = unsigned __int128;
+  const auto low = static_cast<std::uint64_t>(static_cast<uwide>(target) &
+                                              ((static_cast<uwide>(1) << op.bits) - 1));
+  return field_value(low, op);
+}
+
+/// The bits of a fitted value, as write_field takes them.
+std::uint64_t raw_bits(wide value, unsigned bits) {
+  __extension__ using uwide = unsigned __int128;
+  return static_cast<std::uint64_t>(static_cast<uwide>(value) &
+                                    ((static_cast<uwide>(1) << bits) - 1));
+}
+
+std::string run_bitfield(std::string& text, const std::vector<bitfield_op>& ops) {
+  std::string reply = array_header(ops.size());
+  for (const auto& op : ops) {
+    const wide old = field_value(read_field(text, op.offset, op.bits), op);
+    if (op.kind == bitfield_kind::get) {
+      reply += integer(static_cast<long long>(old));
+      continue;
+    }
+    // SET's value is taken as Redis takes it: an unsigned field sees its 64 bits as unsigned.
+    const wide target = op.kind == bitfield_kind::incrby ? old + op.value
+                        : op.is_signed                   ? static_cast<wide>(op.value)
+                                       : static_cast<wide>(static_cast<std::uint64_t>(op.value));
+    const auto fitted = fit(target, op);
+    if (!fitted) {
+      reply += null_bulk();
+      continue;
+    }
+    write_field(text, op.offset, op.bits, raw_bits(*fitted, op.bits));
+    reply += integer(static_cast<long long>(op.kind == bitfield_kind::set ? old : *fitted));
+  }
+  return reply;
+}
+
+} // namespace
+
+std::string bitfield_command(keyspace& keys, const argv_type& argv, std::uint64_t time_ms) {
+  std::vector<bitfield_op> ops;
+  if (auto error = parse_bitfield(argv, false, ops); !error.empty()) return error;
+  // As Redis: the string grows to cover every SET and INCRBY field first (even one that FAIL
+  // refuses later); a BITFIELD of GETs alone creates nothing.
+  std::uint64_t end_bit = 0;
+  for (const auto& op : ops)
+    if (op.kind != bitfield_kind::get) end_bit = std::max(end_bit, op.offset + op.bits);
+  entry* e = keys.find_live(argv[1], time_ms);
+  const auto* text = e == nullptr ? nullptr : std::get_if<std::string>(&e->data);
+  if (e != nullptr && text == nullptr) return wrong_type_reply();
+  std::string updated = text == nullptr ? std::string() : *text;
+  if (end_bit == 0) return run_bitfield(updated, ops);
+  const auto bytes = static_cast<std::size_t>((end_bit + 7) >> 3);
+  if (updated.size() < bytes) updated.resize(bytes, '\0');
+  std::string reply = run_bitfield(updated, ops);
+  if (e == nullptr)
+    keys.insert(argv[1], std::move(updated));
+  else
+    replace_text(keys, *e, std::move(updated));
+  return reply;
+}
+
+std::string bitfield_ro_command(const keyspace& keys, const argv_type& argv, std::uint64_t now_ms) {
+  std::vector<bitfield_op> ops;
+  if (auto error = parse_bitfield(argv, true, ops); !error.empty()) return error;
+  const entry* e = keys.find_visible(argv[1], now_ms);
+  const auto* text = e == nullptr ? nullptr : std::get_if<std::string>(&e->data);
+  if (e != nullptr && text == nullptr) return wrong_type_reply();
+  std::string copy = text == nullptr ? std::string() : *text;
+  return run_bitfield(copy, ops);
 }
 
 } // namespace prez::kv

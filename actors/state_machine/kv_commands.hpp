@@ -208,6 +208,8 @@ PREZ_KV_READ(getbit_command);
 PREZ_KV_READ(bitcount_command);
 PREZ_KV_READ(bitpos_command);
 PREZ_KV_WRITE(bitop_command);
+PREZ_KV_WRITE(bitfield_command);
+PREZ_KV_READ(bitfield_ro_command);
 PREZ_KV_WRITE(setrange_command);
 PREZ_KV_WRITE(incr_command);
 PREZ_KV_WRITE(decr_command);
