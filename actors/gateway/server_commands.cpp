@@ -22,9 +22,13 @@ std::string lower(std::string s) {
 /// Commands whose arguments hold no key (first key 0 in COMMAND INFO).
 bool keyless(std::string_view name) {
   static constexpr std::string_view names[] = {
-      "auth",     "client",    "command", "config", "dbsize", "discard", "echo",   "exec",
-      "function", "flushall",  "flushdb", "hello",  "info",   "keys",    "multi",  "ping",
-      "quit",     "randomkey", "reset",   "scan",   "select", "time",    "unwatch"};
+      "auth", "client", "command", "config", "dbsize", "discard", "echo", "exec", "function",
+      "flushall", "flushdb", "hello", "info", "keys", "multi", "ping", "quit", "randomkey", "reset",
+      "scan", "select", "time", "unwatch",
+      // channels are not keys
+      "publish", "pubsub", "subscribe", "psubscribe", "unsubscribe", "punsubscribe",
+      // keys counted by a numkeys argument (Redis reports 0 0 0 and movable keys)
+      "lmpop", "zmpop", "blmpop", "bzmpop"};
   return std::find(std::begin(names), std::end(names), name) != std::end(names);
 }
 
@@ -49,7 +53,13 @@ void append_info(std::string& out, const command_description& c) {
   int last_key = has_keys ? (many ? -1 : 1) : 0;
   if (c.name == "copy" || c.name == "lcs") last_key = 2; // exactly two keys, then options
   if (c.name == "object") first_key = last_key = 2;      // OBJECT <subcommand> <key>
-  if (c.name == "sort" || c.name == "sort_ro" || c.name == "restore") last_key = 1;
+  if (c.name == "sort" || c.name == "sort_ro" || c.name == "restore" || c.name == "bitfield" ||
+      c.name == "bitfield_ro")
+    last_key = 1;
+  // Keys, then a timeout.
+  if (c.name == "blpop" || c.name == "brpop" || c.name == "bzpopmin" || c.name == "bzpopmax")
+    last_key = -2;
+  if (c.name == "blmove" || c.name == "brpoplpush") last_key = 2;
   append_integer(out, first_key);
   append_integer(out, last_key);
   append_integer(out, has_keys ? 1 : 0);
