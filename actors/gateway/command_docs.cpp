@@ -31,7 +31,7 @@ constexpr std::array docs = {
     command_doc{"bitfield", "bitmap", "3.2.0",
                 "Reads, sets and increments integer fields of any width in a string.",
                 "key [GET:encoding offset] [SET:encoding offset value#integer] "
-                "[INCRBY:encoding offset increment#integer] [OVERFLOW:WRAP|SAT|FAIL]"},
+                "[INCRBY:encoding offset increment#integer] [OVERFLOW (overflow=WRAP|SAT|FAIL)]"},
     command_doc{"bitfield_ro", "bitmap", "6.0.0", "Reads integer fields of a string.",
                 "key [GET:encoding offset]"},
     command_doc{"bitop", "bitmap", "2.6.0",
