@@ -223,7 +223,7 @@ start_node(caf::actor_system& system, const node_config& config, const caf::acto
   }
   // Pub/sub (docs/architecture.md §3.7): the state machine hands published messages to the hub,
   // which delivers them to this node's subscribed connections.
-  auto pubsub_hub = spawn_pubsub_hub(system);
+  auto pubsub_hub = spawn_pubsub_hub(system, config.name);
   unwatched.push_back(pubsub_hub);
   machine.pubsub = pubsub_hub;
   auto state_machine = spawn_state_machine(system, session, std::move(machine));

@@ -4,6 +4,8 @@
 #include <string>
 #include <vector>
 
+#include <spdlog/spdlog.h>
+
 #include "caf/all.hpp"
 
 #include "actors/caf_messages.hpp"
@@ -20,7 +22,8 @@ struct hub_state {
   static inline const char* name = "pubsub_hub";
 };
 
-caf::behavior hub_actor(caf::stateful_actor<hub_state>* self) {
+caf::behavior hub_actor(caf::stateful_actor<hub_state>* self, const std::string& node_name) {
+  spdlog::debug("{}: pub/sub hub started", node_name);
   // A stray error (an answer a connection that ended could not take) must not end the hub.
   self->set_error_handler([](caf::error&) {});
   self->set_down_handler([=](const caf::down_msg& down) {
@@ -71,8 +74,10 @@ caf::behavior hub_actor(caf::stateful_actor<hub_state>* self) {
 
 } // namespace
 
-caf::actor spawn_pubsub_hub(caf::actor_system& system) {
-  return system.spawn(hub_actor);
+caf::actor spawn_pubsub_hub(caf::actor_system& system, const std::string& node_name) {
+  // CAF 0.17 spawns a function actor that takes no argument through a null tuple pointer
+  // (UBSan: reference binding to null pointer, init_fun_factory.hpp:85): it gets one.
+  return system.spawn(hub_actor, node_name);
 }
 
 } // namespace prez

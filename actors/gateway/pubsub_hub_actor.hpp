@@ -12,11 +12,13 @@
 // It monitors each subscribed connection and forgets it when it ends. To a connection it sends
 //   (message_atom, pattern, channel, payload)          pattern empty for a channel subscription
 
+#include <string>
+
 #include "caf/actor.hpp"
 #include "caf/fwd.hpp"
 
 namespace prez {
 
-caf::actor spawn_pubsub_hub(caf::actor_system& system);
+caf::actor spawn_pubsub_hub(caf::actor_system& system, const std::string& node_name);
 
 } // namespace prez
