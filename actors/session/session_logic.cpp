@@ -138,9 +138,12 @@ session_effects session_logic::accept(client_command command, origin from, std::
 void session_logic::retry_stale(std::uint64_t now_ms, session_effects& fx) {
   std::vector<pending_command> again;
   // Only a known new leader is worth a retry: until then the old one's answer may still come.
+  // This node elected counts: what the old leader held may be lost with it (a blocking pop with
+  // no timeout would wait for it forever), and the retry keeps (client_id, seq).
   const bool other_leader_known = !role_.leader.empty() && role_.leader != config_.self;
+  const bool leader_known = other_leader_known || role_.current == raft::role::leader;
   for (auto i = forwarded_.begin(); i != forwarded_.end();) {
-    if (other_leader_known && i->second.forwarded_to != role_.leader) {
+    if (leader_known && i->second.forwarded_to != role_.leader) {
       forget_forward(i->second, i->first);
       again.push_back(std::move(i->second));
       i = forwarded_.erase(i);

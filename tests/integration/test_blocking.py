@@ -101,6 +101,7 @@ def main(binary):
         reply = u.read_reply()
         check(str(reply) == "UNBLOCKED client unblocked via CLIENT UNBLOCK", "error: %r" % reply)
         u.close()
+        check(wait_until(lambda: blocked(f2) == 0, 10), "nobody blocked on f2 before part 5")
 
         # 5. The leader dies while a follower's client is blocked.
         w = block(f1, "BLPOP", "lk", "0")

@@ -285,3 +285,24 @@ TEST_CASE("a proposed write whose result never comes is -UNKNOWN after the write
   auto fx = run_ticks(s, 5000, 5020);
   CHECK(only_answer(fx).text == replies::unknown);
 }
+
+TEST_CASE("a write forwarded to a leader that died is proposed here when this node is elected") {
+  // The old leader may have dropped it; a blocking pop without a timeout would otherwise wait
+  // forever for an answer from a dead node. The retry keeps (client_id, seq), so one applied
+  // already is answered from the session table (or found still blocked), never applied twice.
+  session_logic s(config_for("n3"));
+  s.set_role(follower_of("n1", 1), 0);
+  client_command blpop{7, 1, 0, {"BLPOP", "q", "0"}, {}, {}};
+  blpop.through_log = true;
+  auto fx = s.accept(blpop, local_origin{1}, 0);
+  REQUIRE(fx.forward.size() == 1);
+  s.set_role({raft::role::candidate, 2, "", ""}, 10);
+  auto elected = s.set_role(leader_role("n3", 3), 20);
+  REQUIRE(elected.propose.size() == 1);
+  CHECK(elected.propose[0].client_id == 7);
+  CHECK(elected.propose[0].seq == 1);
+  // Served much later (the blocking pop had no timeout): the client gets the element.
+  auto served = s.applied({{7, 1, "*2\r\n$1\r\nq\r\n$1\r\nx\r\n", false}}, 600'000);
+  CHECK(only_answer(served).text == "*2\r\n$1\r\nq\r\n$1\r\nx\r\n");
+  CHECK(s.pending() == 0);
+}
