@@ -259,4 +259,18 @@ inline constexpr std::uint64_t http_request_timeout_ms = 10000;
 /// at most this many entries (a node replaying a long log or a large snapshot is not yet).
 inline constexpr std::uint64_t health_apply_lag_entries_max = 1000;
 
+/// Lua scripts (docs/scripting.md): a run stops after this many Lua VM instructions, counted the
+/// same on every replica (about a third of a second on a 2020s core), instead of after a time,
+/// which would stop it at a different point on each.
+inline constexpr std::uint64_t script_instructions_max = 100'000'000;
+/// Bytes of Lua memory one run may hold (its state, strings and tables): bounds a runaway
+/// script, and it fails at the same allocation on every replica.
+inline constexpr std::size_t script_memory_bytes_max = 64ull << 20;
+/// Scripts kept for EVALSHA (EVAL and SCRIPT LOAD add to it, SCRIPT FLUSH empties it). Past it
+/// SCRIPT LOAD is refused and EVAL runs without keeping its script; the cache is replicated
+/// state and part of every snapshot, so it must stay bounded.
+inline constexpr std::size_t scripts_cached_max = 10'000;
+/// Bytes of scripts kept, for the same reason.
+inline constexpr std::size_t scripts_cached_bytes_max = 64ull << 20;
+
 } // namespace prez::limits

@@ -4,6 +4,7 @@ set -euo pipefail
 packages=(
   build-essential cmake ninja-build pkg-config     # toolchain
   libcaf-dev libmsgpack-cxx-dev libspdlog-dev       # CAF 0.17.6, msgpack-c, spdlog
+  liblua5.1-0-dev lua-cjson lua-bitop               # EVAL: Lua 5.1 with cjson and bit
   libssl-dev                                        # libcrypto (cluster-secret HMAC), libssl (TLS file check)
   openssl                                           # the openssl tool: test_tls.py makes its certificates
   catch2                                            # Catch2 v2 for the tests

@@ -123,6 +123,10 @@ constexpr std::array table = {
     l("discard", 1),
     r("dump", 2, &dump_command),
     l("echo", 2, &echo_command),
+    w("eval", -3, &eval_command),
+    r("eval_ro", -3, &eval_ro_command),
+    w("evalsha", -3, &evalsha_command),
+    r("evalsha_ro", -3, &evalsha_ro_command),
     l("exec", 1),
     r("exists", -2, &exists_command),
     w("expire", -3, &expire_command),
@@ -206,6 +210,8 @@ constexpr std::array table = {
     w("sadd", -3, &sadd_command),
     r("scan", -2, &scan_command),
     r("scard", 2, &scard_command),
+    command_spec{"script", -2, command_kind::write, &check_script, &script_write_command,
+                 &script_read_command, nullptr},
     r("sdiff", -2, &sdiff_command),
     w("sdiffstore", -3, &sdiffstore_command),
     l("select", 2),
@@ -346,6 +352,7 @@ command_kind kind_of(const command_spec& command, const argv_type& argv) {
   // RAFT.NODE LIST reads the configuration (linearizably, like any read); ADD and REMOVE write.
   if (command.name == "raft.node" && lowercase(argv[1]) == "list") return command_kind::read;
   if (command.name == "sort" && !sort_stores(argv)) return command_kind::read;
+  if (command.name == "script" && !script_writes(argv)) return command_kind::read;
   return command.kind;
 }
 

@@ -387,6 +387,16 @@ PREZ_KV_WRITE(zinterstore_command);
 PREZ_KV_WRITE(zdiffstore_command);
 PREZ_KV_READ(zintercard_command);
 PREZ_KV_READ(zscan_command);
+// scripting (kv_scripting.cpp)
+PREZ_KV_WRITE(eval_command);
+PREZ_KV_WRITE(evalsha_command);
+PREZ_KV_READ(eval_ro_command);
+PREZ_KV_READ(evalsha_ro_command);
+std::string check_script(const argv_type& argv);
+/// Whether SCRIPT `argv` changes the script cache (LOAD, FLUSH): a write; the rest read.
+bool script_writes(const argv_type& argv);
+PREZ_KV_WRITE(script_write_command);
+PREZ_KV_READ(script_read_command);
 
 #undef PREZ_KV_WRITE
 #undef PREZ_KV_READ

@@ -226,6 +226,15 @@ void keyspace::begin_snapshot(const client_sessions& sessions) {
   }
   sessions.serialise(job->prologue);
   blocked_.serialise(job->prologue);
+  {
+    snapshot::string_writer writer{job->prologue};
+    snapshot::packer script_pk(writer);
+    for (const auto& [sha, body] : scripts_) {
+      script_pk.pack_array(2);
+      script_pk.pack(as_uint(snapshot::tag::script));
+      script_pk.pack(body);
+    }
+  }
   snapshot_ = std::move(job);
 }
 

@@ -227,6 +227,19 @@ public:
   /// The clients blocked in BLPOP and friends (part of the state, and of its snapshots).
   blocked_clients& blocked() { return blocked_; }
   const blocked_clients& blocked() const { return blocked_; }
+  /// The scripts kept for EVALSHA, by their SHA1 in lowercase hex (part of the state and of its
+  /// snapshots; docs/scripting.md).
+  const std::map<std::string, std::string, std::less<>>& scripts() const { return scripts_; }
+  /// The script named `sha`, or nullptr.
+  const std::string* script(std::string_view sha) const;
+  /// Keeps `body` under `sha` (its SHA1) unless the cache is at limits::scripts_cached_max or
+  /// limits::scripts_cached_bytes_max; returns whether it is kept.
+  bool keep_script(const std::string& sha, std::string_view body);
+  /// Forgets every script (SCRIPT FLUSH).
+  void flush_scripts() {
+    scripts_.clear();
+    scripts_bytes_ = 0;
+  }
   /// Keys visible at now_ms (not counting those whose deadline has passed).
   std::size_t visible_count(std::uint64_t now_ms) const;
   std::size_t size() const { return keys_.size(); }
@@ -325,6 +338,9 @@ private:
   /// Invariant: bytes_ == sum over keys_ of name.size() + entry.bytes.
   std::size_t bytes_ = 0;
   blocked_clients blocked_;
+  std::map<std::string, std::string, std::less<>> scripts_;
+  /// Invariant: the sum of the sizes of the scripts in scripts_.
+  std::size_t scripts_bytes_ = 0;
   /// Messages queued by publish(): channel, payload, channel, payload, ...
   std::vector<std::string> outbox_;
   /// See read_entropy(). Set only for the duration of one kv_state::read() call.

@@ -30,6 +30,9 @@ enum class tag : std::uint64_t {
   /// (blocked_clients.hpp), after the session table and before the keys, the earliest blocked
   /// first. Readers before blocking commands refuse it as an unexpected tag.
   blocked = 7,
+  /// [8, body]: a script kept for EVALSHA (its name is its SHA1), after the blocked clients and
+  /// before the keys, in SHA1 order. Readers before scripting refuse it as an unexpected tag.
+  script = 8,
 };
 
 /// What a key record holds, and what its items are.

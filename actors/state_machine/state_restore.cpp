@@ -8,6 +8,7 @@
 #include <utility>
 
 #include "actors/state_machine/kv_commands.hpp"
+#include "actors/state_machine/lua_script.hpp"
 #include "actors/state_machine/snapshot_format.hpp"
 #include "actors/state_machine/value_items.hpp"
 #include "config/limits.hpp"
@@ -55,6 +56,7 @@ struct state_restorer::impl {
   error_text take_header(const msgpack::object_array& fields);
   error_text take_tombstones(const msgpack::object_array& fields);
   error_text take_blocked(const msgpack::object_array& fields);
+  error_text take_script(const msgpack::object_array& fields);
   error_text take_key(const msgpack::object_array& fields);
   error_text take_items(const msgpack::object& items);
   error_text take_end(const msgpack::object_array& fields);
@@ -83,6 +85,7 @@ error_text state_restorer::impl::take(const msgpack::object& record) {
     }
     case phase::keys:
       if (tag == as_uint(snapshot::tag::blocked)) return take_blocked(*fields);
+      if (tag == as_uint(snapshot::tag::script)) return take_script(*fields);
       if (tag == as_uint(snapshot::tag::key)) return take_key(*fields);
       if (tag == as_uint(snapshot::tag::end)) return take_end(*fields);
       return "unexpected record tag " + std::to_string(tag) + " among keys";
@@ -156,6 +159,16 @@ error_text state_restorer::impl::take_blocked(const msgpack::object_array& field
   if (keys().blocked().contains({client.client_id, client.seq})) return "blocked client repeated";
   client.keys = std::move(call->keys);
   keys().blocked().add(std::move(client));
+  return std::nullopt;
+}
+
+error_text state_restorer::impl::take_script(const msgpack::object_array& fields) {
+  if (keys().size() != 0) return "script record after the keys";
+  std::string_view body;
+  if (fields.size != 2 || !snapshot::read_str(fields.ptr[1], body)) return "damaged script record";
+  const std::string sha = kv::sha1_hex(body);
+  if (keys().script(sha) != nullptr) return "script repeated";
+  if (!keys().keep_script(sha, body)) return "more scripts than scripts_cached_max allows";
   return std::nullopt;
 }
 

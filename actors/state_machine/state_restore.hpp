@@ -11,6 +11,7 @@
 //   client*      [3, id, forgotten_below, last_active_ms, last_active_index,
 //                    [seq, reply or nil, order, ...]]  exactly client_count, ids in order
 //   blocked*     [7, client_id, seq, deadline_ms, [argv...]]  blocked clients, earliest first
+//   script*      [8, body]                                     scripts kept for EVALSHA
 //   key*         [4, name, type, expires_at_ms, version, item_count, [items]]
 //                 then [5, [items]] until item_count items came; keys in key-space order
 //   end          [6, key_count, key_bytes, tombstone_count, client_count]

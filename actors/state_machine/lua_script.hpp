@@ -1,0 +1,55 @@
+#pragma once
+// Runs one Lua script as Redis 7's EVAL does, on Debian's Lua 5.1 (what Redis embeds), in a way
+// every replica repeats exactly (docs/scripting.md): a fresh Lua state per run (nothing a script
+// leaves behind reaches the next one, and a node restored from a snapshot runs the next script
+// as one that replayed the whole log), math.random seeded by the caller from the state, no
+// os, io, package or debug library, no wall clock, and limits counted in Lua instructions and
+// bytes, not in time, so a script that passes them is stopped at the same instruction on every
+// replica. Pure: the commands a script calls go through `script_host`.
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace prez::kv {
+
+/// What a script can reach outside Lua: the key space, through one command at a time.
+class script_host {
+public:
+  virtual ~script_host() = default;
+  /// Runs `argv` (redis.call / redis.pcall) and returns its RESP2 reply, or an error reply
+  /// ("-ERR ...", "-WRONGTYPE ...") when the command fails or may not run from a script.
+  virtual std::string call(const std::vector<std::string>& argv) = 0;
+};
+
+/// What a script's first line (#!lua flags=...) declares (Redis 7 shebang).
+struct script_flags {
+  bool shebang = false;   ///< the script starts with "#!"
+  bool no_writes = false; ///< flags=no-writes: the script may not write
+};
+
+/// Reads the shebang of `body`; returns the error reply when it names another engine or an
+/// unknown flag, else empty.
+std::string parse_script_flags(std::string_view body, script_flags& flags);
+
+/// The SHA1 of `text` as 40 lowercase hex digits (EVALSHA's names, redis.sha1hex).
+std::string sha1_hex(std::string_view text);
+
+/// Compiles `body` without running it; returns empty or Redis's error reply ("-ERR Error
+/// compiling script (new function): user_script:1: ..."). SCRIPT LOAD refuses what fails here.
+std::string compile_script(std::string_view body);
+
+/// Runs `body` (named by `sha` in error texts) with the globals KEYS and ARGV and returns the
+/// RESP2 reply its result converts to, as Redis 7.0 converts it: a string is a bulk string, a
+/// number an integer (truncated), true :1, false and nil a null bulk, {ok=...} a status,
+/// {err=...} an error, any other table an array of its elements up to the first nil. An error
+/// raised in the script (or by redis.call) answers "-<code> <message> script: <sha>, on
+/// @user_script:<line>.". A script past limits::script_instructions_max instructions or
+/// limits::script_memory_bytes_max bytes of Lua memory is stopped with an error. math.random
+/// draws from drand48's generator (as Redis's) started at `seed` (its low 48 bits).
+std::string run_script(std::string_view body, std::string_view sha,
+                       const std::vector<std::string>& keys, const std::vector<std::string>& args,
+                       std::uint64_t seed, script_host& host);
+
+} // namespace prez::kv
