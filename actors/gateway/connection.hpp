@@ -125,6 +125,9 @@ struct connection_state {
   /// Invariant: held is empty when there is none (but while the held commands are replayed).
   std::optional<std::uint64_t> holding_exec;
   std::deque<std::vector<std::string>> held;
+  /// A protocol error read while holding: answered (and the connection closed) after the held
+  /// commands ran. Nothing more is read once it is set.
+  std::optional<std::string> held_protocol_error;
   std::string client_name;
   /// RESP version chosen with HELLO (2 until then, and again after RESET).
   int protocol = 2;

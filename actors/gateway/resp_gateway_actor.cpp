@@ -435,6 +435,14 @@ void gateway::release_exec_hold(connection* self, std::uint64_t slot) {
     handle_command(self, std::move(argv));
   }
   if (st.quit_received || st.closing) st.held.clear(); // what follows QUIT is never run
+  if (!st.holding_exec && st.held_protocol_error && !st.closing && !st.quit_received) {
+    auto error = std::move(*st.held_protocol_error);
+    st.held_protocol_error.reset();
+    auto error_slot = st.first_slot + st.slots.size();
+    st.slots.emplace_back();
+    fill(self, error_slot, std::move(error), true);
+    return;
+  }
   if (st.reading_halted && !st.closing && !st.quit_received &&
       st.slots.size() < limits::pipelined_commands_max / 2 &&
       st.held.size() < limits::pipelined_commands_max / 2) {
@@ -471,7 +479,7 @@ caf::behavior connection_actor(connection* self, caf::io::connection_handle hand
   return {
       [=](const caf::io::new_data_msg& msg) {
         auto& st = self->state;
-        if (st.closing || st.quit_received) return;
+        if (st.closing || st.quit_received || st.held_protocol_error) return;
         std::vector<std::vector<std::string>> commands;
         bool ok = st.parser.feed(msg.buf.data(), msg.buf.size(), commands);
         for (auto& argv : commands) {
@@ -480,10 +488,15 @@ caf::behavior connection_actor(connection* self, caf::io::connection_handle hand
           if (st.quit_received) return; // what follows QUIT is never run
         }
         if (!ok) {
+          spdlog::debug("client {}: {}", st.client_id, st.parser.error());
+          auto error = resp::error("ERR " + st.parser.error());
+          if (st.holding_exec) { // answered after the commands held before it
+            st.held_protocol_error = std::move(error);
+            return;
+          }
           auto slot = st.first_slot + st.slots.size();
           st.slots.emplace_back();
-          spdlog::debug("client {}: {}", st.client_id, st.parser.error());
-          fill(self, slot, resp::error("ERR " + st.parser.error()), true);
+          fill(self, slot, std::move(error), true);
           return;
         }
         if (!st.reading_halted && (st.slots.size() >= limits::pipelined_commands_max ||

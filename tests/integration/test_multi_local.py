@@ -106,6 +106,13 @@ def resp2(node, other):
         check(a.call("RESET") == "RESET", "RESET inside MULTI")
         expect_error(a.send_raw(encode("EXEC")) or a.read_reply(), "ERR EXEC without MULTI",
                      "EXEC after RESET")
+    # A protocol error read behind such an EXEC is answered after what came before it.
+    with Client(node.port) as a:
+        a.send_raw(encode("MULTI") + encode("CLIENT", "SETNAME", "z") + encode("SET", "q", "1") +
+                   encode("EXEC") + encode("PING") + b"*1\r\n$x\r\n")
+        got = [a.read_reply() for _ in range(6)]
+        check(got[:5] == ["OK", "QUEUED", "QUEUED", ["OK", "OK"], "PONG"], f"replies {got!r}")
+        expect_error(got[5], "ERR Protocol error", "protocol error behind EXEC")
     print("RESP2: connection commands inside MULTI run at EXEC, replies in place")
 
 
