@@ -17,6 +17,12 @@ const flag_list read_flags{"RO", "access"};
 const flag_list write_flags{"RW", "access", "update"};
 const flag_list destination_flags{"OW", "update"};
 const flag_list delete_flags{"RM", "delete"};
+const flag_list pop_flags{"RW", "access", "delete"};
+const flag_list insert_flags{"RW", "insert"};
+const flag_list update_flags{"RW", "update"};
+const flag_list read_only_flags{"RO"};
+const flag_list renamenx_destination_flags{"OW", "insert"};
+const flag_list remove_flags{"RW", "delete"};
 
 std::string lower(std::string_view s) {
   std::string out(s);
@@ -89,13 +95,44 @@ void add_subcommand_key(command_keys& out, const std::vector<std::string>& argv,
              (keyed_arity < 0 && argv.size() < static_cast<std::size_t>(-keyed_arity))) {
     out.error = "Invalid number of arguments specified for command";
   } else {
-    out.keys.push_back({2, read_flags});
+    out.keys.push_back({2, read_only_flags});
   }
 }
 
-const flag_list& flags_of(std::string_view name, command_kind kind) {
-  if (one_of(name, {"del", "unlink", "getdel"})) return delete_flags;
-  if (one_of(name, {"mset", "msetnx"})) return destination_flags;
+/// How `name` uses its (first) key: Redis 7.0.15's key-spec flags for the commands listed
+/// (checked against redis-server), prez's read/write kind for the others.
+const flag_list& flags_of(std::string_view name, command_kind kind,
+                          const std::vector<std::string>& argv) {
+  if (one_of(name, {"del", "unlink"})) return delete_flags;
+  if (one_of(name, {"getdel", "lpop",      "rpop",     "spop",       "zpopmin", "zpopmax", "blpop",
+                    "brpop",  "bzpopmin",  "bzpopmax", "lmpop",      "blmpop",  "zmpop",   "bzmpop",
+                    "lmove",  "rpoplpush", "blmove",   "brpoplpush", "rename",  "renamenx"}))
+    return pop_flags;
+  if (one_of(name, {"lpush", "rpush", "lpushx", "rpushx", "sadd", "append", "linsert", "hsetnx"}))
+    return insert_flags;
+  if (one_of(name, {"hdel", "srem", "zrem", "lrem", "ltrim", "zremrangebyscore", "zremrangebyrank",
+                    "zremrangebylex"}))
+    return remove_flags;
+  if (one_of(name, {"expire", "pexpire", "expireat", "pexpireat", "persist", "hset", "hmset",
+                    "zadd", "lset", "setrange"}))
+    return update_flags;
+  if (one_of(name, {"exists", "watch", "touch", "type", "object", "memory", "scard", "strlen",
+                    "hstrlen", "llen", "hexists", "hlen", "sismember", "zcard"}))
+    return read_only_flags;
+  if (one_of(name, {"mset", "restore", "setex", "psetex"})) return destination_flags;
+  if (one_of(name, {"setnx", "msetnx"})) return renamenx_destination_flags;
+  if (name == "bitfield") { // only GETs: a read
+    const bool writes = std::any_of(argv.begin() + 2, argv.end(), [](const std::string& arg) {
+      const auto op = lower(arg);
+      return op == "set" || op == "incrby";
+    });
+    return writes ? write_flags : read_flags;
+  }
+  if (name == "set") {
+    const bool get = std::any_of(argv.begin() + 1, argv.end(),
+                                 [](const std::string& arg) { return lower(arg) == "get"; });
+    return get ? write_flags : destination_flags;
+  }
   return kind == command_kind::read ? read_flags : write_flags;
 }
 
@@ -113,9 +150,9 @@ bool add_keys(command_keys& out, const std::string& name, command_kind kind,
   } else if (one_of(name, {"zunion", "zinter", "zdiff", "zintercard", "sintercard"})) {
     return add_counted(out, argv, 1, 2, 0, read_flags);
   } else if (one_of(name, {"lmpop", "zmpop"})) {
-    return add_counted(out, argv, 1, 2, 0, write_flags);
+    return add_counted(out, argv, 1, 2, 0, pop_flags);
   } else if (one_of(name, {"blmpop", "bzmpop"})) {
-    return add_counted(out, argv, 2, 3, 0, write_flags);
+    return add_counted(out, argv, 2, 3, 0, pop_flags);
   } else if (one_of(name, {"eval", "evalsha"})) {
     return add_counted(out, argv, 2, 3, 0, write_flags);
   } else if (one_of(name, {"eval_ro", "evalsha_ro"})) {
@@ -124,24 +161,29 @@ bool add_keys(command_keys& out, const std::string& name, command_kind kind,
     out.keys.push_back({2, destination_flags});
     add_range(out, 3, last, 1, read_flags);
   } else if (one_of(name, {"sinterstore", "sunionstore", "sdiffstore"})) {
-    out.keys.push_back({1, destination_flags});
+    out.keys.push_back({1, name == "sinterstore" ? update_flags : destination_flags});
     add_range(out, 2, last, 1, read_flags);
   } else if (one_of(name, {"copy", "zrangestore"})) { // source then destination, or the reverse
     const bool destination_first = name == "zrangestore";
     out.keys.push_back({1, destination_first ? destination_flags : read_flags});
     out.keys.push_back({2, destination_first ? read_flags : destination_flags});
-  } else if (one_of(name, {"lcs", "rename", "renamenx", "smove", "lmove", "rpoplpush", "blmove",
-                           "brpoplpush"})) {
-    add_range(out, 1, 2, 1, flags_of(name, kind));
+  } else if (one_of(name, {"lmove", "rpoplpush", "blmove", "brpoplpush", "smove"})) {
+    out.keys.push_back({1, pop_flags});
+    out.keys.push_back({2, insert_flags});
+  } else if (one_of(name, {"rename", "renamenx"})) {
+    out.keys.push_back({1, pop_flags});
+    out.keys.push_back({2, name == "rename" ? destination_flags : renamenx_destination_flags});
+  } else if (name == "lcs") {
+    add_range(out, 1, 2, 1, read_flags);
   } else if (one_of(name, {"blpop", "brpop", "bzpopmin", "bzpopmax"})) {
-    add_range(out, 1, last - 1, 1, write_flags); // keys, then the timeout
+    add_range(out, 1, last - 1, 1, pop_flags); // keys, then the timeout
   } else if (one_of(name, {"mset", "msetnx"})) {
-    add_range(out, 1, last, 2, flags_of(name, kind));
+    add_range(out, 1, last, 2, flags_of(name, kind, argv));
   } else if (one_of(name, {"del", "unlink", "exists", "touch", "mget", "watch", "sinter", "sunion",
                            "sdiff"})) {
-    add_range(out, 1, last, 1, flags_of(name, kind));
+    add_range(out, 1, last, 1, flags_of(name, kind, argv));
   } else {
-    out.keys.push_back({1, flags_of(name, kind)});
+    out.keys.push_back({1, flags_of(name, kind, argv)});
   }
   return true;
 }

@@ -90,7 +90,7 @@ std::string command_reply(const std::vector<std::string>& argv) {
     for (const auto& c : all)
       append_bulk(out, c.name);
   } else if (sub == "getkeys" || sub == "getkeysandflags") {
-    if (argv.size() < 3) {
+    if (argv.size() < 4) { // COMMAND GETKEYS <command> <arg> [arg ...], as Redis 7.0 checks
       append_error(out, "wrong number of arguments for 'command|" + sub + "' command");
       return out;
     }

@@ -92,8 +92,46 @@ TEST_CASE("COMMAND GETKEYS and GETKEYSANDFLAGS replies") {
         "*2\r\n*2\r\n$3\r\nabc\r\n*2\r\n+RO\r\n+access\r\n"
         "*2\r\n$3\r\ndef\r\n*2\r\n+OW\r\n+update\r\n");
   CHECK(command_reply({"COMMAND", "GETKEYS", "EVAL", "s", "0"}) == "*0\r\n");
-  CHECK(command_reply({"COMMAND", "GETKEYS", "GET"}) ==
+  CHECK(command_reply({"COMMAND", "GETKEYS", "GET", "a", "b"}) ==
         "-ERR Invalid number of arguments specified for command\r\n");
+  CHECK(command_reply({"COMMAND", "GETKEYS", "PING", "x"}) ==
+        "-ERR The command has no key arguments\r\n");
+  // COMMAND GETKEYS needs a command and at least one argument (Redis: arity -4).
+  CHECK(command_reply({"COMMAND", "GETKEYS", "GET"}) ==
+        "-ERR wrong number of arguments for 'command|getkeys' command\r\n");
   CHECK(command_reply({"COMMAND", "GETKEYS"}) ==
         "-ERR wrong number of arguments for 'command|getkeys' command\r\n");
+}
+
+namespace {
+
+std::vector<std::vector<std::string_view>> flags(std::vector<std::string> argv) {
+  std::vector<std::vector<std::string_view>> out;
+  for (const auto& key : find_command_keys(argv).keys)
+    out.push_back(key.flags);
+  return out;
+}
+
+using flag_lists = std::vector<std::vector<std::string_view>>;
+
+} // namespace
+
+TEST_CASE("GETKEYSANDFLAGS flags as redis-server 7.0.15 answers them") {
+  CHECK(flags({"SET", "k", "v"}) == flag_lists{{"OW", "update"}});
+  CHECK(flags({"SET", "k", "v", "GET"}) == flag_lists{{"RW", "access", "update"}});
+  CHECK(flags({"GET", "a"}) == flag_lists{{"RO", "access"}});
+  CHECK(flags({"DEL", "a"}) == flag_lists{{"RM", "delete"}});
+  CHECK(flags({"LPUSH", "k", "v"}) == flag_lists{{"RW", "insert"}});
+  CHECK(flags({"INCR", "k"}) == flag_lists{{"RW", "access", "update"}});
+  CHECK(flags({"LMOVE", "a", "b", "LEFT", "LEFT"}) ==
+        flag_lists{{"RW", "access", "delete"}, {"RW", "insert"}});
+  CHECK(flags({"RENAME", "a", "b"}) == flag_lists{{"RW", "access", "delete"}, {"OW", "update"}});
+  CHECK(flags({"BLPOP", "a", "0"}) == flag_lists{{"RW", "access", "delete"}});
+  CHECK(flags({"ZUNIONSTORE", "d", "1", "a"}) == flag_lists{{"OW", "update"}, {"RO", "access"}});
+  CHECK(flags({"SINTERSTORE", "d", "a"}) == flag_lists{{"RW", "update"}, {"RO", "access"}});
+  CHECK(flags({"EXISTS", "a"}) == flag_lists{{"RO"}});
+  CHECK(flags({"EXPIRE", "a", "1"}) == flag_lists{{"RW", "update"}});
+  CHECK(flags({"COPY", "a", "b"}) == flag_lists{{"RO", "access"}, {"OW", "update"}});
+  CHECK(flags({"RESTORE", "a", "0", "x"}) == flag_lists{{"OW", "update"}});
+  CHECK(flags({"GETDEL", "a"}) == flag_lists{{"RW", "access", "delete"}});
 }
