@@ -6,7 +6,9 @@
 
 #include <cstdint>
 #include <deque>
+#include <map>
 #include <memory>
+#include <optional>
 #include <set>
 #include <string>
 #include <string_view>
@@ -16,6 +18,7 @@
 #include "caf/all.hpp"
 #include "caf/io/all.hpp"
 
+#include "actors/gateway/exec_splice.hpp"
 #include "actors/gateway/resp3.hpp"
 #include "actors/gateway/resp_gateway_actor.hpp"
 #include "actors/gateway/resp_parser.hpp"
@@ -52,6 +55,29 @@ struct deferred_command {
   std::vector<std::shared_ptr<watch_result>> watches;
   /// WATCH only: where its versions go.
   std::shared_ptr<watch_result> watch_target;
+  /// EXEC only, when its reply is put together at the connection (connection commands queued,
+  /// or no data command at all): the plan the log's reply is spliced with (docs/decisions.md D30).
+  std::shared_ptr<exec_plan> exec;
+};
+
+/// Reply slot numbers from here up are parts of an EXEC's reply (a connection command run at
+/// EXEC), not places in the pipeline: fill() puts their text into their EXEC's array.
+constexpr std::uint64_t exec_part_slot_base = std::uint64_t{1} << 62;
+
+/// An EXEC whose connection commands are running: their replies, gathered until all are in.
+struct exec_assembly {
+  std::uint64_t slot = 0; ///< EXEC's own reply slot
+  std::vector<std::string> data_replies;
+  std::vector<std::string> local_replies;
+  std::vector<std::size_t> local_positions;
+  std::size_t missing = 0; ///< local replies not in yet. Invariant: <= local_replies.size()
+};
+
+/// One connection command run at EXEC, under its part slot number.
+struct exec_part {
+  std::shared_ptr<exec_assembly> assembly;
+  std::size_t index = 0; ///< into assembly->local_replies
+  reply_slot slot;       ///< what handlers may look at (HELLO sets its protocol); never written
 };
 
 struct connection_state {
@@ -90,6 +116,18 @@ struct connection_state {
   std::vector<std::vector<std::string>> queued;
   /// WATCH results since the last EXEC/DISCARD/UNWATCH, in order; filled when their reads return.
   std::vector<std::shared_ptr<watch_result>> watches;
+  /// The connection commands of EXECs now running, by part slot number (exec_part_slot_base up).
+  std::map<std::uint64_t, exec_part> exec_parts;
+  std::uint64_t next_part_slot = exec_part_slot_base;
+  /// The reply slot of the EXEC with connection commands that waits for the log, if any: the
+  /// commands read meanwhile are held (not run) until EXEC's connection commands ran, so their
+  /// effects (CLIENT SETNAME, CONFIG SET, HELLO) come before anything sent after EXEC (D30).
+  /// Invariant: held is empty when there is none (but while the held commands are replayed).
+  std::optional<std::uint64_t> holding_exec;
+  std::deque<std::vector<std::string>> held;
+  /// A protocol error read while holding: answered (and the connection closed) after the held
+  /// commands ran. Nothing more is read once it is set.
+  std::optional<std::string> held_protocol_error;
   std::string client_name;
   /// RESP version chosen with HELLO (2 until then, and again after RESET).
   int protocol = 2;
@@ -140,5 +178,15 @@ void refresh_door_settings(gateway_settings& settings);
 void send_unblock(connection* self, bool error = false);
 /// Commands a connection answers without the cluster. True when the command was one of them.
 bool handle_local(connection* self, std::uint64_t slot, const std::vector<std::string>& argv);
+/// Ends the hold of the EXEC answering `slot` (connection_state::holding_exec), if it holds, and
+/// runs the commands held meanwhile, in order.
+void release_exec_hold(connection* self, std::uint64_t slot);
+/// Runs a connection command queued in MULTI, at EXEC (AUTH, HELLO, UNWATCH, PUBSUB and what
+/// handle_local answers); it answers `slot` (an EXEC part) exactly once, now or later.
+void run_queued_local(connection* self, std::uint64_t slot, const std::vector<std::string>& argv);
+/// Runs `plan`'s connection commands and answers EXEC's `slot` with their replies spliced among
+/// `data_replies` (the log's replies to the plan's data commands) once all are in.
+void run_exec_locals(connection* self, std::uint64_t slot, const std::shared_ptr<exec_plan>& plan,
+                     std::vector<std::string> data_replies);
 
 } // namespace prez::gateway

@@ -441,6 +441,17 @@ bool handle_local(connection* self, std::uint64_t slot, const std::vector<std::s
   return true;
 }
 
+void run_queued_local(connection* self, std::uint64_t slot, const std::vector<std::string>& argv) {
+  auto name = lower(argv[0]);
+  // EXEC forgets the WATCHed keys anyway; a queued UNWATCH only answers.
+  if (name == "unwatch") return fill(self, slot, resp::simple("OK"));
+  auto args = argv; // handle_auth takes HELLO's AUTH option out
+  if (handle_auth(self, slot, name, args)) return;
+  if (name == "pubsub" && handle_pubsub(self, slot, name, args)) return;
+  if (handle_local(self, slot, args)) return;
+  fill(self, slot, resp::error("ERR '" + name + "' cannot run inside MULTI in prez"));
+}
+
 /// MULTI, EXEC, DISCARD, WATCH, UNWATCH. Returns false when `name` is none of them.
 bool handle_transaction(connection* self, std::uint64_t slot, const std::string& name,
                         std::vector<std::string>& argv) {
@@ -477,12 +488,25 @@ bool handle_transaction(connection* self, std::uint64_t slot, const std::string&
                   resp::error("EXECABORT Transaction discarded because of previous errors.")),
              true;
     }
-    if (st.queued.empty() && watches.empty()) return fill(self, slot, resp::array_header(0)), true;
-    client_command command{st.client_id, ++st.next_seq, 0, {"EXEC"}, std::move(st.queued), {}};
+    // The data commands go through the log as one transaction; the connection commands run
+    // here once its reply is back, their replies spliced in at their places (D30).
+    auto plan = std::make_shared<exec_plan>(plan_exec(std::move(st.queued)));
     st.queued.clear();
+    if (plan->data.empty() && watches.empty()) { // nothing for the log
+      run_exec_locals(self, slot, plan, {});
+      return true;
+    }
+    const bool spliced = !plan->local.empty() || plan->data.empty();
+    client_command command{st.client_id, ++st.next_seq, 0, {"EXEC"}, {}, {}};
+    if (spliced)
+      command.transaction = plan->data;
+    else
+      command.transaction = std::move(plan->data);
     if (command.transaction.empty()) // only WATCH: nothing to apply, but a watched change aborts
       command.transaction.push_back({"EXISTS", "__prez_exec_noop__"});
-    submit(self, {slot, std::move(command), true, std::move(watches), nullptr});
+    if (!plan->local.empty()) st.holding_exec = slot;
+    submit(self, {slot, std::move(command), true, std::move(watches), nullptr,
+                  spliced ? std::move(plan) : nullptr});
   } else if (name == "watch") {
     if (!arity(argv.size() >= 2)) return true;
     if (st.in_multi)
@@ -491,8 +515,8 @@ bool handle_transaction(connection* self, std::uint64_t slot, const std::string&
     st.watches.push_back(target);
     argv[0] = "WATCH";
     client_command command{st.client_id, ++st.next_seq, 0, std::move(argv), {}, {}};
-    submit(self, {slot, std::move(command), false, {}, std::move(target)});
-  } else if (name == "unwatch") {
+    submit(self, {slot, std::move(command), false, {}, std::move(target), nullptr});
+  } else if (name == "unwatch" && !st.in_multi) { // inside MULTI it is queued (Redis too)
     if (!arity(argv.size() == 1)) return true;
     st.watches.clear();
     fill(self, slot, resp::simple("OK"));

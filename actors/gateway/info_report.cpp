@@ -61,6 +61,8 @@ void memory(section_writer& w, const info_snapshot& i) {
 void stats(section_writer& w, const info_snapshot& i) {
   w.header("Stats");
   w.line("total_connections_received", i.total_connections);
+  // prez has no MIGRATE, so it never caches a connection to another server.
+  w.line("migrate_cached_sockets", "0");
 }
 
 /// Redis's replication section in Raft's terms: the leader is the master, followers its replicas.

@@ -17,6 +17,7 @@
 #include "actors/gateway/connection.hpp"
 #include "actors/gateway/pubsub.hpp"
 #include "actors/state_machine/kv_state.hpp"
+#include "config/assert.hpp"
 #include "config/limits.hpp"
 
 namespace prez {
@@ -52,13 +53,15 @@ void flush_ready(connection* self) {
     self->quit();
     return;
   }
-  if (st.reading_halted && st.slots.size() < limits::pipelined_commands_max / 2) {
+  if (st.reading_halted && st.slots.size() < limits::pipelined_commands_max / 2 &&
+      st.held.size() < limits::pipelined_commands_max / 2) {
     st.reading_halted = false;
     self->trigger(st.handle);
   }
 }
 
 reply_slot& slot_at(connection* self, std::uint64_t slot) {
+  if (slot >= exec_part_slot_base) return self->state.exec_parts.at(slot).slot;
   return self->state.slots[slot - self->state.first_slot];
 }
 
@@ -111,7 +114,24 @@ void convert_elsewhere(connection* self, std::uint64_t slot, std::string text, b
 
 } // namespace
 
+/// An EXEC part's reply (RESP2: EXEC's whole reply is converted for RESP3 with its queued
+/// commands' shapes): kept in its EXEC's assembly; the last one in answers EXEC.
+void fill_part(connection* self, std::uint64_t slot, std::string text) {
+  auto& st = self->state;
+  const auto it = st.exec_parts.find(slot);
+  if (it == st.exec_parts.end()) return; // answered already
+  auto assembly = it->second.assembly;
+  assembly->local_replies[it->second.index] = std::move(text);
+  st.exec_parts.erase(it);
+  PREZ_ASSERT(assembly->missing > 0);
+  if (--assembly->missing > 0) return;
+  fill(self, assembly->slot,
+       splice_exec_reply(assembly->data_replies, assembly->local_replies,
+                         assembly->local_positions));
+}
+
 void fill_raw(connection* self, std::uint64_t slot, std::string text) {
+  if (slot >= exec_part_slot_base) return fill_part(self, slot, std::move(text));
   fill_final(self, slot, std::move(text), false);
 }
 
@@ -126,6 +146,7 @@ void push_out(connection* self, std::string text) {
 
 void fill(connection* self, std::uint64_t slot, std::string text, bool close_after) {
   auto& st = self->state;
+  if (slot >= exec_part_slot_base) return fill_part(self, slot, std::move(text));
   if (!slot_pending(st, slot)) return;
   const auto& s = slot_at(self, slot);
   if (s.protocol != 3) return fill_final(self, slot, std::move(text), close_after);
@@ -134,9 +155,46 @@ void fill(connection* self, std::uint64_t slot, std::string text, bool close_aft
   fill_final(self, slot, to_resp3(text, s.shape, s.queued), close_after);
 }
 
+void run_exec_locals(connection* self, std::uint64_t slot, const std::shared_ptr<exec_plan>& plan,
+                     std::vector<std::string> data_replies) {
+  auto& st = self->state;
+  PREZ_ASSERT(data_replies.size() == plan->data.size());
+  if (plan->local.empty()) return fill(self, slot, splice_exec_reply(data_replies, {}, {}));
+  auto assembly = std::make_shared<exec_assembly>();
+  assembly->slot = slot;
+  assembly->data_replies = std::move(data_replies);
+  assembly->local_replies.resize(plan->local.size());
+  assembly->local_positions = plan->local_positions;
+  assembly->missing = plan->local.size();
+  // Every part is registered before any runs, so EXEC is answered only after the last one.
+  std::vector<std::uint64_t> parts;
+  for (std::size_t i = 0; i < plan->local.size(); ++i) {
+    parts.push_back(st.next_part_slot++);
+    st.exec_parts.emplace(parts.back(), exec_part{assembly, i, reply_slot{}});
+  }
+  for (std::size_t i = 0; i < plan->local.size(); ++i) {
+    if (self->state.closing) return;
+    run_queued_local(self, parts[i], plan->local[i]);
+  }
+}
+
 namespace {
 
 void dispatch(connection* self, deferred_command&& item);
+
+/// EXEC's reply from the log, for an EXEC put together here: a null array (a WATCHed key
+/// changed) or an error goes to the client as it is and runs none of the connection commands;
+/// otherwise they run now, after the transaction's data commands were applied (D30).
+void finish_exec(connection* self, std::uint64_t slot, const std::shared_ptr<exec_plan>& plan,
+                 const std::string& reply) {
+  auto elements = array_elements(reply);
+  // With no data command the log ran a stand-in (only the WATCH check counts).
+  if (elements && plan->data.empty()) elements->clear();
+  if (!elements || elements->size() != plan->data.size())
+    fill(self, slot, reply);
+  else
+    run_exec_locals(self, slot, plan, std::move(*elements));
+}
 
 bool watches_done(const std::vector<std::shared_ptr<watch_result>>& watches) {
   return std::all_of(watches.begin(), watches.end(), [](const auto& w) { return w->done; });
@@ -205,7 +263,9 @@ void dispatch(connection* self, deferred_command&& item) {
                                   w->versions.end());
     }
     if (aborted) { // a WATCH that could not be confirmed: abort the transaction, as a changed key
-      fill(self, item.slot, "*-1\r\n");
+      if (!item.exec) return fill(self, item.slot, "*-1\r\n");
+      finish_exec(self, item.slot, item.exec, "*-1\r\n");
+      release_exec_hold(self, item.slot);
       return;
     }
   }
@@ -219,6 +279,7 @@ void dispatch(connection* self, deferred_command&& item) {
     ++st.reads_in_flight;
   }
   auto slot = item.slot;
+  auto exec = std::move(item.exec);
   auto target = std::move(item.watch_target);
   auto keys = target ? item.command.argv : std::vector<std::string>{};
   // A blocking command (BLPOP, ...) waits as long as it blocks: its timeout, then the
@@ -250,6 +311,8 @@ void dispatch(connection* self, deferred_command&& item) {
                 fill(self, slot, resp::integer(static_cast<long long>(count)));
               },
               [=](const caf::error&) { fill(self, slot, resp::integer(0)); });
+    } else if (exec) {
+      finish_exec(self, slot, exec, reply);
     } else {
       fill(self, slot, std::move(reply));
     }
@@ -259,6 +322,7 @@ void dispatch(connection* self, deferred_command&& item) {
     else
       --self->state.reads_in_flight;
     release_deferred(self);
+    if (exec) release_exec_hold(self, slot);
   };
   self->request(st.settings.session, deadline, command_atom::value, std::move(item.command))
       .then([=](std::string& reply) { done(std::move(reply)); },
@@ -304,6 +368,10 @@ namespace {
 
 void handle_command(connection* self, std::vector<std::string>&& argv) {
   auto& st = self->state;
+  if (st.holding_exec) { // behind an EXEC whose connection commands have not run yet (D30)
+    st.held.push_back(std::move(argv));
+    return;
+  }
   auto slot = st.first_slot + st.slots.size();
   auto& pending = st.slots.emplace_back();
   pending.protocol = st.protocol;
@@ -318,10 +386,12 @@ void handle_command(connection* self, std::vector<std::string>&& argv) {
     st.quit_received = true;
     return fill(self, slot, resp::simple("OK"), true);
   }
-  if (handle_auth(self, slot, name, argv)) return;
+  // Inside MULTI, AUTH and HELLO are queued like every connection command (Redis queues all
+  // but its no-multi commands; D30); only MULTI, EXEC, DISCARD, WATCH and RESET act at once.
+  if ((!st.in_multi || !st.authenticated) && handle_auth(self, slot, name, argv)) return;
   if (!st.in_multi && handle_pubsub(self, slot, name, argv)) return;
   if (handle_transaction(self, slot, name, argv)) return;
-  if (!st.in_multi && handle_local(self, slot, argv)) return;
+  if ((!st.in_multi || name == "reset") && handle_local(self, slot, argv)) return;
   std::string error;
   auto kind = classify(argv, error);
   std::size_t command_bytes = 0;
@@ -350,8 +420,38 @@ void handle_command(connection* self, std::vector<std::string>&& argv) {
   }
   bool write = kind == command_kind::write;
   client_command command{st.client_id, ++st.next_seq, 0, std::move(argv), {}, {}};
-  submit(self, {slot, std::move(command), write, {}, nullptr});
+  submit(self, {slot, std::move(command), write, {}, nullptr, nullptr});
 }
+
+} // namespace
+
+void gateway::release_exec_hold(connection* self, std::uint64_t slot) {
+  auto& st = self->state;
+  if (st.holding_exec != slot) return;
+  st.holding_exec.reset();
+  while (!st.holding_exec && !st.held.empty() && !st.closing && !st.quit_received) {
+    auto argv = std::move(st.held.front());
+    st.held.pop_front();
+    handle_command(self, std::move(argv));
+  }
+  if (st.quit_received || st.closing) st.held.clear(); // what follows QUIT is never run
+  if (!st.holding_exec && st.held_protocol_error && !st.closing && !st.quit_received) {
+    auto error = std::move(*st.held_protocol_error);
+    st.held_protocol_error.reset();
+    auto error_slot = st.first_slot + st.slots.size();
+    st.slots.emplace_back();
+    fill(self, error_slot, std::move(error), true);
+    return;
+  }
+  if (st.reading_halted && !st.closing && !st.quit_received &&
+      st.slots.size() < limits::pipelined_commands_max / 2 &&
+      st.held.size() < limits::pipelined_commands_max / 2) {
+    st.reading_halted = false;
+    self->trigger(st.handle);
+  }
+}
+
+namespace {
 
 caf::behavior connection_actor(connection* self, caf::io::connection_handle handle,
                                gateway_settings settings, std::uint64_t client_id,
@@ -379,7 +479,7 @@ caf::behavior connection_actor(connection* self, caf::io::connection_handle hand
   return {
       [=](const caf::io::new_data_msg& msg) {
         auto& st = self->state;
-        if (st.closing || st.quit_received) return;
+        if (st.closing || st.quit_received || st.held_protocol_error) return;
         std::vector<std::vector<std::string>> commands;
         bool ok = st.parser.feed(msg.buf.data(), msg.buf.size(), commands);
         for (auto& argv : commands) {
@@ -388,13 +488,19 @@ caf::behavior connection_actor(connection* self, caf::io::connection_handle hand
           if (st.quit_received) return; // what follows QUIT is never run
         }
         if (!ok) {
+          spdlog::debug("client {}: {}", st.client_id, st.parser.error());
+          auto error = resp::error("ERR " + st.parser.error());
+          if (st.holding_exec) { // answered after the commands held before it
+            st.held_protocol_error = std::move(error);
+            return;
+          }
           auto slot = st.first_slot + st.slots.size();
           st.slots.emplace_back();
-          spdlog::debug("client {}: {}", st.client_id, st.parser.error());
-          fill(self, slot, resp::error("ERR " + st.parser.error()), true);
+          fill(self, slot, std::move(error), true);
           return;
         }
-        if (!st.reading_halted && st.slots.size() >= limits::pipelined_commands_max) {
+        if (!st.reading_halted && (st.slots.size() >= limits::pipelined_commands_max ||
+                                   st.held.size() >= limits::pipelined_commands_max)) {
           st.reading_halted = true;
           self->halt(st.handle);
         }

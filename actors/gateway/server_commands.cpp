@@ -4,6 +4,7 @@
 #include <cctype>
 
 #include "actors/gateway/command_docs.hpp"
+#include "actors/gateway/command_keys.hpp"
 #include "actors/gateway/resp_writer.hpp"
 #include "actors/state_machine/kv_commands.hpp"
 #include "actors/state_machine/kv_state.hpp"
@@ -17,19 +18,6 @@ std::string lower(std::string s) {
   std::transform(s.begin(), s.end(), s.begin(),
                  [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
   return s;
-}
-
-/// Commands whose arguments hold no key (first key 0 in COMMAND INFO).
-bool keyless(std::string_view name) {
-  static constexpr std::string_view names[] = {
-      "auth", "client", "command", "config", "dbsize", "discard", "echo", "exec", "function",
-      "flushall", "flushdb", "hello", "info", "keys", "multi", "ping", "quit", "randomkey", "reset",
-      "scan", "select", "time", "unwatch",
-      // channels are not keys
-      "publish", "pubsub", "subscribe", "psubscribe", "unsubscribe", "punsubscribe",
-      // keys counted by a numkeys argument (Redis reports 0 0 0 and movable keys)
-      "lmpop", "zmpop", "blmpop", "bzmpop"};
-  return std::find(std::begin(names), std::end(names), name) != std::end(names);
 }
 
 /// One COMMAND INFO entry in Redis 7's ten-field shape.
@@ -47,7 +35,7 @@ void append_info(std::string& out, const command_description& c) {
   append_array_header(out, flags.size());
   for (auto f : flags)
     append_simple_string(out, f);
-  bool has_keys = !keyless(c.name);
+  bool has_keys = !keyless_command(c.name);
   bool many = c.arity < 0 && c.name != "set" && c.name != "getex";
   int first_key = has_keys ? 1 : 0;
   int last_key = has_keys ? (many ? -1 : 1) : 0;
@@ -101,6 +89,25 @@ std::string command_reply(const std::vector<std::string>& argv) {
     append_array_header(out, all.size());
     for (const auto& c : all)
       append_bulk(out, c.name);
+  } else if (sub == "getkeys" || sub == "getkeysandflags") {
+    if (argv.size() < 4) { // COMMAND GETKEYS <command> <arg> [arg ...], as Redis 7.0 checks
+      append_error(out, "wrong number of arguments for 'command|" + sub + "' command");
+      return out;
+    }
+    const auto found = find_command_keys(std::vector<std::string>(argv.begin() + 2, argv.end()));
+    if (!found.error.empty()) {
+      append_error(out, found.error);
+      return out;
+    }
+    append_array_header(out, found.keys.size());
+    for (const auto& key : found.keys) {
+      if (sub == "getkeysandflags") append_array_header(out, 2);
+      append_bulk(out, argv[key.position + 2]);
+      if (sub != "getkeysandflags") continue;
+      append_array_header(out, key.flags.size());
+      for (const auto flag : key.flags)
+        append_simple_string(out, flag);
+    }
   } else if (sub == "docs") {
     return command_docs_reply(std::vector<std::string>(argv.begin() + 2, argv.end()));
   } else {

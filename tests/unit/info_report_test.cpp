@@ -101,3 +101,8 @@ TEST_CASE("INFO sections as Redis 7 selects them: default, all, everything, seve
   CHECK_FALSE(has(cpu_default, "rejected_calls"));
   CHECK(format_info(i, std::vector<std::string>{"sentinel"}).empty());
 }
+
+TEST_CASE("INFO stats reports no cached MIGRATE sockets since prez has no MIGRATE") {
+  auto text = format_info(sample(), "stats");
+  CHECK(text == "# Stats\r\ntotal_connections_received:0\r\nmigrate_cached_sockets:0\r\n");
+}
