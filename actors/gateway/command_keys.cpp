@@ -153,9 +153,9 @@ bool add_keys(command_keys& out, const std::string& name, command_kind kind,
     return add_counted(out, argv, 1, 2, 0, pop_flags);
   } else if (one_of(name, {"blmpop", "bzmpop"})) {
     return add_counted(out, argv, 2, 3, 0, pop_flags);
-  } else if (one_of(name, {"eval", "evalsha"})) {
+  } else if (one_of(name, {"eval", "evalsha", "fcall"})) {
     return add_counted(out, argv, 2, 3, 0, write_flags);
-  } else if (one_of(name, {"eval_ro", "evalsha_ro"})) {
+  } else if (one_of(name, {"eval_ro", "evalsha_ro", "fcall_ro"})) {
     return add_counted(out, argv, 2, 3, 0, read_flags);
   } else if (name == "bitop") { // BITOP op dest key [key ...]
     out.keys.push_back({2, destination_flags});
@@ -209,7 +209,8 @@ command_keys find_command_keys(const std::vector<std::string>& argv) {
     return out;
   }
   const auto name = lower(argv[0]);
-  const bool script = one_of(name, {"eval", "evalsha", "eval_ro", "evalsha_ro"});
+  const bool script =
+      one_of(name, {"eval", "evalsha", "eval_ro", "evalsha_ro", "fcall", "fcall_ro"});
   std::optional<command_description> known;
   for (const auto& c : describe_commands())
     if (c.name == name) known = c;

@@ -422,8 +422,6 @@ bool handle_local(connection* self, std::uint64_t slot, const std::vector<std::s
     st.client_name.clear();
     unsubscribe_all(self);
     fill(self, slot, resp::simple("RESET"));
-  } else if (name == "function") {
-    fill(self, slot, function_reply(argv));
   } else if (name == "time") {
     auto now = std::chrono::duration_cast<std::chrono::microseconds>(
                    std::chrono::system_clock::now().time_since_epoch())

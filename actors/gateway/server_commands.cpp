@@ -168,33 +168,4 @@ std::string config_help_reply() {
   return out;
 }
 
-std::string function_reply(const std::vector<std::string>& argv) {
-  std::string out;
-  if (argv.size() < 2) {
-    append_error(out, "wrong number of arguments for 'function' command");
-    return out;
-  }
-  const auto sub = lower(argv[1]);
-  if (sub == "flush") {
-    if (argv.size() > 3) {
-      append_error(out, "unknown subcommand or wrong number of arguments for '" + argv[1] +
-                            "'. Try "
-                            "FUNCTION HELP.");
-    } else if (argv.size() == 3 && lower(argv[2]) != "sync" && lower(argv[2]) != "async") {
-      append_error(out, "FUNCTION FLUSH only supports SYNC|ASYNC option");
-    } else {
-      out = "+OK\r\n";
-    }
-  } else if (sub == "list") {
-    append_array_header(out, 0);
-  } else if (sub == "load" || sub == "delete" || sub == "dump" || sub == "restore" ||
-             sub == "stats" || sub == "kill" || sub == "help") {
-    append_error(out,
-                 "prez does not support Redis Functions yet (FUNCTION " + lower(argv[1]) + ")");
-  } else {
-    append_error(out, "unknown subcommand '" + argv[1] + "'. Try FUNCTION HELP.");
-  }
-  return out;
-}
-
 } // namespace prez

@@ -27,10 +27,4 @@ std::string config_get_reply(const runtime_config& config, const std::vector<std
 /// CONFIG HELP.
 std::string config_help_reply();
 
-/// FUNCTION (argv includes "FUNCTION"). prez has no Redis Functions yet (Lua arrives with
-/// scripting): FUNCTION FLUSH has nothing to flush and answers +OK, FUNCTION LIST lists none, and
-/// the subcommands that would create or move functions are refused with a clear error. Every
-/// Redis test unit starts with FUNCTION FLUSH.
-std::string function_reply(const std::vector<std::string>& argv);
-
 } // namespace prez

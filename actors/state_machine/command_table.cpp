@@ -132,9 +132,12 @@ constexpr std::array table = {
     w("expire", -3, &expire_command),
     w("expireat", -3, &expireat_command),
     r("expiretime", 2, &expiretime_command),
+    w("fcall", -3, &fcall_command),
+    r("fcall_ro", -3, &fcall_ro_command),
     w("flushall", -1, &flush_command),
     w("flushdb", -1, &flush_command),
-    l("function", -2),
+    command_spec{"function", -2, command_kind::write, &check_function, &function_write_command,
+                 &function_read_command, nullptr},
     r("get", 2, &get_command),
     r("getbit", 3, &getbit_command),
     w("getdel", 2, &getdel_command),
@@ -353,6 +356,7 @@ command_kind kind_of(const command_spec& command, const argv_type& argv) {
   if (command.name == "raft.node" && lowercase(argv[1]) == "list") return command_kind::read;
   if (command.name == "sort" && !sort_stores(argv)) return command_kind::read;
   if (command.name == "script" && !script_writes(argv)) return command_kind::read;
+  if (command.name == "function" && !function_writes(argv)) return command_kind::read;
   return command.kind;
 }
 

@@ -397,6 +397,13 @@ std::string check_script(const argv_type& argv);
 bool script_writes(const argv_type& argv);
 PREZ_KV_WRITE(script_write_command);
 PREZ_KV_READ(script_read_command);
+PREZ_KV_WRITE(fcall_command);
+PREZ_KV_READ(fcall_ro_command);
+std::string check_function(const argv_type& argv);
+/// Whether FUNCTION `argv` changes the libraries (LOAD, DELETE, FLUSH, RESTORE): a write.
+bool function_writes(const argv_type& argv);
+PREZ_KV_WRITE(function_write_command);
+PREZ_KV_READ(function_read_command);
 
 #undef PREZ_KV_WRITE
 #undef PREZ_KV_READ

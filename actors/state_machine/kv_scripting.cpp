@@ -35,7 +35,8 @@ namespace {
 bool refused_in_scripts(const command_spec& command) {
   const std::string_view name = command.name;
   if (command.kind == command_kind::local) return command.local == nullptr;
-  return name.starts_with("eval") || name == "script" || name.starts_with("raft.");
+  return name.starts_with("eval") || name.starts_with("fcall") || name == "script" ||
+         name == "function" || name.starts_with("raft.");
 }
 
 /// What redis.call reaches: the key space, writable for EVAL/EVALSHA, read-only for the _RO
@@ -228,6 +229,217 @@ std::string script_read_command(const keyspace& keys, const argv_type& argv, std
     return out;
   }
   return error_reply("ERR internal error: SCRIPT " + argv[1] + " is not a read");
+}
+
+} // namespace prez::kv
+
+// --- Redis Functions: FUNCTION and FCALL
+// -----------------------------------------------------------
+
+namespace prez::kv {
+
+std::pair<const keyspace::function_library*, const function_info*>
+keyspace::find_function(std::string_view name) const {
+  const auto at = function_index_.find(name);
+  if (at == function_index_.end()) return {nullptr, nullptr};
+  const function_library& library = libraries_.at(at->second);
+  for (const auto& f : library.functions)
+    if (f.name == name) return {&library, &f};
+  return {nullptr, nullptr};
+}
+
+bool keyspace::put_library(const std::string& name, function_library library) {
+  const auto old = libraries_.find(name);
+  const std::size_t old_bytes = old == libraries_.end() ? 0 : old->second.code.size();
+  const std::size_t count = libraries_.size() + (old == libraries_.end() ? 1 : 0);
+  if (count > limits::scripts_cached_max ||
+      libraries_bytes_ - old_bytes + library.code.size() > limits::scripts_cached_bytes_max)
+    return false;
+  erase_library(name);
+  for (const auto& f : library.functions)
+    function_index_[f.name] = name;
+  libraries_bytes_ += library.code.size();
+  libraries_.emplace(name, std::move(library));
+  return true;
+}
+
+bool keyspace::erase_library(std::string_view name) {
+  const auto at = libraries_.find(name);
+  if (at == libraries_.end()) return false;
+  for (const auto& f : at->second.functions)
+    function_index_.erase(f.name);
+  libraries_bytes_ -= at->second.code.size();
+  libraries_.erase(at);
+  return true;
+}
+
+namespace {
+
+std::string fcall(keyspace* writable, const keyspace& keys, const argv_type& argv,
+                  std::uint64_t time_ms) {
+  const auto [library, function] = keys.find_function(argv[1]);
+  if (library == nullptr) return error_reply("ERR Function not found");
+  const auto count = parse_integer(argv[2]);
+  if (!count) return error_reply("ERR Bad number of keys provided");
+  if (*count < 0) return error_reply("ERR Number of keys can't be negative");
+  if (static_cast<unsigned long long>(*count) > argv.size() - 3)
+    return error_reply("ERR Number of keys can't be greater than number of args");
+  if (writable == nullptr && !function->no_writes)
+    return error_reply("ERR Can not execute a script with write flag using *_ro command.");
+  const auto first_arg = static_cast<std::ptrdiff_t>(3 + *count);
+  const std::vector<std::string> script_keys(argv.begin() + 3, argv.begin() + first_arg);
+  const std::vector<std::string> args(argv.begin() + first_arg, argv.end());
+  key_space_host host(writable, keys, time_ms, function->no_writes);
+  const std::uint64_t seed =
+      writable != nullptr ? writable->draw(time_ms) : mix64(keys.read_entropy() ^ mix64(time_ms));
+  // The library may be replaced by nothing the function runs (FUNCTION is refused in scripts).
+  return call_function(library->code, function->name, script_keys, args, seed, host);
+}
+
+std::string function_load(keyspace& keys, const argv_type& argv) {
+  bool replace = false;
+  std::size_t at = 2;
+  while (at + 1 < argv.size()) {
+    if (!is_word(argv[at], "replace")) return error_reply("ERR Unknown option given: " + argv[at]);
+    replace = true;
+    ++at;
+  }
+  if (at >= argv.size()) return error_reply("ERR Function code is missing");
+  const std::string& code = argv[at];
+  library_info info;
+  if (auto error = load_library(code, info); !error.empty()) return error;
+  if (keys.libraries().contains(info.name) && !replace)
+    return error_reply("ERR Library '" + info.name + "' already exists");
+  for (const auto& f : info.functions) {
+    const auto [owner, found] = keys.find_function(f.name);
+    if (owner != nullptr && keys.libraries().find(info.name) != keys.libraries().end() &&
+        owner == &keys.libraries().find(info.name)->second)
+      continue; // replaced along with its library
+    if (owner != nullptr) return error_reply("ERR Function " + f.name + " already exists");
+  }
+  const std::string name = info.name;
+  if (!keys.put_library(name, {code, std::move(info.functions)}))
+    return error_reply("ERR the function store is full (prez keeps at most " +
+                       std::to_string(limits::scripts_cached_max) + " libraries, " +
+                       std::to_string(limits::scripts_cached_bytes_max) + " bytes)");
+  return bulk(name);
+}
+
+/// FUNCTION LIST [WITHCODE] [LIBRARYNAME pattern], in library name order.
+std::string function_list(const keyspace& keys, const argv_type& argv) {
+  bool with_code = false;
+  std::optional<std::string> pattern;
+  for (std::size_t i = 2; i < argv.size(); ++i) {
+    if (is_word(argv[i], "withcode")) {
+      with_code = true;
+    } else if (is_word(argv[i], "libraryname")) {
+      if (i + 1 >= argv.size()) return error_reply("ERR library name argument was not given");
+      pattern = argv[++i];
+    } else {
+      return error_reply("ERR Unknown argument " + argv[i]);
+    }
+  }
+  std::string items;
+  std::size_t count = 0;
+  for (const auto& [name, library] : keys.libraries()) {
+    if (pattern && !glob_match(*pattern, name)) continue;
+    ++count;
+    items += array_header(with_code ? 8 : 6) + bulk("library_name") + bulk(name) + bulk("engine") +
+             bulk("LUA") + bulk("functions") + array_header(library.functions.size());
+    for (const auto& f : library.functions) {
+      items += array_header(6) + bulk("name") + bulk(f.name) + bulk("description") +
+               (f.description.empty() ? null_bulk() : bulk(f.description)) + bulk("flags") +
+               bulk_array(f.flags);
+    }
+    if (with_code) items += bulk("library_code") + bulk(library.code);
+  }
+  return array_header(count) + items;
+}
+
+} // namespace
+
+std::string fcall_command(keyspace& keys, const argv_type& argv, std::uint64_t time_ms) {
+  return fcall(&keys, keys, argv, time_ms);
+}
+
+std::string fcall_ro_command(const keyspace& keys, const argv_type& argv, std::uint64_t now_ms) {
+  return fcall(nullptr, keys, argv, now_ms);
+}
+
+std::string check_function(const argv_type& argv) {
+  const std::string sub = lowercase(argv[1]);
+  const std::size_t n = argv.size();
+  if ((sub == "load" && n >= 3) || (sub == "delete" && n == 3) || (sub == "flush" && n <= 3) ||
+      (sub == "list" && n >= 2) || (sub == "kill" && n == 2) || (sub == "stats" && n == 2) ||
+      (sub == "help" && n == 2) || (sub == "dump" && n == 2) || (sub == "restore" && n >= 3))
+    return {};
+  return error_reply("ERR unknown subcommand or wrong number of arguments for '" + argv[1] +
+                     "'. Try FUNCTION HELP.");
+}
+
+bool function_writes(const argv_type& argv) {
+  const std::string sub = lowercase(argv[1]);
+  return sub == "load" || sub == "delete" || sub == "flush" || sub == "restore";
+}
+
+std::string function_write_command(keyspace& keys, const argv_type& argv, std::uint64_t now_ms) {
+  const std::string sub = lowercase(argv[1]);
+  if (sub == "load") return function_load(keys, argv);
+  if (sub == "delete") {
+    if (!keys.erase_library(argv[2])) return error_reply("ERR Library not found");
+    return ok();
+  }
+  if (sub == "flush") {
+    if (argv.size() == 3 && !is_word(argv[2], "sync") && !is_word(argv[2], "async"))
+      return error_reply("ERR FUNCTION FLUSH only supports SYNC|ASYNC option");
+    keys.flush_libraries();
+    return ok();
+  }
+  if (sub == "restore")
+    return error_reply("ERR prez does not support FUNCTION RESTORE (load the libraries' code "
+                       "with FUNCTION LOAD)");
+  return function_read_command(keys, argv, now_ms);
+}
+
+std::string function_read_command(const keyspace& keys, const argv_type& argv, std::uint64_t) {
+  const std::string sub = lowercase(argv[1]);
+  if (sub == "list") return function_list(keys, argv);
+  if (sub == "kill") return error_reply("NOTBUSY No scripts in execution right now.");
+  if (sub == "dump")
+    return error_reply("ERR prez does not support FUNCTION DUMP (FUNCTION LIST WITHCODE gives "
+                       "every library's code)");
+  if (sub == "stats") {
+    std::size_t functions = 0;
+    for (const auto& [name, library] : keys.libraries())
+      functions += library.functions.size();
+    return array_header(4) + bulk("running_script") + null_bulk() + bulk("engines") +
+           array_header(2) + bulk("LUA") + array_header(4) + bulk("libraries_count") +
+           integer(static_cast<long long>(keys.libraries().size())) + bulk("functions_count") +
+           integer(static_cast<long long>(functions));
+  }
+  if (sub == "help") {
+    const std::vector<std::string> lines = {
+        "FUNCTION <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
+        "LOAD [REPLACE] <FUNCTION CODE>",
+        "    Create a new library with the given library name and code (on every node).",
+        "DELETE <LIBRARY NAME>",
+        "    Delete the given library.",
+        "LIST [LIBRARYNAME PATTERN] [WITHCODE]",
+        "    Return general information on all the libraries.",
+        "FLUSH [ASYNC|SYNC]",
+        "    Delete all the libraries.",
+        "KILL",
+        "    Kill the running function (prez functions never run past their limit).",
+        "STATS",
+        "    Return information about the libraries.",
+        "HELP",
+        "    Print this help."};
+    std::string out = array_header(lines.size());
+    for (const auto& line : lines)
+      out += simple_string(line);
+    return out;
+  }
+  return error_reply("ERR internal error: FUNCTION " + argv[1] + " is not a read");
 }
 
 } // namespace prez::kv

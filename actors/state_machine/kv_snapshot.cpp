@@ -234,6 +234,11 @@ void keyspace::begin_snapshot(const client_sessions& sessions) {
       script_pk.pack(as_uint(snapshot::tag::script));
       script_pk.pack(body);
     }
+    for (const auto& [name, library] : libraries_) {
+      script_pk.pack_array(2);
+      script_pk.pack(as_uint(snapshot::tag::library));
+      script_pk.pack(library.code);
+    }
   }
   snapshot_ = std::move(job);
 }

@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "actors/state_machine/blocked_clients.hpp"
+#include "actors/state_machine/lua_script.hpp"
 #include "actors/state_machine/zset.hpp"
 
 namespace prez {
@@ -235,6 +236,30 @@ public:
   /// Keeps `body` under `sha` (its SHA1) unless the cache is at limits::scripts_cached_max or
   /// limits::scripts_cached_bytes_max; returns whether it is kept.
   bool keep_script(const std::string& sha, std::string_view body);
+  /// A function library (FUNCTION LOAD): its code and the functions it registers.
+  struct function_library {
+    std::string code;
+    std::vector<function_info> functions;
+  };
+  /// The function libraries by name (part of the state and of its snapshots).
+  const std::map<std::string, function_library, std::less<>>& libraries() const {
+    return libraries_;
+  }
+  /// The library that registers function `name` and that function, or nullptrs.
+  std::pair<const function_library*, const function_info*>
+  find_function(std::string_view name) const;
+  /// Adds library `name` or replaces the one of that name (FUNCTION LOAD [REPLACE]); the caller
+  /// checked that its functions are not another library's. Returns false, changing nothing, when
+  /// the libraries would pass limits::scripts_cached_max or limits::scripts_cached_bytes_max.
+  bool put_library(const std::string& name, function_library library);
+  /// Deletes library `name`; returns whether it existed.
+  bool erase_library(std::string_view name);
+  /// Deletes every library (FUNCTION FLUSH).
+  void flush_libraries() {
+    libraries_.clear();
+    function_index_.clear();
+    libraries_bytes_ = 0;
+  }
   /// Forgets every script (SCRIPT FLUSH).
   void flush_scripts() {
     scripts_.clear();
@@ -341,6 +366,12 @@ private:
   std::map<std::string, std::string, std::less<>> scripts_;
   /// Invariant: the sum of the sizes of the scripts in scripts_.
   std::size_t scripts_bytes_ = 0;
+  std::map<std::string, function_library, std::less<>> libraries_;
+  /// Function name -> the name of the library that registers it. Invariant: exactly the
+  /// functions of libraries_.
+  std::map<std::string, std::string, std::less<>> function_index_;
+  /// Invariant: the sum of the code sizes in libraries_.
+  std::size_t libraries_bytes_ = 0;
   /// Messages queued by publish(): channel, payload, channel, payload, ...
   std::vector<std::string> outbox_;
   /// See read_entropy(). Set only for the duration of one kv_state::read() call.

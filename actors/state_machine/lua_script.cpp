@@ -8,6 +8,7 @@
 #include <msgpack.hpp>
 #include <openssl/sha.h>
 
+#include <cctype>
 #include <cmath>
 #include <cstdio>
 #include <cstring>
@@ -34,8 +35,13 @@ struct run_state {
   std::uint64_t instructions = 0;
   bool out_of_instructions = false;
   bool out_of_memory = false;
-  /// drand48's 48-bit state, reset at every run (math.random).
+  /// drand48's 48-bit state, seeded at every run (math.random).
   std::uint64_t rand48 = 0;
+  /// A function library's code is running (FUNCTION LOAD, or FCALL defining its functions):
+  /// redis.register_function works, redis.call does not.
+  bool loading = false;
+  /// What the library registered, in order (function mode only).
+  std::vector<function_info>* registered = nullptr;
 };
 
 constexpr int hook_every = 1000;
@@ -147,6 +153,10 @@ std::string number_text(lua_Number n) {
 /// Runs the command redis.call/pcall names and pushes its reply; returns whether that is an
 /// error table. Every C++ object here is gone before the caller may raise (lua_error longjmps).
 bool push_command_reply(lua_State* L) {
+  if (state_of(L).loading) {
+    push_error_table(L, "redis.call/pcall can only be called inside a script invocation");
+    return true;
+  }
   const int argc = lua_gettop(L);
   if (argc == 0) {
     push_error_table(L, "Please specify at least one argument for this redis lib call");
@@ -255,6 +265,142 @@ int redis_setresp(lua_State* L) {
     push_error_table(L, "prez scripts speak RESP2 only (redis.setresp(3) is not supported)");
     return lua_error(L);
   }
+  return 0;
+}
+
+// --- redis.register_function (function libraries) -----------------------------------------------
+
+constexpr const char* functions_key = "prez.functions";
+
+bool valid_name(std::string_view name) {
+  if (name.empty()) return false;
+  for (char c : name)
+    if (!std::isalnum(static_cast<unsigned char>(c)) && c != '_') return false;
+  return true;
+}
+
+/// Reads register_function's arguments (positional or named) into `out`, leaving the callback
+/// on top of the stack; returns the error text, empty on success. No C++ object outlives an
+/// error here: the caller raises.
+std::string read_registration(lua_State* L, function_info& out) {
+  const int argc = lua_gettop(L);
+  if (argc < 1 || argc > 2) return "wrong number of arguments to redis.register_function";
+  if (argc == 2) {
+    if (lua_type(L, 1) != LUA_TSTRING)
+      return "first argument to redis.register_function must be a string";
+    if (!lua_isfunction(L, 2))
+      return "second argument to redis.register_function must be a function";
+    out.name = lua_tostring(L, 1);
+    lua_pushvalue(L, 2);
+    return {};
+  }
+  if (!lua_istable(L, 1)) return "wrong number of arguments to redis.register_function";
+  bool have_callback = false;
+  bool have_name = false;
+  lua_pushnil(L);
+  while (lua_next(L, 1) != 0) {
+    if (lua_type(L, -2) != LUA_TSTRING) {
+      lua_pop(L, 2);
+      return "named argument key given to redis.register_function is not a string";
+    }
+    std::string key = lua_tostring(L, -2);
+    for (auto& c : key)
+      c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    if (key == "function_name") {
+      if (lua_type(L, -1) != LUA_TSTRING) {
+        lua_pop(L, 2);
+        return "function_name argument given to redis.register_function must be a string";
+      }
+      out.name = lua_tostring(L, -1);
+      have_name = true;
+    } else if (key == "description") {
+      if (lua_type(L, -1) != LUA_TSTRING) {
+        lua_pop(L, 2);
+        return "description argument given to redis.register_function must be a string";
+      }
+      out.description = lua_tostring(L, -1);
+    } else if (key == "callback") {
+      if (!lua_isfunction(L, -1)) {
+        lua_pop(L, 2);
+        return "callback argument given to redis.register_function must be a function";
+      }
+      have_callback = true;
+    } else if (key == "flags") {
+      if (!lua_istable(L, -1)) {
+        lua_pop(L, 2);
+        return "flags argument to redis.register_function must be a table representing function "
+               "flags";
+      }
+      for (int i = 1;; ++i) {
+        lua_rawgeti(L, -1, i);
+        if (lua_isnil(L, -1)) {
+          lua_pop(L, 1);
+          break;
+        }
+        const char* flag = lua_type(L, -1) == LUA_TSTRING ? lua_tostring(L, -1) : "";
+        const std::string_view f(flag);
+        if (f != "no-writes" && f != "allow-oom" && f != "allow-stale" && f != "no-cluster" &&
+            f != "allow-cross-slot-keys") {
+          lua_pop(L, 3);
+          return "unknown flag given";
+        }
+        if (f == "no-writes") out.no_writes = true;
+        out.flags.emplace_back(f);
+        lua_pop(L, 1);
+      }
+    } else {
+      lua_pop(L, 2);
+      return "unknown argument given to redis.register_function";
+    }
+    lua_pop(L, 1);
+  }
+  if (!have_name) return "redis.register_function must get a function name argument";
+  if (!have_callback) return "redis.register_function must get a callback argument";
+  lua_getfield(L, 1, "callback");
+  if (!lua_isfunction(L, -1)) { // "CALLBACK" in another case: find it again
+    lua_pop(L, 1);
+    lua_pushnil(L);
+    while (lua_next(L, 1) != 0) {
+      if (lua_isfunction(L, -1)) {
+        lua_remove(L, -2);
+        return {};
+      }
+      lua_pop(L, 1);
+    }
+    return "redis.register_function must get a callback argument";
+  }
+  return {};
+}
+
+/// Stores the registration or pushes the error table; returns whether it failed.
+bool register_one(lua_State* L) {
+  run_state& run = state_of(L);
+  if (!run.loading || run.registered == nullptr) {
+    push_error_table(L, "redis.register_function can only be called on FUNCTION LOAD command");
+    return true;
+  }
+  function_info info;
+  std::string error = read_registration(L, info);
+  if (error.empty() && !valid_name(info.name))
+    error = "Function names can only contain letters, numbers, or underscores(_) and must be at "
+            "least one character long";
+  for (const auto& known : *run.registered)
+    if (error.empty() && known.name == info.name) error = "Function already exists in the library";
+  if (!error.empty()) {
+    push_error_table(L, error);
+    return true;
+  }
+  // The callback is on top: keep it in the registry table under its name.
+  lua_getfield(L, LUA_REGISTRYINDEX, functions_key);
+  lua_insert(L, -2);
+  lua_setfield(L, -2, info.name.c_str());
+  lua_pop(L, 1);
+  run.registered->push_back(std::move(info));
+  return false;
+}
+
+int redis_register_function(lua_State* L) {
+  if (register_one(L)) return lua_error(L);
   return 0;
 }
 
@@ -600,6 +746,7 @@ void prepare(lua_State* L) {
   set_function(L, "breakpoint", &redis_false);
   set_function(L, "replicate_commands", &redis_true);
   set_function(L, "setresp", &redis_setresp);
+  set_function(L, "register_function", &redis_register_function);
   const std::pair<const char*, int> constants[] = {
       {"LOG_DEBUG", 0},   {"LOG_VERBOSE", 1},  {"LOG_NOTICE", 2},
       {"LOG_WARNING", 3}, {"REPL_NONE", 0},    {"REPL_AOF", 1},
@@ -773,28 +920,127 @@ std::string compile_script(std::string_view body) {
   return {};
 }
 
+namespace {
+
+/// A Lua state ready for a run: libraries, the redis table, the run's bookkeeping, and the
+/// error handler at stack index 1. Null when even that does not fit in memory.
+std::unique_ptr<lua_State, state_closer> new_state(run_state& run) {
+  std::unique_ptr<lua_State, state_closer> owner(lua_newstate(&allocate, &run));
+  if (owner == nullptr) return owner;
+  lua_State* L = owner.get();
+  lua_pushlightuserdata(L, &run);
+  lua_setfield(L, LUA_REGISTRYINDEX, run_key);
+  lua_newtable(L);
+  lua_setfield(L, LUA_REGISTRYINDEX, functions_key);
+  // Setting up can only fail for memory; the limit is far above what it needs.
+  lua_pushcfunction(L, [](lua_State* S) {
+    prepare(S);
+    return 0;
+  });
+  if (lua_pcall(L, 0, 0, 0) != 0) owner.reset();
+  return owner;
+}
+
+/// The reply to a failed run (status from lua_pcall, the error on top of the stack), naming
+/// the script `name` (a script's SHA1, a function's name) as Redis does.
+std::string failure_reply(lua_State* L, const run_state& run, int status, const std::string& name) {
+  if (run.out_of_instructions)
+    return resp::error("ERR Script killed: it ran more than " +
+                       std::to_string(limits::script_instructions_max) +
+                       " Lua instructions (prez's deterministic script limit) script: " + name);
+  if (status == LUA_ERRMEM || run.out_of_memory)
+    return resp::error("ERR Error running script " + name + ", used more than " +
+                       std::to_string(limits::script_memory_bytes_max) +
+                       " bytes of Lua memory (prez's script limit)");
+  if (lua_type(L, -1) != LUA_TTABLE) {
+    const char* message = lua_tostring(L, -1);
+    return resp::error("ERR Error running script " + name + ", " +
+                       std::string(message == nullptr ? "execution failure" : message));
+  }
+  lua_getfield(L, -1, "err");
+  std::string message = lua_isstring(L, -1) ? lua_tostring(L, -1) : "ERR unknown error";
+  lua_pop(L, 1);
+  lua_getfield(L, -1, "source");
+  lua_getfield(L, -2, "line");
+  if (lua_isstring(L, -2) && lua_isnumber(L, -1))
+    message += " script: " + name + ", on " + lua_tostring(L, -2) + ":" +
+               std::to_string(static_cast<long long>(lua_tonumber(L, -1))) + ".";
+  lua_pop(L, 2);
+  for (auto& c : message)
+    if (c == '\r' || c == '\n') c = ' ';
+  return "-" + message + "\r\n";
+}
+
+/// Calls the function below `nargs` arguments on top of the stack under the instruction hook,
+/// with the error handler at index 1; returns the reply.
+std::string call_and_reply(lua_State* L, run_state& run, int nargs, const std::string& name) {
+  lua_sethook(L, &count_hook, LUA_MASKCOUNT, hook_every);
+  const int status = lua_pcall(L, nargs, 1, 1);
+  lua_sethook(L, nullptr, 0, 0);
+  if (status != 0 || run.out_of_instructions) return failure_reply(L, run, status, name);
+  std::string out;
+  write_reply(L, out, 0);
+  return out;
+}
+
+void push_array(lua_State* L, const std::vector<std::string>& items) {
+  lua_createtable(L, static_cast<int>(items.size()), 0);
+  for (std::size_t i = 0; i < items.size(); ++i) {
+    lua_pushlstring(L, items[i].data(), items[i].size());
+    lua_rawseti(L, -2, static_cast<int>(i + 1));
+  }
+}
+
+/// Runs a library's code in `L` (its functions register themselves); returns the error reply
+/// of FUNCTION LOAD, empty on success.
+std::string define_library(lua_State* L, run_state& run, std::string_view code,
+                           std::vector<function_info>& registered) {
+  const std::string_view text = chunk_text(code);
+  if (luaL_loadbuffer(L, text.data(), text.size(), "@user_function") != 0) {
+    const char* message = lua_tostring(L, -1);
+    return resp::error("ERR Error compiling function: " +
+                       std::string(message == nullptr ? "?" : message));
+  }
+  run.loading = true;
+  run.registered = &registered;
+  lua_sethook(L, &count_hook, LUA_MASKCOUNT, hook_every);
+  const int status = lua_pcall(L, 0, 0, 1);
+  lua_sethook(L, nullptr, 0, 0);
+  run.loading = false;
+  run.registered = nullptr;
+  if (status != 0 || run.out_of_instructions) {
+    if (run.out_of_instructions) return resp::error("ERR FUNCTION LOAD timeout");
+    std::string message = "execution failure";
+    if (lua_type(L, -1) == LUA_TTABLE) {
+      lua_getfield(L, -1, "err");
+      if (lua_isstring(L, -1)) message = lua_tostring(L, -1);
+      lua_pop(L, 1);
+    } else if (lua_isstring(L, -1)) {
+      message = lua_tostring(L, -1);
+    }
+    lua_pop(L, 1);
+    for (auto& c : message)
+      if (c == '\r' || c == '\n') c = ' ';
+    return resp::error("ERR Error registering functions: " + message);
+  }
+  if (registered.empty()) return resp::error("ERR No functions registered");
+  return {};
+}
+
+} // namespace
+
 std::string run_script(std::string_view body, std::string_view sha,
                        const std::vector<std::string>& keys, const std::vector<std::string>& args,
                        std::uint64_t seed, script_host& host) {
   run_state run;
   run.host = &host;
   run.rand48 = seed & rand48_mask;
-  std::unique_ptr<lua_State, state_closer> owner(lua_newstate(&allocate, &run));
-  if (owner == nullptr) return resp::error("ERR cannot create a Lua state: out of memory");
+  auto owner = new_state(run);
+  if (owner == nullptr) return resp::error("ERR cannot set up Lua: out of memory");
   lua_State* L = owner.get();
-  const std::string funcname(sha); // Redis 7.0 names a script by its SHA1 in errors
-  lua_pushlightuserdata(L, &run);
-  lua_setfield(L, LUA_REGISTRYINDEX, run_key);
-  // Setting up can only fail for memory; the limit is far above what it needs.
-  lua_pushcfunction(L, [](lua_State* S) {
-    prepare(S);
-    return 0;
-  });
-  if (lua_pcall(L, 0, 0, 0) != 0) return resp::error("ERR cannot set up Lua: out of memory");
   set_array(L, "KEYS", keys);
   set_array(L, "ARGV", args);
   protect_globals(L);
-
   lua_pushcfunction(L, &error_handler);
   const std::string_view text = chunk_text(body);
   if (luaL_loadbuffer(L, text.data(), text.size(), "@user_script") != 0) {
@@ -802,38 +1048,75 @@ std::string run_script(std::string_view body, std::string_view sha,
     return resp::error("ERR Error compiling script (new function): " +
                        std::string(message == nullptr ? "?" : message));
   }
-  lua_sethook(L, &count_hook, LUA_MASKCOUNT, hook_every);
-  const int status = lua_pcall(L, 0, 1, 1);
-  lua_sethook(L, nullptr, 0, 0);
-  if (run.out_of_instructions)
-    return resp::error("ERR Script killed: it ran more than " +
-                       std::to_string(limits::script_instructions_max) +
-                       " Lua instructions (prez's deterministic script limit) script: " + funcname);
-  if (status == LUA_ERRMEM || run.out_of_memory)
-    return resp::error("ERR Error running script " + funcname + ", used more than " +
-                       std::to_string(limits::script_memory_bytes_max) +
-                       " bytes of Lua memory (prez's script limit)");
-  if (status != 0) {
-    if (lua_type(L, -1) != LUA_TTABLE) {
-      const char* message = lua_tostring(L, -1);
-      return resp::error("ERR Error running script " + funcname + ", " +
-                         std::string(message == nullptr ? "execution failure" : message));
-    }
-    lua_getfield(L, -1, "err");
-    std::string message = lua_isstring(L, -1) ? lua_tostring(L, -1) : "ERR unknown error";
-    lua_pop(L, 1);
-    lua_getfield(L, -1, "source");
-    lua_getfield(L, -2, "line");
-    if (lua_isstring(L, -2) && lua_isnumber(L, -1))
-      message += " script: " + funcname + ", on " + lua_tostring(L, -2) + ":" +
-                 std::to_string(static_cast<long long>(lua_tonumber(L, -1))) + ".";
-    for (auto& c : message)
-      if (c == '\r' || c == '\n') c = ' ';
-    return "-" + message + "\r\n";
+  return call_and_reply(L, run, 0, std::string(sha)); // Redis 7.0 names a script by its SHA1
+}
+
+std::string parse_library_name(std::string_view code, std::string& name) {
+  if (!code.starts_with("#!")) return resp::error("ERR Missing library metadata");
+  const auto end = code.find('\n');
+  if (end == std::string_view::npos) return resp::error("ERR Invalid library metadata");
+  std::string_view line = code.substr(2, end - 2);
+  std::vector<std::string_view> parts;
+  while (!line.empty()) {
+    const auto space = line.find_first_of(" \t\r");
+    if (space != 0) parts.push_back(line.substr(0, space));
+    if (space == std::string_view::npos) break;
+    line.remove_prefix(space + 1);
   }
-  std::string out;
-  write_reply(L, out, 0);
-  return out;
+  if (parts.empty()) return resp::error("ERR Invalid library metadata");
+  bool named = false;
+  for (std::size_t i = 1; i < parts.size(); ++i) {
+    std::string lower(parts[i].substr(0, 5));
+    for (auto& c : lower)
+      c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    if (lower != "name=")
+      return resp::error("ERR Invalid metadata value given: " + std::string(parts[i]));
+    if (named)
+      return resp::error("ERR Invalid metadata value, name argument was given multiple times");
+    name = std::string(parts[i].substr(5));
+    named = true;
+  }
+  if (!named) return resp::error("ERR Library name was not given");
+  if (!valid_name(name))
+    return resp::error("ERR Library names can only contain letters, numbers, or underscores(_) "
+                       "and must be at least one character long");
+  if (parts[0] != "lua") return resp::error("ERR Engine '" + std::string(parts[0]) + "' not found");
+  return {};
+}
+
+std::string load_library(std::string_view code, library_info& out) {
+  out = {};
+  if (auto error = parse_library_name(code, out.name); !error.empty()) return error;
+  run_state run;
+  auto owner = new_state(run);
+  if (owner == nullptr) return resp::error("ERR cannot set up Lua: out of memory");
+  lua_State* L = owner.get();
+  protect_globals(L);
+  lua_pushcfunction(L, &error_handler);
+  return define_library(L, run, code, out.functions);
+}
+
+std::string call_function(std::string_view code, std::string_view function,
+                          const std::vector<std::string>& keys,
+                          const std::vector<std::string>& args, std::uint64_t seed,
+                          script_host& host) {
+  run_state run;
+  run.host = &host;
+  run.rand48 = seed & rand48_mask;
+  auto owner = new_state(run);
+  if (owner == nullptr) return resp::error("ERR cannot set up Lua: out of memory");
+  lua_State* L = owner.get();
+  protect_globals(L);
+  lua_pushcfunction(L, &error_handler);
+  std::vector<function_info> registered;
+  if (auto error = define_library(L, run, code, registered); !error.empty()) return error;
+  lua_getfield(L, LUA_REGISTRYINDEX, functions_key);
+  lua_getfield(L, -1, std::string(function).c_str());
+  lua_remove(L, -2);
+  if (!lua_isfunction(L, -1)) return resp::error("ERR Function not found");
+  push_array(L, keys);
+  push_array(L, args);
+  return call_and_reply(L, run, 2, std::string(function));
 }
 
 } // namespace prez::kv

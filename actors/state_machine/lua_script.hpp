@@ -29,6 +29,20 @@ struct script_flags {
   bool no_writes = false; ///< flags=no-writes: the script may not write
 };
 
+/// A function a library registers (redis.register_function).
+struct function_info {
+  std::string name;
+  std::string description;
+  std::vector<std::string> flags; ///< as given ("no-writes", "allow-oom", ...)
+  bool no_writes = false;
+};
+
+/// What FUNCTION LOAD learns from a library's code.
+struct library_info {
+  std::string name;
+  std::vector<function_info> functions;
+};
+
 /// Reads the shebang of `body`; returns the error reply when it names another engine or an
 /// unknown flag, else empty.
 std::string parse_script_flags(std::string_view body, script_flags& flags);
@@ -51,5 +65,22 @@ std::string compile_script(std::string_view body);
 std::string run_script(std::string_view body, std::string_view sha,
                        const std::vector<std::string>& keys, const std::vector<std::string>& args,
                        std::uint64_t seed, script_host& host);
+
+/// The library name of `code`'s first line ("#!lua name=<name>"); returns Redis's error reply
+/// for missing or bad metadata, else empty.
+std::string parse_library_name(std::string_view code, std::string& name);
+
+/// FUNCTION LOAD's work: checks the metadata and runs the library's code once (in a fresh state,
+/// under the same limits) to learn the functions it registers. Returns the error reply ("-ERR
+/// Error compiling function: ...", "-ERR No functions registered", ...), empty on success.
+std::string load_library(std::string_view code, library_info& out);
+
+/// FCALL: runs library `code` in a fresh state (its functions register themselves), then calls
+/// `function` with the KEYS and ARGV tables as its arguments, converting its result as
+/// run_script() does; errors name the function ("script: <function>, on @user_function:<line>.").
+std::string call_function(std::string_view code, std::string_view function,
+                          const std::vector<std::string>& keys,
+                          const std::vector<std::string>& args, std::uint64_t seed,
+                          script_host& host);
 
 } // namespace prez::kv

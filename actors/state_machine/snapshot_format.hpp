@@ -33,6 +33,9 @@ enum class tag : std::uint64_t {
   /// [8, body]: a script kept for EVALSHA (its name is its SHA1), after the blocked clients and
   /// before the keys, in SHA1 order. Readers before scripting refuse it as an unexpected tag.
   script = 8,
+  /// [9, code]: a function library (FUNCTION LOAD), after the scripts and before the keys, in
+  /// name order; its functions are found again by running its code as FUNCTION LOAD does.
+  library = 9,
 };
 
 /// What a key record holds, and what its items are.

@@ -57,6 +57,7 @@ struct state_restorer::impl {
   error_text take_tombstones(const msgpack::object_array& fields);
   error_text take_blocked(const msgpack::object_array& fields);
   error_text take_script(const msgpack::object_array& fields);
+  error_text take_library(const msgpack::object_array& fields);
   error_text take_key(const msgpack::object_array& fields);
   error_text take_items(const msgpack::object& items);
   error_text take_end(const msgpack::object_array& fields);
@@ -86,6 +87,7 @@ error_text state_restorer::impl::take(const msgpack::object& record) {
     case phase::keys:
       if (tag == as_uint(snapshot::tag::blocked)) return take_blocked(*fields);
       if (tag == as_uint(snapshot::tag::script)) return take_script(*fields);
+      if (tag == as_uint(snapshot::tag::library)) return take_library(*fields);
       if (tag == as_uint(snapshot::tag::key)) return take_key(*fields);
       if (tag == as_uint(snapshot::tag::end)) return take_end(*fields);
       return "unexpected record tag " + std::to_string(tag) + " among keys";
@@ -169,6 +171,22 @@ error_text state_restorer::impl::take_script(const msgpack::object_array& fields
   const std::string sha = kv::sha1_hex(body);
   if (keys().script(sha) != nullptr) return "script repeated";
   if (!keys().keep_script(sha, body)) return "more scripts than scripts_cached_max allows";
+  return std::nullopt;
+}
+
+error_text state_restorer::impl::take_library(const msgpack::object_array& fields) {
+  if (keys().size() != 0) return "function library record after the keys";
+  std::string_view code;
+  if (fields.size != 2 || !snapshot::read_str(fields.ptr[1], code))
+    return "damaged function library record";
+  kv::library_info info;
+  if (!kv::load_library(code, info).empty()) return "function library that does not load";
+  if (keys().libraries().contains(info.name)) return "function library repeated";
+  for (const auto& f : info.functions)
+    if (keys().find_function(f.name).first != nullptr)
+      return "function registered by two libraries";
+  if (!keys().put_library(info.name, {std::string(code), std::move(info.functions)}))
+    return "more function libraries than scripts_cached_max allows";
   return std::nullopt;
 }
 

@@ -255,3 +255,80 @@ TEST_CASE("a snapshot carries the script cache", "[scripting]") {
   damaged[at - 1] = '\x01'; // the str header now says one byte
   CHECK(std::holds_alternative<std::string>(restore_state(damaged)));
 }
+
+TEST_CASE("FUNCTION LOAD and FCALL run library functions as Redis 7.0", "[scripting]") {
+  kv_state kv;
+  const std::string lib =
+      "#!lua name=mylib\n"
+      "redis.register_function('setget', function(keys, args)\n"
+      "  redis.call('SET', keys[1], args[1]) return redis.call('GET', keys[1])\n"
+      "end)\n"
+      "redis.register_function{function_name='reader', callback=function(keys)\n"
+      "  return redis.call('GET', keys[1]) end, flags={'no-writes'}}\n"
+      "redis.register_function('writer', function(keys)\n"
+      "  return redis.call('DEL', keys[1]) end)\n";
+  run_script(kv, {
+                     {{"FCALL", "setget", "1", "k", "v"}, "-ERR Function not found\r\n"},
+                     {{"FUNCTION", "LOAD", lib}, "$5\r\nmylib\r\n"},
+                     {{"FUNCTION", "LOAD", lib}, "-ERR Library 'mylib' already exists\r\n"},
+                     {{"FUNCTION", "LOAD", "REPLACE", lib}, "$5\r\nmylib\r\n"},
+                     {{"FCALL", "setget", "1", "k", "v"}, "$1\r\nv\r\n"},
+                     {{"FCALL_RO", "reader", "1", "k"}, "$1\r\nv\r\n"},
+                     {{"FCALL_RO", "writer", "1", "k"},
+                      "-ERR Can not execute a script with write flag using *_ro command.\r\n"},
+                     {{"FCALL", "setget", "2", "k"},
+                      "-ERR Number of keys can't be greater than number of args\r\n"},
+                     {{"FCALL", "setget", "x"}, "-ERR Bad number of keys provided\r\n"},
+                     {{"FUNCTION", "LOAD",
+                       "#!lua name=other\nredis.register_function('setget', function() end)"},
+                      "-ERR Function setget already exists\r\n"},
+                     {{"FUNCTION", "LOAD", "#!lua name=bad\nreturn 1"},
+                      "-ERR No functions registered\r\n"},
+                     {{"FUNCTION", "LOAD", "return 1"}, "-ERR Missing library metadata\r\n"},
+                     {{"FUNCTION", "LOAD", "#!lua name=b-c\nreturn 1"},
+                      "-ERR Library names can only contain letters, numbers, or underscores(_) and "
+                      "must be at least one character long\r\n"},
+                     {{"FUNCTION", "LOAD", "#!lua name=c\nredis.call('PING')"},
+                      "-ERR Error registering functions: ERR redis.call/pcall can only be "
+                      "called inside a script invocation\r\n"},
+                     {{"FUNCTION", "LOAD", "#!lua name=c\nreturn ("},
+                      "-ERR Error compiling function: user_function:2: unexpected symbol near "
+                      "'<eof>'\r\n"},
+                     {{"FUNCTION", "LIST", "LIBRARYNAME", "my*"},
+                      "*1\r\n*6\r\n$12\r\nlibrary_name\r\n$5\r\nmylib\r\n$6\r\nengine\r\n$3\r\nLUA"
+                      "\r\n$9\r\nfunctions\r\n*3\r\n*6\r\n$4\r\nname\r\n$6\r\nsetget\r\n$11\r\n"
+                      "description\r\n$-1\r\n$5\r\nflags\r\n*0\r\n*6\r\n$4\r\n"
+                      "name\r\n$6\r\nreader\r\n$11\r\ndescription\r\n$-1\r\n$5\r\nflags\r\n*1\r\n"
+                      "$9\r\nno-writes\r\n"
+                      "*6\r\n$4\r\nname\r\n$6\r\nwriter\r\n$11\r\ndescription\r\n$-1\r\n$5\r\nflags"
+                      "\r\n*0\r\n"},
+                     {{"FUNCTION", "DELETE", "nope"}, "-ERR Library not found\r\n"},
+                     {{"FUNCTION", "DELETE", "mylib"}, "+OK\r\n"},
+                     {{"FCALL", "setget", "1", "k", "v"}, "-ERR Function not found\r\n"},
+                     {{"FUNCTION", "LIST"}, "*0\r\n"},
+                 });
+}
+
+TEST_CASE("a function's errors name it and a snapshot carries the libraries", "[scripting]") {
+  kv_state kv;
+  const std::string lib = "#!lua name=l\n"
+                          "redis.register_function('boom', function(keys, args)\n"
+                          "  error('bad') end)\n"
+                          "redis.register_function('count', function(keys, args)\n"
+                          "  return redis.call('INCR', keys[1]) end)\n";
+  REQUIRE(kv.apply({"FUNCTION", "LOAD", lib}, kv_script::now_ms) == "$1\r\nl\r\n");
+  CHECK(kv.apply({"FCALL", "boom", "0"}, kv_script::now_ms) ==
+        "-ERR user_function:3: bad script: boom, on @user_function:3.\r\n");
+  client_sessions sessions;
+  kv.begin_snapshot(sessions);
+  std::string bytes;
+  while (!kv.snapshot_next(bytes, 1 << 20)) {
+  }
+  auto restored = restore_state(bytes);
+  REQUIRE(std::holds_alternative<restored_state>(restored));
+  kv_state copy = std::move(std::get<restored_state>(restored).kv);
+  CHECK(copy.apply({"FCALL", "count", "1", "n"}, kv_script::now_ms) == ":1\r\n");
+  CHECK(copy.apply({"FUNCTION", "FLUSH"}, kv_script::now_ms) == "+OK\r\n");
+  CHECK(copy.apply({"FCALL", "count", "1", "n"}, kv_script::now_ms) ==
+        "-ERR Function not found\r\n");
+}
