@@ -138,6 +138,8 @@ struct apply_status {
   command_count_map commands_applied; ///< applied from the log by this process, by name
   /// Clients blocked in BLPOP and friends, cluster-wide (the replicated count).
   std::size_t blocked_clients = 0;
+  /// Scripts in the replicated script cache (INFO memory's number_of_cached_scripts).
+  std::size_t cached_scripts = 0;
 };
 
 /// What INFO shows of a node: its Raft role and indexes and its state machine.

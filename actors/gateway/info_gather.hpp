@@ -23,6 +23,7 @@ inline info_snapshot to_info_snapshot(const node_status& node, const gateway_sta
   info_snapshot i;
   i.connected_clients = gateway.connected;
   i.blocked_clients = node.applied.blocked_clients;
+  i.cached_scripts = node.applied.cached_scripts;
   i.total_connections = gateway.accepted_total;
   i.used_memory = node.applied.bytes;
   i.role = raft::to_string(node.raft.current_role);

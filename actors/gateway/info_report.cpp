@@ -56,6 +56,7 @@ void memory(section_writer& w, const info_snapshot& i) {
   w.header("Memory");
   w.line("used_memory", i.used_memory);
   w.line("used_memory_rss", i.rss_bytes);
+  w.line("number_of_cached_scripts", i.cached_scripts);
 }
 
 void stats(section_writer& w, const info_snapshot& i) {

@@ -23,6 +23,7 @@ struct info_snapshot {
   std::uint64_t connected_clients = 0;
   /// Clients blocked in BLPOP and friends on the whole cluster (Redis counts one server's).
   std::uint64_t blocked_clients = 0;
+  std::uint64_t cached_scripts = 0; ///< replicated script cache (number_of_cached_scripts)
   std::uint64_t total_connections = 0;
   // memory
   std::uint64_t used_memory = 0; ///< bytes of keys and values

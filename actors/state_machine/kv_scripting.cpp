@@ -35,6 +35,7 @@ namespace {
 bool refused_in_scripts(const command_spec& command) {
   const std::string_view name = command.name;
   if (command.kind == command_kind::local) return command.local == nullptr;
+  if (command.write == &blocking_command) return true; // Redis 7.0 refuses them too
   return name.starts_with("eval") || name.starts_with("fcall") || name == "script" ||
          name == "function" || name.starts_with("raft.");
 }

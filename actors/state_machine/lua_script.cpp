@@ -176,6 +176,7 @@ bool push_command_reply(lua_State* L) {
       return true;
     }
   }
+  lua_settop(L, 0); // the arguments may fill the stack (unpack of thousands)
   const std::string reply = state_of(L).host->call(argv);
   const auto parsed = parse_resp2_reply(reply);
   if (!parsed) {
@@ -758,14 +759,111 @@ void prepare(lua_State* L) {
   lua_setglobal(L, "redis");
 }
 
-/// Protects the globals: reading an absent one or creating one raises an error.
-void protect_globals(lua_State* L) {
-  lua_newtable(L);
-  lua_pushcfunction(L, &global_missing);
+constexpr const char* readonly_key = "prez.readonly";
+
+/// Pushes a read-only view of the table at `index`: an empty proxy whose reads go to the table
+/// and whose writes raise "Attempt to modify a readonly table"; its metatable is hidden behind a
+/// read-only view too, and setmetatable() refuses it (see guarded_setmetatable). Stock Lua 5.1
+/// has no read-only tables (Redis patches its copy); proxies give scripts the same errors.
+void push_readonly(lua_State* L, int index, lua_CFunction reader = nullptr) {
+  index = index < 0 ? lua_gettop(L) + index + 1 : index;
+  lua_newtable(L); // the proxy
+  lua_newtable(L); // its metatable
+  if (reader != nullptr) {
+    lua_pushvalue(L, index);
+    lua_pushcclosure(L, reader, 1);
+  } else {
+    lua_pushvalue(L, index);
+  }
   lua_setfield(L, -2, "__index");
   lua_pushcfunction(L, &global_write);
   lua_setfield(L, -2, "__newindex");
-  lua_setmetatable(L, LUA_GLOBALSINDEX);
+  lua_newtable(L); // what getmetatable() shows: a read-only view of the metatable
+  lua_newtable(L);
+  lua_pushvalue(L, -3);
+  lua_setfield(L, -2, "__index");
+  lua_pushcfunction(L, &global_write);
+  lua_setfield(L, -2, "__newindex");
+  lua_setmetatable(L, -2);
+  lua_setfield(L, -2, "__metatable");
+  lua_setmetatable(L, -2);
+  lua_getfield(L, LUA_REGISTRYINDEX, readonly_key);
+  lua_pushvalue(L, -2);
+  lua_pushboolean(L, 1);
+  lua_rawset(L, -3);
+  lua_pop(L, 1);
+}
+
+/// __index of the globals' proxy: the global, or the error Redis gives for an undefined one.
+int global_read(lua_State* L) {
+  lua_pushvalue(L, 2);
+  lua_rawget(L, lua_upvalueindex(1));
+  if (!lua_isnil(L, -1)) return 1;
+  return global_missing(L);
+}
+
+/// setmetatable() refusing the read-only views.
+int guarded_setmetatable(lua_State* L) {
+  lua_getfield(L, LUA_REGISTRYINDEX, readonly_key);
+  lua_pushvalue(L, 1);
+  lua_rawget(L, -2);
+  if (lua_toboolean(L, -1)) return luaL_error(L, "Attempt to modify a readonly table");
+  lua_pop(L, 2);
+  lua_pushvalue(L, lua_upvalueindex(1));
+  lua_insert(L, 1);
+  lua_call(L, lua_gettop(L) - 1, LUA_MULTRET);
+  return lua_gettop(L);
+}
+
+/// Whether `text` is a precompiled chunk: Lua 5.1 does not check bytecode, and a crafted one
+/// can corrupt memory, so scripts may only load source (as in Redis).
+bool is_bytecode(const char* text, std::size_t size) {
+  return size > 0 && text[0] == LUA_SIGNATURE[0];
+}
+
+/// loadstring() refusing bytecode: returns nil and a message, as a failed load does.
+int guarded_loadstring(lua_State* L) {
+  std::size_t size = 0;
+  const char* text = luaL_checklstring(L, 1, &size);
+  if (is_bytecode(text, size)) {
+    lua_pushnil(L);
+    lua_pushstring(L, "loading precompiled chunks is not allowed");
+    return 2;
+  }
+  lua_pushvalue(L, lua_upvalueindex(1));
+  lua_insert(L, 1);
+  lua_call(L, lua_gettop(L) - 1, LUA_MULTRET);
+  return lua_gettop(L);
+}
+
+/// Protects the globals and the libraries: after this, reading an undefined global raises
+/// "Script attempted to access nonexistent global variable", and writing any global or any field
+/// of redis, cjson, cmsgpack, bit, string, math or table raises "Attempt to modify a readonly
+/// table", as in Redis 7. The globals table is replaced by a read-only view (so `_G` is one too);
+/// chunks loaded afterwards get it as their environment.
+void protect_globals(lua_State* L) {
+  lua_newtable(L);
+  lua_setfield(L, LUA_REGISTRYINDEX, readonly_key);
+  lua_getglobal(L, "setmetatable");
+  lua_pushcclosure(L, &guarded_setmetatable, 1);
+  lua_setglobal(L, "setmetatable");
+  lua_getglobal(L, "loadstring");
+  lua_pushcclosure(L, &guarded_loadstring, 1);
+  lua_setglobal(L, "loadstring");
+  lua_pushnil(L);
+  lua_setglobal(L, "load"); // takes a reader function: bytecode could come through it
+  for (const char* name : {"redis", "cjson", "cmsgpack", "bit", "string", "math", "table"}) {
+    lua_getglobal(L, name);
+    push_readonly(L, -1);
+    lua_setglobal(L, name);
+    lua_pop(L, 1);
+  }
+  lua_pushvalue(L, LUA_GLOBALSINDEX);
+  push_readonly(L, -1, &global_read);
+  lua_pushvalue(L, -1);
+  lua_setfield(L, -3, "_G"); // the real table's _G names the view
+  lua_replace(L, LUA_GLOBALSINDEX);
+  lua_pop(L, 1);
 }
 
 void set_array(lua_State* L, const char* name, const std::vector<std::string>& items) {

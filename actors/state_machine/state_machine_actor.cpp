@@ -581,9 +581,14 @@ caf::behavior state_machine_actor(state_machine* self, caf::actor session,
       },
       [=](status_atom) {
         const auto& st = self->state;
-        return apply_status{st.last_applied,         st.kv.size(), st.kv.bytes(),
-                            st.kv.keys().expiring(), st.stats,     st.commands_applied.counts(),
-                            st.kv.blocked_count()};
+        return apply_status{st.last_applied,
+                            st.kv.size(),
+                            st.kv.bytes(),
+                            st.kv.keys().expiring(),
+                            st.stats,
+                            st.commands_applied.counts(),
+                            st.kv.blocked_count(),
+                            st.kv.keys().scripts().size()};
       },
       [=](audited_atom, std::uint64_t bytes) {
         auto& pending = self->state.audit_pending_bytes;

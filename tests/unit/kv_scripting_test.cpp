@@ -207,8 +207,10 @@ TEST_CASE("scripts are deterministic: every replica draws the same random number
         two.apply({"EVAL", seeded, "0"}, kv_script::now_ms + 5));
   // Nothing a script leaves in the libraries reaches the next run.
   kv_state kv;
-  CHECK(kv.apply({"EVAL", "string.rep = nil; return 1", "0"}, kv_script::now_ms) == ":1\r\n");
-  CHECK(kv.apply({"EVAL", "return string.rep('a', 3)", "0"}, kv_script::now_ms) == "$3\r\naaa\r\n");
+  CHECK(kv.apply({"EVAL", "rawset(_G, 'left', 1); return left", "0"}, kv_script::now_ms) ==
+        ":1\r\n");
+  CHECK(kv.apply({"EVAL", "return left", "0"}, kv_script::now_ms)
+            .find("nonexistent global variable 'left'") != std::string::npos);
 }
 
 TEST_CASE("a script past its instruction or memory limit is stopped", "[scripting]") {
@@ -221,6 +223,27 @@ TEST_CASE("a script past its instruction or memory limit is stopped", "[scriptin
   CHECK(reply.find("bytes of Lua memory") != std::string::npos);
   // The state machine goes on.
   CHECK(eval0("return 7") == ":7\r\n");
+}
+
+TEST_CASE("globals and libraries are read-only and bytecode cannot be loaded", "[scripting]") {
+  for (const std::string body :
+       {"setmetatable(_G, {})", "local g = getmetatable(_G); g.__index = {}",
+        "redis = function() return 1 end", "_G = {}", "redis.call = function() return 1 end",
+        "cjson.encode = function() return 1 end", "cmsgpack.pack = function() return 1 end",
+        "bit.lshift = function() return 1 end", "string.rep = nil", "math.random = nil"}) {
+    INFO(body);
+    CHECK(eval0(body).find("Attempt to modify a readonly table") != std::string::npos);
+  }
+  CHECK(eval0("return loadstring(string.dump(function() return 1 end))()")
+            .find("attempt to call a nil value") != std::string::npos);
+  CHECK(eval0("return loadstring('return 1')()") == ":1\r\n");
+  CHECK(eval0("return string.rep('a', 2) .. ('b'):rep(2)") == "$4\r\naabb\r\n");
+  // Thousands of arguments do not overflow the stack.
+  CHECK(eval0("local a = {} for i = 1, 7999 do a[i] = 1 end "
+              "return redis.call('lpush', 'l', unpack(a))") == ":7999\r\n");
+  // Blocking commands are refused, as in Redis 7.0.
+  CHECK(eval0("return redis.pcall('blpop', 'x', 0)") ==
+        "-ERR This Redis command is not allowed from script\r\n");
 }
 
 TEST_CASE("cjson cmsgpack and bit are there as in Redis", "[scripting]") {
