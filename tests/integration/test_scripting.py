@@ -19,8 +19,14 @@ import time
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from prez_harness import Client, Cluster, RespError, call, check, wait_until  # noqa: E402
 
-RELEASE = ("if redis.call('get', KEYS[1]) == ARGV[1] then "
-           "return redis.call('del', KEYS[1]) else return 0 end")
+# The README's lock recipe, verbatim.
+ACQUIRE = """if redis.call('SET', KEYS[1], ARGV[1], 'NX', 'PX', ARGV[2]) then
+  return redis.call('INCR', KEYS[2]) end return false"""
+RELEASE = """if redis.call('GET', KEYS[1]) == ARGV[1] then
+  return redis.call('DEL', KEYS[1]) end return 0"""
+# The README's leader-election renewal.
+RENEW = ("if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('PEXPIRE', KEYS[1], "
+         "ARGV[2]) end return 0")
 
 
 def answer(port, *args):
@@ -59,6 +65,11 @@ def part1(c, leader, f1, f2):
                    "redis.call('SET', 'x', 'a'); return redis.call('LPUSH', 'x', 1)", "0")
     check(isinstance(reply, RespError) and str(reply).startswith("WRONGTYPE"), "%r" % reply)
     check(call(leader.port, "GET", "x") == "a", "the write before the error stays")
+    # Leader election: the holder renews, another instance cannot.
+    check(call(f1.port, "SET", "leader", "a", "NX", "PX", "10000") == "OK", "a leads")
+    check(call(f2.port, "SET", "leader", "b", "NX", "PX", "10000") is None, "b does not")
+    check(call(f2.port, "EVAL", RENEW, "1", "leader", "a", "10000") == 1, "a renews")
+    check(call(f1.port, "EVAL", RENEW, "1", "leader", "b", "10000") == 0, "b cannot renew")
     check(call(f2.port, "SCRIPT", "FLUSH") == "OK", "SCRIPT FLUSH")
     reply = answer(leader.port, "EVALSHA", sha, "2", "k", "n", "v3")
     check(isinstance(reply, RespError) and str(reply).startswith("NOSCRIPT"), "flushed: %r" % reply)
@@ -77,10 +88,10 @@ def part2(c, leader, f1, f2):
                 while not stop.is_set():
                     n += 1
                     token = "%d-%d" % (wid, n)
-                    if cl.call("SET", "lock", token, "NX", "PX", "5000") != "OK":
+                    fence = cl.call("EVAL", ACQUIRE, "2", "lock", "fence", token, "5000")
+                    if fence is None:
                         time.sleep(0.002)
                         continue
-                    fence = cl.call("INCR", "fence")
                     cl.call("RPUSH", "events", "start %d %s" % (fence, token))
                     cl.call("RPUSH", "events", "end %d %s" % (fence, token))
                     released = cl.call("EVAL", RELEASE, "1", "lock", token)
