@@ -30,6 +30,21 @@ def redis_benchmark(port, tests, n, clients, pipeline):
     return rows
 
 
+def redis_benchmark_command(port, command, n, clients, pipeline):
+    """One custom command (redis-benchmark's trailing arguments); returns (ops/s, p50, p99)."""
+    cmd = ["redis-benchmark", "-p", str(port), "-n", str(n), "-c", str(clients),
+           "-P", str(pipeline), "-r", "100000", "--csv"] + command
+    out = subprocess.run(cmd, capture_output=True, text=True, timeout=600).stdout
+    for line in out.splitlines():
+        cells = [c.strip('"') for c in line.split('","')]
+        if len(cells) >= 6 and cells[0] != "test":
+            return float(cells[1]), cells[4], cells[6] if len(cells) > 6 else "?"
+    return 0.0, "?", "?"
+
+
+SCRIPTED_SET = ["EVAL", "return redis.call('SET', KEYS[1], ARGV[1])", "1", "key:__rand_int__", "v"]
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("binary")
@@ -46,6 +61,15 @@ def main():
                 for name, (rps, p50, p99) in rows.items():
                     print(f"{name:4s} via {target:8s} -c 50 -P {pipeline:2d}: {rps:9.0f} ops/s  "
                           f"p50 {p50} ms  p99 {p99} ms")
+        # A Lua script per write (docs/scripting.md: a fresh Lua state per run) against the
+        # plain SET it wraps, through a follower.
+        for pipeline in (1, 16):
+            for label, command in (("SET", ["SET", "key:__rand_int__", "v"]),
+                                   ("EVAL set", SCRIPTED_SET)):
+                rps, p50, p99 = redis_benchmark_command(follower.port, command, args.n, 50,
+                                                        pipeline)
+                print(f"{label:8s} via follower -c 50 -P {pipeline:2d}: {rps:9.0f} ops/s  "
+                      f"p50 {p50} ms  p99 {p99} ms")
         times = []
         for _ in range(args.failovers):
             leader = c.leader()

@@ -1,5 +1,7 @@
 #include "config/node_config.hpp"
 
+#include "actors/state_machine/kv_state.hpp"
+
 #include <algorithm>
 #include <array>
 #include <cerrno>
@@ -183,6 +185,12 @@ std::string apply_key(node_config& config, const std::string& key, const std::st
              "' (expected debug, verbose, notice, warning, trace, info, warn, error, critical or "
              "off)";
     config.loglevel = level;
+  } else if (key == "notify-keyspace-events") {
+    const auto flags = kv::parse_notify_flags(value);
+    if (!flags)
+      return "invalid notify-keyspace-events '" + value +
+             "' (use the letters of Ag$lshzxeKEtmdn, or \"\" for none)";
+    config.notify_keyspace_events = kv::notify_flags_text(*flags);
   } else if (key == "follower-mode") {
     std::string mode = to_lower(value);
     if (mode != "proxy" && mode != "redirect")

@@ -52,6 +52,9 @@ struct node_config {
   std::string cluster_config_file; ///< resolved path of nodes.conf; empty = single node
   std::uint32_t cluster_node_timeout_ms = 1000; ///< election timeout base, 50..600000
   std::string loglevel = "notice"; ///< lower-case, one of the words is_valid_loglevel accepts
+  /// Keyspace notifications this node publishes (Redis's notify-keyspace-events letters, held
+  /// as CONFIG GET reports them); empty: off. Node-local (docs/decisions.md D32).
+  std::string notify_keyspace_events;
   std::string dir = "./prez-data"; ///< data directory, resolved against prez.conf's directory
   follower_mode mode = follower_mode::proxy;
   /// Clients must AUTH with this password first (Redis's requirepass); empty: no password.

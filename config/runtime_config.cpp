@@ -76,6 +76,7 @@ constexpr std::array rows{
     row{"maxclients", "", integer, 1, limits::maxclients_max, live, "maxclients", ""},
     row{"maxmemory", "", memory, 0, long_max, fixed, "", "0"},
     row{"metrics-port", "", integer, 0, 65535, immutable, "metrics-port", ""},
+    row{"notify-keyspace-events", "", string_value, 0, 0, live, "notify-keyspace-events", ""},
     row{"port", "", integer, 1, 65535, immutable, "port", ""},
     row{"protected-mode", "", boolean, 0, 0, live, "protected-mode", ""},
     row{"replica-lazy-flush", "", boolean, 0, 0, stored, "replica-lazy-flush", "no"},
@@ -137,6 +138,7 @@ std::string value_from(const node_config& c, const row& r) {
   if (key == "loglevel") return c.loglevel;
   if (key == "maxclients") return std::to_string(c.maxclients);
   if (key == "metrics-port") return std::to_string(c.metrics_port);
+  if (key == "notify-keyspace-events") return c.notify_keyspace_events;
   if (key == "port") return std::to_string(c.port);
   if (key == "protected-mode") return c.protected_mode ? "yes" : "no";
   if (key == "requirepass") return c.requirepass;
@@ -241,6 +243,12 @@ std::pair<std::string, std::string> normalize(const row& r, const std::string& t
       return {word, {}};
     }
     case string_value:
+      if (r.name == "notify-keyspace-events") {
+        // Held as CONFIG GET answers it (Redis's canonical letters).
+        const auto flags = kv::parse_notify_flags(text);
+        if (!flags) return {{}, "Invalid event class character. Use 'Ag$lshzxeKEtmdn'."};
+        return {kv::notify_flags_text(*flags), {}};
+      }
       return {text, {}};
   }
   return {{}, "unknown type"};
@@ -385,6 +393,11 @@ std::uint64_t runtime_config::snapshot_entries() const {
 }
 std::uint64_t runtime_config::snapshot_bytes() const {
   return to_u64(values_.find("snapshot-bytes")->second);
+}
+int runtime_config::notify_keyspace_events() const {
+  const auto flags = kv::parse_notify_flags(values_.find("notify-keyspace-events")->second);
+  PREZ_ASSERT(flags.has_value());
+  return *flags;
 }
 
 std::variant<std::string, config_error>

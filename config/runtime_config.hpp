@@ -77,6 +77,8 @@ public:
   bool protected_mode() const;
   std::uint64_t snapshot_entries() const;
   std::uint64_t snapshot_bytes() const;
+  /// notify-keyspace-events as kv::notify flags (0: off).
+  int notify_keyspace_events() const;
 
   /// CONFIG REWRITE: `old_text` (prez.conf as it is on disk, named `file_name` in messages) with
   /// every parameter prez.conf can hold whose value differs from the file's set to the current

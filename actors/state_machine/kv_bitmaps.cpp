@@ -104,6 +104,7 @@ std::string setbit_command(keyspace& keys, const argv_type& argv, std::uint64_t 
     keys.insert(argv[1], std::move(updated));
   else
     replace_text(keys, *e, std::move(updated));
+  keys.notify(notify::string, "setbit", argv[1]);
   return integer(was ? 1 : 0);
 }
 
@@ -240,10 +241,11 @@ std::string bitop_command(keyspace& keys, const argv_type& argv, std::uint64_t t
   }
   if (longest == 0) {
     keys.maybe_expire(argv[2], time_ms);
-    keys.erase(argv[2]);
+    if (keys.erase(argv[2])) keys.notify(notify::generic, "del", argv[2]);
     return integer(0);
   }
   keys.put_string(argv[2], std::move(result));
+  keys.notify(notify::string, "set", argv[2]);
   return integer(static_cast<long long>(longest));
 }
 
@@ -437,6 +439,9 @@ std::string bitfield_command(keyspace& keys, const argv_type& argv, std::uint64_
     keys.insert(argv[1], std::move(updated));
   else
     replace_text(keys, *e, std::move(updated));
+  // Redis says "setbit" only when a SET or INCRBY changed something; prez writes the string
+  // whenever one is given (an overflow FAIL still grows it), and says so.
+  keys.notify(notify::string, "setbit", argv[1]);
   return reply;
 }
 

@@ -184,6 +184,13 @@ using read_handler = std::string (*)(const keyspace& keys, const argv_type& argv
 /// Replaces the text of a string entry, keeping its expiry (INCR, APPEND, SETRANGE, SETBIT).
 void replace_text(keyspace& keys, entry& e, std::string text);
 
+/// Deletes `key`, a collection a command emptied, and says "del" as Redis does (after the
+/// command's own event).
+inline void erase_emptied(keyspace& keys, std::string_view key) {
+  keys.erase(key);
+  keys.notify(notify::generic, "del", key);
+}
+
 #define PREZ_KV_WRITE(name) std::string name(keyspace&, const argv_type&, std::uint64_t)
 #define PREZ_KV_READ(name) std::string name(const keyspace&, const argv_type&, std::uint64_t)
 

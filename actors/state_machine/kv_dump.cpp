@@ -304,7 +304,8 @@ std::string restore_command(keyspace& keys, const argv_type& argv, std::uint64_t
   auto data = decode_body(payload.substr(
       payload_prefix_bytes, payload.size() - payload_prefix_bytes - payload_checksum_bytes));
   if (!data) return error_reply(bad_data);
-  if (options.replace) keys.erase(key); // after the checks: a refused RESTORE changes nothing
+  // After the checks: a refused RESTORE changes nothing.
+  const bool replaced = options.replace && keys.erase(key);
   // ttl 0: no deadline. A relative ttl counts from the entry's time (the cluster clock, as
   // EXPIRE does). Redis 7.0 adds it to its clock in a long long that wraps past the maximum into
   // a deadline in the past; prez answers the same (the key is not created) without overflowing.
@@ -323,9 +324,13 @@ std::string restore_command(keyspace& keys, const argv_type& argv, std::uint64_t
   }
   // A deadline already past: Redis replies OK and creates nothing (with REPLACE the old key is
   // gone all the same).
-  if (past) return ok();
+  if (past) {
+    if (replaced) keys.notify(notify::generic, "del", key);
+    return ok();
+  }
   entry& restored = keys.insert(key, std::move(*data));
   if (deadline != 0) keys.set_expiry(key, restored, deadline);
+  keys.notify(notify::generic, "restore", key);
   return ok();
 }
 

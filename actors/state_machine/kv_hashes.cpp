@@ -59,6 +59,7 @@ std::string hset_generic(keyspace& keys, const argv_type& argv, std::uint64_t ti
   long long created = 0;
   for (std::size_t i = 2; i + 1 < argv.size(); i += 2)
     created += set_field(keys, *e, argv[i], argv[i + 1]) ? 1 : 0;
+  keys.notify(notify::hash, "hset", argv[1]);
   return reply_ok ? ok() : integer(created);
 }
 
@@ -83,7 +84,7 @@ using field_update = std::pair<std::string, std::string>; // {error, new text}
 
 std::string update_field(keyspace& keys, const argv_type& argv, std::uint64_t time_ms,
                          field_update (*compute)(const std::string* old, const std::string& arg),
-                         bool reply_integer) {
+                         bool reply_integer, std::string_view event) {
   entry* e = hash_entry_or_create(keys, argv[1], time_ms);
   if (e == nullptr) return wrong_type_reply();
   auto& hash = std::get<hash_value>(e->data);
@@ -96,6 +97,7 @@ std::string update_field(keyspace& keys, const argv_type& argv, std::uint64_t ti
   // `text` is the new value as add_integer formatted it, so it reads back as a long long.
   std::string reply = reply_integer ? integer(std::stoll(text)) : bulk(text);
   set_field(keys, *e, argv[2], text);
+  keys.notify(notify::hash, event, argv[1]);
   return reply;
 }
 
@@ -141,6 +143,7 @@ std::string hsetnx_command(keyspace& keys, const argv_type& argv, std::uint64_t 
   if (e == nullptr) return wrong_type_reply();
   if (std::get<hash_value>(e->data).count(argv[2]) > 0) return integer(0);
   set_field(keys, *e, argv[2], argv[3]);
+  keys.notify(notify::hash, "hset", argv[1]);
   return integer(1);
 }
 
@@ -179,7 +182,8 @@ std::string hdel_command(keyspace& keys, const argv_type& argv, std::uint64_t ti
     hash->erase(found);
     ++removed;
   }
-  if (hash->empty()) keys.erase(argv[1]);
+  if (removed > 0) keys.notify(notify::hash, "hdel", argv[1]);
+  if (hash->empty()) erase_emptied(keys, argv[1]);
   return integer(removed);
 }
 
@@ -211,14 +215,14 @@ std::string hgetall_command(const keyspace& keys, const argv_type& argv, std::ui
 
 std::string hincrby_command(keyspace& keys, const argv_type& argv, std::uint64_t time_ms) {
   if (!parse_integer(argv[3])) return error_reply(not_integer);
-  return update_field(keys, argv, time_ms, &add_integer, true);
+  return update_field(keys, argv, time_ms, &add_integer, true, "hincrby");
 }
 
 std::string hincrbyfloat_command(keyspace& keys, const argv_type& argv, std::uint64_t time_ms) {
   const auto delta = parse_float(argv[3]);
   if (!delta) return error_reply(not_float);
   if (std::isnan(*delta) || std::isinf(*delta)) return error_reply("ERR value is NaN or Infinity");
-  return update_field(keys, argv, time_ms, &add_float, false);
+  return update_field(keys, argv, time_ms, &add_float, false, "hincrbyfloat");
 }
 
 std::string hstrlen_command(const keyspace& keys, const argv_type& argv, std::uint64_t now_ms) {

@@ -34,6 +34,8 @@ std::string rename_key(keyspace& keys, const argv_type& argv, std::uint64_t time
   keys.erase(argv[1]);
   entry& moved = keys.insert(argv[2], std::move(data));
   if (deadline != 0) keys.set_expiry(argv[2], moved, deadline);
+  keys.notify(notify::generic, "rename_from", argv[1]);
+  keys.notify(notify::generic, "rename_to", argv[2]);
   return only_if_missing ? integer(1) : ok();
 }
 
@@ -109,10 +111,13 @@ std::string expire_generic(keyspace& keys, const argv_type& argv, std::uint64_t 
   entry* e = keys.find_live(argv[1], time_ms);
   if (e == nullptr) return integer(0);
   if (!flags_allow(*flags, e->expires_at_ms, *when)) return integer(0);
-  if (*when <= static_cast<long long>(time_ms))
+  if (*when <= static_cast<long long>(time_ms)) {
     keys.erase(argv[1]);
-  else
+    keys.notify(notify::generic, "del", argv[1]);
+  } else {
     keys.set_expiry(argv[1], *e, static_cast<std::uint64_t>(*when));
+    keys.notify(notify::generic, "expire", argv[1]);
+  }
   return integer(1);
 }
 
@@ -132,8 +137,12 @@ std::string ttl_generic(const keyspace& keys, const argv_type& argv, std::uint64
 
 std::string del_command(keyspace& keys, const argv_type& argv, std::uint64_t time_ms) {
   long long removed = 0;
-  for (std::size_t i = 1; i < argv.size(); ++i)
-    if (!keys.maybe_expire(argv[i], time_ms) && keys.erase(argv[i])) ++removed;
+  for (std::size_t i = 1; i < argv.size(); ++i) {
+    if (!keys.maybe_expire(argv[i], time_ms) && keys.erase(argv[i])) {
+      keys.notify(notify::generic, "del", argv[i]);
+      ++removed;
+    }
+  }
   return integer(removed);
 }
 
@@ -273,6 +282,7 @@ std::string persist_command(keyspace& keys, const argv_type& argv, std::uint64_t
   entry* e = keys.find_live(argv[1], time_ms);
   if (e == nullptr || e->expires_at_ms == 0) return integer(0);
   keys.set_expiry(argv[1], *e, 0);
+  keys.notify(notify::generic, "persist", argv[1]);
   return integer(1);
 }
 

@@ -3,6 +3,7 @@
 // write path calls before_change() first, for a running snapshot (kv_snapshot.cpp).
 
 #include <algorithm>
+#include <iterator>
 
 #include "actors/state_machine/kv_commands.hpp"
 #include "config/assert.hpp"
@@ -86,7 +87,14 @@ entry* keyspace::find_live(std::string_view key, std::uint64_t time_ms) {
 
 bool keyspace::maybe_expire(std::string_view key, std::uint64_t time_ms) {
   const entry* e = std::as_const(*this).find(key);
-  return e != nullptr && expired(*e, time_ms) && erase(key);
+  if (e == nullptr || !expired(*e, time_ms)) return false;
+  erase_expired(key);
+  return true;
+}
+
+void keyspace::erase_expired(std::string_view key) {
+  erase(key);
+  notify(notify::expired, "expired", key);
 }
 
 const entry* keyspace::find_visible(std::string_view key, std::uint64_t now_ms) const {
@@ -104,6 +112,7 @@ entry& keyspace::insert(std::string_view key, value data) {
     tombstones_.erase(tombstone);
   bytes_ += key.size() + payload;
   touch(it->second);
+  notify(notify::new_key, "new", key);
   return it->second;
 }
 
@@ -175,7 +184,7 @@ std::size_t keyspace::expire_due(std::uint64_t time_ms, std::size_t keys_max) {
   while (removed < keys_max && !expiries_.empty() && expiries_.begin()->first <= time_ms) {
     const std::string key = expiries_.begin()->second;
     PREZ_ASSERT(find(key) != nullptr);
-    erase(key);
+    erase_expired(key);
     ++removed;
   }
   return removed;
@@ -201,6 +210,95 @@ void keyspace::flush() {
   keys_.clear();
   expiries_.clear();
   bytes_ = 0;
+}
+
+void keyspace::publish_event(std::string_view event, std::string_view key) {
+  if (notify_flags_ & notify::keyspace) {
+    std::string channel = "__keyspace@0__:";
+    channel += key;
+    publish(std::move(channel), std::string(event));
+  }
+  if (notify_flags_ & notify::keyevent) {
+    std::string channel = "__keyevent@0__:";
+    channel += event;
+    publish(std::move(channel), std::string(key));
+  }
+}
+
+std::optional<int> parse_notify_flags(std::string_view letters) {
+  int flags = 0;
+  for (const char letter : letters) {
+    switch (letter) {
+      case 'A':
+        flags |= notify::all;
+        break;
+      case 'K':
+        flags |= notify::keyspace;
+        break;
+      case 'E':
+        flags |= notify::keyevent;
+        break;
+      case 'g':
+        flags |= notify::generic;
+        break;
+      case '$':
+        flags |= notify::string;
+        break;
+      case 'l':
+        flags |= notify::list;
+        break;
+      case 's':
+        flags |= notify::set;
+        break;
+      case 'h':
+        flags |= notify::hash;
+        break;
+      case 'z':
+        flags |= notify::zset;
+        break;
+      case 'x':
+        flags |= notify::expired;
+        break;
+      case 'e':
+        flags |= notify::evicted;
+        break;
+      case 't':
+        flags |= notify::stream;
+        break;
+      case 'm':
+        flags |= notify::key_miss;
+        break;
+      case 'd':
+        flags |= notify::module;
+        break;
+      case 'n':
+        flags |= notify::new_key;
+        break;
+      default:
+        return std::nullopt;
+    }
+  }
+  return flags;
+}
+
+std::string notify_flags_text(int flags) {
+  // Redis's canonical text: 'n' is written only without A (Redis 7.0 drops it after A too).
+  constexpr std::pair<int, char> classes[] = {
+      {notify::generic, 'g'}, {notify::string, '$'}, {notify::list, 'l'},    {notify::set, 's'},
+      {notify::hash, 'h'},    {notify::zset, 'z'},   {notify::expired, 'x'}, {notify::evicted, 'e'},
+      {notify::stream, 't'},  {notify::module, 'd'}, {notify::new_key, 'n'}};
+  char letters[std::size(classes) + 3] = {};
+  std::size_t count = 0;
+  if ((flags & notify::all) == notify::all) {
+    letters[count++] = 'A';
+  } else {
+    for (const auto& [flag, letter] : classes)
+      if (flags & flag) letters[count++] = letter;
+  }
+  if (flags & notify::keyspace) letters[count++] = 'K';
+  if (flags & notify::keyevent) letters[count++] = 'E';
+  if (flags & notify::key_miss) letters[count++] = 'm';
+  return std::string(letters, count);
 }
 
 std::uint64_t keyspace::version(std::string_view key) const {

@@ -58,6 +58,7 @@ std::string push_generic(keyspace& keys, const argv_type& argv, std::uint64_t ti
   }
   for (std::size_t i = 2; i < argv.size(); ++i)
     push(keys, *e, argv[i], left);
+  keys.notify(notify::list, left ? "lpush" : "rpush", argv[1]);
   return integer(static_cast<long long>(std::get<list_value>(e->data).size()));
 }
 
@@ -81,7 +82,8 @@ std::string pop_generic(keyspace& keys, const argv_type& argv, std::uint64_t tim
   std::string reply = has_count ? array_header(taken) : std::string();
   for (std::size_t i = 0; i < taken; ++i)
     reply += bulk(pop_one(keys, *e, left));
-  if (list->empty()) keys.erase(argv[1]);
+  keys.notify(notify::list, left ? "lpop" : "rpop", argv[1]);
+  if (list->empty()) erase_emptied(keys, argv[1]);
   return reply;
 }
 
@@ -106,7 +108,9 @@ std::string move_generic(keyspace& keys, const std::string& source, const std::s
   std::string reply = bulk(item);
   if (to == nullptr) to = &keys.insert(target, list_value{});
   push(keys, *to, std::move(item), to_left);
-  if (list->empty()) keys.erase(source);
+  keys.notify(notify::list, to_left ? "lpush" : "rpush", target);
+  keys.notify(notify::list, from_left ? "lpop" : "rpop", source);
+  if (list->empty()) erase_emptied(keys, source);
   return reply;
 }
 
@@ -227,6 +231,7 @@ std::string lset_command(keyspace& keys, const argv_type& argv, std::uint64_t ti
   keys.shrink(*e, item.size());
   item = argv[3];
   keys.grow(*e, item.size());
+  keys.notify(notify::list, "lset", argv[1]);
   return ok();
 }
 
@@ -257,7 +262,8 @@ std::string lrem_command(keyspace& keys, const argv_type& argv, std::uint64_t ti
   *list = std::move(kept); // items were moved into `kept` whether or not any matched
   if (removed == 0) return integer(0);
   keys.shrink(*e, removed * argv[3].size());
-  if (list->empty()) keys.erase(argv[1]);
+  keys.notify(notify::list, "lrem", argv[1]);
+  if (list->empty()) erase_emptied(keys, argv[1]);
   return integer(static_cast<long long>(removed));
 }
 
@@ -277,7 +283,8 @@ std::string ltrim_command(keyspace& keys, const argv_type& argv, std::uint64_t t
     pop_one(keys, *e, false);
   for (std::size_t i = 0; i < keep_first; ++i)
     pop_one(keys, *e, true);
-  if (list->empty()) keys.erase(argv[1]);
+  keys.notify(notify::list, "ltrim", argv[1]);
+  if (list->empty()) erase_emptied(keys, argv[1]);
   return ok();
 }
 
@@ -293,6 +300,7 @@ std::string linsert_command(keyspace& keys, const argv_type& argv, std::uint64_t
   if (pivot == list->end()) return integer(-1);
   list->insert(before ? pivot : pivot + 1, argv[4]);
   keys.grow(*e, argv[4].size());
+  keys.notify(notify::list, "linsert", argv[1]);
   return integer(static_cast<long long>(list->size()));
 }
 
@@ -356,7 +364,8 @@ std::string lmpop_command(keyspace& keys, const argv_type& argv, std::uint64_t t
     std::string reply = array_header(2) + bulk(key) + array_header(taken);
     for (std::size_t i = 0; i < taken; ++i)
       reply += bulk(pop_one(keys, *e, left));
-    if (list->empty()) keys.erase(key);
+    keys.notify(notify::list, left ? "lpop" : "rpop", key);
+    if (list->empty()) erase_emptied(keys, key);
     return reply;
   }
   return null_array();

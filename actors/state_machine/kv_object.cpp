@@ -117,6 +117,7 @@ std::string copy_command(keyspace& keys, const argv_type& argv, std::uint64_t ti
   const std::uint64_t deadline = source->expires_at_ms;
   entry& copied = keys.insert(argv[2], source->data); // a deep copy of every alternative
   if (deadline != 0) keys.set_expiry(argv[2], copied, deadline);
+  keys.notify(notify::generic, "copy_to", argv[2]);
   return integer(1);
 }
 

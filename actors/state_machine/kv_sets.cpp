@@ -85,8 +85,17 @@ std::string combine_store(keyspace& keys, const argv_type& argv, set_operation o
   auto result = combine(keys, argv, 2, operation, time_ms);
   if (!result) return wrong_type_reply();
   const auto size = static_cast<long long>(result->size());
-  keys.erase(argv[1]);
-  if (size > 0) keys.insert(argv[1], std::move(*result));
+  const bool existed = keys.erase(argv[1]);
+  if (size > 0) {
+    keys.insert(argv[1], std::move(*result));
+    keys.notify(notify::set,
+                operation == set_operation::intersection ? "sinterstore"
+                : operation == set_operation::union_of   ? "sunionstore"
+                                                         : "sdiffstore",
+                argv[1]);
+  } else if (existed) {
+    keys.notify(notify::generic, "del", argv[1]);
+  }
   return integer(size);
 }
 
@@ -104,7 +113,8 @@ std::string pop_random(keyspace& keys, const argv_type& argv, std::uint64_t time
     set->erase(member);
     keys.shrink(*e, member.size());
   }
-  if (set->empty()) keys.erase(argv[1]);
+  keys.notify(notify::set, "spop", argv[1]);
+  if (set->empty()) erase_emptied(keys, argv[1]);
   return has_count ? bulk_array(picked) : bulk(picked.front());
 }
 
@@ -133,6 +143,7 @@ std::string sadd_command(keyspace& keys, const argv_type& argv, std::uint64_t ti
   long long added = 0;
   for (std::size_t i = 2; i < argv.size(); ++i)
     added += add_member(keys, *e, argv[i]) ? 1 : 0;
+  if (added > 0) keys.notify(notify::set, "sadd", argv[1]);
   return integer(added);
 }
 
@@ -148,7 +159,8 @@ std::string srem_command(keyspace& keys, const argv_type& argv, std::uint64_t ti
     keys.shrink(*e, argv[i].size());
     ++removed;
   }
-  if (set->empty()) keys.erase(argv[1]);
+  if (removed > 0) keys.notify(notify::set, "srem", argv[1]);
+  if (set->empty()) erase_emptied(keys, argv[1]);
   return integer(removed);
 }
 
@@ -265,9 +277,10 @@ std::string smove_command(keyspace& keys, const argv_type& argv, std::uint64_t t
   if (from == to) return integer(source->count(argv[3]) > 0 ? 1 : 0);
   if (source->erase(argv[3]) == 0) return integer(0);
   keys.shrink(*from, argv[3].size());
-  if (source->empty()) keys.erase(argv[1]);
+  keys.notify(notify::set, "srem", argv[1]);
+  if (source->empty()) erase_emptied(keys, argv[1]);
   if (to == nullptr) to = &keys.insert(argv[2], set_value{});
-  add_member(keys, *to, argv[3]);
+  if (add_member(keys, *to, argv[3])) keys.notify(notify::set, "sadd", argv[2]);
   return integer(1);
 }
 

@@ -213,12 +213,16 @@ std::string sort_generic(const keyspace& keys, keyspace* keys_write, const argv_
   }
   PREZ_ASSERT(keys_write != nullptr);
   keys_write->maybe_expire(*o->store, now_ms);
-  keys_write->erase(*o->store);
-  if (out.empty()) return integer(0);
+  const bool existed = keys_write->erase(*o->store);
+  if (out.empty()) {
+    if (existed) keys_write->notify(notify::generic, "del", *o->store);
+    return integer(0);
+  }
   list_value stored;
   for (auto& value : out)
     stored.push_back(value ? std::move(*value) : std::string()); // a missing GET stores ""
   keys_write->insert(*o->store, std::move(stored));
+  keys_write->notify(notify::list, "sortstore", *o->store);
   return integer(static_cast<long long>(out.size()));
 }
 

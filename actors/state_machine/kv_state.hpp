@@ -118,6 +118,35 @@ struct entry {
   std::size_t bytes = 0;
 };
 
+/// Keyspace notification classes: the letters of notify-keyspace-events, as Redis 7.0 has them
+/// (docs/architecture.md §3.7, docs/decisions.md D32). Node-local, never replicated.
+namespace notify {
+inline constexpr int keyspace = 1 << 0;  ///< K: publish on __keyspace@0__:<key>, payload the event
+inline constexpr int keyevent = 1 << 1;  ///< E: publish on __keyevent@0__:<event>, payload the key
+inline constexpr int generic = 1 << 2;   ///< g: del, expire, persist, rename_*, copy_to, restore
+inline constexpr int string = 1 << 3;    ///< $
+inline constexpr int list = 1 << 4;      ///< l
+inline constexpr int set = 1 << 5;       ///< s
+inline constexpr int hash = 1 << 6;      ///< h
+inline constexpr int zset = 1 << 7;      ///< z
+inline constexpr int expired = 1 << 8;   ///< x: a key deleted because its deadline passed
+inline constexpr int evicted = 1 << 9;   ///< e: accepted; prez never evicts
+inline constexpr int stream = 1 << 10;   ///< t: accepted; prez has no streams
+inline constexpr int key_miss = 1 << 11; ///< m: accepted; reads publish nothing (D32)
+inline constexpr int module = 1 << 13;   ///< d: accepted; prez has no modules
+inline constexpr int new_key = 1 << 14;  ///< n: a key created
+/// A: every class but m and n, as in Redis.
+inline constexpr int all =
+    generic | string | list | set | hash | zset | expired | evicted | stream | module;
+} // namespace notify
+
+/// The flags named by notify-keyspace-events' letters (K E g $ l s h z x e t m n d A, any order,
+/// repeats allowed, "" for none); nullopt when any other character appears.
+std::optional<int> parse_notify_flags(std::string_view letters);
+/// The text CONFIG GET answers for `flags`, Redis's canonical form: "A" when every class of A is
+/// set, else the class letters (g $ l s h z x e t d n, in that order), then K, E and m.
+std::string notify_flags_text(int flags);
+
 class key_writer; // kv_snapshot.cpp
 
 /// The key space and its bookkeeping (expiry index, WATCH versions, byte count). The command
@@ -210,6 +239,20 @@ public:
   void publish(std::string channel, std::string payload) {
     outbox_.push_back(std::move(channel));
     outbox_.push_back(std::move(payload));
+  }
+  /// Keyspace notifications (D32): which classes this node publishes, node-local and not part
+  /// of the state (never in snapshots or replies). The state machine sets it from CONFIG's
+  /// notify-keyspace-events before each batch it applies; 0 (the default) turns them off.
+  void set_notify_flags(int flags) { notify_flags_ = flags; }
+  int notify_flags() const { return notify_flags_; }
+  /// Publishes `event` on `key` (a class of notify::) when that class and K or E are on:
+  /// __keyspace@0__:<key> with payload `event`, then __keyevent@0__:<event> with payload `key`.
+  /// Returns at once, building nothing, when notifications are off. The handlers call it after
+  /// each change, in Redis's order; insert() publishes "new", the expiry paths "expired".
+  void notify(int event_class, std::string_view event, std::string_view key) {
+    if ((notify_flags_ & event_class) != 0 &&
+        (notify_flags_ & (notify::keyspace | notify::keyevent)))
+      publish_event(event, key);
   }
   /// Deletes every key (FLUSHDB, FLUSHALL). The WATCH version of every key that existed changes
   /// (a tombstone each); absent keys keep theirs, unless the tombstones would pass their bound,
@@ -336,6 +379,9 @@ private:
   };
 
   void record_tombstone(std::string_view key);
+  void publish_event(std::string_view event, std::string_view key);
+  /// erase() for a key whose deadline passed: publishes "expired" after deleting it.
+  void erase_expired(std::string_view key);
   /// The copy-on-write step: see the class comment. Call before `key` changes in any way. With
   /// `data_replaced` the caller promises to assign the entry's data next (put_string), so the
   /// save takes the old data instead of copying it; the metadata stays in place.
@@ -374,6 +420,8 @@ private:
   std::size_t libraries_bytes_ = 0;
   /// Messages queued by publish(): channel, payload, channel, payload, ...
   std::vector<std::string> outbox_;
+  /// See set_notify_flags(). Not part of the state: never serialised, never read by a reply.
+  int notify_flags_ = 0;
   /// See read_entropy(). Set only for the duration of one kv_state::read() call.
   mutable std::uint64_t read_entropy_ = 0;
   friend class ::prez::kv_state;
@@ -423,6 +471,9 @@ public:
   /// The messages the entries applied since the last call published, in order, as channel,
   /// payload, channel, payload, ... (PUBLISH: delivered on every node at the same position).
   std::vector<std::string> take_published() { return std::exchange(keys_.outbox_, {}); }
+  /// Which keyspace notification classes to publish (kv::notify, D32): node-local, not part of
+  /// the state; set by the state machine from notify-keyspace-events.
+  void set_notify_flags(int flags) { keys_.set_notify_flags(flags); }
   /// Clients blocked now.
   std::size_t blocked_count() const { return keys_.blocked().size(); }
   /// Whether command `seq` of client `client_id` is blocked (applied, not answered yet).

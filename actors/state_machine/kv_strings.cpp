@@ -88,13 +88,24 @@ std::optional<long long> option_deadline(const string_options& o, std::uint64_t 
 }
 
 /// Applies a deadline computed for `key`: one already passed deletes the key (Redis does the
-/// same: the key would be expired at once).
-void apply_deadline(keyspace& keys, std::string_view key, entry& e, long long deadline,
+/// same: the key would be expired at once). Returns whether it deleted the key.
+bool apply_deadline(keyspace& keys, std::string_view key, entry& e, long long deadline,
                     std::uint64_t time_ms) {
-  if (deadline <= static_cast<long long>(time_ms))
+  if (deadline <= static_cast<long long>(time_ms)) {
     keys.erase(key);
-  else
-    keys.set_expiry(key, e, static_cast<std::uint64_t>(deadline));
+    return true;
+  }
+  keys.set_expiry(key, e, static_cast<std::uint64_t>(deadline));
+  return false;
+}
+
+/// SET and SETEX's events once the value is stored: "set", then "expire" when a deadline was
+/// given, as Redis. A deadline already passed deleted the key: Redis would find it expired at
+/// the next access, prez deletes it at once and says "expired" right away.
+void notify_set(keyspace& keys, std::string_view key, bool with_deadline, bool deleted) {
+  keys.notify(notify::string, "set", key);
+  if (with_deadline) keys.notify(notify::generic, "expire", key);
+  if (deleted) keys.notify(notify::expired, "expired", key);
 }
 
 /// INCR/DECR/INCRBY/DECRBY once the increment is known.
@@ -117,6 +128,7 @@ std::string increment(keyspace& keys, const std::string& key, long long delta,
     keys.insert(key, std::to_string(result));
   else
     replace_text(keys, *e, std::to_string(result));
+  keys.notify(notify::string, "incrby", key);
   return integer(result);
 }
 
@@ -139,7 +151,8 @@ std::string set_string(keyspace& keys, const argv_type& argv, const string_optio
   const std::uint64_t kept_deadline = (o.keep_ttl && e != nullptr) ? e->expires_at_ms : 0;
   entry& stored = keys.put_string(key, argv[2]);
   if (kept_deadline != 0) keys.set_expiry(key, stored, kept_deadline);
-  if (deadline != 0) apply_deadline(keys, key, stored, deadline, time_ms);
+  const bool deleted = deadline != 0 && apply_deadline(keys, key, stored, deadline, time_ms);
+  notify_set(keys, key, deadline != 0, deleted);
   return reply;
 }
 
@@ -150,7 +163,7 @@ std::string set_with_expiry(keyspace& keys, const argv_type& argv, std::uint64_t
   const auto deadline = deadline_of(argv[2], seconds, true, time_ms, command_name(argv), error);
   if (!deadline) return error;
   entry& e = keys.put_string(argv[1], argv[3]);
-  apply_deadline(keys, argv[1], e, *deadline, time_ms);
+  notify_set(keys, argv[1], true, apply_deadline(keys, argv[1], e, *deadline, time_ms));
   return ok();
 }
 
@@ -200,6 +213,7 @@ std::string getdel_command(keyspace& keys, const argv_type& argv, std::uint64_t 
   if (text == nullptr) return wrong_type_reply();
   std::string reply = bulk(*text);
   keys.erase(argv[1]);
+  keys.notify(notify::generic, "del", argv[1]);
   return reply;
 }
 
@@ -218,16 +232,20 @@ std::string getex_command(keyspace& keys, const argv_type& argv, std::uint64_t t
   const auto* text = std::get_if<std::string>(&e->data);
   if (text == nullptr) return wrong_type_reply();
   std::string reply = bulk(*text);
-  if (deadline != 0)
-    apply_deadline(keys, argv[1], *e, deadline, time_ms);
-  else if (options->persist)
+  if (deadline != 0) {
+    const bool deleted = apply_deadline(keys, argv[1], *e, deadline, time_ms);
+    keys.notify(notify::generic, deleted ? "del" : "expire", argv[1]);
+  } else if (options->persist && e->expires_at_ms != 0) {
     keys.set_expiry(argv[1], *e, 0);
+    keys.notify(notify::generic, "persist", argv[1]);
+  }
   return reply;
 }
 
 std::string setnx_command(keyspace& keys, const argv_type& argv, std::uint64_t time_ms) {
   if (keys.peek_live(argv[1], time_ms) != nullptr) return integer(0);
   keys.insert(argv[1], argv[2]);
+  keys.notify(notify::string, "set", argv[1]);
   return integer(1);
 }
 
@@ -251,8 +269,10 @@ std::string mget_command(const keyspace& keys, const argv_type& argv, std::uint6
 
 std::string mset_command(keyspace& keys, const argv_type& argv, std::uint64_t) {
   if (argv.size() % 2 == 0) return arity_error(command_name(argv));
-  for (std::size_t i = 1; i + 1 < argv.size(); i += 2)
+  for (std::size_t i = 1; i + 1 < argv.size(); i += 2) {
     keys.put_string(argv[i], argv[i + 1]);
+    keys.notify(notify::string, "set", argv[i]);
+  }
   return ok();
 }
 
@@ -260,8 +280,10 @@ std::string msetnx_command(keyspace& keys, const argv_type& argv, std::uint64_t 
   if (argv.size() % 2 == 0) return arity_error(command_name(argv));
   for (std::size_t i = 1; i + 1 < argv.size(); i += 2)
     if (keys.peek_live(argv[i], time_ms) != nullptr) return integer(0);
-  for (std::size_t i = 1; i + 1 < argv.size(); i += 2)
+  for (std::size_t i = 1; i + 1 < argv.size(); i += 2) {
     keys.put_string(argv[i], argv[i + 1]);
+    keys.notify(notify::string, "set", argv[i]);
+  }
   return integer(1);
 }
 
@@ -269,12 +291,15 @@ std::string append_command(keyspace& keys, const argv_type& argv, std::uint64_t 
   entry* e = keys.find_live(argv[1], time_ms);
   if (e == nullptr) {
     keys.insert(argv[1], argv[2]);
+    keys.notify(notify::string, "append", argv[1]);
     return integer(static_cast<long long>(argv[2].size()));
   }
   const auto* text = std::get_if<std::string>(&e->data);
   if (text == nullptr) return wrong_type_reply();
   if (text->size() + argv[2].size() > limits::string_value_bytes_max) return error_reply(too_large);
-  return push_back_text(keys, *e, argv[2]);
+  auto reply = push_back_text(keys, *e, argv[2]);
+  keys.notify(notify::string, "append", argv[1]);
+  return reply;
 }
 
 std::string strlen_command(const keyspace& keys, const argv_type& argv, std::uint64_t now_ms) {
@@ -324,6 +349,7 @@ std::string setrange_command(keyspace& keys, const argv_type& argv, std::uint64_
     keys.insert(argv[1], std::move(updated));
   else
     replace_text(keys, *e, std::move(updated));
+  keys.notify(notify::string, "setrange", argv[1]);
   return integer(length);
 }
 
@@ -369,6 +395,7 @@ std::string incrbyfloat_command(keyspace& keys, const argv_type& argv, std::uint
     keys.insert(argv[1], std::move(text));
   else
     replace_text(keys, *e, std::move(text));
+  keys.notify(notify::string, "incrbyfloat", argv[1]);
   return reply;
 }
 

@@ -391,6 +391,7 @@ std::string zadd(keyspace& keys, const argv_type& argv, std::uint64_t time_ms,
       last_score = score;
     }
   }
+  if (changed > 0) keys.notify(notify::zset, options.incr ? "zincr" : "zadd", argv[1]);
   if (sorted != nullptr && sorted->empty()) keys.erase(argv[1]);
   if (!error.empty()) return error;
   if (options.incr) return processed ? score_reply(last_score) : null_bulk();
@@ -413,7 +414,8 @@ std::vector<std::pair<std::string, double>> pop_items(keyspace& keys, const std:
     popped.emplace_back(std::string(item.member), item.score);
     remove_member(keys, *e, *sorted, popped.back().first);
   }
-  if (sorted->empty()) keys.erase(key);
+  if (!popped.empty()) keys.notify(notify::zset, max ? "zpopmax" : "zpopmin", key);
+  if (sorted->empty()) erase_emptied(keys, key);
   return popped;
 }
 
@@ -645,10 +647,17 @@ std::string algebra_read(const keyspace& keys, const argv_type& argv, zset_opera
 }
 
 /// Replaces `destination` with `result` (deletes it when empty); returns the size reply.
-std::string store_result(keyspace& keys, const std::string& destination, zset_value result) {
+/// Says `event` for a stored result, "del" when an empty one deleted the destination.
+std::string store_result(keyspace& keys, const std::string& destination, zset_value result,
+                         std::string_view event) {
   const auto size = static_cast<long long>(result.size());
-  keys.erase(destination);
-  if (size > 0) keys.insert(destination, std::move(result));
+  const bool existed = keys.erase(destination);
+  if (size > 0) {
+    keys.insert(destination, std::move(result));
+    keys.notify(notify::zset, event, destination);
+  } else if (existed) {
+    keys.notify(notify::generic, "del", destination);
+  }
   return integer(size);
 }
 
@@ -660,7 +669,10 @@ std::string algebra_store(keyspace& keys, const argv_type& argv, zset_operation 
   std::string error;
   const auto request = parse_algebra(keys, argv, 2, operation, true, false, time_ms, error);
   if (!request) return error;
-  return store_result(keys, argv[1], combine(*request, operation, keys.draw(time_ms)));
+  const std::string_view event = operation == zset_operation::union_of       ? "zunionstore"
+                                 : operation == zset_operation::intersection ? "zinterstore"
+                                                                             : "zdiffstore";
+  return store_result(keys, argv[1], combine(*request, operation, keys.draw(time_ms)), event);
 }
 
 // --- ZRANDMEMBER --------------------------------------------------------------------------------
@@ -761,7 +773,8 @@ std::string zrem_command(keyspace& keys, const argv_type& argv, std::uint64_t ti
     remove_member(keys, *e, *sorted, argv[i]);
     ++removed;
   }
-  if (sorted->empty()) keys.erase(argv[1]);
+  if (removed > 0) keys.notify(notify::zset, "zrem", argv[1]);
+  if (sorted->empty()) erase_emptied(keys, argv[1]);
   return integer(removed);
 }
 
@@ -848,7 +861,7 @@ std::string zrangestore_command(keyspace& keys, const argv_type& argv, std::uint
   if (sorted != nullptr)
     for (const auto& item : select_range(*sorted, *request))
       result.set(item.member, item.score);
-  return store_result(keys, argv[1], std::move(result));
+  return store_result(keys, argv[1], std::move(result), "zrangestore");
 }
 
 namespace {
@@ -857,7 +870,7 @@ namespace {
 /// with how many went. `select` returns nullopt when the key holds nothing to remove.
 template <class Select>
 std::string remove_range(keyspace& keys, const argv_type& argv, std::uint64_t time_ms,
-                         Select select) {
+                         std::string_view event, Select select) {
   entry* e = nullptr;
   bool wrong = false;
   zset_value* sorted = zset_for_write(keys, argv[1], time_ms, e, wrong);
@@ -870,7 +883,8 @@ std::string remove_range(keyspace& keys, const argv_type& argv, std::uint64_t ti
                    [&](const zset::item& item) { members.emplace_back(item.member); });
   for (const auto& member : members)
     remove_member(keys, *e, *sorted, member);
-  if (sorted->empty()) keys.erase(argv[1]);
+  keys.notify(notify::zset, event, argv[1]);
+  if (sorted->empty()) erase_emptied(keys, argv[1]);
   return integer(static_cast<long long>(members.size()));
 }
 
@@ -880,7 +894,7 @@ std::string zremrangebyrank_command(keyspace& keys, const argv_type& argv, std::
   const auto start = parse_integer(argv[2]);
   const auto stop = parse_integer(argv[3]);
   if (!start || !stop) return error_reply(not_integer);
-  return remove_range(keys, argv, time_ms, [&](const zset_value& sorted) {
+  return remove_range(keys, argv, time_ms, "zremrangebyrank", [&](const zset_value& sorted) {
     const auto ranks = clamp_range(*start, *stop, sorted.size());
     return ranks ? std::pair{ranks->first, ranks->second + 1}
                  : std::pair<std::size_t, std::size_t>{};
@@ -890,7 +904,7 @@ std::string zremrangebyrank_command(keyspace& keys, const argv_type& argv, std::
 std::string zremrangebyscore_command(keyspace& keys, const argv_type& argv, std::uint64_t time_ms) {
   const auto range = parse_score_range(argv[2], argv[3]);
   if (!range) return error_reply("ERR min or max is not a float");
-  return remove_range(keys, argv, time_ms,
+  return remove_range(keys, argv, time_ms, "zremrangebyscore",
                       [&](const zset_value& sorted) { return ranks_of(sorted, *range); });
 }
 
@@ -898,7 +912,7 @@ std::string zremrangebylex_command(keyspace& keys, const argv_type& argv, std::u
   const auto min = parse_lex_bound(argv[2]);
   const auto max = parse_lex_bound(argv[3]);
   if (!min || !max) return error_reply("ERR min or max not valid string range item");
-  return remove_range(keys, argv, time_ms,
+  return remove_range(keys, argv, time_ms, "zremrangebylex",
                       [&](const zset_value& sorted) { return ranks_of(sorted, *min, *max); });
 }
 

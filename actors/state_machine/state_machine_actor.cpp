@@ -239,6 +239,11 @@ void apply_entries(state_machine* self, const std::vector<log_entry>& entries) {
   auto& st = self->state;
   std::vector<applied_result> results;
   bool config_changed = false;
+  // Keyspace notifications are node-local (D32): this node's notify-keyspace-events decides
+  // what the batch publishes; a CONFIG SET takes effect at the next batch.
+  if (st.settings.runtime)
+    st.kv.set_notify_flags(st.settings.runtime->read(
+        [](const runtime_config& c) { return c.notify_keyspace_events(); }));
   for (const auto& entry : entries) {
     if (entry.index != st.last_applied + 1) {
       spdlog::critical("state machine: entry {} out of order (last applied {})", entry.index,

@@ -28,7 +28,8 @@ struct state_machine_settings {
   std::uint64_t snapshot_entries = 0;
   std::uint64_t snapshot_bytes = 0;
   /// When set, the two triggers above are read from it instead, so CONFIG SET snapshot-entries /
-  /// snapshot-bytes take effect at the next applied batch (docs/decisions.md D27).
+  /// snapshot-bytes take effect at the next applied batch (docs/decisions.md D27). The batch's
+  /// keyspace notification flags (notify-keyspace-events, D32) are read from it too.
   std::shared_ptr<shared_runtime_config> runtime;
   /// The snapshot actor (actors/storage/snapshot_actor.hpp).
   caf::actor snapshots;

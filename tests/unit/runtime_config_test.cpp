@@ -3,6 +3,7 @@
 
 #include <catch2/catch.hpp>
 
+#include "actors/state_machine/kv_state.hpp"
 #include "config/runtime_config.hpp"
 
 using namespace prez;
@@ -238,4 +239,36 @@ TEST_CASE("prez.conf holds the encoding parameters (under either name), without 
   REQUIRE(std::holds_alternative<std::string>(rewritten));
   CHECK(std::get<std::string>(rewritten) ==
         "hash-max-listpack-entries 64\nstream-node-max-bytes 4kb\n");
+}
+
+TEST_CASE("notify-keyspace-events: CONFIG SET checks the letters and GET answers Redis's text") {
+  auto runtime = fresh();
+  CHECK(runtime.get({"notify-keyspace-events"}) == pairs{{"notify-keyspace-events", ""}});
+  CHECK(runtime.notify_keyspace_events() == 0);
+  CHECK(runtime.set({"notify-keyspace-events", "KEA"}).empty());
+  CHECK(runtime.get({"notify-keyspace-events"}) == pairs{{"notify-keyspace-events", "AKE"}});
+  CHECK(runtime.notify_keyspace_events() ==
+        (kv::notify::keyspace | kv::notify::keyevent | kv::notify::all));
+  CHECK(runtime.set({"notify-keyspace-events", "Ex$"}).empty());
+  CHECK(runtime.value("notify-keyspace-events") == "$xE");
+  CHECK(runtime.set({"notify-keyspace-events", "KEQ"}) ==
+        "ERR CONFIG SET failed (possibly related to argument 'notify-keyspace-events') - Invalid "
+        "event class character. Use 'Ag$lshzxeKEtmdn'.");
+  CHECK(runtime.value("notify-keyspace-events") == "$xE"); // unchanged
+  CHECK(runtime.set({"notify-keyspace-events", ""}).empty());
+  CHECK(runtime.notify_keyspace_events() == 0);
+}
+
+TEST_CASE("notify-keyspace-events in prez.conf and through CONFIG REWRITE") {
+  const std::string text = "port 7001\nnotify-keyspace-events Elg\n";
+  auto parsed = parse_node_config(text, "prez.conf");
+  REQUIRE(std::holds_alternative<node_config>(parsed));
+  runtime_config runtime(std::get<node_config>(parsed));
+  CHECK(runtime.value("notify-keyspace-events") == "glE");
+  auto bad = parse_node_config("port 7001\nnotify-keyspace-events KEy\n", "prez.conf");
+  CHECK(std::holds_alternative<config_error>(bad));
+  CHECK(runtime.set({"notify-keyspace-events", ""}).empty());
+  auto rewritten = runtime.rewrite(text, "prez.conf");
+  REQUIRE(std::holds_alternative<std::string>(rewritten));
+  CHECK(std::get<std::string>(rewritten) == "port 7001\nnotify-keyspace-events \"\"\n");
 }
