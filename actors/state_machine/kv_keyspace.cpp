@@ -282,7 +282,7 @@ std::optional<int> parse_notify_flags(std::string_view letters) {
 }
 
 std::string notify_flags_text(int flags) {
-  // Redis's canonical text: 'n' is written only without A (Redis 7.0 drops it after A too).
+  // Redis's canonical text, except that n stays after A (see below).
   constexpr std::pair<int, char> classes[] = {
       {notify::generic, 'g'}, {notify::string, '$'}, {notify::list, 'l'},    {notify::set, 's'},
       {notify::hash, 'h'},    {notify::zset, 'z'},   {notify::expired, 'x'}, {notify::evicted, 'e'},
@@ -291,6 +291,8 @@ std::string notify_flags_text(int flags) {
   std::size_t count = 0;
   if ((flags & notify::all) == notify::all) {
     letters[count++] = 'A';
+    // Redis writes "A" and keeps n in its flags; prez keeps the text, so it must keep the n.
+    if (flags & notify::new_key) letters[count++] = 'n';
   } else {
     for (const auto& [flag, letter] : classes)
       if (flags & flag) letters[count++] = letter;
