@@ -31,6 +31,8 @@ namespace prez::gateway {
 struct reply_slot {
   bool ready = false;
   bool close_after = false;
+  /// CLIENT REPLY OFF or SKIP: the reply is computed and dropped, never written.
+  bool silent = false;
   std::string text;
   /// The protocol the command was given in (2 or 3; HELLO's own reply uses the one it selects)
   /// and what its RESP2 reply becomes in RESP3 (resp3.hpp).
@@ -103,6 +105,9 @@ struct connection_state {
   /// after it is sent until it is answered, as Redis runs a blocked client's next commands only
   /// once it is unblocked.
   std::uint64_t blocked_seq = 0;
+  /// CLIENT REPLY: whether the replies of the next commands are written (on), dropped (off), or
+  /// the next one dropped (skip). Pub/sub confirmations and messages are pushes: always written.
+  enum class reply_mode { on, off, skip } replies = reply_mode::on;
   /// Pub/sub: the channels and patterns this connection is subscribed to (docs/architecture.md
   /// §3.7). While either is non-empty a RESP2 connection takes only pub/sub commands, PING,
   /// QUIT and RESET.

@@ -167,10 +167,26 @@ void handle_client(connection* self, std::uint64_t slot, const std::vector<std::
                   mode == "error")
         .then([=](bool unblocked) { fill(self, slot, resp::integer(unblocked ? 1 : 0)); },
               [=](const caf::error&) { fill(self, slot, resp::integer(0)); });
+  } else if (sub == "reply" && argv.size() == 3) {
+    const auto mode = lower(argv[2]);
+    if (slot >= exec_part_slot_base)
+      return fill(self, slot, resp::error("ERR CLIENT REPLY cannot run inside MULTI in prez"));
+    if (mode == "on") {
+      st.replies = connection_state::reply_mode::on;
+      slot_at(self, slot).silent = false;
+      fill(self, slot, resp::simple("OK"));
+    } else if (mode == "off" || mode == "skip") {
+      st.replies =
+          mode == "off" ? connection_state::reply_mode::off : connection_state::reply_mode::skip;
+      slot_at(self, slot).silent = true;
+      fill(self, slot, resp::simple("OK"));
+    } else {
+      fill(self, slot, resp::error("ERR syntax error"));
+    }
   } else if (sub == "setinfo" && argv.size() == 4) {
     fill(self, slot, resp::simple("OK"));
   } else if (sub != "id" && sub != "setname" && sub != "getname" && sub != "list" &&
-             sub != "info" && sub != "setinfo" && sub != "unblock") {
+             sub != "info" && sub != "setinfo" && sub != "unblock" && sub != "reply") {
     fill(self, slot,
          resp::error("ERR unknown subcommand '" + (argv.size() > 1 ? argv[1] : std::string{}) +
                      "'. Try CLIENT HELP."));

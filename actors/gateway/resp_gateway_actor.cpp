@@ -31,7 +31,7 @@ void flush_ready(connection* self) {
   auto& out = self->wr_buf(st.handle);
   while (!st.slots.empty() && st.slots.front().ready) {
     auto& slot = st.slots.front();
-    out.insert(out.end(), slot.text.begin(), slot.text.end());
+    if (!slot.silent) out.insert(out.end(), slot.text.begin(), slot.text.end());
     close = close || slot.close_after;
     st.slots.pop_front();
     ++st.first_slot;
@@ -377,6 +377,16 @@ void handle_command(connection* self, std::vector<std::string>&& argv) {
   pending.protocol = st.protocol;
   pending.shape = resp3_shape_of(argv);
   auto name = lower(argv[0]);
+  // CLIENT REPLY OFF/SKIP silence what follows (CLIENT REPLY itself decides its own slot);
+  // subscription confirmations are pushes in Redis and always go out.
+  const bool client_reply = name == "client" && argv.size() > 1 && lower(argv[1]) == "reply";
+  if (!client_reply && st.replies != connection_state::reply_mode::on &&
+      !(name == "subscribe" || name == "psubscribe" || name == "unsubscribe" ||
+        name == "punsubscribe")) {
+    pending.silent = true;
+    if (st.replies == connection_state::reply_mode::skip)
+      st.replies = connection_state::reply_mode::on;
+  }
   if (name == "exec")
     for (const auto& queued : st.queued)
       pending.queued.push_back(resp3_shape_of(queued));

@@ -9,6 +9,7 @@ every node hears every message of a channel, in one order (the commit order).
    CHANNELS describe the node asked.
 3. A subscriber that disconnects is forgotten (NUMSUB drops); RESET unsubscribes.
 4. RESP3 subscribers get pushes and may run other commands meanwhile.
+5. CLIENT REPLY OFF/SKIP/ON drop replies, never pushes.
 
 Usage: test_pubsub.py PATH/TO/prez-server"""
 import os
@@ -96,6 +97,23 @@ def main(binary):
         call(leader.port, "PUBLISH", "ch3", "pushed")
         check(r3.read_reply() == ["message", "ch3", "pushed"], "the push arrives")
         r3.close()
+
+        # 5. CLIENT REPLY OFF / SKIP / ON: replies dropped, pushes still delivered (as Redis).
+        q = Client(f1.port, timeout=10)
+        q.send_raw(encode("HELLO", "3"))
+        q.read_reply()
+        q.send_raw(encode("CLIENT", "REPLY", "OFF") + encode("SET", "quiet", "1") +
+                   encode("SUBSCRIBE", "ch5") + encode("GET", "quiet"))
+        check(q.read_reply() == ["subscribe", "ch5", 1],
+              "with replies off only the subscription's push comes")
+        call(leader.port, "PUBLISH", "ch5", "still")
+        check(q.read_reply() == ["message", "ch5", "still"], "messages still come")
+        q.send_raw(encode("CLIENT", "REPLY", "ON") + encode("CLIENT", "REPLY", "SKIP") +
+                   encode("ECHO", "skipped") + encode("ECHO", "seen"))
+        check(q.read_reply() == "OK", "CLIENT REPLY ON answers")
+        check(q.read_reply() == "seen", "SKIP drops exactly the next reply")
+        check(call(f1.port, "GET", "quiet") == "1", "a silenced write still applies")
+        q.close()
         for s in subs:
             s.close()
         psub.close()
