@@ -80,7 +80,7 @@ constexpr std::array docs = {
                 "[TYPE:client-type] [ID:client-id#integer...]"},
     command_doc{"client|reply", "connection", "3.2.0",
                 "Turns this connection's replies on or off, or skips the next one.",
-                "action=ON|OFF|SKIP"},
+                "(action=ON|OFF|SKIP)"},
     command_doc{"client|setinfo", "connection", "7.2.0",
                 "Records the client library's name or version.",
                 "(attr=LIB-NAME:libname|LIB-VER:libver)"},
