@@ -35,6 +35,10 @@ struct run_state {
   std::uint64_t instructions = 0;
   bool out_of_instructions = false;
   bool out_of_memory = false;
+  /// The memory limit holds only while the script's own code runs: setting up (KEYS and ARGV
+  /// included) and converting its result afterwards never fail for it, so no Lua call outside
+  /// a protected call can raise an out-of-memory error (which would abort the process).
+  bool limited = false;
   /// drand48's 48-bit state, seeded at every run (math.random).
   std::uint64_t rand48 = 0;
   /// A function library's code is running (FUNCTION LOAD, or FCALL defining its functions):
@@ -61,7 +65,8 @@ void* allocate(void* ud, void* ptr, std::size_t old_size, std::size_t new_size) 
     run->bytes -= old_size;
     return nullptr;
   }
-  if (new_size > old_size && run->bytes + (new_size - old_size) > limits::script_memory_bytes_max) {
+  if (run->limited && new_size > old_size &&
+      run->bytes + (new_size - old_size) > limits::script_memory_bytes_max) {
     run->out_of_memory = true;
     return nullptr;
   }
@@ -357,7 +362,8 @@ std::string read_registration(lua_State* L, function_info& out) {
   }
   if (!have_name) return "redis.register_function must get a function name argument";
   if (!have_callback) return "redis.register_function must get a callback argument";
-  lua_getfield(L, 1, "callback");
+  lua_pushstring(L, "callback");
+  lua_rawget(L, 1);
   if (!lua_isfunction(L, -1)) { // "CALLBACK" in another case: find it again
     lua_pop(L, 1);
     lua_pushnil(L);
@@ -611,18 +617,22 @@ int cmsgpack_unpack_some(lua_State* L, std::size_t limit, std::size_t offset, bo
   if (with_offset) lua_pushnil(L); // replaced by the offset below
   const int offset_slot = lua_gettop(L);
   std::size_t at = offset;
-  try {
-    while (at < size && (limit == 0 || static_cast<std::size_t>(pushed) < limit)) {
-      msgpack::object_handle handle =
-          msgpack::unpack(text, size, at, nullptr, nullptr,
-                          msgpack::unpack_limit(1 << 20, 1 << 20, limits::msgpack_str_max,
-                                                limits::msgpack_str_max, 0, 64));
-      push_object(L, handle.get());
-      ++pushed;
+  bool broken = false;
+  while (!broken && at < size && (limit == 0 || static_cast<std::size_t>(pushed) < limit)) {
+    // Lua raises by longjmp: no exception may be in flight then, so the error is raised after.
+    msgpack::object_handle handle;
+    try {
+      handle = msgpack::unpack(text, size, at, nullptr, nullptr,
+                               msgpack::unpack_limit(1 << 20, 1 << 20, limits::msgpack_str_max,
+                                                     limits::msgpack_str_max, 0, 64));
+    } catch (const std::exception&) {
+      broken = true;
+      continue;
     }
-  } catch (const std::exception&) {
-    return luaL_error(L, "Missing bytes in input.");
+    push_object(L, handle.get());
+    ++pushed;
   }
+  if (broken) return luaL_error(L, "Missing bytes in input.");
   if (with_offset) {
     lua_pushnumber(L, at >= size ? -1 : static_cast<lua_Number>(at));
     lua_replace(L, offset_slot);
@@ -1051,16 +1061,21 @@ std::string failure_reply(lua_State* L, const run_state& run, int status, const 
                        std::to_string(limits::script_memory_bytes_max) +
                        " bytes of Lua memory (prez's script limit)");
   if (lua_type(L, -1) != LUA_TTABLE) {
-    const char* message = lua_tostring(L, -1);
+    const char* message = lua_type(L, -1) == LUA_TSTRING ? lua_tostring(L, -1) : nullptr;
     return resp::error("ERR Error running script " + name + ", " +
                        std::string(message == nullptr ? "execution failure" : message));
   }
-  lua_getfield(L, -1, "err");
-  std::string message = lua_isstring(L, -1) ? lua_tostring(L, -1) : "ERR unknown error";
+  // Raw reads: the error may be any table of the script's, with metamethods that raise, and
+  // nothing here runs under a protected call.
+  lua_pushstring(L, "err");
+  lua_rawget(L, -2);
+  std::string message = lua_type(L, -1) == LUA_TSTRING ? lua_tostring(L, -1) : "ERR unknown error";
   lua_pop(L, 1);
-  lua_getfield(L, -1, "source");
-  lua_getfield(L, -2, "line");
-  if (lua_isstring(L, -2) && lua_isnumber(L, -1))
+  lua_pushstring(L, "source");
+  lua_rawget(L, -2);
+  lua_pushstring(L, "line");
+  lua_rawget(L, -3);
+  if (lua_type(L, -2) == LUA_TSTRING && lua_type(L, -1) == LUA_TNUMBER)
     message += " script: " + name + ", on " + lua_tostring(L, -2) + ":" +
                std::to_string(static_cast<long long>(lua_tonumber(L, -1))) + ".";
   lua_pop(L, 2);
@@ -1073,7 +1088,9 @@ std::string failure_reply(lua_State* L, const run_state& run, int status, const 
 /// with the error handler at index 1; returns the reply.
 std::string call_and_reply(lua_State* L, run_state& run, int nargs, const std::string& name) {
   lua_sethook(L, &count_hook, LUA_MASKCOUNT, hook_every);
+  run.limited = true;
   const int status = lua_pcall(L, nargs, 1, 1);
+  run.limited = false;
   lua_sethook(L, nullptr, 0, 0);
   if (status != 0 || run.out_of_instructions) return failure_reply(L, run, status, name);
   std::string out;
@@ -1102,7 +1119,9 @@ std::string define_library(lua_State* L, run_state& run, std::string_view code,
   run.loading = true;
   run.registered = &registered;
   lua_sethook(L, &count_hook, LUA_MASKCOUNT, hook_every);
+  run.limited = true;
   const int status = lua_pcall(L, 0, 0, 1);
+  run.limited = false;
   lua_sethook(L, nullptr, 0, 0);
   run.loading = false;
   run.registered = nullptr;
@@ -1110,10 +1129,11 @@ std::string define_library(lua_State* L, run_state& run, std::string_view code,
     if (run.out_of_instructions) return resp::error("ERR FUNCTION LOAD timeout");
     std::string message = "execution failure";
     if (lua_type(L, -1) == LUA_TTABLE) {
-      lua_getfield(L, -1, "err");
-      if (lua_isstring(L, -1)) message = lua_tostring(L, -1);
+      lua_pushstring(L, "err");
+      lua_rawget(L, -2);
+      if (lua_type(L, -1) == LUA_TSTRING) message = lua_tostring(L, -1);
       lua_pop(L, 1);
-    } else if (lua_isstring(L, -1)) {
+    } else if (lua_type(L, -1) == LUA_TSTRING) {
       message = lua_tostring(L, -1);
     }
     lua_pop(L, 1);

@@ -246,6 +246,21 @@ TEST_CASE("globals and libraries are read-only and bytecode cannot be loaded", "
         "-ERR This Redis command is not allowed from script\r\n");
 }
 
+TEST_CASE("error values with raising metamethods and huge arguments never stop the server",
+          "[scripting]") {
+  // The error table is read after the run, outside Lua's protection: a raising __index there
+  // would abort the process.
+  const std::string trap = "error(setmetatable({}, {__index = function() error('x') end}))";
+  CHECK(eval0(trap).starts_with("-ERR unknown error"));
+  CHECK(eval0("return setmetatable({}, {__index = function() error('x') end})") == "*0\r\n");
+  // KEYS and ARGV do not count against the script's memory: setting them up cannot fail.
+  kv_state kv;
+  const std::string big(limits::script_memory_bytes_max / 2 + 1, 'x');
+  CHECK(kv.apply({"EVAL", "return #ARGV[1] + #ARGV[2]", "0", big, big}, kv_script::now_ms) ==
+        ":" + std::to_string(2 * big.size()) + "\r\n");
+  CHECK(eval0("return cmsgpack.unpack('\\146\\1')").find("Missing bytes") != std::string::npos);
+}
+
 TEST_CASE("cjson cmsgpack and bit are there as in Redis", "[scripting]") {
   CHECK(eval0("return cjson.encode({1, 2, 'x'})") == "$9\r\n[1,2,\"x\"]\r\n");
   CHECK(eval0("return cjson.decode('{\"a\":[1,2]}').a[2]") == ":2\r\n");
