@@ -260,7 +260,7 @@ inline constexpr std::uint64_t http_request_timeout_ms = 10000;
 inline constexpr std::uint64_t health_apply_lag_entries_max = 1000;
 
 /// Lua scripts (docs/scripting.md): a run stops after this many Lua VM instructions, counted the
-/// same on every replica (about a third of a second on a 2020s core), instead of after a time,
+/// same on every replica (under a second of one core on the test machine), instead of a time,
 /// which would stop it at a different point on each.
 inline constexpr std::uint64_t script_instructions_max = 100'000'000;
 /// Bytes of Lua memory one run may hold (its state, strings and tables): bounds a runaway

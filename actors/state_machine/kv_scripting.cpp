@@ -6,6 +6,7 @@
 // replica, so EVALSHA works on any node.
 
 #include <algorithm>
+#include <initializer_list>
 
 #include "actors/state_machine/kv_commands.hpp"
 #include "actors/state_machine/lua_script.hpp"
@@ -162,14 +163,35 @@ std::string evalsha_ro_command(const keyspace& keys, const argv_type& argv, std:
   return run(nullptr, keys, argv, *body, sha, now_ms);
 }
 
-std::string check_script(const argv_type& argv) {
+namespace {
+
+/// A subcommand's arity as Redis declares it (n exactly, -n at least n, the parent included).
+struct subcommand_arity {
+  std::string_view name;
+  int arity;
+};
+
+/// Redis 7.0's answers to an unknown subcommand and to a known one with a wrong arity.
+std::string check_subcommand(const argv_type& argv, std::string_view parent,
+                             std::initializer_list<subcommand_arity> table) {
   const std::string sub = lowercase(argv[1]);
-  const std::size_t n = argv.size();
-  if ((sub == "load" && n == 3) || (sub == "flush" && n <= 3) || (sub == "exists" && n >= 3) ||
-      (sub == "kill" && n == 2) || (sub == "help" && n == 2))
-    return {};
-  return error_reply("ERR unknown subcommand or wrong number of arguments for '" + argv[1] +
-                     "'. Try SCRIPT HELP.");
+  const auto n = static_cast<int>(argv.size());
+  for (const auto& row : table) {
+    if (row.name != sub) continue;
+    if (row.arity > 0 ? n == row.arity : n >= -row.arity) return {};
+    return error_reply("ERR wrong number of arguments for '" + lowercase(parent) + "|" + sub +
+                       "' command");
+  }
+  return error_reply("ERR unknown subcommand '" + argv[1] + "'. Try " + std::string(parent) +
+                     " HELP.");
+}
+
+} // namespace
+
+std::string check_script(const argv_type& argv) {
+  return check_subcommand(
+      argv, "SCRIPT",
+      {{"load", 3}, {"exists", -3}, {"flush", -2}, {"kill", 2}, {"help", 2}, {"debug", 3}});
 }
 
 bool script_writes(const argv_type& argv) {
@@ -192,7 +214,8 @@ std::string script_write_command(keyspace& keys, const argv_type& argv, std::uin
     return bulk(sha);
   }
   if (sub == "flush") {
-    if (argv.size() == 3 && !is_word(argv[2], "sync") && !is_word(argv[2], "async"))
+    if (argv.size() > 3 ||
+        (argv.size() == 3 && !is_word(argv[2], "sync") && !is_word(argv[2], "async")))
       return error_reply("ERR SCRIPT FLUSH only support SYNC|ASYNC option");
     keys.flush_scripts();
     return ok();
@@ -211,6 +234,9 @@ std::string script_read_command(const keyspace& keys, const argv_type& argv, std
     return out;
   }
   if (sub == "kill") return error_reply("NOTBUSY No scripts in execution right now.");
+  if (sub == "debug")
+    return error_reply("ERR prez does not support SCRIPT DEBUG (no script debugger: scripts run "
+                       "on every replica as they are applied)");
   if (sub == "help") {
     const std::vector<std::string> lines = {
         "SCRIPT <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
@@ -368,14 +394,19 @@ std::string fcall_ro_command(const keyspace& keys, const argv_type& argv, std::u
 }
 
 std::string check_function(const argv_type& argv) {
-  const std::string sub = lowercase(argv[1]);
-  const std::size_t n = argv.size();
-  if ((sub == "load" && n >= 3) || (sub == "delete" && n == 3) || (sub == "flush" && n <= 3) ||
-      (sub == "list" && n >= 2) || (sub == "kill" && n == 2) || (sub == "stats" && n == 2) ||
-      (sub == "help" && n == 2) || (sub == "dump" && n == 2) || (sub == "restore" && n >= 3))
-    return {};
-  return error_reply("ERR unknown subcommand or wrong number of arguments for '" + argv[1] +
-                     "'. Try FUNCTION HELP.");
+  if (lowercase(argv[1]) == "flush" && argv.size() > 3) // Redis's own FLUSH check
+    return error_reply("ERR unknown subcommand or wrong number of arguments for '" + argv[1] +
+                       "'. Try FUNCTION HELP.");
+  return check_subcommand(argv, "FUNCTION",
+                          {{"load", -3},
+                           {"delete", 3},
+                           {"flush", -2},
+                           {"list", -2},
+                           {"kill", 2},
+                           {"stats", 2},
+                           {"help", 2},
+                           {"dump", 2},
+                           {"restore", -3}});
 }
 
 bool function_writes(const argv_type& argv) {

@@ -160,8 +160,14 @@ TEST_CASE("EVALSHA and SCRIPT use the replicated script cache", "[scripting]") {
            "symbol near '<eof>'\r\n"},
           {{"SCRIPT", "FLUSH", "maybe"}, "-ERR SCRIPT FLUSH only support SYNC|ASYNC option\r\n"},
           {{"SCRIPT", "KILL"}, "-NOTBUSY No scripts in execution right now.\r\n"},
-          {{"SCRIPT", "NOPE"},
-           "-ERR unknown subcommand or wrong number of arguments for 'NOPE'. Try SCRIPT "
+          {{"SCRIPT", "NOPE"}, "-ERR unknown subcommand 'NOPE'. Try SCRIPT HELP.\r\n"},
+          {{"SCRIPT", "LOAD"}, "-ERR wrong number of arguments for 'script|load' command\r\n"},
+          {{"SCRIPT", "FLUSH", "a", "b"}, "-ERR SCRIPT FLUSH only support SYNC|ASYNC option\r\n"},
+          {{"FUNCTION", "BOGUS"}, "-ERR unknown subcommand 'BOGUS'. Try FUNCTION HELP.\r\n"},
+          {{"FUNCTION", "DELETE", "a", "b"},
+           "-ERR wrong number of arguments for 'function|delete' command\r\n"},
+          {{"FUNCTION", "FLUSH", "a", "b"},
+           "-ERR unknown subcommand or wrong number of arguments for 'flush'. Try FUNCTION "
            "HELP.\r\n"},
       });
   // A script that does not compile is not kept.
