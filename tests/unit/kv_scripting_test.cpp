@@ -167,7 +167,7 @@ TEST_CASE("EVALSHA and SCRIPT use the replicated script cache", "[scripting]") {
           {{"FUNCTION", "DELETE", "a", "b"},
            "-ERR wrong number of arguments for 'function|delete' command\r\n"},
           {{"FUNCTION", "FLUSH", "a", "b"},
-           "-ERR unknown subcommand or wrong number of arguments for 'flush'. Try FUNCTION "
+           "-ERR unknown subcommand or wrong number of arguments for 'FLUSH'. Try FUNCTION "
            "HELP.\r\n"},
       });
   // A script that does not compile is not kept.
