@@ -701,14 +701,23 @@ void open_library(lua_State* L, lua_CFunction open, const char* name) {
   lua_call(L, 1, 0);
 }
 
+/// Opens a module (lua-cjson, lua-bitop) and makes the table it returns the global `name`:
+/// lua-bitop registers its global itself, lua-cjson only returns its table.
+void open_module(lua_State* L, lua_CFunction open, const char* name) {
+  lua_pushcfunction(L, open);
+  lua_pushstring(L, name);
+  lua_call(L, 1, 1);
+  lua_setglobal(L, name);
+}
+
 /// Loads the libraries and the redis table; leaves the stack empty.
 void prepare(lua_State* L) {
   open_library(L, luaopen_base, "");
   open_library(L, luaopen_table, LUA_TABLIBNAME);
   open_library(L, luaopen_string, LUA_STRLIBNAME);
   open_library(L, luaopen_math, LUA_MATHLIBNAME);
-  open_library(L, luaopen_cjson, "cjson");
-  open_library(L, luaopen_bit, "bit");
+  open_module(L, luaopen_cjson, "cjson");
+  open_module(L, luaopen_bit, "bit");
   // No file access, no output.
   for (const char* name : {"loadfile", "dofile", "print"}) {
     lua_pushnil(L);
@@ -718,26 +727,6 @@ void prepare(lua_State* L) {
   set_function(L, "random", &math_random);
   set_function(L, "randomseed", &math_randomseed);
   lua_pop(L, 1);
-  // luaopen_cjson and luaopen_bit return their tables; make sure they are globals.
-  lua_getglobal(L, "cjson");
-  if (lua_isnil(L, -1)) {
-    lua_pop(L, 1);
-    lua_pushcfunction(L, luaopen_cjson);
-    lua_call(L, 0, 1);
-    lua_setglobal(L, "cjson");
-  } else {
-    lua_pop(L, 1);
-  }
-  lua_getglobal(L, "bit");
-  if (lua_isnil(L, -1)) {
-    lua_pop(L, 1);
-    lua_pushcfunction(L, luaopen_bit);
-    lua_call(L, 0, 1);
-    lua_setglobal(L, "bit");
-  } else {
-    lua_pop(L, 1);
-  }
-
   lua_newtable(L);
   set_function(L, "pack", &cmsgpack_pack);
   set_function(L, "unpack", &cmsgpack_unpack);
