@@ -191,6 +191,10 @@ inline constexpr std::size_t session_reply_bytes_max = 64 * 1024 * 1024;
 /// Longest string value APPEND/SETRANGE may build: Redis's proto-max-bulk-len default, so the
 /// error text ("string exceeds maximum allowed size (proto-max-bulk-len)") means the same.
 inline constexpr std::size_t string_value_bytes_max = 512 * 1024 * 1024;
+/// One stream entry as a snapshot item (stream::entry_item: 24 bytes, then a 4-byte length per
+/// field and value): it must fit one msgpack str; XADD refuses a bigger entry as Redis refuses
+/// one too large for a listpack ("Elements are too large to be stored").
+inline constexpr std::size_t stream_entry_bytes_max = bulk_bytes_max;
 /// Expired keys deleted by active expiry at the start of one apply: bounds the work a single
 /// entry can cause; the rest go lazily on access or in later entries (reads hide them anyway).
 inline constexpr std::size_t kv_expire_per_apply_max = 64;

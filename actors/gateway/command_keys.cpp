@@ -177,6 +177,13 @@ bool add_keys(command_keys& out, const std::string& name, command_kind kind,
     add_range(out, 1, 2, 1, read_flags);
   } else if (one_of(name, {"blpop", "brpop", "bzpopmin", "bzpopmax"})) {
     add_range(out, 1, last - 1, 1, pop_flags); // keys, then the timeout
+  } else if (name == "xread") { // the keys after STREAMS: the first half of what follows
+    std::size_t streams = 0;
+    for (std::size_t i = 1; i < argv.size() && streams == 0; ++i)
+      if (lower(argv[i]) == "streams") streams = i;
+    const std::size_t rest = streams == 0 ? 0 : argv.size() - streams - 1;
+    if (rest == 0 || rest % 2 != 0) return false;
+    add_range(out, streams + 1, streams + rest / 2, 1, read_flags);
   } else if (one_of(name, {"mset", "msetnx"})) {
     add_range(out, 1, last, 2, flags_of(name, kind, argv));
   } else if (one_of(name, {"del", "unlink", "exists", "touch", "mget", "watch", "sinter", "sunion",
@@ -198,7 +205,7 @@ bool keyless_command(std::string_view name) {
       // channels are not keys
       "publish", "pubsub", "subscribe", "psubscribe", "unsubscribe", "punsubscribe",
       // keys counted by a numkeys argument (COMMAND INFO: 0 0 0, as Redis reports them)
-      "lmpop", "zmpop", "blmpop", "bzmpop"};
+      "lmpop", "zmpop", "blmpop", "bzmpop", "xread"};
   return std::find(std::begin(names), std::end(names), name) != std::end(names);
 }
 
@@ -219,15 +226,17 @@ command_keys find_command_keys(const std::vector<std::string>& argv) {
     out.error = "Invalid command specified";
     return out;
   }
-  if (name == "object" || name == "memory") {
-    if (name == "object")
+  if (name == "object" || name == "memory" || name == "xinfo") {
+    if (name == "xinfo")
+      add_subcommand_key(out, argv, {"stream", "groups", "consumers"}, -3, {"help"});
+    else if (name == "object")
       add_subcommand_key(out, argv, {"encoding", "freq", "idletime", "refcount"}, 3, {"help"});
     else
       add_subcommand_key(out, argv, {"usage"}, -3,
                          {"doctor", "stats", "malloc-stats", "purge", "help"});
     return out;
   }
-  const bool counted = one_of(name, {"lmpop", "zmpop", "blmpop", "bzmpop"});
+  const bool counted = one_of(name, {"lmpop", "zmpop", "blmpop", "bzmpop", "xread"});
   if ((keyless_command(name) && !counted) || name.rfind("raft.", 0) == 0) {
     out.error = "The command has no key arguments";
     return out;

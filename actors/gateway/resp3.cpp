@@ -89,6 +89,7 @@ struct form {
   bool as_double = false;  ///< a bulk string is a double (sorted set scores)
   bool as_pairs = false;   ///< a flat array of member, score, ... becomes [member, double] pairs
   bool pair_double = true; ///< with as_pairs: the second of each pair is a double
+  bool keyed_map = false;  ///< an array of [key, value] arrays becomes a map (XREAD)
 };
 
 void write(std::string& out, const node& n, const form& f);
@@ -116,6 +117,16 @@ void write(std::string& out, const node& n, const form& f) {
       write_header(out, '*', 2);
       write(out, n.elements[i], form{});
       write(out, n.elements[i + 1], form{'*', false, nullptr, nullptr, f.pair_double, false});
+    }
+    return;
+  }
+  if (n.type == '*' && f.keyed_map &&
+      std::all_of(n.elements.begin(), n.elements.end(),
+                  [](const node& e) { return e.type == '*' && e.elements.size() == 2; })) {
+    write_header(out, '%', n.elements.size());
+    for (const node& pair : n.elements) {
+      write(out, pair.elements[0], form{});
+      write(out, pair.elements[1], form{});
     }
     return;
   }
@@ -288,6 +299,11 @@ form form_for(resp3_shape shape, const std::vector<resp3_shape>* queued) {
       return form{'*', false, &zmpop_element, nullptr};
     case resp3_shape::keyed_score:
       return form{'*', false, &third_is_double, nullptr};
+    case resp3_shape::keyed_map: {
+      form f;
+      f.keyed_map = true;
+      return f;
+    }
     case resp3_shape::plain:
       break;
   }
@@ -300,8 +316,10 @@ resp3_shape resp3_shape_of(const std::vector<std::string>& argv) {
   if (argv.empty()) return resp3_shape::plain;
   const auto name = lowercase(argv[0]);
   const auto sub = argv.size() > 1 ? lowercase(argv[1]) : std::string();
-  if (name == "hgetall" || name == "hello" || (name == "config" && sub == "get"))
+  if (name == "hgetall" || name == "hello" || (name == "config" && sub == "get") ||
+      (name == "xinfo" && sub == "stream"))
     return resp3_shape::map;
+  if (name == "xread") return resp3_shape::keyed_map;
   // LCS ... IDX answers {matches, len}: a map in RESP3.
   if (name == "lcs" && std::any_of(argv.begin() + 1, argv.end(),
                                    [](const std::string& arg) { return lowercase(arg) == "idx"; }))

@@ -30,6 +30,7 @@ enum class resp3_shape {
   scored_pair,  ///< a flat [member, score] keeps its shape, the score a double (ZPOPMIN key)
   zmpop,        ///< [key, [[member, score], ...]]: the scores are doubles (ZMPOP, BZMPOP)
   keyed_score,  ///< a flat [key, member, score]: the score a double (BZPOPMIN, BZPOPMAX)
+  keyed_map,    ///< an array of [key, value] arrays becomes a map key -> value (XREAD)
 };
 
 /// The shape of the reply to `argv` (a whole command, name included, any case).

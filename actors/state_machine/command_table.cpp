@@ -248,6 +248,15 @@ constexpr std::array table = {
     l("unsubscribe", -1),
     l("unwatch", 1),
     l("watch", -2),
+    w("xadd", -5, &xadd_command),
+    w("xdel", -3, &xdel_command),
+    r("xinfo", -2, &xinfo_command, &check_xinfo),
+    r("xlen", 2, &xlen_command),
+    r("xrange", -4, &xrange_command),
+    wr("xread", -4, &xread_block_command, &xread_command),
+    r("xrevrange", -4, &xrevrange_command),
+    w("xsetid", -3, &xsetid_command),
+    w("xtrim", -4, &xtrim_command),
     w("zadd", -4, &zadd_command),
     r("zcard", 2, &zcard_command),
     r("zcount", 4, &zcount_command),
@@ -293,6 +302,8 @@ struct refusal {
 
 constexpr std::string_view by_raft = "replication is done by Raft";
 constexpr std::string_view by_log = "the Raft log is the persistence";
+constexpr std::string_view no_groups =
+    "stream consumer groups are not built yet (XADD, XRANGE and XREAD are)";
 
 /// Sorted by name (asserted below).
 constexpr std::array refusals = {
@@ -311,6 +322,12 @@ constexpr std::array refusals = {
     refusal{"sync", by_raft},
     refusal{"wait", "every acknowledged write is already on a majority (Raft)"},
     refusal{"waitaof", by_log},
+    refusal{"xack", no_groups},
+    refusal{"xautoclaim", no_groups},
+    refusal{"xclaim", no_groups},
+    refusal{"xgroup", no_groups},
+    refusal{"xpending", no_groups},
+    refusal{"xreadgroup", no_groups},
 };
 
 static_assert(std::is_sorted(refusals.begin(), refusals.end(),
@@ -357,6 +374,8 @@ command_kind kind_of(const command_spec& command, const argv_type& argv) {
   if (command.name == "sort" && !sort_stores(argv)) return command_kind::read;
   if (command.name == "script" && !script_writes(argv)) return command_kind::read;
   if (command.name == "function" && !function_writes(argv)) return command_kind::read;
+  // XREAD BLOCK may wait: a write, so the log decides when it is served (kv_blocking.cpp).
+  if (command.name == "xread" && !xread_blocks(argv)) return command_kind::read;
   return command.kind;
 }
 

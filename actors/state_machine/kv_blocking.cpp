@@ -4,6 +4,7 @@
 // that finds none blocks its client (kv_state::apply_client, blocked_clients.hpp) or, where a
 // client cannot block (inside MULTI), answers as a timeout at once, as Redis does.
 
+#include <algorithm>
 #include <cmath>
 
 #include "actors/state_machine/kv_commands.hpp"
@@ -120,22 +121,46 @@ std::optional<blocking_call> parse_blocking(const argv_type& argv, std::string& 
     call.zset = name[1] == 'z';
     if (!parse_mpop(argv, 2, call.zset, call, error)) return std::nullopt;
     timeout_at = 1;
+  } else if (name == "xread") {
+    auto xread = parse_xread(argv, error);
+    if (!xread || !xread->block) return std::nullopt; // not blocking, or wrong (`error` says)
+    call.stream = true;
+    call.keys = std::move(xread->keys);
+    call.timeout_ms = *xread->block;
   } else {
     return std::nullopt;
   }
-  const auto timeout = parse_timeout(argv[timeout_at], error);
-  if (!timeout) return std::nullopt;
+  if (!call.stream) {
+    const auto timeout = parse_timeout(argv[timeout_at], error);
+    if (!timeout) return std::nullopt;
+    call.timeout_ms = *timeout;
+  }
   if (call.keys.size() > blocking_keys_max) {
     error = error_reply("ERR prez blocks on at most " + std::to_string(blocking_keys_max) +
                         " keys at once");
     return std::nullopt;
   }
-  call.timeout_ms = *timeout;
   return call;
 }
 
-std::string serve_blocked(keyspace& keys, const argv_type& argv, const blocking_call& call,
-                          const std::string& key, std::uint64_t time_ms) {
+std::optional<std::string> serve_blocked(keyspace& keys, const argv_type& argv,
+                                         const blocking_call& call, const std::string& key,
+                                         std::uint64_t time_ms) {
+  const entry* e = keys.peek_live(key, time_ms);
+  if (e == nullptr) return std::nullopt;
+  if (call.stream) {
+    std::string error;
+    const auto xread = parse_xread(argv, error);
+    if (!xread) return std::nullopt;
+    const auto index = static_cast<std::size_t>(std::find(call.keys.begin(), call.keys.end(), key) -
+                                                call.keys.begin());
+    auto reply = xread_ready(keys, argv, *xread, time_ms, index);
+    if (!reply || reply->starts_with("-")) return std::nullopt; // nothing new, or not a stream
+    return reply;
+  }
+  const bool fits = call.zset ? std::holds_alternative<zset_value>(e->data)
+                              : std::holds_alternative<list_value>(e->data);
+  if (!fits) return std::nullopt;
   const std::string name = lowercase(argv[0]);
   if (name == "blpop" || name == "brpop") {
     std::string element = name == "blpop" ? lpop_command(keys, {"LPOP", key}, time_ms)
@@ -163,6 +188,12 @@ std::string serve_blocked(keyspace& keys, const argv_type& argv, const blocking_
 
 std::optional<std::string> try_blocking(keyspace& keys, const argv_type& argv,
                                         const blocking_call& call, std::uint64_t time_ms) {
+  if (call.stream) {
+    std::string error;
+    const auto xread = parse_xread(argv, error);
+    if (!xread) return error;
+    return xread_ready(keys, argv, *xread, time_ms, xread_all);
+  }
   bool wrong = false;
   const std::string* key = first_ready(keys, call, time_ms, wrong);
   if (wrong) return wrong_type_reply();

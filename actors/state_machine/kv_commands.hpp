@@ -315,6 +315,7 @@ struct blocking_call {
   std::uint64_t timeout_ms = 0;  ///< 0: no timeout
   std::string side;              ///< BLMPOP/BZMPOP: LEFT/RIGHT or MIN/MAX as given
   std::string count;             ///< BLMPOP/BZMPOP: COUNT's argument, empty when not given
+  bool stream = false;           ///< XREAD BLOCK: waits for entries after its IDs, pops nothing
 };
 /// Timeouts above this (about 31,700 years) are refused as out of range.
 inline constexpr std::uint64_t blocking_timeout_ms_max = 1'000'000'000'000'000ULL;
@@ -330,10 +331,13 @@ bool parse_mpop(const argv_type& argv, std::size_t numkeys_at, bool zset, blocki
 /// blocking command with a valid arity; nullopt with `error` set (a RESP error) when its
 /// arguments are wrong.
 std::optional<blocking_call> parse_blocking(const argv_type& argv, std::string& error);
-/// The reply of blocking command `argv` served from `key`, which holds data of call.zset's
-/// family: what its non-blocking twin answers on that key (BLPOP/BZPOPMIN with the key first).
-std::string serve_blocked(keyspace& keys, const argv_type& argv, const blocking_call& call,
-                          const std::string& key, std::uint64_t time_ms);
+/// The reply of blocked command `argv` served from `key` (which may have changed), or nullopt
+/// when `key` cannot serve it (another type; for XREAD, no entry after its ID): what its
+/// non-blocking twin answers on that key (BLPOP/BZPOPMIN with the key first; XREAD with only
+/// that stream).
+std::optional<std::string> serve_blocked(keyspace& keys, const argv_type& argv,
+                                         const blocking_call& call, const std::string& key,
+                                         std::uint64_t time_ms);
 /// Runs `argv` if one of its keys has data (or holds a wrong type: WRONGTYPE); nullopt when it
 /// would block.
 std::optional<std::string> try_blocking(keyspace& keys, const argv_type& argv,
@@ -411,6 +415,44 @@ std::string check_function(const argv_type& argv);
 bool function_writes(const argv_type& argv);
 PREZ_KV_WRITE(function_write_command);
 PREZ_KV_READ(function_read_command);
+
+// streams (kv_streams.cpp)
+PREZ_KV_WRITE(xadd_command);
+PREZ_KV_WRITE(xtrim_command);
+PREZ_KV_WRITE(xdel_command);
+PREZ_KV_READ(xlen_command);
+PREZ_KV_READ(xrange_command);
+PREZ_KV_READ(xrevrange_command);
+PREZ_KV_READ(xread_command);
+/// XREAD BLOCK where its client cannot block (inside MULTI, a script): as XREAD at once.
+PREZ_KV_WRITE(xread_block_command);
+PREZ_KV_WRITE(xsetid_command);
+std::string check_xinfo(const argv_type& argv);
+PREZ_KV_READ(xinfo_command);
+/// XREAD's arguments, parsed.
+struct xread_call {
+  std::vector<std::string> keys;      ///< the streams, in order
+  std::size_t ids_at = 0;             ///< argv index of the first stream's ID
+  std::uint64_t count = 0;            ///< COUNT, 0 for none
+  std::optional<std::uint64_t> block; ///< BLOCK's milliseconds (0: no timeout)
+};
+/// Parses XREAD as Redis 7.0 does (its errors in its order, except the IDs', which xread_ready
+/// checks); nullopt with `error` set when wrong.
+std::optional<xread_call> parse_xread(const argv_type& argv, std::string& error);
+/// Whether XREAD `argv` has a BLOCK option (it is then a write: kind_of()).
+bool xread_blocks(const argv_type& argv);
+/// Entries a blocked XREAD without COUNT is served at most (Redis's default for it).
+inline constexpr std::size_t xread_blocked_count = 1000;
+inline constexpr std::size_t xread_all = ~std::size_t{0};
+/// XREAD's reply when some stream has entries after its ID: all streams (`only` ==
+/// xread_all) or only stream number `only` (serving a blocked client); nullopt when none has;
+/// an error reply for a wrong type or a bad ID.
+std::optional<std::string> xread_ready(const keyspace& keys, const argv_type& argv,
+                                       const xread_call& call, std::uint64_t now_ms,
+                                       std::size_t only);
+/// `argv` with each "$" ID replaced by its stream's last ID now (0-0 when absent): what a
+/// blocked XREAD waits for after (Redis resolves "$" when the client blocks).
+argv_type xread_resolve(const keyspace& keys, const argv_type& argv, std::uint64_t now_ms);
 
 #undef PREZ_KV_WRITE
 #undef PREZ_KV_READ

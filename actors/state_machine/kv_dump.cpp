@@ -114,6 +114,12 @@ struct item_packer {
       pack_item(pk, format_score(score));
     }
   }
+  void operator()(const stream_value& s) const {
+    pk.pack_array(checked_u32(1 + s.size()));
+    pack_item(pk, s.head_item());
+    for (const auto& [id, entry] : s.entries())
+      pack_item(pk, stream_value::entry_item(id, entry));
+  }
 };
 
 /// Whether `payload` has prez's prefix and an intact checksum.
@@ -147,7 +153,10 @@ public:
         data_ = set_value();
         return true;
       case static_cast<std::uint64_t>(snapshot::value_type::zset):
-        seed_pending_ = true; // the set is made when its seed comes
+      case static_cast<std::uint64_t>(snapshot::value_type::stream):
+        // the value is made when its head (the sorted set's seed, the stream's head) comes
+        head_type_ = static_cast<snapshot::value_type>(type);
+        seed_pending_ = true;
         return true;
       default:
         return false;
@@ -173,9 +182,9 @@ public:
     if (depth_ != 2) return false;
     const std::string_view item(bytes, size);
     if (seed_pending_) {
-      const auto seed = parse_seed(item);
-      if (!seed) return false;
-      data_ = zset_value(*seed);
+      auto made = value_from_head(head_type_, item);
+      if (!made) return false;
+      data_ = std::move(*made);
       seed_pending_ = false;
       return true;
     }
@@ -199,7 +208,9 @@ public:
     if (fields_ != 2 || depth_ != 0 || seed_pending_ || field_pending_) return std::nullopt;
     const bool empty = std::visit(
         [](const auto& data) {
-          if constexpr (std::is_same_v<std::decay_t<decltype(data)>, std::string>)
+          using type = std::decay_t<decltype(data)>;
+          // An empty stream is a value (XDEL of its last entry keeps the key), as in Redis.
+          if constexpr (std::is_same_v<type, std::string> || std::is_same_v<type, stream_value>)
             return false;
           else
             return data.empty();
@@ -218,6 +229,7 @@ private:
   /// Fields of the outer array seen: 0, 1 (the type) or 2 (the items).
   int fields_ = 0;
   bool seed_pending_ = false;
+  snapshot::value_type head_type_ = snapshot::value_type::zset;
   std::string_view field_;
   bool field_pending_ = false;
 };

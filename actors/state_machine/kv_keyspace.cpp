@@ -49,6 +49,12 @@ std::size_t payload_bytes(const value& data) {
         total += zset_member_bytes(member);
       return total;
     }
+    std::size_t operator()(const stream_value& s) const {
+      std::size_t total = 0;
+      for (const auto& [id, item] : s.entries())
+        total += stream_entry_bytes(item);
+      return total;
+    }
   };
   return std::visit(counter{}, data);
 }

@@ -53,6 +53,7 @@ struct encoding_namer {
       if (member.size() > 64) return "skiplist";
     return "listpack";
   }
+  std::string_view operator()(const stream_value&) const { return "stream"; }
 };
 
 std::string object_help() {

@@ -234,8 +234,10 @@ std::string_view type_name(const value& data) {
       return "hash";
     case 3:
       return "set";
-    default:
+    case 4:
       return "zset";
+    default:
+      return "stream";
   }
 }
 

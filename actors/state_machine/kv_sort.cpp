@@ -128,6 +128,9 @@ struct sortable_elements {
                       [&](const zset::item& item) { members.emplace_back(item.member); });
     return members;
   }
+  std::optional<std::vector<std::string>> operator()(const stream_value&) const {
+    return std::nullopt;
+  }
 };
 
 struct sort_item {

@@ -52,7 +52,9 @@ std::optional<std::string> kv_state::apply_client(std::uint64_t client_id, std::
   if (auto call = kv::parse_blocking(argv, error)) {
     auto reply = kv::try_blocking(keys_, argv, *call, now);
     if (!reply) {
-      block(client_id, seq, argv, call->timeout_ms, std::move(call->keys), now);
+      // XREAD's "$" means the last ID now, when it blocks: kept resolved in the blocked argv.
+      block(client_id, seq, call->stream ? kv::xread_resolve(keys_, argv, now) : argv,
+            call->timeout_ms, std::move(call->keys), now);
       return std::nullopt;
     }
     serve_blocked(argv, now); // BLMOVE's destination may be waited on
@@ -93,18 +95,20 @@ void kv_state::serve_blocked(const std::vector<std::string>& argv, std::uint64_t
     ready.pop_front();
     queued.erase(key);
     for (const auto& id : blocked.waiting_on(key)) {
-      const kv::entry* e = keys_.peek_live(key, time_ms);
-      if (e == nullptr) break; // emptied (and deleted) by the clients served before
+      if (keys_.peek_live(key, time_ms) == nullptr) break; // emptied by the clients before
       std::string error;
       const auto call = kv::parse_blocking(blocked.at(id).argv, error);
-      // A key of another type does not serve this client (it stays blocked, as in Redis 7.0).
-      const bool fits = call && (call->zset ? std::holds_alternative<kv::zset_value>(e->data)
-                                            : std::holds_alternative<kv::list_value>(e->data));
-      if (call && !fits) continue;
+      std::optional<std::string> reply;
+      if (call) {
+        // A key of another type (or a stream with nothing after the client's ID) does not
+        // serve this client: it stays blocked, as in Redis 7.0.
+        reply = kv::serve_blocked(keys_, blocked.at(id).argv, *call, key, time_ms);
+        if (!reply) continue;
+      } else {
+        reply = error.empty() ? kv::blocking_timed_out_reply() : error;
+      }
       auto client = *blocked.remove(id);
-      std::string reply = call ? kv::serve_blocked(keys_, client.argv, *call, key, time_ms)
-                               : (error.empty() ? kv::blocking_timed_out_reply() : error);
-      served_.push_back({client.client_id, client.seq, std::move(reply)});
+      served_.push_back({client.client_id, client.seq, std::move(*reply)});
       note(client.argv); // BLMOVE/BRPOPLPUSH pushed to their destination
     }
   }

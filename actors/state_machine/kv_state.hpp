@@ -19,6 +19,7 @@
 
 #include "actors/state_machine/blocked_clients.hpp"
 #include "actors/state_machine/lua_script.hpp"
+#include "actors/state_machine/stream.hpp"
 #include "actors/state_machine/zset.hpp"
 
 namespace prez {
@@ -84,7 +85,10 @@ using hash_value = std::map<std::string, std::string, std::less<>>;
 using set_value = std::set<std::string, std::less<>>;
 /// A sorted set (zset.hpp): ordered by (score, member), deterministic on every replica.
 using zset_value = zset;
-using value = std::variant<std::string, list_value, hash_value, set_value, zset_value>;
+/// A stream (stream.hpp): entries by ID.
+using stream_value = stream;
+using value =
+    std::variant<std::string, list_value, hash_value, set_value, zset_value, stream_value>;
 
 /// Where a key sits in the key space's order: by a fixed 64-bit hash of its name, then by name.
 /// The order is the same on every replica and on every run, and it is what makes SCAN's cursor
@@ -131,7 +135,7 @@ inline constexpr int hash = 1 << 6;      ///< h
 inline constexpr int zset = 1 << 7;      ///< z
 inline constexpr int expired = 1 << 8;   ///< x: a key deleted because its deadline passed
 inline constexpr int evicted = 1 << 9;   ///< e: accepted; prez never evicts
-inline constexpr int stream = 1 << 10;   ///< t: accepted; prez has no streams
+inline constexpr int stream = 1 << 10;   ///< t: xadd, xdel, xtrim, xsetid
 inline constexpr int key_miss = 1 << 11; ///< m: accepted; reads publish nothing (D32)
 inline constexpr int module = 1 << 13;   ///< d: accepted; prez has no modules
 inline constexpr int new_key = 1 << 14;  ///< n: a key created

@@ -49,6 +49,10 @@ enum class value_type : std::uint64_t {
   /// "-inf"); a record never splits a pair. Readers before sorted sets refuse the key with
   /// "unknown value type 4".
   zset = 4,
+  /// the stream's head (stream::head_item(): last ID, largest deleted ID, entries added, appends),
+  /// then one item per entry in ID order (stream::entry_item()). Readers before streams refuse
+  /// the key with "unknown value type 5".
+  stream = 5,
 };
 
 /// Lets msgpack::packer append to a std::string.

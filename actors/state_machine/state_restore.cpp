@@ -44,8 +44,8 @@ struct state_restorer::impl {
   kv::key_slot key;
   kv::entry pending;
   std::uint64_t items_left = 0;
-  /// A sorted set's first item, its seed, has not come yet.
-  bool zset_seed_pending = false;
+  /// The type whose first item (a sorted set's seed, a stream's head) has not come yet.
+  std::optional<snapshot::value_type> head_pending;
 
   kv::keyspace& keys() { return kv.keys_; }
   /// Bytes fed that are not part of a complete record: msgpack counts the bytes of the record it
@@ -221,7 +221,11 @@ error_text state_restorer::impl::take_key(const msgpack::object_array& fields) {
       break;
     case static_cast<std::uint64_t>(snapshot::value_type::zset):
       if (items < 3 || items % 2 != 1) return "sorted set item count is not 1 + 2 per member";
-      zset_seed_pending = true;
+      head_pending = snapshot::value_type::zset;
+      break;
+    case static_cast<std::uint64_t>(snapshot::value_type::stream):
+      if (items < 1) return "stream without its head";
+      head_pending = snapshot::value_type::stream;
       break;
     default:
       return "unknown value type " + std::to_string(type);
@@ -239,14 +243,15 @@ error_text state_restorer::impl::take_items(const msgpack::object& items) {
   if (std::holds_alternative<kv::hash_value>(pending.data) && list->size % 2 != 0)
     return "a record splits a hash field from its value";
   std::uint32_t first = 0;
-  if (zset_seed_pending) {
+  if (head_pending) {
+    const bool zset = *head_pending == snapshot::value_type::zset;
     std::string_view text;
     if (list->size == 0 || !snapshot::read_str(list->ptr[0], text))
-      return "sorted set seed missing";
-    const auto seed = kv::parse_seed(text);
-    if (!seed) return "sorted set seed is not a number";
-    pending.data = kv::zset_value(*seed);
-    zset_seed_pending = false;
+      return zset ? "sorted set seed missing" : "stream head missing";
+    auto made = kv::value_from_head(*head_pending, text);
+    if (!made) return zset ? "sorted set seed is not a number" : "stream head damaged";
+    pending.data = std::move(*made);
+    head_pending.reset();
     first = 1;
   }
   if (std::holds_alternative<kv::zset_value>(pending.data) && (list->size - first) % 2 != 0)

@@ -18,6 +18,9 @@ snapshot::value_type type_of(const value& data) {
     snapshot::value_type operator()(const hash_value&) const { return snapshot::value_type::hash; }
     snapshot::value_type operator()(const set_value&) const { return snapshot::value_type::set; }
     snapshot::value_type operator()(const zset_value&) const { return snapshot::value_type::zset; }
+    snapshot::value_type operator()(const stream_value&) const {
+      return snapshot::value_type::stream;
+    }
   };
   return std::visit(namer{}, data);
 }
@@ -27,6 +30,20 @@ std::optional<std::uint64_t> parse_seed(std::string_view text) {
   const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), seed);
   if (ec != std::errc{} || end != text.data() + text.size() || text.empty()) return std::nullopt;
   return seed;
+}
+
+std::optional<value> value_from_head(snapshot::value_type type, std::string_view item) {
+  if (type == snapshot::value_type::zset) {
+    const auto seed = parse_seed(item);
+    if (!seed) return std::nullopt;
+    return value(zset_value(*seed));
+  }
+  if (type == snapshot::value_type::stream) {
+    auto s = stream_value::from_head(item);
+    if (!s) return std::nullopt;
+    return value(std::move(*s));
+  }
+  return std::nullopt;
 }
 
 std::optional<std::string> add_item(value& data, std::size_t& bytes, std::string_view item,
@@ -60,6 +77,11 @@ std::optional<std::string> add_item(value& data, std::size_t& bytes, std::string
     sorted->set(pending_field, *score);
     bytes += zset_member_bytes(pending_field);
     field_pending = false;
+    return std::nullopt;
+  } else if (auto* s = std::get_if<stream_value>(&data)) {
+    const auto added = s->add_entry_item(item);
+    if (!added) return "stream entry damaged, out of order or past the stream's last ID";
+    bytes += *added;
     return std::nullopt;
   } else {
     auto& set = std::get<set_value>(data);

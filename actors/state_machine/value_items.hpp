@@ -27,10 +27,15 @@ inline std::string seed_text(const zset_value& sorted) {
 /// bits.
 std::optional<std::uint64_t> parse_seed(std::string_view text);
 
+/// The value a sorted set's or a stream's first item starts (its seed, its head); nullopt when
+/// the item is not one, or `type` has no such item.
+std::optional<value> value_from_head(snapshot::value_type type, std::string_view item);
+
 /// Adds one item to a value being rebuilt and its payload to `bytes` (see entry::bytes). A hash
 /// field or sorted set member waits in `pending_field` (viewing the caller's bytes, which must
-/// outlive the pair) with `field_pending` set, until its value or score comes. A sorted set must
-/// have been created with its seed first. Refuses, with a text: a string longer than
+/// outlive the pair) with `field_pending` set, until its value or score comes. A sorted set or a
+/// stream must have been created from its head first (value_from_head()); a stream's other items
+/// are its entries. Refuses, with a text: a string longer than
 /// limits::string_value_bytes_max, hash fields, set members or sorted set members that are not in
 /// strictly ascending order, and a score that is not a float (NaN).
 std::optional<std::string> add_item(value& data, std::size_t& bytes, std::string_view item,
