@@ -12,6 +12,7 @@ packages=(
   clang-format                                      # format check
   ccache                                            # faster rebuilds (optional for the build)
   faketime                                          # clock-skew tests (libfaketime)
+  nodejs npm                                        # test_bullmq.py: BullMQ + ioredis (npm ci by scripts/test.sh)
 )
 missing=()
 for p in "${packages[@]}"; do
