@@ -120,6 +120,28 @@ def finished_count(port):
     return zcard(port, "bull:%s:completed" % QUEUE) + zcard(port, "bull:%s:failed" % QUEUE)
 
 
+def progress(samples, every=2.0):
+    """One sample per `every` seconds, for the log."""
+    shown, next_t = [], 0.0
+    for t, done in samples:
+        if t >= next_t:
+            shown.append((round(t, 1), done))
+            next_t = t + every
+    return shown
+
+
+def longest_pause(samples, since):
+    """The longest time after `since` during which the finished count did not grow."""
+    longest, last_t, last_done = 0.0, since, None
+    for t, done in samples:
+        if t < since:
+            continue
+        if last_done is None or done > last_done:
+            longest = max(longest, t - last_t)
+            last_t, last_done = t, done
+    return longest
+
+
 def run_scenario(node, workdir, worker_ports, producer_port, kill_leader):
     """Runs workers, producer, the kill (kill_leader(), when given) and the final checks.
     Returns a dict of timings and counts. Every process started here is stopped before return."""
@@ -144,6 +166,7 @@ def run_scenario(node, workdir, worker_ports, producer_port, kill_leader):
         procs.append(producer)
         deadline = t_prod + DEADLINE
         killed = None
+        samples = []  # (seconds since the producer started, jobs finished), every 0.2 s
         while time.monotonic() < deadline:
             code = producer.proc.poll()
             if code not in (None, 0):
@@ -155,6 +178,7 @@ def run_scenario(node, workdir, worker_ports, producer_port, kill_leader):
                 done = finished_count(producer_port)
             except Exception:  # noqa: BLE001 -- the node may be electing; poll again
                 done = -1
+            samples.append((time.monotonic() - t_prod, done))
             if kill_leader and killed is None and code == 0 and done >= KILL_AT * JOBS:
                 timings["kill_at_completed"] = done
                 timings["kill_after"] = time.monotonic() - t_prod
@@ -164,6 +188,9 @@ def run_scenario(node, workdir, worker_ports, producer_port, kill_leader):
                 break
             time.sleep(0.2)
         timings["processed"] = time.monotonic() - t_prod
+        print("progress (s, jobs finished): %s" % progress(samples))
+        if killed:
+            timings["longest_pause_after_kill"] = longest_pause(samples, killed - t_prod)
         check(producer.proc.poll() == 0, "the producer finished within %d s: %s\n%s"
               % (DEADLINE, producer.events()[-3:], producer.stderr()))
         check(not kill_leader or (killed and timings["kill_at_completed"] < JOBS),
