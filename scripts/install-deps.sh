@@ -17,6 +17,12 @@ missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
 done
+# test_bullmq.py runs BullMQ + ioredis (scripts/test.sh installs them with npm ci): Node and npm
+# from Debian (nodejs npm), unless a node and npm are already on the PATH (Debian's npm conflicts
+# with other builds of nodejs, e.g. NodeSource's, which carry their own npm).
+if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
+  missing+=(nodejs npm)
+fi
 if ((${#missing[@]})); then
   SUDO=""
   [ "$(id -u)" -eq 0 ] || SUDO=sudo

@@ -15,6 +15,8 @@ clang-format --dry-run --Werror $files
 echo "== build (RelWithDebInfo, -Werror)"
 cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DPREZ_FAULT_INJECTION=ON >/dev/null
 cmake --build build -j "$jobs"
+echo "== npm packages for client tests (tests/integration/bullmq: bullmq, ioredis; exact versions in its package-lock.json)"
+npm ci --prefix tests/integration/bullmq --no-audit --no-fund
 echo "== tests"
 (cd build && ctest --output-on-failure -j 1 --timeout 600)
 
