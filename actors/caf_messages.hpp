@@ -16,6 +16,7 @@
 #include "caf/atom.hpp"
 
 #include "actors/net/peer_link_info.hpp"
+#include "actors/raft/background_expiry.hpp"
 #include "actors/raft/raft_types.hpp"
 #include "actors/raft/role_executor.hpp"
 #include "actors/state_machine/command_counts.hpp"
@@ -94,6 +95,9 @@ using transfer_atom = caf::atom_constant<caf::atom("transfer")>;
 // the actor answers with the bytes it has dealt with (written, skipped or lost).
 using audit_atom = caf::atom_constant<caf::atom("audit")>;
 using audited_atom = caf::atom_constant<caf::atom("audited")>;
+// Background expiry (docs/decisions.md D33): the state machine tells the node the earliest
+// deadline of its state (raft::deadline_report); the node hands the latest to the leader role.
+using deadline_atom = caf::atom_constant<caf::atom("deadline")>;
 
 /// A role's end: the node spawns `next` with the context (ownership moves with the pointer).
 struct role_handoff {
@@ -178,6 +182,7 @@ CAF_ALLOW_UNSAFE_MESSAGE_TYPE(std::vector<prez::audit::audit_line>)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(prez::peer_link_info)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(prez::gateway_status)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(prez::raft::raft_status)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(prez::raft::deadline_report)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(prez::membership)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(prez::raft::snapshot_ref)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(prez::raft::snapshot_send)

@@ -129,6 +129,13 @@ inline constexpr std::chrono::milliseconds state_machine_read_wait{10000};
 /// this much (plus a commit), and costs at most one small entry per this interval when only reads
 /// arrive (docs/expiry.md).
 inline constexpr std::uint64_t read_clock_refresh_ms = 20;
+/// Background expiry (docs/decisions.md D33): once the earliest deadline in the state (a key's
+/// expiry, a blocked client's deadline) has passed, a leader with no traffic appends a clock entry
+/// so that it is deleted (and `expired` published) without waiting for a command. At most one
+/// such entry is in flight, and they follow each other at least this far apart: a backlog larger
+/// than limits::kv_expire_per_apply_max keys per entry drains at that many keys per interval, and
+/// an idle cluster with due deadlines writes at most one small entry per interval.
+inline constexpr std::uint64_t background_expiry_interval_ms = 20;
 
 // --- storage -----------------------------------------------------------------------------------
 

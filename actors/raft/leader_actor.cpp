@@ -72,6 +72,7 @@ void flush_batch(role_actor<leader_logic>* self) {
     } else {
       st.last_stamp_ms = now_ms;
       read_floor = st.logic->context().log.last_index();
+      st.expiry.stamped(now_ms, read_floor);
     }
     st.proposals.clear();
     execute(self, std::move(fx));
@@ -179,6 +180,14 @@ caf::behavior leader_actor(role_actor<leader_logic>* self, role_args args) {
       pending->reset();
     }
   };
+  // Background expiry (D33): checked on the role's tick, no timer of its own. The clock entry
+  // goes through the batch like a read's, so it is stamped and appended the same way.
+  self->state.after_tick = [=] {
+    auto& st = self->state;
+    if (st.logic->transferring() || !st.expiry.due(wall_clock_ms())) return;
+    st.proposals.push_back(make_clock_entry(0));
+    flush_batch(self);
+  };
   return role_behavior(
       self, std::move(args),
       [=](propose_atom, client_command& command) {
@@ -205,6 +214,8 @@ caf::behavior leader_actor(role_actor<leader_logic>* self, role_args args) {
         schedule_batch(self);
       },
       [=](flush_atom) { flush_batch(self); },
+      // From the node: the earliest deadline its state machine knows (D33).
+      [=](deadline_atom, const deadline_report& report) { self->state.expiry.report(report); },
       // A graceful stop: hand leadership to the most up-to-date voter.
       [=](transfer_atom) {
         raft_effects fx;

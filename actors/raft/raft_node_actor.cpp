@@ -44,6 +44,9 @@ struct node_state {
   /// The newest snapshot the state machine reported durable; told to every new role too, so a
   /// report that reached a role just as it ended is not lost.
   raft::snapshot_ref snapshot;
+  /// The state machine's latest earliest-deadline report (background expiry, D33); told to the
+  /// live role when it is the leader, and to every new leader role.
+  std::optional<raft::deadline_report> deadlines;
   /// The configuration in effect, as the live role last reported it.
   membership config;
   /// This node is named in the removed list of the configuration in effect.
@@ -97,6 +100,8 @@ void spawn_role(node_actor* self, raft::role next, std::shared_ptr<raft::raft_co
   // A role actor that ends without handing off would leave the node a zombie (handle_role_down).
   self->monitor(st.role_actor);
   if (st.snapshot.index > 0) self->send(st.role_actor, snap_taken_atom::value, st.snapshot);
+  if (next == raft::role::leader && st.deadlines)
+    self->send(st.role_actor, deadline_atom::value, *st.deadlines);
   spdlog::info("raft: {} is now {} in term {}", st.settings.self, raft::to_string(next), st.term);
   if (st.handover && next != raft::role::leader) {
     st.handover->deliver(true);
@@ -410,6 +415,14 @@ caf::behavior raft_node(node_actor* self, node_settings settings,
       [=](snap_taken_atom, const raft::snapshot_ref& snapshot) {
         if (snapshot.index > self->state.snapshot.index) self->state.snapshot = snapshot;
         self->send(self->state.role_actor, snap_taken_atom::value, snapshot);
+      },
+      // From the state machine: the earliest deadline of its state. Only a leader appends clock
+      // entries for it (D33); a follower or candidate never hears of it.
+      [=](deadline_atom, const raft::deadline_report& report) {
+        auto& st = self->state;
+        st.deadlines = report;
+        if (st.current_role == raft::role::leader)
+          self->send(st.role_actor, deadline_atom::value, report);
       },
       [=](role_atom, role_handoff& handoff) {
         auto& st = self->state;

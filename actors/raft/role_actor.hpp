@@ -18,6 +18,7 @@
 #include "actors/caf_messages.hpp"
 #include "actors/fail_stop_actor.hpp"
 #include "actors/node_handles.hpp"
+#include "actors/raft/background_expiry.hpp"
 #include "actors/raft/raft_types.hpp"
 #include "actors/raft/role_executor.hpp"
 #include "actors/state_machine/state_restore.hpp"
@@ -46,6 +47,11 @@ struct role_state {
   bool batch_flush_scheduled = false;
   /// Leader only: the wall-clock time last stamped into a batch (0: none yet).
   std::uint64_t last_stamp_ms = 0;
+  /// Leader only: when to append a clock entry so that a passed deadline takes effect with no
+  /// traffic (background expiry, D33).
+  expiry_clock expiry;
+  /// Leader only: runs after each tick of the logic (the background expiry check).
+  std::function<void()> after_tick;
   /// Follower: the state the snapshot actor decoded from the snapshot it just stored, handed to
   /// the state machine with the restore the logic asks for (so no file is read twice, and a
   /// file pruned meanwhile cannot be missed).
@@ -178,6 +184,7 @@ caf::behavior role_behavior(role_actor<Logic>* self, role_args args, Extra... ex
       [=](tick_atom) {
         if (self->state.executor.retired()) return;
         execute(self, self->state.logic->tick());
+        if (self->state.after_tick && !self->state.executor.retired()) self->state.after_tick();
         self->delayed_send(self, self->state.args.tick, tick_atom::value);
       },
       [=](raft_atom, const raft_message& m) {

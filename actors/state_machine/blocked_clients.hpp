@@ -53,6 +53,11 @@ public:
   std::vector<client_key> waiting_on(std::string_view key) const;
   /// The clients whose deadline is <= clock_ms, the earliest deadline first.
   std::vector<client_key> due(std::uint64_t clock_ms) const;
+  /// The earliest deadline of a blocked client, nullopt when none has one.
+  std::optional<std::uint64_t> next_deadline_ms() const {
+    if (deadlines_.empty()) return std::nullopt;
+    return deadlines_.begin()->first;
+  }
   /// The blocked client `id`. Precondition: contains(id).
   const blocked_client& at(client_key id) const;
 

@@ -4,6 +4,7 @@
 
 #include "actors/state_machine/kv_state.hpp"
 
+#include <algorithm>
 #include <deque>
 #include <set>
 
@@ -112,6 +113,13 @@ void kv_state::serve_blocked(const std::vector<std::string>& argv, std::uint64_t
       note(client.argv); // BLMOVE/BRPOPLPUSH pushed to their destination
     }
   }
+}
+
+std::optional<std::uint64_t> kv_state::next_deadline_ms() const {
+  const auto key = keys_.next_expiry_ms();
+  const auto client = keys_.blocked().next_deadline_ms();
+  if (key && client) return std::min(*key, *client);
+  return key ? key : client;
 }
 
 void kv_state::advance_clock(std::uint64_t time_ms) {

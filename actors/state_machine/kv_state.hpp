@@ -318,6 +318,11 @@ public:
   std::size_t bytes() const { return bytes_; }
   /// Keys that have a deadline (INFO keyspace's expires=).
   std::size_t expiring() const { return expiries_.size(); }
+  /// The earliest key deadline (the expiry index's first), nullopt when no key has one.
+  std::optional<std::uint64_t> next_expiry_ms() const {
+    if (expiries_.empty()) return std::nullopt;
+    return expiries_.begin()->first;
+  }
   /// Recomputes bytes() from scratch (tests and invariant checks; O(size)).
   std::size_t recount_bytes() const;
 
@@ -480,6 +485,12 @@ public:
   void set_notify_flags(int flags) { keys_.set_notify_flags(flags); }
   /// Clients blocked now.
   std::size_t blocked_count() const { return keys_.blocked().size(); }
+  /// The earliest deadline in the state: a key's expiry or a blocked client's deadline, nullopt
+  /// when there is neither. Once the cluster clock reaches it, an applied entry (a clock entry
+  /// will do) deletes the key or times the client out; the leader appends one when nothing else
+  /// would (background expiry, docs/decisions.md D33). Still <= clock_ms() after an entry when
+  /// active expiry hit its per-entry bound (limits::kv_expire_per_apply_max).
+  std::optional<std::uint64_t> next_deadline_ms() const;
   /// Whether command `seq` of client `client_id` is blocked (applied, not answered yet).
   bool is_blocked(std::uint64_t client_id, std::uint64_t seq) const {
     return keys_.blocked().contains({client_id, seq});

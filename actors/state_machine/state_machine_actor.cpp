@@ -110,6 +110,8 @@ struct state_machine_state {
   std::uint64_t last_applied_term = 0;
   state_machine_settings settings;
   caf::actor node;
+  /// The earliest deadline last reported to the node (background expiry, D33).
+  std::optional<raft::deadline_report> deadline_reported;
   /// Applied since the last snapshot began (the triggers).
   std::uint64_t entries_since_snapshot = 0;
   std::uint64_t bytes_since_snapshot = 0;
@@ -235,6 +237,18 @@ void take_served(state_machine_state& st, std::uint64_t time_ms,
   }
 }
 
+/// Background expiry (docs/decisions.md D33): tells the node the state's earliest deadline when
+/// it changed or is still due, so its leader role can append a clock entry once it passes.
+void report_deadline(state_machine* self) {
+  auto& st = self->state;
+  if (!st.node) return;
+  const raft::deadline_report now{st.last_applied, st.kv.keys().clock_ms(),
+                                  st.kv.next_deadline_ms()};
+  if (!raft::worth_reporting(st.deadline_reported, now)) return;
+  st.deadline_reported = now;
+  self->send(st.node, deadline_atom::value, now);
+}
+
 void apply_entries(state_machine* self, const std::vector<log_entry>& entries) {
   auto& st = self->state;
   std::vector<applied_result> results;
@@ -318,6 +332,7 @@ void apply_entries(state_machine* self, const std::vector<log_entry>& entries) {
   // The node rewrites nodes.conf from each committed configuration.
   if (config_changed && st.node) self->send(st.node, members_atom::value, st.config);
   send_audit_lines(self);
+  report_deadline(self);
   serve_waiting_reads(self);
 }
 
@@ -531,6 +546,7 @@ void restore(state_machine* self, const raft::snapshot_ref& ref,
   add_audit_line(st, audit::snapshot_comment(ref.index, ref.term, true));
   send_audit_lines(self);
   answer_snapshot_waiters(self, "+OK\r\n");
+  report_deadline(self);
   serve_waiting_reads(self);
   serve_fetches(self);
 }
@@ -556,7 +572,10 @@ caf::behavior state_machine_actor(state_machine* self, caf::actor session,
     send_audit_lines(self);
   }
   return {
-      [=](start_atom, const caf::actor& node) { self->state.node = node; },
+      [=](start_atom, const caf::actor& node) {
+        self->state.node = node;
+        report_deadline(self); // the state loaded from a snapshot may hold deadlines
+      },
       [=](apply_atom, const std::vector<log_entry>& entries) {
         apply_entries(self, entries);
         if (!self->state.fetches.empty()) serve_fetches(self);

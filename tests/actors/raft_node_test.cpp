@@ -1,17 +1,25 @@
 // The node supervisor's role swap (actors/raft/raft_node_actor.cpp): a retired role's late word is
 // ignored, a retired role quitting after its handoff is normal, and the live role ending without a
 // handoff ends the node so that the fail-stop watcher stops the process (docs/decisions.md D18).
+// Background expiry (D33): the node hands the state machine's deadline report to the leader role,
+// which appends one clock entry once the deadline has passed, and no second one before a report
+// shows it applied.
 
 #include <catch2/catch.hpp>
 
+#include <chrono>
+#include <limits>
 #include <memory>
 #include <string>
+#include <thread>
 #include <utility>
 #include <vector>
 
 #include "actors/caf_messages.hpp"
 #include "actors/fail_stop_actor.hpp"
 #include "actors/raft/raft_node_actor.hpp"
+#include "config/limits.hpp"
+#include "messages/wire_codec.hpp"
 #include "tests/actors/coordinator_fixture.hpp"
 
 namespace {
@@ -32,14 +40,38 @@ using roles = std::vector<std::pair<prez::role_info, caf::actor>>;
 struct node_fixture : coordinator_fixture {
   std::shared_ptr<roles> told = std::make_shared<roles>();
   std::shared_ptr<std::vector<std::string>> stopped = std::make_shared<std::vector<std::string>>();
+  /// Every entry the log was asked to persist.
+  std::shared_ptr<std::vector<prez::log_entry>> persisted =
+      std::make_shared<std::vector<prez::log_entry>>();
   caf::actor node;
   caf::actor watcher; ///< held here: an actor nobody refers to ends
 
+  /// Clock entries among the persisted entries.
+  std::size_t clock_entries() const {
+    std::size_t n = 0;
+    for (const auto& e : *persisted) {
+      if (e.kind() != prez::entry_type::command) continue;
+      auto command = prez::decode_command(e.data.data(), e.data.size());
+      if (command && prez::is_clock_entry(*command)) ++n;
+    }
+    return n;
+  }
+
+  /// Delivers what was sent, then lets the roles tick `ticks` times.
+  void tick(int ticks) {
+    run();
+    for (int i = 0; i < ticks; ++i) {
+      sched->advance_time(std::chrono::milliseconds(10));
+      run();
+    }
+  }
+
   node_fixture() {
     // A log that makes every write durable at once.
-    auto log = spawn_fn([](caf::event_based_actor* self) -> caf::behavior {
+    auto log = spawn_fn([p = persisted](caf::event_based_actor* self) -> caf::behavior {
       auto last = std::make_shared<std::pair<std::uint64_t, std::uint64_t>>();
       return {[=](prez::persist_atom, const prez::persist_request& request) {
+        p->insert(p->end(), request.entries.begin(), request.entries.end());
         if (request.truncate_from) *last = {*request.truncate_from - 1, last->second};
         if (!request.entries.empty())
           *last = {request.entries.back().index, request.entries.back().term};
@@ -108,4 +140,42 @@ TEST_CASE_METHOD(node_fixture, "the live role ending without a handoff stops the
   REQUIRE(stopped->size() == 1);
   CHECK(stopped->front().find("raft_node: ") == 0);
   CHECK(stopped->front().find("live leader role actor") != std::string::npos);
+}
+
+TEST_CASE_METHOD(node_fixture,
+                 "the leader appends a clock entry once the reported deadline passed") {
+  REQUIRE(told->size() == 2); // the leader is live
+  tick(3);
+  CHECK(clock_entries() == 0); // nothing reported: nothing due
+  const auto last = persisted->back().index;
+  // A deadline far in the future: nothing to do.
+  caf::anon_send(
+      node, prez::deadline_atom::value,
+      prez::raft::deadline_report{last, 1000, std::numeric_limits<std::uint64_t>::max()});
+  tick(3);
+  CHECK(clock_entries() == 0);
+  // A deadline long past on the leader's wall clock: one clock entry, and no second one while
+  // no report shows it applied, however long the wait.
+  caf::anon_send(node, prez::deadline_atom::value, prez::raft::deadline_report{last, 1000, 2000});
+  tick(1);
+  CHECK(clock_entries() == 1);
+  std::this_thread::sleep_for(
+      std::chrono::milliseconds(2 * prez::limits::background_expiry_interval_ms));
+  tick(5);
+  CHECK(clock_entries() == 1);
+  // Applied, yet still due (a backlog past the per-entry bound): the next one, 20 ms later.
+  caf::anon_send(node, prez::deadline_atom::value,
+                 prez::raft::deadline_report{persisted->back().index, 3000, 2000});
+  std::this_thread::sleep_for(
+      std::chrono::milliseconds(2 * prez::limits::background_expiry_interval_ms));
+  tick(1);
+  CHECK(clock_entries() == 2);
+  // Applied, nothing left: nothing more.
+  caf::anon_send(node, prez::deadline_atom::value,
+                 prez::raft::deadline_report{persisted->back().index, 3000, std::nullopt});
+  std::this_thread::sleep_for(
+      std::chrono::milliseconds(2 * prez::limits::background_expiry_interval_ms));
+  tick(3);
+  CHECK(clock_entries() == 2);
+  CHECK(stopped->empty());
 }
