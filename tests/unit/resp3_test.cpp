@@ -78,3 +78,67 @@ TEST_CASE("RESP3: shapes follow the command, as Redis 7 answers it") {
   CHECK(resp3_shape_of({"exec"}) == resp3_shape::exec);
   CHECK(resp3_shape_of({}) == resp3_shape::plain);
 }
+
+TEST_CASE("RESP3: the one reader reads the RESP3 types prez writes") {
+  const auto map = prez::parse_resp2_reply("%2\r\n$1\r\na\r\n_\r\n$1\r\nb\r\n#t\r\n");
+  REQUIRE(map);
+  CHECK(map->type == '%');
+  REQUIRE(map->elements.size() == 4); // keys and values in turn
+  CHECK(map->elements[1].type == '_');
+  CHECK(map->elements[1].null);
+  CHECK(map->elements[3].payload == "t");
+  const auto set = prez::parse_resp2_reply("~2\r\n:1\r\n(12345678901234567890\r\n");
+  REQUIRE(set);
+  CHECK(set->type == '~');
+  REQUIRE(set->elements.size() == 2);
+  CHECK(set->elements[1].type == '(');
+  CHECK(set->elements[1].payload == "12345678901234567890");
+  const auto dbl = prez::parse_resp2_reply(",3.5\r\n");
+  REQUIRE(dbl);
+  CHECK(dbl->payload == "3.5");
+  const auto verbatim = prez::parse_resp2_reply("=6\r\ntxt:hi\r\n");
+  REQUIRE(verbatim);
+  CHECK(verbatim->payload == "txt:hi");
+  for (const char* bad : {"#x\r\n", "_1\r\n", ",\r\n", "(\r\n", "=2\r\nab\r\n", "=4\r\nabcd\r\n",
+                          "=-1\r\n", "%-1\r\n", "~-1\r\n", "%1\r\n:1\r\n", "~2\r\n:1\r\n"})
+    CHECK_FALSE(prez::parse_resp2_reply(bad));
+}
+
+TEST_CASE("RESP3: a script's RESP3 types go through to a RESP3 client, nulls become _") {
+  CHECK(resp3_shape_of({"EVAL", "return 1", "0"}) == resp3_shape::script);
+  CHECK(resp3_shape_of({"evalsha_ro", "x", "0"}) == resp3_shape::script);
+  CHECK(resp3_shape_of({"FCALL", "f", "0"}) == resp3_shape::script);
+  const std::string map = "%2\r\n$1\r\na\r\n$-1\r\n$1\r\nb\r\n~1\r\n,1.5\r\n";
+  CHECK(to_resp3(map, resp3_shape::script) == "%2\r\n$1\r\na\r\n_\r\n$1\r\nb\r\n~1\r\n,1.5\r\n");
+  for (const char* same : {"#t\r\n", "#f\r\n", ",inf\r\n", "(123\r\n", "=6\r\ntxt:hi\r\n"})
+    CHECK(to_resp3(same, resp3_shape::script) == same);
+  CHECK(to_resp3("$-1\r\n", resp3_shape::script) == "_\r\n");
+  // Inside EXEC too.
+  CHECK(to_resp3("*2\r\n#t\r\n$-1\r\n", resp3_shape::exec, {resp3_shape::script}) ==
+        "*2\r\n#t\r\n_\r\n");
+}
+
+TEST_CASE("RESP2: a script's RESP3 types are downgraded as Redis 7.0 answers a RESP2 client") {
+  using prez::to_resp2;
+  CHECK(to_resp2("_\r\n") == "$-1\r\n");
+  CHECK(to_resp2("#t\r\n") == ":1\r\n");
+  CHECK(to_resp2("#f\r\n") == ":0\r\n");
+  CHECK(to_resp2(",3.141\r\n") == "$5\r\n3.141\r\n");
+  CHECK(to_resp2(",-inf\r\n") == "$4\r\n-inf\r\n");
+  CHECK(to_resp2("(1234567999999999999999999999999999999\r\n") ==
+        "$37\r\n1234567999999999999999999999999999999\r\n");
+  CHECK(to_resp2("=29\r\ntxt:This is a verbatim\nstring\r\n") ==
+        "$25\r\nThis is a verbatim\nstring\r\n");
+  CHECK(to_resp2("%1\r\n$1\r\nf\r\n%1\r\n$1\r\ng\r\n,1\r\n") ==
+        "*2\r\n$1\r\nf\r\n*2\r\n$1\r\ng\r\n$1\r\n1\r\n");
+  CHECK(to_resp2("~2\r\n$1\r\na\r\n#f\r\n") == "*2\r\n$1\r\na\r\n:0\r\n");
+  CHECK(to_resp2("*3\r\n_\r\n*-1\r\n$-1\r\n") == "*3\r\n$-1\r\n*-1\r\n$-1\r\n");
+  // RESP2 replies (and ones that do not parse) come back unchanged.
+  for (const char* same : {"+OK\r\n", "-ERR x\r\n", ":1\r\n", "$1\r\nx\r\n", "*-1\r\n",
+                           "*2\r\n$1\r\na\r\n:2\r\n", "*2\r\n:1\r\n", "%1\r\n"})
+    CHECK(to_resp2(same) == same);
+  CHECK(prez::may_hold_resp3(resp3_shape::script));
+  CHECK_FALSE(prez::may_hold_resp3(resp3_shape::map));
+  CHECK_FALSE(prez::may_hold_resp3(resp3_shape::exec, {resp3_shape::plain, resp3_shape::set}));
+  CHECK(prez::may_hold_resp3(resp3_shape::exec, {resp3_shape::plain, resp3_shape::script}));
+}
