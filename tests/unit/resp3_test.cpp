@@ -1,5 +1,10 @@
 #include <catch2/catch.hpp>
 
+#include <cstdint>
+#include <iterator>
+#include <string>
+#include <string_view>
+
 #include "actors/gateway/command_docs.hpp"
 #include "actors/gateway/resp3.hpp"
 
@@ -141,4 +146,57 @@ TEST_CASE("RESP2: a script's RESP3 types are downgraded as Redis 7.0 answers a R
   CHECK_FALSE(prez::may_hold_resp3(resp3_shape::map));
   CHECK_FALSE(prez::may_hold_resp3(resp3_shape::exec, {resp3_shape::plain, resp3_shape::set}));
   CHECK(prez::may_hold_resp3(resp3_shape::exec, {resp3_shape::plain, resp3_shape::script}));
+}
+
+namespace {
+
+/// A random reply of RESP2 and RESP3 types, nested up to `depth` more levels (a fixed generator:
+/// the same cases at every run).
+std::string random_reply(std::uint64_t& state, int depth) {
+  auto next = [&state](std::uint64_t n) {
+    state = state * 6364136223846793005ull + 1442695040888963407ull;
+    return (state >> 33) % n;
+  };
+  static const char* const scalars[] = {
+      "+OK\r\n",   "-ERR x\r\n", ":-7\r\n",         "$2\r\nab\r\n", "$-1\r\n",
+      "*-1\r\n",   "_\r\n",      "#t\r\n",          "#f\r\n",       ",1.5\r\n",
+      ",-inf\r\n", "(123\r\n",   "=5\r\ntxt:x\r\n", "$0\r\n\r\n",   "=4\r\nmkd:\r\n"};
+  const auto kind = depth > 0 ? next(4) : 0;
+  if (kind == 0) return scalars[next(std::size(scalars))];
+  const auto count = next(4);
+  std::string out = std::string(1, "*~%"[kind - 1]) + std::to_string(count) + "\r\n";
+  for (std::uint64_t i = 0; i < (kind == 3 ? 2 * count : count); ++i)
+    out += random_reply(state, depth - 1);
+  return out;
+}
+
+/// Whether `reply` holds only RESP2 types.
+bool only_resp2(const prez::resp2_reply& reply) {
+  if (std::string_view("+-:$*").find(reply.type) == std::string_view::npos) return false;
+  for (const auto& element : reply.elements)
+    if (!only_resp2(element)) return false;
+  return true;
+}
+
+} // namespace
+
+TEST_CASE("RESP2/RESP3: any mix of types reads, downgrades to RESP2 and goes through RESP3") {
+  std::uint64_t state = 12;
+  for (int i = 0; i < 2000; ++i) {
+    const std::string reply = random_reply(state, 4);
+    INFO(reply);
+    const auto parsed = prez::parse_resp2_reply(reply);
+    REQUIRE(parsed);
+    CHECK(parsed->raw == reply);
+    const auto resp2 = prez::parse_resp2_reply(prez::to_resp2(reply));
+    REQUIRE(resp2);
+    CHECK(only_resp2(*resp2));
+    CHECK(prez::to_resp2(prez::to_resp2(reply)) == prez::to_resp2(reply));
+    // RESP3 keeps every RESP3 type; only RESP2's nulls change (to `_`), so a second pass is a
+    // no-op.
+    const std::string resp3 = to_resp3(reply, resp3_shape::script);
+    CHECK(to_resp3(resp3, resp3_shape::script) == resp3);
+    if (reply.find("*-1") == std::string::npos) // RESP2's null array stays one; `_` is `$-1`
+      CHECK(prez::to_resp2(resp3) == prez::to_resp2(reply));
+  }
 }
