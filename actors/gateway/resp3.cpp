@@ -34,22 +34,48 @@ std::optional<node> parse(std::string_view text, std::size_t& pos, int depth = 0
     if (ec != std::errc{} || p != header.data() + header.size()) return std::nullopt;
     return v;
   };
+  auto aggregate = [&](long long count) -> bool {
+    if (static_cast<unsigned long long>(count) > text.size()) return false;
+    n.elements.reserve(static_cast<std::size_t>(count));
+    for (long long i = 0; i < count; ++i) {
+      auto element = parse(text, pos, depth + 1);
+      if (!element) return false;
+      n.elements.push_back(std::move(*element));
+    }
+    return true;
+  };
   switch (n.type) {
     case '+':
     case '-':
     case ':':
       n.payload = header;
       break;
-    case '$': {
+    case ',': // RESP3 double and big number: the number's text
+    case '(':
+      if (header.empty()) return std::nullopt;
+      n.payload = header;
+      break;
+    case '#':
+      if (header != "t" && header != "f") return std::nullopt;
+      n.payload = header;
+      break;
+    case '_':
+      if (!header.empty()) return std::nullopt;
+      n.null = true;
+      break;
+    case '$':
+    case '=': {
       auto length = number();
       if (!length) return std::nullopt;
       if (*length < 0) {
+        if (n.type == '=') return std::nullopt;
         n.null = true;
         break;
       }
       const auto size = static_cast<std::size_t>(*length);
       if (text.size() - pos < size + 2 || text.substr(pos + size, 2) != "\r\n") return std::nullopt;
       n.payload = text.substr(pos, size);
+      if (n.type == '=' && (size < 4 || n.payload[3] != ':')) return std::nullopt;
       pos += size + 2;
       break;
     }
@@ -60,13 +86,16 @@ std::optional<node> parse(std::string_view text, std::size_t& pos, int depth = 0
         n.null = true;
         break;
       }
-      if (static_cast<std::size_t>(*count) > text.size()) return std::nullopt;
-      n.elements.reserve(static_cast<std::size_t>(*count));
-      for (long long i = 0; i < *count; ++i) {
-        auto element = parse(text, pos, depth + 1);
-        if (!element) return std::nullopt;
-        n.elements.push_back(std::move(*element));
-      }
+      if (!aggregate(*count)) return std::nullopt;
+      break;
+    }
+    case '~':
+    case '%': { // RESP3 set and map (a map's elements are its keys and values in turn)
+      auto count = number();
+      if (!count || *count < 0) return std::nullopt;
+      if (n.type == '%' && static_cast<unsigned long long>(*count) > text.size())
+        return std::nullopt;
+      if (!aggregate(n.type == '%' ? 2 * *count : *count)) return std::nullopt;
       break;
     }
     default:
@@ -135,6 +164,12 @@ void write(std::string& out, const node& n, const form& f) {
     out += "txt:";
     out += n.payload;
     out += "\r\n";
+    return;
+  }
+  if (n.type == '%' || n.type == '~') { // a script's RESP3 map or set: kept, nulls inside converted
+    write_header(out, n.type, n.type == '%' ? n.elements.size() / 2 : n.elements.size());
+    for (const node& element : n.elements)
+      write(out, element, form{});
     return;
   }
   if (n.type != '*') {
@@ -304,10 +339,44 @@ form form_for(resp3_shape shape, const std::vector<resp3_shape>* queued) {
       f.keyed_map = true;
       return f;
     }
+    case resp3_shape::script: // its RESP3 types are written through, nulls become `_`
     case resp3_shape::plain:
       break;
   }
   return form{};
+}
+
+/// Writes `n` in RESP2 (to_resp2).
+void downgrade(std::string& out, const node& n) {
+  auto bulk = [&](std::string_view text) {
+    write_header(out, '$', text.size());
+    out += text;
+    out += "\r\n";
+  };
+  switch (n.type) {
+    case '_':
+      out += "$-1\r\n";
+      return;
+    case '#':
+      out += n.payload == "t" ? ":1\r\n" : ":0\r\n";
+      return;
+    case ',':
+    case '(':
+      return bulk(n.payload);
+    case '=':
+      return bulk(n.payload.substr(4));
+    case '%':
+    case '~':
+    case '*':
+      if (n.null) break;
+      write_header(out, '*', n.elements.size());
+      for (const node& element : n.elements)
+        downgrade(out, element);
+      return;
+    default:
+      break;
+  }
+  out += n.raw;
 }
 
 } // namespace
@@ -335,6 +404,9 @@ resp3_shape resp3_shape_of(const std::vector<std::string>& argv) {
   if (name == "command" && (sub.empty() || sub == "info")) return resp3_shape::command_info;
   if (name == "command" && sub == "docs") return resp3_shape::command_docs;
   if (name == "exec") return resp3_shape::exec;
+  if (name == "eval" || name == "evalsha" || name == "eval_ro" || name == "evalsha_ro" ||
+      name == "fcall" || name == "fcall_ro")
+    return resp3_shape::script;
   return zset_shape_of(name, argv);
 }
 
@@ -346,6 +418,25 @@ std::string to_resp3(std::string_view resp2, resp3_shape shape,
   std::string out;
   out.reserve(resp2.size());
   write(out, *root, form_for(shape, &queued));
+  return out;
+}
+
+bool may_hold_resp3(resp3_shape shape, const std::vector<resp3_shape>& queued) {
+  if (shape == resp3_shape::script) return true;
+  return shape == resp3_shape::exec &&
+         std::find(queued.begin(), queued.end(), resp3_shape::script) != queued.end();
+}
+
+std::string to_resp2(std::string_view reply) {
+  // Only an aggregate or a RESP3 type changes; most script replies are a plain RESP2 scalar.
+  if (reply.empty() || reply[0] == '+' || reply[0] == '-' || reply[0] == ':' || reply[0] == '$')
+    return std::string(reply);
+  std::size_t pos = 0;
+  auto root = parse(reply, pos);
+  if (!root || pos != reply.size()) return std::string(reply);
+  std::string out;
+  out.reserve(reply.size());
+  downgrade(out, *root);
   return out;
 }
 

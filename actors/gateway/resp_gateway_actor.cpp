@@ -81,14 +81,21 @@ void fill_final(connection* self, std::uint64_t slot, std::string text, bool clo
   flush_ready(self);
 }
 
-/// A one-shot worker on CAF's scheduler (not the middleman's I/O thread) that rewrites one RESP2
-/// reply into RESP3 and ends.
-caf::behavior resp3_converter_actor(caf::event_based_actor* self, resp3_shape shape,
+/// A reply in the connection's protocol: RESP3 rewritten from RESP2 (D13), or for RESP2 a script's
+/// RESP3 types downgraded (resp3.hpp, may_hold_resp3).
+std::string in_protocol(const std::string& text, int protocol, resp3_shape shape,
+                        const std::vector<resp3_shape>& queued) {
+  return protocol == 3 ? to_resp3(text, shape, queued) : to_resp2(text);
+}
+
+/// A one-shot worker on CAF's scheduler (not the middleman's I/O thread) that rewrites one reply
+/// into the connection's protocol (in_protocol) and ends.
+caf::behavior resp3_converter_actor(caf::event_based_actor* self, int protocol, resp3_shape shape,
                                     std::vector<resp3_shape> queued) {
   return {
-      [=](convert_atom, const std::string& resp2) -> std::string {
+      [=](convert_atom, const std::string& text) -> std::string {
         self->quit();
-        return to_resp3(resp2, shape, queued);
+        return in_protocol(text, protocol, shape, queued);
       },
   };
 }
@@ -99,7 +106,7 @@ void convert_elsewhere(connection* self, std::uint64_t slot, std::string text, b
   const auto& s = slot_at(self, slot);
   spdlog::debug("client {}: a {}-byte reply goes to a worker for RESP3", self->state.client_id,
                 text.size());
-  auto converter = self->system().spawn(resp3_converter_actor, s.shape, s.queued);
+  auto converter = self->system().spawn(resp3_converter_actor, s.protocol, s.shape, s.queued);
   self->request(converter, caf::infinite, convert_atom::value, std::move(text))
       .then(
           [=](std::string& converted) {
@@ -149,10 +156,11 @@ void fill(connection* self, std::uint64_t slot, std::string text, bool close_aft
   if (slot >= exec_part_slot_base) return fill_part(self, slot, std::move(text));
   if (!slot_pending(st, slot)) return;
   const auto& s = slot_at(self, slot);
-  if (s.protocol != 3) return fill_final(self, slot, std::move(text), close_after);
+  if (s.protocol != 3 && !may_hold_resp3(s.shape, s.queued))
+    return fill_final(self, slot, std::move(text), close_after);
   if (text.size() > limits::resp3_inline_bytes_max)
     return convert_elsewhere(self, slot, std::move(text), close_after);
-  fill_final(self, slot, to_resp3(text, s.shape, s.queued), close_after);
+  fill_final(self, slot, in_protocol(text, s.protocol, s.shape, s.queued), close_after);
 }
 
 void run_exec_locals(connection* self, std::uint64_t slot, const std::shared_ptr<exec_plan>& plan,

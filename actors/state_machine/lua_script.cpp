@@ -14,6 +14,7 @@
 #include <cstring>
 #include <limits>
 #include <new>
+#include <optional>
 
 #include "actors/gateway/resp3.hpp"
 #include "actors/gateway/resp_writer.hpp"
@@ -46,6 +47,9 @@ struct run_state {
   bool loading = false;
   /// What the library registered, in order (function mode only).
   std::vector<function_info>* registered = nullptr;
+  /// redis.setresp: the protocol redis.call's replies are read in (and, for booleans, the
+  /// script's result written in). 2 at the start of every run, as in Redis.
+  int resp = 2;
 };
 
 constexpr int hook_every = 1000;
@@ -106,11 +110,57 @@ void push_error_table(lua_State* L, std::string_view text) {
   lua_setfield(L, -2, "err");
 }
 
-/// Pushes one command reply as Redis converts RESP2 to Lua: integer -> number, bulk -> string,
-/// null -> false, array -> table, status -> {ok=...}, error -> {err=...}.
+/// Pushes one command reply as Redis 7.0 converts it to Lua: integer -> number, bulk -> string,
+/// RESP2's null -> false, array -> table, status -> {ok=...}, error -> {err=...}; and the RESP3
+/// types (redis.setresp(3)): null `_` -> nil, boolean -> boolean, double -> {double=number},
+/// big number -> {big_number=text}, verbatim -> {verbatim_string={format=..., string=...}},
+/// map -> {map={key=value, ...}}, set -> {set={member=true, ...}}.
 void push_reply(lua_State* L, const resp2_reply& reply) {
-  luaL_checkstack(L, 4, "reply nested too deep");
+  luaL_checkstack(L, 6, "reply nested too deep");
   switch (reply.type) {
+    case '_':
+      lua_pushnil(L);
+      return;
+    case '#':
+      lua_pushboolean(L, reply.payload == "t");
+      return;
+    case ',':
+      lua_newtable(L);
+      lua_pushnumber(
+          L, static_cast<lua_Number>(std::strtod(std::string(reply.payload).c_str(), nullptr)));
+      lua_setfield(L, -2, "double");
+      return;
+    case '(':
+      lua_newtable(L);
+      lua_pushlstring(L, reply.payload.data(), reply.payload.size());
+      lua_setfield(L, -2, "big_number");
+      return;
+    case '=': // "fmt:text" (the reader checked the colon)
+      lua_newtable(L);
+      lua_newtable(L);
+      lua_pushlstring(L, reply.payload.data() + 4, reply.payload.size() - 4);
+      lua_setfield(L, -2, "string");
+      lua_pushlstring(L, reply.payload.data(), 3);
+      lua_setfield(L, -2, "format");
+      lua_setfield(L, -2, "verbatim_string");
+      return;
+    case '%':
+    case '~':
+      lua_newtable(L);
+      lua_createtable(L, 0, static_cast<int>(reply.elements.size()));
+      for (std::size_t i = 0; i < reply.elements.size(); ++i) {
+        push_reply(L, reply.elements[i]);
+        if (reply.type == '%')
+          push_reply(L, reply.elements[++i]);
+        else
+          lua_pushboolean(L, 1);
+        if (lua_isnil(L, -2))
+          lua_pop(L, 2); // a null key has no place in a table
+        else
+          lua_rawset(L, -3);
+      }
+      lua_setfield(L, -2, reply.type == '%' ? "map" : "set");
+      return;
     case '+':
       lua_newtable(L);
       lua_pushlstring(L, reply.payload.data(), reply.payload.size());
@@ -182,7 +232,9 @@ bool push_command_reply(lua_State* L) {
     }
   }
   lua_settop(L, 0); // the arguments may fill the stack (unpack of thousands)
-  const std::string reply = state_of(L).host->call(argv);
+  std::string reply = state_of(L).host->call(argv);
+  // RESP3: the reply a RESP3 client gets for this command, from the one conversion point.
+  if (state_of(L).resp == 3) reply = to_resp3(reply, resp3_shape_of(argv));
   const auto parsed = parse_resp2_reply(reply);
   if (!parsed) {
     push_error_table(L, "ERR internal error: a command answered an unreadable reply");
@@ -258,19 +310,23 @@ int redis_true(lua_State* L) {
   return 1;
 }
 int redis_setresp(lua_State* L) {
+  run_state& run = state_of(L);
+  if (run.loading) {
+    push_error_table(L, "redis.setresp can only be called inside a script invocation");
+    return lua_error(L);
+  }
   if (lua_gettop(L) != 1) {
     push_error_table(L, "redis.setresp() requires one argument.");
     return lua_error(L);
   }
-  const auto version = lua_tonumber(L, 1);
+  // As Redis: the number truncated to an int (so 2.5 is 2; a non-number is 0 and refused).
+  const lua_Number number = lua_tonumber(L, 1);
+  const int version = number >= 2 && number < 4 ? static_cast<int>(number) : 0;
   if (version != 2 && version != 3) {
     push_error_table(L, "RESP version must be 2 or 3.");
     return lua_error(L);
   }
-  if (version == 3) {
-    push_error_table(L, "prez scripts speak RESP2 only (redis.setresp(3) is not supported)");
-    return lua_error(L);
-  }
+  run.resp = version;
   return 0;
 }
 
@@ -884,9 +940,42 @@ std::string_view chunk_text(std::string_view body) {
   return body;
 }
 
-/// Converts the value on top of the stack to a RESP2 reply and pops it.
-void write_reply(lua_State* L, std::string& out, int depth) {
-  if (depth > 64 || !lua_checkstack(L, 4)) {
+/// Text with CR and LF turned into spaces (a status, an error, a big number).
+std::string one_line(std::string text) {
+  for (auto& c : text)
+    if (c == '\r' || c == '\n') c = ' ';
+  return text;
+}
+
+/// The string field `name` of the table on top of the stack (raw read), or nullopt.
+std::optional<std::string> string_field(lua_State* L, const char* name) {
+  lua_pushstring(L, name);
+  lua_rawget(L, -2);
+  std::optional<std::string> out;
+  if (lua_type(L, -1) == LUA_TSTRING) {
+    std::size_t size = 0;
+    const char* text = lua_tolstring(L, -1, &size);
+    out.emplace(text, size);
+  }
+  lua_pop(L, 1);
+  return out;
+}
+
+/// A double as Redis 7.0 writes it in RESP3 (`,<%.17g>`; inf and -inf spelled out).
+std::string double_reply(lua_Number value) {
+  const auto d = static_cast<double>(value);
+  if (std::isinf(d)) return d > 0 ? ",inf\r\n" : ",-inf\r\n";
+  char buffer[64];
+  std::snprintf(buffer, sizeof buffer, "%.17g", d);
+  return "," + std::string(buffer) + "\r\n";
+}
+
+/// Converts the value on top of the stack to a reply and pops it, as Redis 7.0 converts a
+/// script's result. Written in RESP2, except for what only RESP3 can say (resp3.hpp): a table
+/// with a `double`, `big_number`, `verbatim_string`, `map` or `set` field, and booleans after
+/// redis.setresp(3) (`resp`); the gateway downgrades those for a RESP2 client (to_resp2).
+void write_reply(lua_State* L, std::string& out, int depth, int resp) {
+  if (depth > 64 || !lua_checkstack(L, 6)) {
     lua_pop(L, 1);
     out += resp::error("ERR reached lua stack limit");
     return;
@@ -899,34 +988,79 @@ void write_reply(lua_State* L, std::string& out, int depth) {
       break;
     }
     case LUA_TBOOLEAN:
-      out += lua_toboolean(L, -1) ? resp::integer(1) : resp::null_bulk();
+      if (resp == 3)
+        out += lua_toboolean(L, -1) ? "#t\r\n" : "#f\r\n";
+      else
+        out += lua_toboolean(L, -1) ? resp::integer(1) : resp::null_bulk();
       break;
     case LUA_TNUMBER:
       out += resp::integer(static_cast<long long>(lua_tonumber(L, -1)));
       break;
     case LUA_TTABLE: {
-      lua_pushstring(L, "err");
+      // Raw reads, in Redis's order: err, ok, double, big_number, verbatim_string, map, set.
+      // An error's and a status's text end at a NUL byte, as Redis reads them (C strings).
+      if (auto text = string_field(L, "err")) {
+        out += "-" + one_line(text->substr(0, text->find('\0'))) + "\r\n";
+        break;
+      }
+      if (auto text = string_field(L, "ok")) {
+        out += resp::simple(one_line(text->substr(0, text->find('\0'))));
+        break;
+      }
+      lua_pushstring(L, "double");
       lua_rawget(L, -2);
-      if (lua_type(L, -1) == LUA_TSTRING) {
-        std::string text = lua_tostring(L, -1);
-        for (auto& c : text)
-          if (c == '\r' || c == '\n') c = ' ';
-        out += "-" + text + "\r\n";
+      if (lua_type(L, -1) == LUA_TNUMBER) {
+        out += double_reply(lua_tonumber(L, -1));
         lua_pop(L, 2);
         return;
       }
       lua_pop(L, 1);
-      lua_pushstring(L, "ok");
+      if (auto text = string_field(L, "big_number")) {
+        out += "(" + one_line(std::move(*text)) + "\r\n";
+        break;
+      }
+      lua_pushstring(L, "verbatim_string");
       lua_rawget(L, -2);
-      if (lua_type(L, -1) == LUA_TSTRING) {
-        std::string text = lua_tostring(L, -1);
-        for (auto& c : text)
-          if (c == '\r' || c == '\n') c = ' ';
-        out += resp::simple(text);
+      if (lua_type(L, -1) == LUA_TTABLE) {
+        auto format = string_field(L, "format");
+        auto text = string_field(L, "string");
+        if (format && text) {
+          // The format is three characters: cut, or padded with spaces, as Redis does.
+          format->resize(3, ' ');
+          out += "=" + std::to_string(text->size() + 4) + "\r\n" + *format + ":" + *text + "\r\n";
+          lua_pop(L, 2);
+          return;
+        }
+      }
+      lua_pop(L, 1);
+      for (const char* kind : {"map", "set"}) {
+        lua_pushstring(L, kind);
+        lua_rawget(L, -2);
+        if (lua_type(L, -1) != LUA_TTABLE) {
+          lua_pop(L, 1);
+          continue;
+        }
+        const bool map = kind[0] == 'm';
+        std::string items;
+        std::size_t count = 0;
+        lua_pushnil(L);
+        while (lua_next(L, -2) != 0) { // the table, its key, its value
+          if (map) {
+            lua_pushvalue(L, -2); // a copy of the key is converted; lua_next needs the key
+            write_reply(L, items, depth + 1, resp);
+            write_reply(L, items, depth + 1, resp);
+          } else {
+            lua_pop(L, 1);
+            lua_pushvalue(L, -1);
+            write_reply(L, items, depth + 1, resp);
+          }
+          ++count;
+        }
+        out += std::string(map ? "%" : "~") + std::to_string(count) + "\r\n";
+        out += items;
         lua_pop(L, 2);
         return;
       }
-      lua_pop(L, 1);
       std::string items;
       std::size_t count = 0;
       for (int i = 1;; ++i) {
@@ -935,7 +1069,7 @@ void write_reply(lua_State* L, std::string& out, int depth) {
           lua_pop(L, 1);
           break;
         }
-        write_reply(L, items, depth + 1);
+        write_reply(L, items, depth + 1, resp);
         ++count;
       }
       out += resp::array_header(count);
@@ -1083,7 +1217,7 @@ std::string call_and_reply(lua_State* L, run_state& run, int nargs, const std::s
   lua_sethook(L, nullptr, 0, 0);
   if (status != 0 || run.out_of_instructions) return failure_reply(L, run, status, name);
   std::string out;
-  write_reply(L, out, 0);
+  write_reply(L, out, 0, run.resp);
   return out;
 }
 

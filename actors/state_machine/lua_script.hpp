@@ -55,9 +55,13 @@ std::string sha1_hex(std::string_view text);
 std::string compile_script(std::string_view body);
 
 /// Runs `body` (named by `sha` in error texts) with the globals KEYS and ARGV and returns the
-/// RESP2 reply its result converts to, as Redis 7.0 converts it: a string is a bulk string, a
+/// reply its result converts to, as Redis 7.0 converts it: a string is a bulk string, a
 /// number an integer (truncated), true :1, false and nil a null bulk, {ok=...} a status,
-/// {err=...} an error, any other table an array of its elements up to the first nil. An error
+/// {err=...} an error, any other table an array of its elements up to the first nil. RESP3 types
+/// are written in RESP3 (the gateway downgrades them for a RESP2 client, resp3.hpp to_resp2): a
+/// table with a `double`, `big_number`, `verbatim_string`, `map` or `set` field, and booleans
+/// (#t, #f) after redis.setresp(3), which also makes redis.call's replies reach Lua as RESP3
+/// types ({map=...}, {set=...}, {double=...}, nil for a null, ...). An error
 /// raised in the script (or by redis.call) answers "-<code> <message> script: <sha>, on
 /// @user_script:<line>.". A script past limits::script_instructions_max instructions or
 /// limits::script_memory_bytes_max bytes of Lua memory is stopped with an error. math.random

@@ -110,9 +110,15 @@ class Client:
             if n < 0:
                 return None
             return [self.read_reply() for _ in range(n)]
-        # RESP3 (after HELLO 3): null, map, verbatim text
+        # RESP3 (after HELLO 3): null, map, verbatim text, double, boolean, big number
         if kind == b"_":
             return None
+        if kind == b",":
+            return float(rest)
+        if kind == b"#":
+            return rest == b"t"
+        if kind == b"(":
+            return int(rest)
         if kind == b"%":
             items = [self.read_reply() for _ in range(2 * int(rest))]
             return dict(zip(items[0::2], items[1::2]))

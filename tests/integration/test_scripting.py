@@ -9,6 +9,10 @@
    a Lua compare-and-delete to release it. Clients on both followers hammer it while the leader
    is SIGKILLed (and restarted): the events they log while holding it never overlap, fencing
    tokens only grow, and every release finds its own token.
+3. RESP3 in scripts through followers (D31 and "A script's reply carries its RESP3 types"): after
+   redis.setresp(3) a script reads a map as {map=...}; a script's map, double and boolean results
+   reach a RESP3 client as RESP3 types and a RESP2 client downgraded, also inside EXEC and for a
+   reply large enough to be converted off the I/O thread.
 
 Usage: test_scripting.py PATH/TO/prez-server"""
 import os
@@ -133,6 +137,44 @@ def part2(c, leader, f1, f2):
     print("lock: %d acquisitions across a leader kill, no overlap" % acquired[0])
 
 
+def part3(c, leader, f1, f2):
+    check(call(f1.port, "HSET", "lh", "f", "v") == 1, "HSET for the RESP3 scripts")
+    scripts = [  # (body, keys..., RESP2 answer, RESP3 answer)
+        ("return {map={a=1}}", ["a", 1], {"a": 1}),
+        ("return {double=3.5}", "3.5", 3.5),
+        ("return {big_number='12345678901234567890'}", "12345678901234567890",
+         12345678901234567890),
+        ("redis.setresp(3) return {true, false}", [1, 0], [True, False]),
+        ("return {true, false}", [1, None], [1, None]),
+        ("redis.setresp(3) return redis.call('HGETALL', 'lh')", ["f", "v"], {"f": "v"}),
+        ("return redis.call('HGETALL', 'lh')", ["f", "v"], ["f", "v"]),
+        ("redis.setresp(3) local m = redis.call('HGETALL', 'lh').map return m.f", "v", "v"),
+    ]
+    big = ("local m = {} for i = 1, 3000 do m['field:' .. i] = string.rep('v', 40) end "
+           "return {map=m}")
+    for node in (f1, f2, leader):
+        with Client(node.port) as resp2, Client(node.port) as resp3:
+            check(resp3.call("HELLO", "3").get("proto") == 3, "HELLO 3 on %s" % node.name)
+            for body, two, three in scripts:
+                got2 = resp2.call("EVAL", body, "0")
+                got3 = resp3.call("EVAL", body, "0")
+                check(got2 == two, "RESP2 %s on %s: %r" % (body, node.name, got2))
+                check(got3 == three, "RESP3 %s on %s: %r" % (body, node.name, got3))
+            # Over limits::resp3_inline_bytes_max: converted by a worker, both ways.
+            got2 = resp2.call("EVAL", big, "0")
+            got3 = resp3.call("EVAL", big, "0")
+            check(isinstance(got2, list) and len(got2) == 6000 and
+                  dict(zip(got2[0::2], got2[1::2])) == got3 and len(got3) == 3000,
+                  "a large map on %s" % node.name)
+            for client, want in ((resp2, [["a", 1], ["f", "v"]]), (resp3, [{"a": 1}, {"f": "v"}])):
+                check(client.call("MULTI") == "OK", "MULTI")
+                check(client.call("EVAL", "return {map={a=1}}", "0") == "QUEUED", "queued")
+                check(client.call("HGETALL", "lh") == "QUEUED", "queued")
+                got = client.call("EXEC")
+                check(got == want, "EXEC with a script on %s: %r" % (node.name, got))
+    print("RESP3 scripts: both protocols agree with Redis on every node")
+
+
 def main(binary):
     with Cluster(binary, 3, node_timeout_ms=500) as c:
         c.start()
@@ -140,6 +182,9 @@ def main(binary):
         f1, f2 = [n for n in c.nodes if n is not leader]
         part1(c, leader, f1, f2)
         part2(c, leader, f1, f2)
+        leader = c.leader()
+        f1, f2 = [n for n in c.nodes if n is not leader]
+        part3(c, leader, f1, f2)
         wait_until(lambda: call(leader.port, "PING") == "PONG", 15)
     print("test_scripting: ok")
 

@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "actors/gateway/resp3.hpp"
 #include "actors/state_machine/client_sessions.hpp"
 #include "actors/state_machine/lua_script.hpp"
 #include "actors/state_machine/state_restore.hpp"
@@ -375,4 +376,116 @@ TEST_CASE("a function's errors name it and a snapshot carries the libraries", "[
   CHECK(copy.apply({"FUNCTION", "FLUSH"}, kv_script::now_ms) == "+OK\r\n");
   CHECK(copy.apply({"FCALL", "count", "1", "n"}, kv_script::now_ms) ==
         "-ERR Function not found\r\n");
+}
+
+TEST_CASE("redis.setresp checks its argument as Redis 7.0", "[scripting][resp3]") {
+  const std::string none = "redis.setresp()";
+  CHECK(eval0(none) == "-ERR redis.setresp() requires one argument. script: " + sha(none) +
+                           ", on @user_script:1.\r\n");
+  for (const std::string body :
+       {"redis.setresp(4)", "redis.setresp(1)", "redis.setresp('x')", "redis.setresp(2, 3)"}) {
+    INFO(body);
+    const std::string expected = body == "redis.setresp(2, 3)"
+                                     ? "-ERR redis.setresp() requires one argument."
+                                     : "-ERR RESP version must be 2 or 3.";
+    CHECK(eval0(body) == expected + " script: " + sha(body) + ", on @user_script:1.\r\n");
+  }
+  CHECK(eval0("redis.setresp(2) return 1") == ":1\r\n");
+  CHECK(eval0("redis.setresp(3) return 1") == ":1\r\n");
+  CHECK(eval0("redis.setresp('3') return 1") == ":1\r\n"); // a number in a string, as Lua reads it
+  kv_state kv;
+  run_script(kv, {{{"FUNCTION", "LOAD",
+                    "#!lua name=lib\nredis.setresp(3)\nredis.register_function('f', function() "
+                    "end)"},
+                   "-ERR Error registering functions: ERR redis.setresp can only be called "
+                   "inside a script invocation\r\n"}});
+}
+
+TEST_CASE("after redis.setresp(3) redis.call's replies reach Lua as RESP3 types",
+          "[scripting][resp3]") {
+  kv_state kv;
+  run_script(
+      kv,
+      {
+          {{"HSET", "h", "f", "v", "g", "w"}, ":2\r\n"},
+          {{"SADD", "s", "a", "b"}, ":2\r\n"},
+          {{"ZADD", "z", "1.5", "m"}, ":1\r\n"},
+          // A map: {map = {f = "v", ...}}; in RESP2 mode the flat array it was.
+          {{"EVAL",
+            "redis.setresp(3) local r = redis.call('HGETALL', 'h') return {r.map.f, r.map.g}", "0"},
+           "*2\r\n$1\r\nv\r\n$1\r\nw\r\n"},
+          {{"EVAL", "redis.setresp(2) return #redis.call('HGETALL', 'h')", "0"}, ":4\r\n"},
+          // A set: {set = {member = true, ...}}.
+          {{"EVAL",
+            "redis.setresp(3) local r = redis.call('SMEMBERS', 's') "
+            "return {tostring(r.set.a), tostring(r.set.b), tostring(r.set.c)}",
+            "0"},
+           "*3\r\n$4\r\ntrue\r\n$4\r\ntrue\r\n$3\r\nnil\r\n"},
+          // A double: {double = number}; in RESP2 the bulk string.
+          {{"EVAL", "redis.setresp(3) return redis.call('ZSCORE', 'z', 'm').double * 2", "0"},
+           ":3\r\n"},
+          {{"EVAL", "redis.setresp(2) return redis.call('ZSCORE', 'z', 'm')", "0"},
+           "$3\r\n1.5\r\n"},
+          // Null: nil in RESP3, false in RESP2.
+          {{"EVAL", "redis.setresp(3) return redis.call('GET', 'nokey') == nil", "0"}, "#t\r\n"},
+          {{"EVAL", "redis.setresp(2) return redis.call('GET', 'nokey') == false", "0"}, ":1\r\n"},
+          // The mode switches later calls only, both ways.
+          {{"EVAL",
+            "local a = redis.call('HGETALL', 'h') redis.setresp(3) "
+            "local b = redis.call('HGETALL', 'h') redis.setresp(2) "
+            "local c = redis.call('HGETALL', 'h') return {#a, b.map.f, #c}",
+            "0"},
+           "*3\r\n:4\r\n$1\r\nv\r\n:4\r\n"},
+          // Status and error replies are the same tables as in RESP2.
+          {{"EVAL", "redis.setresp(3) return redis.call('SET', 'k', 'v')", "0"}, "+OK\r\n"},
+          {{"EVAL", "redis.setresp(3) return redis.pcall('INCR', 'h')", "0"},
+           "-WRONGTYPE Operation against a key holding the wrong kind of value\r\n"},
+      });
+}
+
+TEST_CASE("a script's result converts to RESP3 types, downgraded for a RESP2 client",
+          "[scripting][resp3]") {
+  struct expect {
+    std::string body, resp3, resp2;
+  };
+  const std::vector<expect> cases = {
+      {"return {map={a=1}}", "%1\r\n$1\r\na\r\n:1\r\n", "*2\r\n$1\r\na\r\n:1\r\n"},
+      {"return {set={x=true}}", "~1\r\n$1\r\nx\r\n", "*1\r\n$1\r\nx\r\n"},
+      {"return {double=3.5}", ",3.5\r\n", "$3\r\n3.5\r\n"},
+      {"return {double=1/0}", ",inf\r\n", "$3\r\ninf\r\n"},
+      {"return {double=0.1}", ",0.10000000000000001\r\n", "$19\r\n0.10000000000000001\r\n"},
+      {"return {big_number='123\\r\\n123'}", "(123  123\r\n", "$8\r\n123  123\r\n"},
+      {"return {verbatim_string={format='txt', string='hi'}}", "=6\r\ntxt:hi\r\n", "$2\r\nhi\r\n"},
+      {"return {verbatim_string={format='mkdown', string='x'}}", "=5\r\nmkd:x\r\n", "$1\r\nx\r\n"},
+      {"return {verbatim_string={format='t', string='x'}}", "=5\r\nt  :x\r\n", "$1\r\nx\r\n"},
+      // Booleans: RESP2 rules until redis.setresp(3), then true and false.
+      {"return true", ":1\r\n", ":1\r\n"},
+      {"return false", "_\r\n", "$-1\r\n"},
+      {"redis.setresp(3) return true", "#t\r\n", ":1\r\n"},
+      {"redis.setresp(3) return false", "#f\r\n", ":0\r\n"},
+      {"redis.setresp(3) return nil", "_\r\n", "$-1\r\n"},
+      // Nested, and err/ok win over the RESP3 fields, as in Redis.
+      {"return {1, {map={k={set={m=true}}}}}", "*2\r\n:1\r\n%1\r\n$1\r\nk\r\n~1\r\n$1\r\nm\r\n",
+       "*2\r\n:1\r\n*2\r\n$1\r\nk\r\n*1\r\n$1\r\nm\r\n"},
+      {"return {ok='fine', double=1}", "+fine\r\n", "+fine\r\n"},
+      {"return {double='x', 5}", "*1\r\n:5\r\n", "*1\r\n:5\r\n"}, // not a number: an array
+  };
+  for (const auto& c : cases) {
+    INFO(c.body);
+    const std::string reply = eval0(c.body);
+    CHECK(to_resp3(reply, resp3_shape_of({"EVAL", c.body, "0"})) == c.resp3);
+    CHECK(to_resp2(reply) == c.resp2);
+  }
+  // What the state machine answers: RESP2 wherever RESP2 says it (a RESP2 client's bytes today).
+  CHECK(eval0("return false") == "$-1\r\n");
+  CHECK(eval0("return {map={a=1}}") == "%1\r\n$1\r\na\r\n:1\r\n");
+  // A RESP3 script reads a RESP3 map and returns it as it came.
+  kv_state kv;
+  run_script(kv, {
+                     {{"HSET", "h", "f", "v"}, ":1\r\n"},
+                     {{"EVAL", "redis.setresp(3) return redis.call('HGETALL', KEYS[1])", "1", "h"},
+                      "%1\r\n$1\r\nf\r\n$1\r\nv\r\n"},
+                     {{"EVAL", "redis.setresp(2) return redis.call('HGETALL', KEYS[1])", "1", "h"},
+                      "*2\r\n$1\r\nf\r\n$1\r\nv\r\n"},
+                 });
 }
