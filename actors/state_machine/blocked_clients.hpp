@@ -1,10 +1,11 @@
 #pragma once
-// The clients blocked by BLPOP, BRPOP, BLMOVE, BRPOPLPUSH, BLMPOP, BZPOPMIN, BZPOPMAX and BZMPOP
-// (kv_blocking.cpp, docs/architecture.md §3.6). Part of the replicated state: a blocking command
-// that finds nothing to pop is applied by registering its client here, identically on every
-// replica, and a later entry that gives one of its keys data serves it there, in the order the
-// clients blocked (Redis's FIFO per key). So an element is popped for exactly one client, at
-// the same log position on every replica, and a snapshot carries the waiting clients along.
+// The clients blocked by BLPOP, BRPOP, BLMOVE, BRPOPLPUSH, BLMPOP, BZPOPMIN, BZPOPMAX, BZMPOP and
+// XREAD BLOCK (kv_blocking.cpp, docs/architecture.md §3.6). Part of the replicated state: a
+// blocking command that finds nothing to pop is applied by registering its client here, identically
+// on every replica, and a later entry that gives one of its keys data serves it there, in the order
+// the clients blocked (Redis's FIFO per key). So an element is popped for exactly one client, at
+// the same log position on every replica, and a snapshot carries the waiting clients along. A
+// blocked XREAD pops nothing: every reader waiting on a stream is served by its new entries (D35).
 // Pure.
 
 #include <cstddef>

@@ -57,9 +57,9 @@ bool queueable_in_transaction(const std::vector<std::string>& argv, std::string&
 std::string run_local(const std::vector<std::string>& argv);
 
 /// The timeout of a blocking command (BLPOP, BRPOP, BLMOVE, BRPOPLPUSH, BLMPOP, BZPOPMIN,
-/// BZPOPMAX, BZMPOP) in milliseconds, 0 for none; nullopt when `argv` is not one or its
-/// arguments are invalid (it then answers at once). The gateway and the session manager use it
-/// to wait as long as the command may block.
+/// BZPOPMAX, BZMPOP, XREAD with BLOCK) in milliseconds, 0 for none; nullopt when `argv` is not one
+/// or its arguments are invalid (it then answers at once). The gateway and the session manager use
+/// it to wait as long as the command may block.
 std::optional<std::uint64_t> blocking_timeout_ms(const std::vector<std::string>& argv);
 
 /// The command a client's node sends through the log, as the same client, when the client's
