@@ -114,8 +114,9 @@ const flag_list& flags_of(std::string_view name, command_kind kind,
                     "zremrangebylex"}))
     return remove_flags;
   if (one_of(name, {"expire", "pexpire", "expireat", "pexpireat", "persist", "hset", "hmset",
-                    "zadd", "lset", "setrange"}))
+                    "zadd", "lset", "setrange", "xack", "xclaim"}))
     return update_flags;
+  if (name == "xautoclaim") return remove_flags;
   if (one_of(name, {"exists", "watch", "touch", "type", "object", "memory", "scard", "strlen",
                     "hstrlen", "llen", "hexists", "hlen", "sismember", "zcard"}))
     return read_only_flags;
@@ -176,8 +177,8 @@ bool add_keys(command_keys& out, const std::string& name, command_kind kind,
   } else if (name == "lcs") {
     add_range(out, 1, 2, 1, read_flags);
   } else if (one_of(name, {"blpop", "brpop", "bzpopmin", "bzpopmax"})) {
-    add_range(out, 1, last - 1, 1, pop_flags); // keys, then the timeout
-  } else if (name == "xread") { // the keys after STREAMS: the first half of what follows
+    add_range(out, 1, last - 1, 1, pop_flags);        // keys, then the timeout
+  } else if (one_of(name, {"xread", "xreadgroup"})) { // after STREAMS: the first half of the rest
     std::size_t streams = 0;
     for (std::size_t i = 1; i < argv.size() && streams == 0; ++i)
       if (lower(argv[i]) == "streams") streams = i;
@@ -205,7 +206,7 @@ bool keyless_command(std::string_view name) {
       // channels are not keys
       "publish", "pubsub", "subscribe", "psubscribe", "unsubscribe", "punsubscribe",
       // keys counted by a numkeys argument (COMMAND INFO: 0 0 0, as Redis reports them)
-      "lmpop", "zmpop", "blmpop", "bzmpop", "xread"};
+      "lmpop", "zmpop", "blmpop", "bzmpop", "xread", "xreadgroup"};
   return std::find(std::begin(names), std::end(names), name) != std::end(names);
 }
 
@@ -226,6 +227,33 @@ command_keys find_command_keys(const std::vector<std::string>& argv) {
     out.error = "Invalid command specified";
     return out;
   }
+  if (name == "xgroup") { // XGROUP <subcommand> key ...: how it uses the key as Redis 7.0.15 says
+    const auto sub = argv.size() < 2 ? std::string() : lower(argv[1]);
+    const struct {
+      std::string_view name;
+      int arity;
+      const flag_list* flags;
+    } subs[] = {{"create", -5, &insert_flags},
+                {"setid", -5, &update_flags},
+                {"destroy", 4, &remove_flags},
+                {"createconsumer", 5, &insert_flags},
+                {"delconsumer", 5, &remove_flags}};
+    if (sub == "help" || argv.size() < 2) {
+      out.error = "The command has no key arguments";
+      return out;
+    }
+    for (const auto& s : subs) {
+      if (s.name != sub) continue;
+      if ((s.arity > 0 && argv.size() != static_cast<std::size_t>(s.arity)) ||
+          (s.arity < 0 && argv.size() < static_cast<std::size_t>(-s.arity)))
+        out.error = "Invalid number of arguments specified for command";
+      else
+        out.keys.push_back({2, *s.flags});
+      return out;
+    }
+    out.error = "Invalid command specified";
+    return out;
+  }
   if (name == "object" || name == "memory" || name == "xinfo") {
     if (name == "xinfo")
       add_subcommand_key(out, argv, {"stream", "groups", "consumers"}, -3, {"help"});
@@ -236,7 +264,7 @@ command_keys find_command_keys(const std::vector<std::string>& argv) {
                          {"doctor", "stats", "malloc-stats", "purge", "help"});
     return out;
   }
-  const bool counted = one_of(name, {"lmpop", "zmpop", "blmpop", "bzmpop", "xread"});
+  const bool counted = one_of(name, {"lmpop", "zmpop", "blmpop", "bzmpop", "xread", "xreadgroup"});
   if ((keyless_command(name) && !counted) || name.rfind("raft.", 0) == 0) {
     out.error = "The command has no key arguments";
     return out;

@@ -299,6 +299,27 @@ resp3_shape zset_shape_of(const std::string& name, const std::vector<std::string
   return resp3_shape::plain;
 }
 
+// --- streams ------------------------------------------------------------------------------------
+
+form map_element(const node&, std::size_t, const form&) {
+  return form{'%', false, nullptr, nullptr};
+}
+
+form stream_group_field(const node& parent, std::size_t index, const form&) {
+  return key_before(parent, index) == "consumers" ? form{'*', false, &map_element, nullptr}
+                                                  : form{};
+}
+
+form stream_group_element(const node&, std::size_t, const form&) {
+  return form{'%', false, &stream_group_field, nullptr};
+}
+
+/// XINFO STREAM's fields: FULL's "groups" is an array of maps (an integer without FULL).
+form stream_info_field(const node& parent, std::size_t index, const form&) {
+  return key_before(parent, index) == "groups" ? form{'*', false, &stream_group_element, nullptr}
+                                               : form{};
+}
+
 // --- EXEC ---------------------------------------------------------------------------------------
 
 form exec_element(const node&, std::size_t index, const form& exec) {
@@ -339,6 +360,10 @@ form form_for(resp3_shape shape, const std::vector<resp3_shape>* queued) {
       f.keyed_map = true;
       return f;
     }
+    case resp3_shape::map_list:
+      return form{'*', false, &map_element, nullptr};
+    case resp3_shape::stream_info:
+      return form{'%', false, &stream_info_field, nullptr};
     case resp3_shape::script: // its RESP3 types are written through, nulls become `_`
     case resp3_shape::plain:
       break;
@@ -385,10 +410,11 @@ resp3_shape resp3_shape_of(const std::vector<std::string>& argv) {
   if (argv.empty()) return resp3_shape::plain;
   const auto name = lowercase(argv[0]);
   const auto sub = argv.size() > 1 ? lowercase(argv[1]) : std::string();
-  if (name == "hgetall" || name == "hello" || (name == "config" && sub == "get") ||
-      (name == "xinfo" && sub == "stream"))
+  if (name == "hgetall" || name == "hello" || (name == "config" && sub == "get"))
     return resp3_shape::map;
-  if (name == "xread") return resp3_shape::keyed_map;
+  if (name == "xinfo" && sub == "stream") return resp3_shape::stream_info;
+  if (name == "xinfo" && (sub == "groups" || sub == "consumers")) return resp3_shape::map_list;
+  if (name == "xread" || name == "xreadgroup") return resp3_shape::keyed_map;
   // LCS ... IDX answers {matches, len}: a map in RESP3.
   if (name == "lcs" && std::any_of(argv.begin() + 1, argv.end(),
                                    [](const std::string& arg) { return lowercase(arg) == "idx"; }))

@@ -36,7 +36,10 @@ enum class resp3_shape {
   scored_pair,  ///< a flat [member, score] keeps its shape, the score a double (ZPOPMIN key)
   zmpop,        ///< [key, [[member, score], ...]]: the scores are doubles (ZMPOP, BZMPOP)
   keyed_score,  ///< a flat [key, member, score]: the score a double (BZPOPMIN, BZPOPMAX)
-  keyed_map,    ///< an array of [key, value] arrays becomes a map key -> value (XREAD)
+  keyed_map,    ///< an array of [key, value] arrays becomes a map key -> value (XREAD,
+                ///< XREADGROUP)
+  map_list,     ///< each element of the top-level array is a map (XINFO GROUPS, CONSUMERS)
+  stream_info,  ///< XINFO STREAM: a map; with FULL its groups and their consumers are maps
   script,       ///< a script's reply (EVAL, EVALSHA, FCALL and their _RO forms): may carry RESP3
                 ///< types, which stay for RESP3 and are downgraded for RESP2 (to_resp2)
 };

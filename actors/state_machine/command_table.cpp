@@ -248,12 +248,18 @@ constexpr std::array table = {
     l("unsubscribe", -1),
     l("unwatch", 1),
     l("watch", -2),
+    w("xack", -4, &xack_command),
     w("xadd", -5, &xadd_command),
+    w("xautoclaim", -6, &xautoclaim_command),
+    w("xclaim", -6, &xclaim_command),
     w("xdel", -3, &xdel_command),
+    w("xgroup", -2, &xgroup_command, &check_xgroup),
     r("xinfo", -2, &xinfo_command, &check_xinfo),
     r("xlen", 2, &xlen_command),
+    r("xpending", -3, &xpending_command),
     r("xrange", -4, &xrange_command),
     wr("xread", -4, &xread_block_command, &xread_command),
+    w("xreadgroup", -7, &xreadgroup_command),
     r("xrevrange", -4, &xrevrange_command),
     w("xsetid", -3, &xsetid_command),
     w("xtrim", -4, &xtrim_command),
@@ -302,8 +308,6 @@ struct refusal {
 
 constexpr std::string_view by_raft = "replication is done by Raft";
 constexpr std::string_view by_log = "the Raft log is the persistence";
-constexpr std::string_view no_groups =
-    "stream consumer groups are not built yet (XADD, XRANGE and XREAD are)";
 
 /// Sorted by name (asserted below).
 constexpr std::array refusals = {
@@ -322,12 +326,6 @@ constexpr std::array refusals = {
     refusal{"sync", by_raft},
     refusal{"wait", "every acknowledged write is already on a majority (Raft)"},
     refusal{"waitaof", by_log},
-    refusal{"xack", no_groups},
-    refusal{"xautoclaim", no_groups},
-    refusal{"xclaim", no_groups},
-    refusal{"xgroup", no_groups},
-    refusal{"xpending", no_groups},
-    refusal{"xreadgroup", no_groups},
 };
 
 static_assert(std::is_sorted(refusals.begin(), refusals.end(),

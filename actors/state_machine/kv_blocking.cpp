@@ -1,4 +1,5 @@
-// The blocking pops: BLPOP, BRPOP, BRPOPLPUSH, BLMOVE, BLMPOP, BZPOPMIN, BZPOPMAX, BZMPOP, parsed
+// The blocking commands: BLPOP, BRPOP, BRPOPLPUSH, BLMOVE, BLMPOP, BZPOPMIN, BZPOPMAX, BZMPOP, and
+// XREAD and XREADGROUP with BLOCK (kv_streams.cpp, kv_stream_groups.cpp), parsed
 // as Redis 7.0 parses them (its errors in its order). A blocking command that finds data runs as
 // its non-blocking twin (LPOP, LMOVE, LMPOP, ZPOPMIN, ZMPOP) on the first key that has some; one
 // that finds none blocks its client (kv_state::apply_client, blocked_clients.hpp) or, where a
@@ -121,7 +122,7 @@ std::optional<blocking_call> parse_blocking(const argv_type& argv, std::string& 
     call.zset = name[1] == 'z';
     if (!parse_mpop(argv, 2, call.zset, call, error)) return std::nullopt;
     timeout_at = 1;
-  } else if (name == "xread") {
+  } else if (name == "xread" || name == "xreadgroup") {
     auto xread = parse_xread(argv, error);
     if (!xread || !xread->block) return std::nullopt; // not blocking, or wrong (`error` says)
     call.stream = true;
@@ -152,6 +153,7 @@ std::optional<std::string> serve_blocked(keyspace& keys, const argv_type& argv,
     std::string error;
     const auto xread = parse_xread(argv, error);
     if (!xread) return std::nullopt;
+    if (xread->group) return xreadgroup_serve_blocked(keys, *xread, key, time_ms);
     const auto index = static_cast<std::size_t>(std::find(call.keys.begin(), call.keys.end(), key) -
                                                 call.keys.begin());
     auto reply = xread_ready(keys, argv, *xread, time_ms, index);
@@ -192,6 +194,7 @@ std::optional<std::string> try_blocking(keyspace& keys, const argv_type& argv,
     std::string error;
     const auto xread = parse_xread(argv, error);
     if (!xread) return error;
+    if (xread->group) return xreadgroup_ready(keys, argv, *xread, time_ms);
     return xread_ready(keys, argv, *xread, time_ms, xread_all);
   }
   bool wrong = false;

@@ -429,17 +429,21 @@ PREZ_KV_WRITE(xread_block_command);
 PREZ_KV_WRITE(xsetid_command);
 std::string check_xinfo(const argv_type& argv);
 PREZ_KV_READ(xinfo_command);
-/// XREAD's arguments, parsed.
+/// XREAD's and XREADGROUP's arguments, parsed.
 struct xread_call {
   std::vector<std::string> keys;      ///< the streams, in order
   std::size_t ids_at = 0;             ///< argv index of the first stream's ID
   std::uint64_t count = 0;            ///< COUNT, 0 for none
   std::optional<std::uint64_t> block; ///< BLOCK's milliseconds (0: no timeout)
+  bool group = false;                 ///< XREADGROUP: GROUP's group and consumer, NOACK
+  std::string group_name;
+  std::string consumer;
+  bool noack = false;
 };
-/// Parses XREAD as Redis 7.0 does (its errors in its order, except the IDs', which xread_ready
-/// checks); nullopt with `error` set when wrong.
+/// Parses XREAD or XREADGROUP as Redis 7.0 does (its errors in its order, except the IDs',
+/// which xread_ready and xreadgroup_ready check); nullopt with `error` set when wrong.
 std::optional<xread_call> parse_xread(const argv_type& argv, std::string& error);
-/// Whether XREAD `argv` has a BLOCK option (it is then a write: kind_of()).
+/// Whether XREAD or XREADGROUP `argv` has a BLOCK option (XREAD is then a write: kind_of()).
 bool xread_blocks(const argv_type& argv);
 /// Entries a blocked XREAD without COUNT is served at most (Redis's default for it).
 inline constexpr std::size_t xread_blocked_count = 1000;
@@ -453,6 +457,25 @@ std::optional<std::string> xread_ready(const keyspace& keys, const argv_type& ar
 /// `argv` with each "$" ID replaced by its stream's last ID now (0-0 when absent): what a
 /// blocked XREAD waits for after (Redis resolves "$" when the client blocks).
 argv_type xread_resolve(const keyspace& keys, const argv_type& argv, std::uint64_t now_ms);
+
+// stream consumer groups (kv_stream_groups.cpp)
+std::string check_xgroup(const argv_type& argv);
+PREZ_KV_WRITE(xgroup_command);
+/// XREADGROUP where its client does not block (no BLOCK, or inside MULTI): at once.
+PREZ_KV_WRITE(xreadgroup_command);
+PREZ_KV_WRITE(xack_command);
+PREZ_KV_READ(xpending_command);
+PREZ_KV_WRITE(xclaim_command);
+PREZ_KV_WRITE(xautoclaim_command);
+/// XREADGROUP's reply when it can serve some stream (history, or entries after the group's last
+/// ID), having delivered them; nullopt when it cannot; an error reply for a wrong type, a missing
+/// group or a bad ID. Checks every stream before serving any, as Redis does.
+std::optional<std::string> xreadgroup_ready(keyspace& keys, const argv_type& argv,
+                                            const xread_call& call, std::uint64_t time_ms);
+/// Serves a blocked XREADGROUP from stream `key` (one of call.keys) when its group has entries
+/// after its last ID; NOGROUP's error when the group is gone; nullopt (stays blocked) otherwise.
+std::optional<std::string> xreadgroup_serve_blocked(keyspace& keys, const xread_call& call,
+                                                    const std::string& key, std::uint64_t time_ms);
 
 #undef PREZ_KV_WRITE
 #undef PREZ_KV_READ

@@ -115,10 +115,12 @@ struct item_packer {
     }
   }
   void operator()(const stream_value& s) const {
-    pk.pack_array(checked_u32(1 + s.size()));
+    pk.pack_array(checked_u32(s.item_count()));
     pack_item(pk, s.head_item());
-    for (const auto& [id, entry] : s.entries())
-      pack_item(pk, stream_value::entry_item(id, entry));
+    s.items(nullptr, [&](std::string item, std::string) {
+      pack_item(pk, item);
+      return true;
+    });
   }
 };
 
@@ -206,6 +208,7 @@ public:
   /// as bad data too).
   std::optional<value> take() {
     if (fields_ != 2 || depth_ != 0 || seed_pending_ || field_pending_) return std::nullopt;
+    if (const auto* s = std::get_if<stream_value>(&data_); s && !s->complete()) return std::nullopt;
     const bool empty = std::visit(
         [](const auto& data) {
           using type = std::decay_t<decltype(data)>;

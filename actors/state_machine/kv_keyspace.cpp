@@ -50,7 +50,7 @@ std::size_t payload_bytes(const value& data) {
       return total;
     }
     std::size_t operator()(const stream_value& s) const {
-      std::size_t total = 0;
+      std::size_t total = s.group_bytes();
       for (const auto& [id, item] : s.entries())
         total += stream_entry_bytes(item);
       return total;

@@ -63,8 +63,9 @@ public:
     }
     if (refused_in_scripts(*command))
       return error_reply("ERR This Redis command is not allowed from script");
-    if (command->name == "xread" && xread_blocks(argv))
-      return error_reply("ERR xread command is not allowed with BLOCK option from scripts");
+    if ((command->name == "xread" || command->name == "xreadgroup") && xread_blocks(argv))
+      return error_reply("ERR " + argv[0] +
+                         " command is not allowed with BLOCK option from scripts");
     if (command->check != nullptr) {
       error = command->check(argv);
       if (!error.empty()) return error;

@@ -36,7 +36,7 @@ std::size_t item_count(const value& data) {
     std::size_t operator()(const hash_value& hash) const { return hash.size() * 2; }
     std::size_t operator()(const set_value& set) const { return set.size(); }
     std::size_t operator()(const zset_value& sorted) const { return 1 + sorted.size() * 2; }
-    std::size_t operator()(const stream_value& s) const { return 1 + s.size(); }
+    std::size_t operator()(const stream_value& s) const { return s.item_count(); }
   };
   return std::visit(counter{}, data);
 }
@@ -47,12 +47,12 @@ constexpr std::size_t score_text_extra_bytes_max = 32 - zset_score_bytes;
 
 /// An upper bound on the bytes key_writer::write() appends for `e` (msgpack headers: at most 5
 /// bytes per item, 48 per record; a sorted set's scores are written as text; a stream's entry
-/// items are exactly the bytes entry::bytes counts for them, its head at most 90).
+/// and group items are exactly the bytes entry::bytes counts for them, its head at most 130).
 std::size_t encoded_bytes_max(const key_slot& slot, const entry& e) {
   const std::size_t items = item_count(e.data);
   const std::size_t score_text_bytes = // the scores, plus the seed (at most 20 digits)
       std::holds_alternative<zset_value>(e.data)     ? items / 2 * score_text_extra_bytes_max + 32
-      : std::holds_alternative<stream_value>(e.data) ? 90
+      : std::holds_alternative<stream_value>(e.data) ? 130
                                                      : 0;
   return 64 + slot.name.size() + e.bytes + score_text_bytes + 5 * items +
          48 * (items / (limits::snapshot_record_items_max / 2) + 1) +
@@ -150,22 +150,16 @@ private:
     return true;
   }
   bool add_items(const stream_value& s, const std::string* after) {
-    // The head first (never closes a record, as a sorted set's seed); then the entries, resuming
-    // after the ID an earlier call stopped at (the first 16 bytes of its last item).
+    // The head first (never closes a record, as a sorted set's seed); then the entries and the
+    // group items, resuming after the resume key of the item an earlier call stopped at.
     if (after == nullptr) add(score_texts_.emplace_back(s.head_item()), false);
-    auto it = s.entries().begin();
-    if (after != nullptr) {
-      stream_id last;
-      for (std::size_t i = 0; i < 8 && i < after->size(); ++i)
-        last.ms = (last.ms << 8) | static_cast<unsigned char>((*after)[i]);
-      for (std::size_t i = 8; i < 16 && i < after->size(); ++i)
-        last.seq = (last.seq << 8) | static_cast<unsigned char>((*after)[i]);
-      it = s.entries().upper_bound(last);
-    }
-    for (; it != s.entries().end(); ++it)
-      if (!add(score_texts_.emplace_back(stream_value::entry_item(it->first, it->second)), true))
-        return false;
-    return true;
+    bool more = true;
+    s.items(after, [&](std::string item, std::string resume_key) {
+      stream_resume_ = std::move(resume_key);
+      more = add(score_texts_.emplace_back(std::move(item)), true);
+      return more;
+    });
+    return more;
   }
 
   /// Adds one item; returns false when it closed a record, `out` reached stop_at_ and items
@@ -181,14 +175,13 @@ private:
     // need a walk).
     const bool pairs = kind_ == snapshot::value_type::hash || kind_ == snapshot::value_type::zset;
     std::string_view resume_after = pairs ? chunk_[chunk_.size() - 2] : chunk_.back();
-    // A stream resumes after its last entry's ID (the item's first 16 bytes), copied now: the
-    // item itself is in score_texts_, which flush() clears.
-    const std::string stream_resume = kind_ == snapshot::value_type::stream
-                                          ? std::string(resume_after.substr(0, 16))
-                                          : std::string();
+    // A stream resumes after its last item's resume key (stream::items()); the others after
+    // the item, copied now: flush() clears score_texts_, which holds it.
+    std::string resume =
+        kind_ == snapshot::value_type::stream ? stream_resume_ : std::string(resume_after);
     flush();
     if (out_.size() < stop_at_ || done_ == total_) return true;
-    last_item_ = kind_ == snapshot::value_type::stream ? stream_resume : std::string(resume_after);
+    last_item_ = std::move(resume);
     return false;
   }
 
@@ -218,6 +211,8 @@ private:
   /// Sorted set scores and stream items made for the record being built (chunk_ views them; a
   /// deque never moves its elements on emplace_back). Cleared by flush().
   std::deque<std::string> score_texts_;
+  /// A stream's: the resume key of the item added last (stream::items()).
+  std::string stream_resume_;
   snapshot::value_type kind_ = snapshot::value_type::string;
   bool first_ = true;
 };

@@ -2,18 +2,19 @@
 // XREVRANGE, XREAD (BLOCK through the blocked clients, kv_blocking.cpp), XSETID and XINFO. The
 // value is stream.hpp's. An ID that XADD makes ("*") is the entry's time, the leader's log time,
 // which never goes backwards across leaders (keyspace::advance_clock), so IDs only grow.
-// Consumer groups (XGROUP, XREADGROUP, XACK, ...) are not built yet (docs/compatibility.md).
+// Consumer groups (XGROUP, XREADGROUP, XACK, ...) are in kv_stream_groups.cpp.
 
-#include "actors/state_machine/kv_commands.hpp"
+#include "actors/state_machine/kv_streams.hpp"
 #include "config/limits.hpp"
 
 namespace prez::kv {
 
 namespace {
 
-const std::string_view invalid_id = "ERR Invalid stream ID specified as stream command argument";
+const std::string_view invalid_id = invalid_stream_id;
 
-/// The stream at `key` for writing, or nullptr when absent; `wrong` is set for another type.
+} // namespace
+
 stream_value* stream_for_write(keyspace& keys, const std::string& key, std::uint64_t time_ms,
                                entry*& e, bool& wrong) {
   e = keys.find_live(key, time_ms);
@@ -21,10 +22,16 @@ stream_value* stream_for_write(keyspace& keys, const std::string& key, std::uint
   return e == nullptr || wrong ? nullptr : &std::get<stream_value>(e->data);
 }
 
-/// The stream at `key` for reading, or nullptr when absent; `wrong` is set for another type.
 const stream_value* stream_for_read(const keyspace& keys, const std::string& key,
                                     std::uint64_t now_ms, bool& wrong) {
   const entry* e = keys.find_visible(key, now_ms);
+  wrong = e != nullptr && !std::holds_alternative<stream_value>(e->data);
+  return e == nullptr || wrong ? nullptr : &std::get<stream_value>(e->data);
+}
+
+const stream_value* stream_for_peek(keyspace& keys, const std::string& key, std::uint64_t time_ms,
+                                    bool& wrong) {
+  const entry* e = keys.peek_live(key, time_ms);
   wrong = e != nullptr && !std::holds_alternative<stream_value>(e->data);
   return e == nullptr || wrong ? nullptr : &std::get<stream_value>(e->data);
 }
@@ -33,13 +40,10 @@ std::string id_reply(stream_id id) {
   return bulk(to_string(id));
 }
 
-/// One entry: [id, [field, value, ...]].
 std::string entry_reply(stream_id id, const stream_entry& entry) {
   return array_header(2) + id_reply(id) + bulk_array(entry.fields);
 }
 
-/// The entries from `start` to `end` (inclusive), at most `count` (0: all), in ID order or
-/// reversed (from `end` down to `start`).
 std::string range_reply(const stream_value& s, stream_id start, stream_id end, std::size_t count,
                         bool reverse) {
   std::string body;
@@ -62,6 +66,8 @@ std::string range_reply(const stream_value& s, stream_id start, stream_id end, s
   }
   return array_header(emitted) + body;
 }
+
+namespace {
 
 /// XADD's and XTRIM's trimming options.
 struct trim_args {
@@ -177,7 +183,8 @@ std::size_t trim(keyspace& keys, entry& e, stream_value& s, const trim_args& arg
   return removed;
 }
 
-/// XRANGE's and XREVRANGE's bound: "-", "+", "ms", "ms-seq", or "(" then an ID (exclusive).
+} // namespace
+
 std::optional<stream_id> parse_bound(const std::string& text, bool start, std::string& error) {
   const bool exclusive = text.size() > 1 && text[0] == '(';
   const auto id = exclusive ? parse_stream_id(std::string_view(text).substr(1),
@@ -195,6 +202,8 @@ std::optional<stream_id> parse_bound(const std::string& text, bool start, std::s
   }
   return bound;
 }
+
+namespace {
 
 std::string range_command(const keyspace& keys, const argv_type& argv, std::uint64_t now_ms,
                           bool reverse) {
@@ -226,6 +235,8 @@ std::string range_command(const keyspace& keys, const argv_type& argv, std::uint
 std::optional<xread_call> parse_xread(const argv_type& argv, std::string& error) {
   error.clear();
   xread_call call;
+  call.group = lowercase(argv[0]) == "xreadgroup";
+  bool group_given = false;
   std::size_t streams_at = 0;
   for (std::size_t i = 1; i < argv.size(); ++i) {
     const std::size_t more = argv.size() - 1 - i;
@@ -260,13 +271,22 @@ std::optional<xread_call> parse_xread(const argv_type& argv, std::string& error)
       }
       break;
     } else if (is_word(argv[i], "group") && more >= 2) {
-      error = error_reply(
-          "ERR The GROUP option is only supported by XREADGROUP. You called XREAD instead.");
-      return std::nullopt;
+      if (!call.group) {
+        error = error_reply(
+            "ERR The GROUP option is only supported by XREADGROUP. You called XREAD instead.");
+        return std::nullopt;
+      }
+      call.group_name = argv[i + 1];
+      call.consumer = argv[i + 2];
+      group_given = true;
+      i += 2;
     } else if (is_word(argv[i], "noack")) {
-      error = error_reply(
-          "ERR The NOACK option is only supported by XREADGROUP. You called XREAD instead.");
-      return std::nullopt;
+      if (!call.group) {
+        error = error_reply(
+            "ERR The NOACK option is only supported by XREADGROUP. You called XREAD instead.");
+        return std::nullopt;
+      }
+      call.noack = true;
     } else {
       error = error_reply(syntax_error);
       return std::nullopt;
@@ -274,6 +294,10 @@ std::optional<xread_call> parse_xread(const argv_type& argv, std::string& error)
   }
   if (streams_at == 0) {
     error = error_reply(syntax_error);
+    return std::nullopt;
+  }
+  if (call.group && !group_given) {
+    error = error_reply("ERR Missing GROUP option for XREADGROUP");
     return std::nullopt;
   }
   const std::size_t streams = (argv.size() - streams_at) / 2;
@@ -339,6 +363,7 @@ bool xread_blocks(const argv_type& argv) {
     if (is_word(argv[i], "streams")) return false;
     if (is_word(argv[i], "block")) return true;
     if (is_word(argv[i], "count")) ++i;
+    if (is_word(argv[i], "group")) i += 2;
   }
   return false;
 }
@@ -547,10 +572,9 @@ std::string xinfo_command(const keyspace& keys, const argv_type& argv, std::uint
   const stream_value* s = stream_for_read(keys, argv[2], now_ms, wrong);
   if (wrong) return wrong_type_reply();
   if (s == nullptr) return error_reply(no_such_key);
-  if (sub == "groups") return array_header(0);
+  if (sub == "groups") return xinfo_groups_reply(*s);
   if (sub == "consumers")
-    return error_reply("NOGROUP No such consumer group '" + argv[3].substr(0, 128) +
-                       "' for key name '" + argv[2].substr(0, 128) + "'");
+    return xinfo_consumers_reply(s->find_group(argv[3]), argv[2], argv[3], now_ms);
   // Redis reports its radix tree; prez has one ordered map, so it reports one node per
   // node_entries entries, which is what Redis's default node size gives for appends.
   const long long nodes =
@@ -566,7 +590,7 @@ std::string xinfo_command(const keyspace& keys, const argv_type& argv, std::uint
   reply += bulk("entries-added") + integer(static_cast<long long>(s->entries_added()));
   reply += bulk("recorded-first-entry-id") + id_reply(s->first_id());
   if (!full) {
-    reply += bulk("groups") + integer(0);
+    reply += bulk("groups") + integer(static_cast<long long>(s->groups().size()));
     reply += bulk("first-entry");
     reply += s->empty() ? null_bulk()
                         : entry_reply(s->entries().begin()->first, s->entries().begin()->second);
@@ -577,7 +601,7 @@ std::string xinfo_command(const keyspace& keys, const argv_type& argv, std::uint
   }
   reply += bulk("entries") +
            range_reply(*s, stream_id{}, stream_id_max, static_cast<std::size_t>(count), false);
-  reply += bulk("groups") + array_header(0);
+  reply += bulk("groups") + xinfo_full_groups_reply(*s, static_cast<std::size_t>(count));
   return reply;
 }
 

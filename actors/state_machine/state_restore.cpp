@@ -265,7 +265,11 @@ error_text state_restorer::impl::take_items(const msgpack::object& items) {
       return failed;
   }
   items_left -= list->size;
-  if (items_left == 0) store_key();
+  if (items_left == 0) {
+    if (const auto* s = std::get_if<kv::stream_value>(&pending.data); s && !s->complete())
+      return "stream consumer group items missing";
+    store_key();
+  }
   return std::nullopt;
 }
 

@@ -194,30 +194,40 @@ std::size_t stream::trim_below(stream_id minid, bool approx, std::uint64_t limit
 }
 
 std::string stream::head_item() const {
-  return to_string(last_id_) + " " + to_string(max_deleted_id_) + " " +
-         std::to_string(entries_added_) + " " + std::to_string(appended_);
+  std::string head = to_string(last_id_) + " " + to_string(max_deleted_id_) + " " +
+                     std::to_string(entries_added_) + " " + std::to_string(appended_);
+  if (!groups_.empty())
+    head += " " + std::to_string(entries_.size()) + " " + std::to_string(groups_.size());
+  return head;
 }
 
 std::optional<stream> stream::from_head(std::string_view item) {
-  const auto first = item.find(' ');
-  if (first == std::string_view::npos) return std::nullopt;
-  const auto second = item.find(' ', first + 1);
-  if (second == std::string_view::npos) return std::nullopt;
-  const auto third = item.find(' ', second + 1);
-  if (third == std::string_view::npos) return std::nullopt;
-  const auto last = parse_stream_id(item.substr(0, first), 0, true);
-  const auto deleted = parse_stream_id(item.substr(first + 1, second - first - 1), 0, true);
-  const auto added = parse_u64(item.substr(second + 1, third - second - 1));
-  const auto appended = parse_u64(item.substr(third + 1));
-  if (!last || !deleted || !added || !appended ||
-      item.substr(0, first).find('-') == std::string_view::npos ||
-      item.substr(first + 1, second - first - 1).find('-') == std::string_view::npos)
+  std::vector<std::string_view> fields;
+  for (std::size_t at = 0;;) {
+    const auto space = item.find(' ', at);
+    fields.push_back(item.substr(at, space == std::string_view::npos ? space : space - at));
+    if (space == std::string_view::npos) break;
+    at = space + 1;
+  }
+  if (fields.size() != 4 && fields.size() != 6) return std::nullopt;
+  const auto last = parse_stream_id(fields[0], 0, true);
+  const auto deleted = parse_stream_id(fields[1], 0, true);
+  const auto added = parse_u64(fields[2]);
+  const auto appended = parse_u64(fields[3]);
+  if (!last || !deleted || !added || !appended || fields[0].find('-') == std::string_view::npos ||
+      fields[1].find('-') == std::string_view::npos)
     return std::nullopt;
   stream s;
   s.last_id_ = *last;
   s.max_deleted_id_ = *deleted;
   s.entries_added_ = *added;
   s.appended_ = *appended;
+  if (fields.size() == 6) {
+    const auto entries = parse_u64(fields[4]);
+    const auto groups = parse_u64(fields[5]);
+    if (!entries || !groups || *groups == 0) return std::nullopt;
+    s.loading_ = loading{*entries, *groups, {}, 0, 0};
+  }
   return s;
 }
 
@@ -235,7 +245,7 @@ std::string stream::entry_item(stream_id id, const stream_entry& entry) {
 }
 
 std::optional<std::size_t> stream::add_entry_item(std::string_view item) {
-  if (item.size() < 24) return std::nullopt;
+  if (item.size() < 24 || (loading_ && loading_->entries_left == 0)) return std::nullopt;
   const stream_id id{get_u64(item), get_u64(item.substr(8))};
   stream_entry entry;
   entry.ordinal = get_u64(item.substr(16));
@@ -255,7 +265,328 @@ std::optional<std::size_t> stream::add_entry_item(std::string_view item) {
   if (entry.fields.empty() || entry.fields.size() % 2 != 0) return std::nullopt;
   const std::size_t bytes = stream_entry_bytes(entry);
   entries_.emplace_hint(entries_.end(), id, std::move(entry));
+  if (loading_) --loading_->entries_left;
   return bytes;
+}
+
+// --- consumer groups ---------------------------------------------------------------------------
+
+namespace {
+
+// Item sizes, which group_bytes_ sums (stream.hpp): a group item is 'G', its name's length (4)
+// and name, its last ID (16), read counter (8), consumer and pending counts (8 each); a consumer
+// item 'C', its seen time (8) and name; a pending item 'P', its ID (16), delivery time and count
+// (8 each) and its consumer's name.
+constexpr std::size_t group_item_fixed = 1 + 4 + 16 + 8 + 8 + 8;
+constexpr std::size_t consumer_item_fixed = 1 + 8;
+constexpr std::size_t pending_item_fixed = 1 + 16 + 8 + 8;
+
+void put_id(std::string& out, stream_id id) {
+  put_u64(out, id.ms);
+  put_u64(out, id.seq);
+}
+
+stream_id get_id(std::string_view bytes) {
+  return stream_id{get_u64(bytes), get_u64(bytes.substr(8))};
+}
+
+/// A resume key for an item of group `name`: its kind, the name's length and the name, then
+/// `rest`.
+std::string group_key(char kind, std::string_view name, std::string_view rest = {}) {
+  std::string key(1, kind);
+  put_u32(key, static_cast<std::uint32_t>(name.size()));
+  key += name;
+  key += rest;
+  return key;
+}
+
+std::string id_bytes(stream_id id) {
+  std::string out;
+  put_id(out, id);
+  return out;
+}
+
+} // namespace
+
+stream_group* stream::find_group(std::string_view name) {
+  const auto it = groups_.find(name);
+  return it == groups_.end() ? nullptr : &it->second;
+}
+
+const stream_group* stream::find_group(std::string_view name) const {
+  const auto it = groups_.find(name);
+  return it == groups_.end() ? nullptr : &it->second;
+}
+
+bool stream::create_group(std::string_view name, stream_id last_id, std::int64_t entries_read) {
+  if (groups_.contains(name)) return false;
+  stream_group group;
+  group.last_id = last_id;
+  group.entries_read = entries_read;
+  groups_.emplace(std::string(name), std::move(group));
+  group_bytes_ += group_item_fixed + name.size();
+  return true;
+}
+
+bool stream::destroy_group(std::string_view name) {
+  const auto it = groups_.find(name);
+  if (it == groups_.end()) return false;
+  std::size_t bytes = group_item_fixed + name.size();
+  for (const auto& [consumer, state] : it->second.consumers)
+    bytes += consumer_item_fixed + consumer.size();
+  for (const auto& [id, pending] : it->second.pel)
+    bytes += pending_item_fixed + pending.consumer.size();
+  groups_.erase(it);
+  group_bytes_ -= bytes;
+  return true;
+}
+
+bool stream::create_consumer(stream_group& group, std::string_view name, std::uint64_t time_ms) {
+  if (group.consumers.contains(name)) return false;
+  group.consumers.emplace(std::string(name), stream_consumer{time_ms, {}});
+  group_bytes_ += consumer_item_fixed + name.size();
+  return true;
+}
+
+stream_consumer& stream::seen_consumer(stream_group& group, std::string_view name,
+                                       std::uint64_t time_ms, bool& created) {
+  created = create_consumer(group, name, time_ms);
+  auto& consumer = group.consumers.find(name)->second;
+  consumer.seen_time = time_ms;
+  return consumer;
+}
+
+std::optional<std::size_t> stream::delete_consumer(stream_group& group, std::string_view name) {
+  const auto it = group.consumers.find(name);
+  if (it == group.consumers.end()) return std::nullopt;
+  const std::size_t pending = it->second.pending.size();
+  for (const auto id : it->second.pending)
+    group.pel.erase(id);
+  group_bytes_ -= consumer_item_fixed + name.size() + pending * (pending_item_fixed + name.size());
+  group.consumers.erase(it);
+  return pending;
+}
+
+void stream::deliver(stream_group& group, stream_id id, const std::string& consumer,
+                     std::uint64_t time_ms) {
+  claim(group, id, consumer, time_ms, 1, false);
+}
+
+void stream::redeliver(stream_pending& pending, std::uint64_t time_ms) {
+  pending.delivery_time = time_ms;
+  ++pending.delivery_count;
+}
+
+void stream::claim(stream_group& group, stream_id id, const std::string& consumer,
+                   std::uint64_t delivery_time, std::optional<std::uint64_t> count,
+                   bool increment) {
+  auto [it, inserted] = group.pel.try_emplace(id);
+  stream_pending& pending = it->second;
+  if (inserted) {
+    pending.delivery_count = 1;
+    group_bytes_ += pending_item_fixed + consumer.size();
+  } else if (pending.consumer != consumer) {
+    group.consumers.find(pending.consumer)->second.pending.erase(id);
+    group_bytes_ += consumer.size();
+    group_bytes_ -= pending.consumer.size();
+  }
+  if (pending.consumer != consumer) {
+    pending.consumer = consumer;
+    group.consumers.find(consumer)->second.pending.insert(id);
+  }
+  pending.delivery_time = delivery_time;
+  if (count)
+    pending.delivery_count = *count;
+  else if (increment)
+    ++pending.delivery_count;
+}
+
+bool stream::unpend(stream_group& group, stream_id id) {
+  const auto it = group.pel.find(id);
+  if (it == group.pel.end()) return false;
+  group.consumers.find(it->second.consumer)->second.pending.erase(id);
+  group_bytes_ -= pending_item_fixed + it->second.consumer.size();
+  group.pel.erase(it);
+  return true;
+}
+
+bool stream::has_tombstones_from(stream_id start) const {
+  if (entries_.empty() || max_deleted_id_ == stream_id{}) return false;
+  if (first_id() > max_deleted_id_) return false; // the latest tombstone is before the first entry
+  return start <= max_deleted_id_;
+}
+
+std::int64_t stream::estimate_read(stream_id id) const {
+  const auto added = static_cast<std::int64_t>(entries_added_);
+  if (entries_added_ == 0) return 0;
+  if (entries_.empty() && id <= last_id_) return added;
+  if (id == last_id_) return added;
+  if (id > last_id_) return stream_group::unknown_read;
+  if (max_deleted_id_ == stream_id{} || max_deleted_id_ < first_id()) {
+    const auto length = static_cast<std::int64_t>(entries_.size());
+    if (id < first_id()) return added - length;
+    if (id == first_id()) return added - length + 1;
+  }
+  return stream_group::unknown_read;
+}
+
+void stream::advance_group(stream_group& group, stream_id id) const {
+  if (!(id > group.last_id)) return;
+  if (group.entries_read != stream_group::unknown_read && !has_tombstones_from(id))
+    ++group.entries_read;
+  else if (entries_added_ != 0)
+    group.entries_read = estimate_read(id);
+  group.last_id = id;
+}
+
+std::optional<long long> stream::lag(const stream_group& group) const {
+  const auto added = static_cast<long long>(entries_added_);
+  if (entries_added_ == 0) return 0;
+  if (group.entries_read != stream_group::unknown_read && !has_tombstones_from(group.last_id))
+    return added - group.entries_read;
+  const std::int64_t read = estimate_read(group.last_id);
+  if (read == stream_group::unknown_read) return std::nullopt;
+  return added - read;
+}
+
+// --- items ---------------------------------------------------------------------------------------
+
+std::size_t stream::item_count() const {
+  std::size_t count = 1 + entries_.size();
+  for (const auto& [name, group] : groups_)
+    count += 1 + group.consumers.size() + group.pel.size();
+  return count;
+}
+
+std::string stream::group_item(std::string_view name, const stream_group& group) {
+  std::string out(1, 'G');
+  put_u32(out, static_cast<std::uint32_t>(name.size()));
+  out += name;
+  put_id(out, group.last_id);
+  put_u64(out, static_cast<std::uint64_t>(group.entries_read));
+  put_u64(out, group.consumers.size());
+  put_u64(out, group.pel.size());
+  return out;
+}
+
+void stream::items(
+    const std::string* after,
+    const std::function<bool(std::string item, std::string resume_key)>& emit) const {
+  // Where to start: the entries (from the start or after an ID), or inside a group.
+  auto entry = entries_.begin();
+  auto group = groups_.begin();
+  enum class part { group, consumers, pending } at = part::group;
+  std::string after_name; // a consumer name, or the 16 bytes of a pending ID, to resume after
+  if (after != nullptr && after->size() >= 1) {
+    const char kind = (*after)[0];
+    if (kind == 'E' && after->size() == 17) {
+      entry = entries_.upper_bound(get_id(std::string_view(*after).substr(1)));
+    } else if (after->size() >= 5) {
+      entry = entries_.end();
+      const std::size_t length = get_u32(std::string_view(*after).substr(1));
+      const std::string_view name = std::string_view(*after).substr(5, length);
+      group = groups_.find(name);
+      after_name = after->substr(std::min(after->size(), 5 + length));
+      if (kind == 'G') at = part::consumers, after_name.clear();
+      if (kind == 'C') at = part::consumers;
+      if (kind == 'P') at = part::pending;
+    }
+  }
+  for (; entry != entries_.end(); ++entry) {
+    if (!emit(entry_item(entry->first, entry->second), "E" + id_bytes(entry->first))) return;
+  }
+  for (; group != groups_.end(); ++group, at = part::group, after_name.clear()) {
+    const auto& [name, state] = *group;
+    if (at == part::group) {
+      if (!emit(group_item(name, state), group_key('G', name))) return;
+      at = part::consumers;
+    }
+    if (at == part::consumers) {
+      auto consumer =
+          after_name.empty() ? state.consumers.begin() : state.consumers.upper_bound(after_name);
+      for (; consumer != state.consumers.end(); ++consumer) {
+        std::string item(1, 'C');
+        put_u64(item, consumer->second.seen_time);
+        item += consumer->first;
+        if (!emit(std::move(item), group_key('C', name, consumer->first))) return;
+      }
+      at = part::pending;
+      after_name.clear();
+    }
+    auto pending =
+        after_name.size() == 16 ? state.pel.upper_bound(get_id(after_name)) : state.pel.begin();
+    for (; pending != state.pel.end(); ++pending) {
+      std::string item(1, 'P');
+      put_id(item, pending->first);
+      put_u64(item, pending->second.delivery_time);
+      put_u64(item, pending->second.delivery_count);
+      item += pending->second.consumer;
+      if (!emit(std::move(item), group_key('P', name, id_bytes(pending->first)))) return;
+    }
+  }
+}
+
+std::optional<std::size_t> stream::add_item(std::string_view item) {
+  if (!loading_ || loading_->entries_left > 0) return add_entry_item(item);
+  auto bytes = add_group_item(item);
+  if (bytes && loading_->groups_left == 0 && loading_->consumers_left == 0 &&
+      loading_->pending_left == 0)
+    loading_.reset();
+  return bytes;
+}
+
+bool stream::complete() const {
+  return !loading_;
+}
+
+std::optional<std::size_t> stream::add_group_item(std::string_view item) {
+  loading& load = *loading_;
+  if (item.empty()) return std::nullopt;
+  if (load.consumers_left > 0 || load.pending_left > 0) {
+    stream_group& group = groups_.find(load.group)->second;
+    if (load.consumers_left > 0) {
+      if (item[0] != 'C' || item.size() < consumer_item_fixed) return std::nullopt;
+      const std::string_view name = item.substr(consumer_item_fixed);
+      if (!group.consumers.empty() && !(group.consumers.rbegin()->first < name))
+        return std::nullopt;
+      group.consumers.emplace_hint(group.consumers.end(), std::string(name),
+                                   stream_consumer{get_u64(item.substr(1)), {}});
+      --load.consumers_left;
+    } else {
+      if (item[0] != 'P' || item.size() < pending_item_fixed) return std::nullopt;
+      const stream_id id = get_id(item.substr(1));
+      const std::string_view name = item.substr(pending_item_fixed);
+      const auto consumer = group.consumers.find(name);
+      if (consumer == group.consumers.end()) return std::nullopt;
+      if (!group.pel.empty() && !(group.pel.rbegin()->first < id)) return std::nullopt;
+      group.pel.emplace_hint(
+          group.pel.end(), id,
+          stream_pending{std::string(name), get_u64(item.substr(17)), get_u64(item.substr(25))});
+      consumer->second.pending.insert(consumer->second.pending.end(), id);
+      --load.pending_left;
+    }
+    group_bytes_ += item.size();
+    return item.size();
+  }
+  if (load.groups_left == 0 || item[0] != 'G' || item.size() < group_item_fixed)
+    return std::nullopt;
+  const std::size_t length = get_u32(item.substr(1));
+  if (item.size() != group_item_fixed + length) return std::nullopt;
+  const std::string_view name = item.substr(5, length);
+  if (!groups_.empty() && !(groups_.rbegin()->first < name)) return std::nullopt;
+  const std::string_view rest = item.substr(5 + length);
+  stream_group group;
+  group.last_id = get_id(rest);
+  group.entries_read = static_cast<std::int64_t>(get_u64(rest.substr(16)));
+  if (group.entries_read < stream_group::unknown_read) return std::nullopt;
+  load.consumers_left = get_u64(rest.substr(24));
+  load.pending_left = get_u64(rest.substr(32));
+  if (load.pending_left > 0 && load.consumers_left == 0) return std::nullopt;
+  groups_.emplace_hint(groups_.end(), std::string(name), std::move(group));
+  load.group = std::string(name);
+  --load.groups_left;
+  group_bytes_ += item.size();
+  return item.size();
 }
 
 } // namespace prez::kv

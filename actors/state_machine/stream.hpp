@@ -9,12 +9,19 @@
 // node_entries (100, Redis's default) form one node. So `~` trims as Redis does with its default
 // node size, identically on every replica and after a snapshot (the ordinal travels with the
 // entry). docs/compatibility.md lists what differs.
+//
+// Consumer groups (XGROUP, XREADGROUP, XACK, XCLAIM, ...: kv_stream_groups.cpp) live in the
+// stream, as in Redis: each group has its last delivered ID, its read counter, its pending entries
+// list (PEL) and its consumers, each with the IDs it owns. Every time in them is the time of the
+// log entry that set it, so replicas agree.
 
 #include <compare>
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <optional>
+#include <set>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -49,6 +56,7 @@ struct stream_entry {
   std::uint64_t ordinal = 0;
   /// field, value, field, value, ... as given (never empty, even count).
   std::vector<std::string> fields;
+  friend bool operator==(const stream_entry&, const stream_entry&) = default;
 };
 
 /// Bytes an entry counts for in entry::bytes: the size of its item (stream::entry_item), so a
@@ -56,8 +64,33 @@ struct stream_entry {
 /// ordinal, and each field and value with 4 for its length.
 std::size_t stream_entry_bytes(const stream_entry& entry);
 
+/// A pending entry: delivered to `consumer` and not acknowledged yet (Redis's NACK).
+struct stream_pending {
+  std::string consumer;
+  std::uint64_t delivery_time = 0; ///< ms, the log time of the last delivery
+  std::uint64_t delivery_count = 0;
+  friend bool operator==(const stream_pending&, const stream_pending&) = default;
+};
+
+struct stream_consumer {
+  std::uint64_t seen_time = 0; ///< ms, the log time it last read or claimed
+  std::set<stream_id> pending; ///< the IDs of the group's PEL it owns
+  friend bool operator==(const stream_consumer&, const stream_consumer&) = default;
+};
+
+struct stream_group {
+  /// Redis's SCG_INVALID_ENTRIES_READ: the read counter is not known.
+  static constexpr std::int64_t unknown_read = -1;
+  stream_id last_id;                        ///< the last ID delivered to the group
+  std::int64_t entries_read = unknown_read; ///< entries the group read, counted as entries-added
+  std::map<stream_id, stream_pending> pel;
+  std::map<std::string, stream_consumer, std::less<>> consumers;
+  friend bool operator==(const stream_group&, const stream_group&) = default;
+};
+
 class stream {
 public:
+  using groups_type = std::map<std::string, stream_group, std::less<>>;
   using entries_type = std::map<stream_id, stream_entry>;
   /// Entries per node for `~` trimming (Redis's stream-node-max-entries default).
   static constexpr std::uint64_t node_entries = 100;
@@ -88,6 +121,48 @@ public:
   std::size_t trim_below(stream_id minid, bool approx, std::uint64_t limit,
                          std::size_t& bytes_removed);
 
+  bool contains(stream_id id) const { return entries_.contains(id); }
+
+  // --- consumer groups (Redis 7.0's rules; every change keeps group_bytes() exact) ---
+
+  const groups_type& groups() const { return groups_; }
+  /// The group `name`, or nullptr. Through the pointer a caller may change only last_id and
+  /// entries_read; the rest changes through the functions below.
+  stream_group* find_group(std::string_view name);
+  const stream_group* find_group(std::string_view name) const;
+  /// Creates a group; false when one of that name exists.
+  bool create_group(std::string_view name, stream_id last_id, std::int64_t entries_read);
+  /// Removes a group with its PEL and consumers; false when there is none.
+  bool destroy_group(std::string_view name);
+  /// Creates consumer `name` seen at `time_ms`; false (nothing changes) when it exists.
+  bool create_consumer(stream_group& group, std::string_view name, std::uint64_t time_ms);
+  /// The consumer `name`, created when absent; either way seen at `time_ms` (Redis's
+  /// streamLookupConsumer, then streamCreateConsumer). `created` says which.
+  stream_consumer& seen_consumer(stream_group& group, std::string_view name, std::uint64_t time_ms,
+                                 bool& created);
+  /// Deletes a consumer and its pending entries; returns how many it had, nullopt when absent.
+  std::optional<std::size_t> delete_consumer(stream_group& group, std::string_view name);
+  /// XREADGROUP's delivery of a new entry: pending for `consumer` (taken from another consumer
+  /// if the PEL had it), delivered at `time_ms`, once.
+  void deliver(stream_group& group, stream_id id, const std::string& consumer,
+               std::uint64_t time_ms);
+  /// XREADGROUP's history: delivered once more at `time_ms`.
+  static void redeliver(stream_pending& pending, std::uint64_t time_ms);
+  /// XCLAIM's and XAUTOCLAIM's change of owner (creating the pending entry, counted once, when
+  /// absent: FORCE): delivered at `delivery_time`; the count set to `count` when given, else
+  /// incremented when `increment`.
+  void claim(stream_group& group, stream_id id, const std::string& consumer,
+             std::uint64_t delivery_time, std::optional<std::uint64_t> count, bool increment);
+  /// Removes a pending entry (XACK, or a claim of a deleted entry); false when absent.
+  bool unpend(stream_group& group, stream_id id);
+  /// Moves the group past `id`, which XREADGROUP delivers: last_id, and the read counter as
+  /// Redis 7.0 keeps it (counted while no tombstone lies ahead, else estimated).
+  void advance_group(stream_group& group, stream_id id) const;
+  /// The group's lag (entries not delivered yet), nullopt when it cannot be known.
+  std::optional<long long> lag(const stream_group& group) const;
+  /// Bytes the groups count for in entry::bytes: the size of their items.
+  std::size_t group_bytes() const { return group_bytes_; }
+
   /// XSETID's change (its checks are the caller's).
   void set_last_id(stream_id id) { last_id_ = id; }
   void set_entries_added(std::uint64_t count) { entries_added_ = count; }
@@ -95,19 +170,36 @@ public:
 
   // --- items (value_items.hpp): a snapshot record's and a DUMP payload's view of a stream ---
 
-  /// The first item: "last_id max_deleted_id entries_added appended" ("1-2 0-0 7 7").
+  /// The first item: "last_id max_deleted_id entries_added appended" ("1-2 0-0 7 7"); a stream
+  /// with groups adds its entry count and group count ("1-2 0-0 7 7 5 1").
   std::string head_item() const;
   /// The stream a head item describes (no entries yet), or nullopt when it is not one.
   static std::optional<stream> from_head(std::string_view item);
-  /// One entry as an item: its ID (16 bytes, big-endian), its ordinal (8), then each field and
-  /// value as a 4-byte big-endian length and its bytes.
+  /// Items in all, the head included.
+  std::size_t item_count() const;
+  /// Hands every item after the head to `emit(item, resume_key)` in order, from the one after
+  /// the item whose resume key is `after` (nullptr: from the first), until `emit` returns false:
+  /// the entries, then each group (by name) as its group item, its consumers' items (by name)
+  /// and its pending entries' items (by ID). An entry item is its ID (16 bytes, big-endian), its
+  /// ordinal (8), then each field and value as a 4-byte big-endian length and its bytes; the
+  /// group items start with 'G', 'C' and 'P' (stream.cpp).
+  void items(const std::string* after,
+             const std::function<bool(std::string item, std::string resume_key)>& emit) const;
+  /// Adds an item after the head; returns its bytes, or nullopt (nothing added) when it is
+  /// damaged or out of place: an entry whose ID is not above every entry's or is above
+  /// last_id(), or whose ordinal is not above every entry's or is above the append count; a
+  /// group, consumer or pending entry out of order, or more than its group announced.
+  std::optional<std::size_t> add_item(std::string_view item);
+  /// One entry as an item (see items()).
   static std::string entry_item(stream_id id, const stream_entry& entry);
-  /// Adds an entry item; returns its bytes, or nullopt (nothing added) when the item is damaged,
-  /// its ID is not above every entry's or is above last_id(), or its ordinal is not above every
-  /// entry's or is above the append count.
-  std::optional<std::size_t> add_entry_item(std::string_view item);
+  /// Whether every group item the head and the group items announced has been added.
+  bool complete() const;
 
-  friend bool operator==(const stream&, const stream&) = default;
+  friend bool operator==(const stream& a, const stream& b) {
+    return a.entries_ == b.entries_ && a.last_id_ == b.last_id_ &&
+           a.max_deleted_id_ == b.max_deleted_id_ && a.entries_added_ == b.entries_added_ &&
+           a.appended_ == b.appended_ && a.groups_ == b.groups_ && a.group_bytes_ == b.group_bytes_;
+  }
 
 private:
   /// Removes the first entry; adds its bytes to `bytes_removed`.
@@ -123,6 +215,28 @@ private:
   std::uint64_t entries_added_ = 0;
   /// Entries ever appended: the last ordinal handed out.
   std::uint64_t appended_ = 0;
+  groups_type groups_;
+  std::size_t group_bytes_ = 0;
+
+  /// While add_item() rebuilds a stream whose head announced groups: what is still to come.
+  struct loading {
+    std::uint64_t entries_left = 0;
+    std::uint64_t groups_left = 0;
+    std::string group; ///< the group whose consumers and PEL come next
+    std::uint64_t consumers_left = 0;
+    std::uint64_t pending_left = 0;
+  };
+  std::optional<loading> loading_;
+
+  std::optional<std::size_t> add_entry_item(std::string_view item);
+  std::optional<std::size_t> add_group_item(std::string_view item);
+  /// Items of `group`: the group's, its consumers', its pending entries'.
+  static std::string group_item(std::string_view name, const stream_group& group);
+  /// Redis's streamRangeHasTombstones(start, +inf).
+  bool has_tombstones_from(stream_id start) const;
+  /// Redis's streamEstimateDistanceFromFirstEverEntry: the read counter of `id`, or
+  /// unknown_read.
+  std::int64_t estimate_read(stream_id id) const;
 };
 
 } // namespace prez::kv

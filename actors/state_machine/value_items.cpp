@@ -79,8 +79,8 @@ std::optional<std::string> add_item(value& data, std::size_t& bytes, std::string
     field_pending = false;
     return std::nullopt;
   } else if (auto* s = std::get_if<stream_value>(&data)) {
-    const auto added = s->add_entry_item(item);
-    if (!added) return "stream entry damaged, out of order or past the stream's last ID";
+    const auto added = s->add_item(item);
+    if (!added) return "stream item damaged, out of order or past the stream's last ID";
     bytes += *added;
     return std::nullopt;
   } else {

@@ -35,7 +35,8 @@ std::optional<value> value_from_head(snapshot::value_type type, std::string_view
 /// field or sorted set member waits in `pending_field` (viewing the caller's bytes, which must
 /// outlive the pair) with `field_pending` set, until its value or score comes. A sorted set or a
 /// stream must have been created from its head first (value_from_head()); a stream's other items
-/// are its entries. Refuses, with a text: a string longer than
+/// are its entries and its consumer groups' items (stream::items()), and a stream is whole only
+/// when stream::complete(). Refuses, with a text: a string longer than
 /// limits::string_value_bytes_max, hash fields, set members or sorted set members that are not in
 /// strictly ascending order, and a score that is not a float (NaN).
 std::optional<std::string> add_item(value& data, std::size_t& bytes, std::string_view item,

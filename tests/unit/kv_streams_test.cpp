@@ -335,12 +335,12 @@ TEST_CASE("A damaged stream in a snapshot is refused", "[kv_streams]") {
   CHECK(refused("6-1 0-0 2 2", "6-1 0-0 2 x") == "damaged snapshot: stream head damaged");
   // The last ID below an entry's, an ordinal past the appends.
   CHECK(refused("6-1 0-0 2 2", "5-9 0-0 2 2") ==
-        "damaged snapshot: stream entry damaged, out of order or past the stream's last ID");
+        "damaged snapshot: stream item damaged, out of order or past the stream's last ID");
   CHECK(refused("6-1 0-0 2 2", "6-1 0-0 2 1") ==
-        "damaged snapshot: stream entry damaged, out of order or past the stream's last ID");
+        "damaged snapshot: stream item damaged, out of order or past the stream's last ID");
   // A field length that runs past the item.
   CHECK(refused(std::string("\0\0\0\x07value-b", 11), std::string("\0\0\0\x08value-b", 11)) ==
-        "damaged snapshot: stream entry damaged, out of order or past the stream's last ID");
+        "damaged snapshot: stream item damaged, out of order or past the stream's last ID");
 }
 
 TEST_CASE("DUMP and RESTORE carry a stream, its counters too", "[kv_streams]") {
