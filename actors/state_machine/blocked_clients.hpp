@@ -45,6 +45,13 @@ public:
   bool empty() const { return by_order_.empty(); }
   /// Whether some client waits on `key`.
   bool waited(std::string_view key) const { return by_key_.find(key) != by_key_.end(); }
+  /// Every key some client waits on, in key order.
+  std::vector<std::string> waited_keys() const {
+    std::vector<std::string> keys;
+    for (const auto& [key, orders] : by_key_)
+      keys.push_back(key);
+    return keys;
+  }
 
   /// Registers a client behind every client already blocked. Precondition: !contains(its id).
   void add(blocked_client client);

@@ -91,6 +91,10 @@ void kv_state::serve_blocked(const std::vector<std::string>& argv, std::uint64_t
       if (blocked.waited(args[i]) && queued.insert(args[i]).second) ready.push_back(args[i]);
   };
   note(argv);
+  // FLUSHALL and FLUSHDB name no key but delete them all: every waited key may have changed.
+  if (!argv.empty() && (kv::is_word(argv[0], "flushall") || kv::is_word(argv[0], "flushdb")))
+    for (auto& key : blocked.waited_keys())
+      if (queued.insert(key).second) ready.push_back(std::move(key));
   while (!ready.empty()) {
     const std::string key = std::move(ready.front());
     ready.pop_front();
@@ -111,6 +115,16 @@ void kv_state::serve_blocked(const std::vector<std::string>& argv, std::uint64_t
       auto client = *blocked.remove(id);
       served_.push_back({client.client_id, client.seq, std::move(*reply)});
       note(client.argv); // BLMOVE/BRPOPLPUSH pushed to their destination
+    }
+    // An XREADGROUP waits on a stream that had its group when it blocked: once the key is
+    // deleted or holds another type, its readers are answered, as Redis 7.0.15 answers them.
+    const kv::entry* e = keys_.peek_live(key, time_ms);
+    if (e != nullptr && std::holds_alternative<kv::stream_value>(e->data)) continue;
+    for (const auto& id : blocked.waiting_on(key)) {
+      if (!kv::is_word(blocked.at(id).argv[0], "xreadgroup")) continue;
+      auto client = *blocked.remove(id);
+      served_.push_back({client.client_id, client.seq,
+                         kv::error_reply("UNBLOCKED the stream key no longer exists")});
     }
   }
 }

@@ -508,8 +508,38 @@ TEST_CASE(
   CHECK(served[0].client_id == 4);
   CHECK(served[0].reply ==
         "-NOGROUP the consumer group this client was blocked on no longer exists\r\n");
-  // Where a client cannot block (MULTI), it answers at once; a timeout answers a null array.
+  // Readers blocked on a stream that is deleted or overwritten are answered, as Redis 7.0.15
+  // answers them; a plain XREAD stays blocked.
   state.apply({"XGROUP", "CREATE", "s", "g", "$"}, now_ms);
+  state.apply({"XGROUP", "CREATE", "t", "g", "$", "MKSTREAM"}, now_ms);
+  state.apply({"XGROUP", "CREATE", "u", "g", "$", "MKSTREAM"}, now_ms);
+  for (const std::string key : {"s", "t", "u"})
+    CHECK_FALSE(state.apply_client(
+        key == "s"   ? 10
+        : key == "t" ? 11
+                     : 12,
+        1, {"XREADGROUP", "GROUP", "g", "a", "BLOCK", "0", "STREAMS", key, ">"}, now_ms));
+  CHECK_FALSE(state.apply_client(13, 1, {"XREAD", "BLOCK", "0", "STREAMS", "s", "$"}, now_ms));
+  state.apply({"DEL", "s"}, now_ms);
+  state.apply({"SET", "t", "x"}, now_ms);
+  state.apply_transaction({{"DEL", "u"}, {"SADD", "u", "e1"}}, now_ms, {});
+  served = state.take_served();
+  REQUIRE(served.size() == 3);
+  for (const auto& s : served)
+    CHECK(s.reply == "-UNBLOCKED the stream key no longer exists\r\n");
+  CHECK(state.blocked_count() == 1); // the XREAD
+  state.apply({"DEL", "t", "u"}, now_ms);
+  // FLUSHALL names no key, and deletes them all.
+  state.apply({"XGROUP", "CREATE", "f", "g", "$", "MKSTREAM"}, now_ms);
+  CHECK_FALSE(state.apply_client(
+      14, 1, {"XREADGROUP", "GROUP", "g", "a", "BLOCK", "0", "STREAMS", "f", ">"}, now_ms));
+  state.apply({"FLUSHALL"}, now_ms);
+  served = state.take_served();
+  REQUIRE(served.size() == 1);
+  CHECK(served[0].client_id == 14);
+  CHECK(served[0].reply == "-UNBLOCKED the stream key no longer exists\r\n");
+  // Where a client cannot block (MULTI), it answers at once; a timeout answers a null array.
+  CHECK(state.apply({"XGROUP", "CREATE", "s", "g", "$", "MKSTREAM"}, now_ms) == "+OK\r\n");
   CHECK(state.apply_transaction(
             {{"XREADGROUP", "GROUP", "g", "a", "BLOCK", "0", "STREAMS", "s", ">"}}, now_ms, {}) ==
         "*1\r\n*-1\r\n");
