@@ -90,10 +90,7 @@ std::string registry::command(const std::vector<std::string>& argv) const {
         "PUBSUB NUMSUB [channel ...]: subscribers of each channel on this node",
         "PUBSUB NUMPAT: patterns subscribed to on this node",
         "PUBSUB SHARDCHANNELS, SHARDNUMSUB: prez has no shard channels", "PUBSUB HELP: this text"};
-    std::string out = resp::array_header(lines.size());
-    for (const auto line : lines)
-      out += resp::simple(line);
-    return out;
+    return resp::simple_array(lines);
   }
   return resp::error("ERR unknown subcommand '" + argv[1] + "'. Try PUBSUB HELP.");
 }

@@ -5,6 +5,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <iterator>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -82,6 +83,15 @@ inline std::string array_header(std::size_t count) {
 }
 inline std::string null_array() {
   return "*-1\r\n";
+}
+/// An array of simple strings (the HELP replies).
+template <class Range>
+std::string simple_array(const Range& lines) {
+  std::string out;
+  append_array_header(out, std::size(lines));
+  for (const auto& line : lines)
+    append_simple_string(out, line);
+  return out;
 }
 /// An array of bulk strings.
 template <class Range>

@@ -161,11 +161,7 @@ std::string config_help_reply() {
       "    Rewrite prez.conf with the values set by CONFIG SET.",
       "HELP",
       "    Print this help."};
-  std::string out;
-  append_array_header(out, std::size(lines));
-  for (auto line : lines)
-    append_simple_string(out, line);
-  return out;
+  return resp::simple_array(lines);
 }
 
 } // namespace prez

@@ -74,10 +74,7 @@ std::string object_help() {
       "HELP",
       "    Prints this help.",
   };
-  std::string out = array_header(std::size(lines));
-  for (auto line : lines)
-    out += simple_string(line);
-  return out;
+  return resp::simple_array(lines);
 }
 
 } // namespace

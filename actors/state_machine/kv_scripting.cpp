@@ -253,10 +253,7 @@ std::string script_read_command(const keyspace& keys, const argv_type& argv, std
         "    Load a script into the scripts cache without executing it.",
         "HELP",
         "    Print this help."};
-    std::string out = array_header(lines.size());
-    for (const auto& line : lines)
-      out += simple_string(line);
-    return out;
+    return resp::simple_array(lines);
   }
   return error_reply("ERR internal error: SCRIPT " + argv[1] + " is not a read");
 }
@@ -469,10 +466,7 @@ std::string function_read_command(const keyspace& keys, const argv_type& argv, s
         "    Return information about the libraries.",
         "HELP",
         "    Print this help."};
-    std::string out = array_header(lines.size());
-    for (const auto& line : lines)
-      out += simple_string(line);
-    return out;
+    return resp::simple_array(lines);
   }
   return error_reply("ERR internal error: FUNCTION " + argv[1] + " is not a read");
 }

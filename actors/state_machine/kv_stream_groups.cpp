@@ -125,10 +125,7 @@ std::string xgroup_command(keyspace& keys, const argv_type& argv, std::uint64_t 
         "    Set the current group ID and entries_read counter.",
         "HELP",
         "    Prints this help."};
-    std::string reply = array_header(lines.size());
-    for (const auto& line : lines)
-      reply += simple_string(line);
-    return reply;
+    return resp::simple_array(lines);
   }
   const std::string& key = argv[2];
   const std::string& name = argv[3];

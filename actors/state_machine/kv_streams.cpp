@@ -547,10 +547,7 @@ std::string xinfo_command(const keyspace& keys, const argv_type& argv, std::uint
         "    Show information about the stream.",
         "HELP",
         "    Prints this help."};
-    std::string reply = array_header(lines.size());
-    for (const auto& line : lines)
-      reply += simple_string(line);
-    return reply;
+    return resp::simple_array(lines);
   }
   bool full = false;
   long long count = 10;
