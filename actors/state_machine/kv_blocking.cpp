@@ -126,8 +126,9 @@ std::optional<blocking_call> parse_blocking(const argv_type& argv, std::string& 
     auto xread = parse_xread(argv, error);
     if (!xread || !xread->block) return std::nullopt; // not blocking, or wrong (`error` says)
     call.stream = true;
-    call.keys = std::move(xread->keys);
+    call.keys = xread->keys;
     call.timeout_ms = *xread->block;
+    call.xread = std::move(xread);
   } else {
     return std::nullopt;
   }
@@ -150,13 +151,11 @@ std::optional<std::string> serve_blocked(keyspace& keys, const argv_type& argv,
   const entry* e = keys.peek_live(key, time_ms);
   if (e == nullptr) return std::nullopt;
   if (call.stream) {
-    std::string error;
-    const auto xread = parse_xread(argv, error);
-    if (!xread) return std::nullopt;
-    if (xread->group) return xreadgroup_serve_blocked(keys, *xread, key, time_ms);
+    const xread_call& xread = *call.xread;
+    if (xread.group) return xreadgroup_serve_blocked(keys, xread, key, time_ms);
     const auto index = static_cast<std::size_t>(std::find(call.keys.begin(), call.keys.end(), key) -
                                                 call.keys.begin());
-    auto reply = xread_ready(keys, argv, *xread, time_ms, index);
+    auto reply = xread_ready(keys, argv, xread, time_ms, index);
     if (!reply || reply->starts_with("-")) return std::nullopt; // nothing new, or not a stream
     return reply;
   }
@@ -191,11 +190,8 @@ std::optional<std::string> serve_blocked(keyspace& keys, const argv_type& argv,
 std::optional<std::string> try_blocking(keyspace& keys, const argv_type& argv,
                                         const blocking_call& call, std::uint64_t time_ms) {
   if (call.stream) {
-    std::string error;
-    const auto xread = parse_xread(argv, error);
-    if (!xread) return error;
-    if (xread->group) return xreadgroup_ready(keys, argv, *xread, time_ms);
-    return xread_ready(keys, argv, *xread, time_ms, xread_all);
+    if (call.xread->group) return xreadgroup_ready(keys, argv, *call.xread, time_ms);
+    return xread_ready(keys, argv, *call.xread, time_ms, xread_all);
   }
   bool wrong = false;
   const std::string* key = first_ready(keys, call, time_ms, wrong);

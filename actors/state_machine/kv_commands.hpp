@@ -309,6 +309,17 @@ PREZ_KV_WRITE(publish_command);
 // blocking pops (kv_blocking.cpp)
 
 /// A blocking command's arguments, parsed.
+/// XREAD's and XREADGROUP's arguments, parsed.
+struct xread_call {
+  std::vector<std::string> keys;      ///< the streams, in order
+  std::size_t ids_at = 0;             ///< argv index of the first stream's ID
+  std::uint64_t count = 0;            ///< COUNT, 0 for none
+  std::optional<std::uint64_t> block; ///< BLOCK's milliseconds (0: no timeout)
+  bool group = false;                 ///< XREADGROUP: GROUP's group and consumer, NOACK
+  std::string group_name;
+  std::string consumer;
+  bool noack = false;
+};
 struct blocking_call {
   std::vector<std::string> keys; ///< the keys it waits on, in its order
   bool zset = false;             ///< whether they must hold sorted sets (else lists)
@@ -316,6 +327,7 @@ struct blocking_call {
   std::string side;              ///< BLMPOP/BZMPOP: LEFT/RIGHT or MIN/MAX as given
   std::string count;             ///< BLMPOP/BZMPOP: COUNT's argument, empty when not given
   bool stream = false;           ///< XREAD BLOCK: waits for entries after its IDs, pops nothing
+  std::optional<xread_call> xread; ///< with `stream`: XREAD's or XREADGROUP's arguments
 };
 /// Timeouts above this (about 31,700 years) are refused as out of range.
 inline constexpr std::uint64_t blocking_timeout_ms_max = 1'000'000'000'000'000ULL;
@@ -429,17 +441,6 @@ PREZ_KV_WRITE(xread_block_command);
 PREZ_KV_WRITE(xsetid_command);
 std::string check_xinfo(const argv_type& argv);
 PREZ_KV_READ(xinfo_command);
-/// XREAD's and XREADGROUP's arguments, parsed.
-struct xread_call {
-  std::vector<std::string> keys;      ///< the streams, in order
-  std::size_t ids_at = 0;             ///< argv index of the first stream's ID
-  std::uint64_t count = 0;            ///< COUNT, 0 for none
-  std::optional<std::uint64_t> block; ///< BLOCK's milliseconds (0: no timeout)
-  bool group = false;                 ///< XREADGROUP: GROUP's group and consumer, NOACK
-  std::string group_name;
-  std::string consumer;
-  bool noack = false;
-};
 /// Parses XREAD or XREADGROUP as Redis 7.0 does (its errors in its order, except the IDs',
 /// which xread_ready and xreadgroup_ready check); nullopt with `error` set when wrong.
 std::optional<xread_call> parse_xread(const argv_type& argv, std::string& error);
@@ -454,9 +455,10 @@ inline constexpr std::size_t xread_all = ~std::size_t{0};
 std::optional<std::string> xread_ready(const keyspace& keys, const argv_type& argv,
                                        const xread_call& call, std::uint64_t now_ms,
                                        std::size_t only);
-/// `argv` with each "$" ID replaced by its stream's last ID now (0-0 when absent): what a
-/// blocked XREAD waits for after (Redis resolves "$" when the client blocks).
-argv_type xread_resolve(const keyspace& keys, const argv_type& argv, std::uint64_t now_ms);
+/// `argv` (parsed as `call`) with each "$" ID replaced by its stream's last ID now (0-0 when
+/// absent): what a blocked XREAD waits for after (Redis resolves "$" when the client blocks).
+argv_type xread_resolve(const keyspace& keys, const argv_type& argv, const xread_call& call,
+                        std::uint64_t now_ms);
 
 // stream consumer groups (kv_stream_groups.cpp)
 std::string check_xgroup(const argv_type& argv);

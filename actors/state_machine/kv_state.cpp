@@ -54,7 +54,7 @@ std::optional<std::string> kv_state::apply_client(std::uint64_t client_id, std::
     auto reply = kv::try_blocking(keys_, argv, *call, now);
     if (!reply) {
       // XREAD's "$" means the last ID now, when it blocks: kept resolved in the blocked argv.
-      block(client_id, seq, call->stream ? kv::xread_resolve(keys_, argv, now) : argv,
+      block(client_id, seq, call->stream ? kv::xread_resolve(keys_, argv, *call->xread, now) : argv,
             call->timeout_ms, std::move(call->keys), now);
       return std::nullopt;
     }

@@ -344,16 +344,14 @@ std::optional<std::string> xread_ready(const keyspace& keys, const argv_type& ar
   return array_header(served) + body;
 }
 
-argv_type xread_resolve(const keyspace& keys, const argv_type& argv, std::uint64_t now_ms) {
+argv_type xread_resolve(const keyspace& keys, const argv_type& argv, const xread_call& call,
+                        std::uint64_t now_ms) {
   argv_type resolved = argv;
-  std::string error;
-  const auto call = parse_xread(argv, error);
-  if (!call) return resolved;
-  for (std::size_t i = 0; i < call->keys.size(); ++i) {
-    if (resolved[call->ids_at + i] != "$") continue;
+  for (std::size_t i = 0; i < call.keys.size(); ++i) {
+    if (resolved[call.ids_at + i] != "$") continue;
     bool wrong = false;
-    const stream_value* s = stream_for_read(keys, call->keys[i], now_ms, wrong);
-    resolved[call->ids_at + i] = to_string(s == nullptr ? stream_id{} : s->last_id());
+    const stream_value* s = stream_for_read(keys, call.keys[i], now_ms, wrong);
+    resolved[call.ids_at + i] = to_string(s == nullptr ? stream_id{} : s->last_id());
   }
   return resolved;
 }
