@@ -6,11 +6,15 @@
 //                                 an agent: hosts the node `prez-ctl up` spawns there (secret from
 //                                 PREZ_CLUSTER_SECRET or --cluster-secret-file F)
 
+#include <algorithm>
 #include <csignal>
 #include <cstdio>
 #include <cstdlib>
 #include <functional>
 #include <optional>
+#include <sstream>
+#include <string>
+#include <thread>
 
 #include <sys/resource.h>
 
@@ -57,6 +61,24 @@ void raise_file_limit() {
   }
 }
 
+/// CAF options from the environment, for measuring scheduler settings without a rebuild
+/// (bench/compare.py): PREZ_CAF_OPTIONS="--scheduler.policy=sharing --middleman.workers=0",
+/// CAF's own command-line syntax. Applied after prez's defaults, so they win; a bad option stops
+/// start-up.
+void apply_caf_options_from_env(caf::actor_system_config& cfg) {
+  const char* text = std::getenv("PREZ_CAF_OPTIONS");
+  if (text == nullptr) return;
+  caf::actor_system_config::string_list args;
+  std::istringstream words{text};
+  for (std::string word; words >> word;)
+    args.push_back(word);
+  std::istringstream no_ini;
+  if (auto error = cfg.parse(args, no_ini))
+    std::exit(fail("PREZ_CAF_OPTIONS: " + cfg.render(error)));
+  if (!cfg.remainder.empty())
+    std::exit(fail("PREZ_CAF_OPTIONS: not a CAF option: " + cfg.remainder.front()));
+}
+
 /// The actor system's settings every prez process shares.
 void configure_system(caf::actor_system_config& cfg) {
   cfg.load<caf::io::middleman>();
@@ -65,6 +87,22 @@ void configure_system(caf::actor_system_config& cfg) {
   cfg.set("middleman.heartbeat-interval", caf::timespan{200ms});
   cfg.set("middleman.connection-timeout", caf::timespan{2s});
   cfg.set("logger.verbosity", caf::atom("quiet"));
+  // The scheduler (docs/decisions.md D37): one worker per core instead of CAF's floor of four, an
+  // idle worker sleeps on its condition variable (woken by the next enqueue) instead of polling
+  // every 50 us, and peer frames are decoded on the multiplexer thread instead of one more hop.
+  const std::size_t cores = std::max(1U, std::thread::hardware_concurrency());
+  cfg.set("scheduler.max-threads", cores);
+  cfg.set("work-stealing.moderate-poll-attempts", std::size_t{0});
+  cfg.set("middleman.workers", std::size_t{0});
+  apply_caf_options_from_env(cfg);
+  spdlog::info(
+      "caf: scheduler.policy={} scheduler.max-threads={} work-stealing.moderate-poll-attempts={} "
+      "middleman.workers={}",
+      caf::to_string(caf::get_or(cfg, "scheduler.policy", caf::defaults::scheduler::policy)),
+      caf::get_or(cfg, "scheduler.max-threads", caf::defaults::scheduler::max_threads),
+      caf::get_or(cfg, "work-stealing.moderate-poll-attempts",
+                  caf::defaults::work_stealing::moderate_poll_attempts),
+      caf::get_or(cfg, "middleman.workers", caf::defaults::middleman::workers));
 }
 
 /// Blocks SIGINT/SIGTERM in every thread (the actor system's threads inherit the mask); main

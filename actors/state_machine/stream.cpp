@@ -528,15 +528,13 @@ void stream::items(
 
 std::optional<std::size_t> stream::add_item(std::string_view item) {
   if (!loading_ || loading_->entries_left > 0) return add_entry_item(item);
-  auto bytes = add_group_item(item);
-  if (bytes && loading_->groups_left == 0 && loading_->consumers_left == 0 &&
-      loading_->pending_left == 0)
-    loading_.reset();
-  return bytes;
+  if (complete()) return std::nullopt; // nothing comes after the last group's items
+  return add_group_item(item);
 }
 
 bool stream::complete() const {
-  return !loading_;
+  return !loading_ || (loading_->entries_left == 0 && loading_->groups_left == 0 &&
+                       loading_->consumers_left == 0 && loading_->pending_left == 0);
 }
 
 std::optional<std::size_t> stream::add_group_item(std::string_view item) {

@@ -218,7 +218,8 @@ private:
   groups_type groups_;
   std::size_t group_bytes_ = 0;
 
-  /// While add_item() rebuilds a stream whose head announced groups: what is still to come.
+  /// Once add_item() rebuilds a stream whose head announced groups: what is still to come (all 0
+  /// once complete; not part of the value, operator== ignores it).
   struct loading {
     std::uint64_t entries_left = 0;
     std::uint64_t groups_left = 0;
