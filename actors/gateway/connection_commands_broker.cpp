@@ -510,7 +510,13 @@ bool handle_transaction(connection* self, std::uint64_t slot, const std::string&
       run_exec_locals(self, slot, plan, {});
       return true;
     }
-    const bool spliced = !plan->local.empty() || plan->data.empty();
+    // A PUBLISH inside answers its node's count, asked of the hub once the reply is back; the
+    // connection holds what follows until then, as for local commands.
+    const bool publishes =
+        std::any_of(plan->data.begin(), plan->data.end(), [](const auto& queued) {
+          return queued.size() == 3 && lower(queued[0]) == "publish";
+        });
+    const bool spliced = !plan->local.empty() || plan->data.empty() || publishes;
     client_command command{st.client_id, ++st.next_seq, 0, {"EXEC"}, {}, {}};
     if (spliced)
       command.transaction = plan->data;
@@ -518,7 +524,7 @@ bool handle_transaction(connection* self, std::uint64_t slot, const std::string&
       command.transaction = std::move(plan->data);
     if (command.transaction.empty()) // only WATCH: nothing to apply, but a watched change aborts
       command.transaction.push_back({"EXISTS", "__prez_exec_noop__"});
-    if (!plan->local.empty()) st.holding_exec = slot;
+    if (!plan->local.empty() || publishes) st.holding_exec = slot;
     submit(self, {slot, std::move(command), true, std::move(watches), nullptr,
                   spliced ? std::move(plan) : nullptr});
   } else if (name == "watch") {

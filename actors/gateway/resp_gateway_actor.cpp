@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <charconv>
 #include <deque>
+#include <functional>
 #include <map>
 
 #include <spdlog/spdlog.h>
@@ -190,6 +191,43 @@ namespace {
 
 void dispatch(connection* self, deferred_command&& item);
 
+bool is_publish(const std::vector<std::string>& argv) {
+  return argv.size() == 3 && lower(argv[0]) == "publish";
+}
+
+/// EXEC's reply with each PUBLISH's count made this node's, as a PUBLISH alone answers (the log
+/// keeps 0: receivers are known only per node), handed to `then`. False (and `then` never
+/// called) when the transaction holds no PUBLISH whose reply is a count: nothing to ask.
+bool count_exec_publishes(connection* self, const std::shared_ptr<exec_plan>& plan,
+                          const std::string& reply, std::function<void(std::string)> then) {
+  auto elements = array_elements(reply);
+  if (!elements || elements->size() != plan->data.size() || !self->state.settings.pubsub)
+    return false;
+  std::vector<std::size_t> publishes;
+  for (std::size_t i = 0; i < plan->data.size(); ++i)
+    if (is_publish(plan->data[i]) && (*elements)[i].starts_with(':')) publishes.push_back(i);
+  if (publishes.empty()) return false;
+  auto counted = std::make_shared<std::vector<std::string>>(std::move(*elements));
+  auto missing = std::make_shared<std::size_t>(publishes.size());
+  auto answered = [=] {
+    if (--*missing > 0) return;
+    std::string out = resp::array_header(counted->size());
+    for (const auto& element : *counted)
+      out += element;
+    then(std::move(out));
+  };
+  for (const auto i : publishes)
+    self->request(self->state.settings.pubsub, std::chrono::seconds(5), pubcount_atom::value,
+                  plan->data[i][1])
+        .then(
+            [=](std::uint64_t count) {
+              (*counted)[i] = resp::integer(static_cast<long long>(count));
+              answered();
+            },
+            [=](const caf::error&) { answered(); });
+  return true;
+}
+
 /// EXEC's reply from the log, for an EXEC put together here: a null array (a WATCHed key
 /// changed) or an error goes to the client as it is and runs none of the connection commands;
 /// otherwise they run now, after the transaction's data commands were applied (D30).
@@ -304,9 +342,10 @@ void dispatch(connection* self, deferred_command&& item) {
       self->delayed_send(self, std::chrono::milliseconds(*block), unblock_atom::value, seq);
   }
   // PUBLISH's count is this node's (the log keeps 0): the hub counts its receivers here.
-  const bool publish = item.command.argv.size() == 3 && lower(item.command.argv[0]) == "publish";
+  const bool publish = is_publish(item.command.argv);
   const std::string channel = publish ? item.command.argv[1] : std::string();
   auto done = [=](std::string reply) {
+    bool exec_counting = false; // EXEC waits for its PUBLISH counts; its hold goes after them
     if (target) {
       take_watch_reply(*target, keys, reply);
       if (!target->failed) reply = resp::simple("OK");
@@ -320,7 +359,11 @@ void dispatch(connection* self, deferred_command&& item) {
               },
               [=](const caf::error&) { fill(self, slot, resp::integer(0)); });
     } else if (exec) {
-      finish_exec(self, slot, exec, reply);
+      exec_counting = count_exec_publishes(self, exec, reply, [=](std::string counted) {
+        finish_exec(self, slot, exec, counted);
+        release_exec_hold(self, slot);
+      });
+      if (!exec_counting) finish_exec(self, slot, exec, reply);
     } else {
       fill(self, slot, std::move(reply));
     }
@@ -330,7 +373,7 @@ void dispatch(connection* self, deferred_command&& item) {
     else
       --self->state.reads_in_flight;
     release_deferred(self);
-    if (exec) release_exec_hold(self, slot);
+    if (exec && !exec_counting) release_exec_hold(self, slot);
   };
   self->request(st.settings.session, deadline, command_atom::value, std::move(item.command))
       .then([=](std::string& reply) { done(std::move(reply)); },

@@ -321,12 +321,12 @@ struct xread_call {
   bool noack = false;
 };
 struct blocking_call {
-  std::vector<std::string> keys; ///< the keys it waits on, in its order
-  bool zset = false;             ///< whether they must hold sorted sets (else lists)
-  std::uint64_t timeout_ms = 0;  ///< 0: no timeout
-  std::string side;              ///< BLMPOP/BZMPOP: LEFT/RIGHT or MIN/MAX as given
-  std::string count;             ///< BLMPOP/BZMPOP: COUNT's argument, empty when not given
-  bool stream = false;           ///< XREAD BLOCK: waits for entries after its IDs, pops nothing
+  std::vector<std::string> keys;   ///< the keys it waits on, in its order
+  bool zset = false;               ///< whether they must hold sorted sets (else lists)
+  std::uint64_t timeout_ms = 0;    ///< 0: no timeout
+  std::string side;                ///< BLMPOP/BZMPOP: LEFT/RIGHT or MIN/MAX as given
+  std::string count;               ///< BLMPOP/BZMPOP: COUNT's argument, empty when not given
+  bool stream = false;             ///< XREAD BLOCK: waits for entries after its IDs, pops nothing
   std::optional<xread_call> xread; ///< with `stream`: XREAD's or XREADGROUP's arguments
 };
 /// Timeouts above this (about 31,700 years) are refused as out of range.

@@ -75,6 +75,18 @@ def main(binary):
         check(call(f2.port, "PUBSUB", "NUMSUB", "ch", "zz") == ["ch", 1, "zz", 0], "NUMSUB")
         check(call(f2.port, "PUBSUB", "NUMPAT") == 1, "NUMPAT")
         check(call(f1.port, "PUBSUB", "CHANNELS") == ["ch"], "CHANNELS")
+        # Inside EXEC too, PUBLISH answers its node's receivers (as Redis answers it there).
+        es = subscribe(f2, "SUBSCRIBE", "exec-ch")
+        with Client(f2.port, timeout=10) as t:
+            t.send_raw(encode("MULTI") + encode("PUBLISH", "exec-ch", "in-exec") +
+                       encode("SET", "after-publish", "1") + encode("PUBLISH", "nobody", "n") +
+                       encode("EXEC") + encode("GET", "after-publish"))
+            replies = [t.read_reply() for _ in range(6)]
+            check(replies[4] == [1, "OK", 0], "EXEC's PUBLISH counts f2's receivers: %r" %
+                  (replies,))
+            check(replies[5] == "1", "a command after EXEC runs after it")
+        check(es.read_reply() == ["message", "exec-ch", "in-exec"], "the message came")
+        es.close()
 
         # 3. Departures.
         subs[1].close()
