@@ -62,6 +62,17 @@ inline std::string wrong_type_reply() {
 inline std::string arity_error(std::string_view name) {
   return error_reply("ERR wrong number of arguments for '" + std::string(name) + "' command");
 }
+/// A subcommand's arity as Redis declares it (n exactly, -n at least n, the parent included).
+struct subcommand_arity {
+  std::string_view name;
+  int arity;
+};
+/// Redis 7.0's answers to an unknown subcommand of container command argv[0] and to a known one
+/// with a wrong arity; empty when argv fits `table` (kv_parse.cpp).
+std::string check_subcommand(const argv_type& argv, std::initializer_list<subcommand_arity> table);
+/// Redis's addReplySubcommandSyntaxError: "ERR unknown subcommand or wrong number of arguments
+/// for '<sub>'. Try <COMMAND> HELP." (the subcommand's own checks, after its arity passed).
+std::string subcommand_syntax_error(const argv_type& argv);
 /// "ERR invalid expire time in 'set' command". `name` is the lowercase command name.
 inline std::string invalid_expire_error(std::string_view name) {
   return error_reply("ERR invalid expire time in '" + std::string(name) + "' command");

@@ -301,4 +301,28 @@ std::uint64_t random_read_seed(const keyspace& keys, const std::string& key, std
                mix64(keys.read_entropy()));
 }
 
+std::string check_subcommand(const argv_type& argv, std::initializer_list<subcommand_arity> table) {
+  const std::string parent = lowercase(argv[0]);
+  const std::string sub = lowercase(argv[1]);
+  const auto n = static_cast<int>(argv.size());
+  for (const auto& row : table) {
+    if (row.name != sub) continue;
+    if (row.arity > 0 ? n == row.arity : n >= -row.arity) return {};
+    return arity_error(parent + "|" + sub);
+  }
+  std::string upper = parent;
+  for (auto& c : upper)
+    c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+  return error_reply("ERR unknown subcommand '" + argv[1].substr(0, 128) + "'. Try " + upper +
+                     " HELP.");
+}
+
+std::string subcommand_syntax_error(const argv_type& argv) {
+  std::string upper = argv[0];
+  for (auto& c : upper)
+    c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+  return error_reply("ERR unknown subcommand or wrong number of arguments for '" +
+                     argv[1].substr(0, 128) + "'. Try " + upper + " HELP.");
+}
+
 } // namespace prez::kv

@@ -166,35 +166,11 @@ std::string evalsha_ro_command(const keyspace& keys, const argv_type& argv, std:
   return run(nullptr, keys, argv, *body, sha, now_ms);
 }
 
-namespace {
-
-/// A subcommand's arity as Redis declares it (n exactly, -n at least n, the parent included).
-struct subcommand_arity {
-  std::string_view name;
-  int arity;
-};
-
-/// Redis 7.0's answers to an unknown subcommand and to a known one with a wrong arity.
-std::string check_subcommand(const argv_type& argv, std::string_view parent,
-                             std::initializer_list<subcommand_arity> table) {
-  const std::string sub = lowercase(argv[1]);
-  const auto n = static_cast<int>(argv.size());
-  for (const auto& row : table) {
-    if (row.name != sub) continue;
-    if (row.arity > 0 ? n == row.arity : n >= -row.arity) return {};
-    return error_reply("ERR wrong number of arguments for '" + lowercase(parent) + "|" + sub +
-                       "' command");
-  }
-  return error_reply("ERR unknown subcommand '" + argv[1] + "'. Try " + std::string(parent) +
-                     " HELP.");
-}
-
-} // namespace
+namespace {} // namespace
 
 std::string check_script(const argv_type& argv) {
   return check_subcommand(
-      argv, "SCRIPT",
-      {{"load", 3}, {"exists", -3}, {"flush", -2}, {"kill", 2}, {"help", 2}, {"debug", 3}});
+      argv, {{"load", 3}, {"exists", -3}, {"flush", -2}, {"kill", 2}, {"help", 2}, {"debug", 3}});
 }
 
 bool script_writes(const argv_type& argv) {
@@ -395,18 +371,16 @@ std::string fcall_ro_command(const keyspace& keys, const argv_type& argv, std::u
 
 std::string check_function(const argv_type& argv) {
   if (lowercase(argv[1]) == "flush" && argv.size() > 3) // Redis's own FLUSH check
-    return error_reply("ERR unknown subcommand or wrong number of arguments for '" + argv[1] +
-                       "'. Try FUNCTION HELP.");
-  return check_subcommand(argv, "FUNCTION",
-                          {{"load", -3},
-                           {"delete", 3},
-                           {"flush", -2},
-                           {"list", -2},
-                           {"kill", 2},
-                           {"stats", 2},
-                           {"help", 2},
-                           {"dump", 2},
-                           {"restore", -3}});
+    return subcommand_syntax_error(argv);
+  return check_subcommand(argv, {{"load", -3},
+                                 {"delete", 3},
+                                 {"flush", -2},
+                                 {"list", -2},
+                                 {"kill", 2},
+                                 {"stats", 2},
+                                 {"help", 2},
+                                 {"dump", 2},
+                                 {"restore", -3}});
 }
 
 bool function_writes(const argv_type& argv) {

@@ -5,7 +5,6 @@
 // XINFO CONSUMERS's idle times are measured against the reading node's time.
 
 #include <algorithm>
-#include <cctype>
 #include <limits>
 
 #include "actors/state_machine/kv_streams.hpp"
@@ -38,15 +37,6 @@ private:
 
 std::string no_group_error(const std::string& key, const std::string& group) {
   return error_reply("NOGROUP No such key '" + key + "' or consumer group '" + group + "'");
-}
-
-/// Redis's addReplySubcommandSyntaxError.
-std::string subcommand_syntax_error(const argv_type& argv) {
-  std::string name = argv[0];
-  for (auto& c : name)
-    c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
-  return error_reply("ERR unknown subcommand or wrong number of arguments for '" +
-                     argv[1].substr(0, 128) + "'. Try " + name + " HELP.");
 }
 
 /// The consumer `name` of `group`, created (with its keyspace event) when absent; seen now.
@@ -93,15 +83,12 @@ std::string serve_group(keyspace& keys, stream_value& s, stream_group& group,
 // --- XGROUP ------------------------------------------------------------------------------------
 
 std::string check_xgroup(const argv_type& argv) {
-  const std::string sub = lowercase(argv[1]);
-  const std::size_t n = argv.size();
-  if (sub == "help") return n == 2 ? "" : arity_error("xgroup|help");
-  if (sub == "create") return n >= 5 ? "" : arity_error("xgroup|create");
-  if (sub == "setid") return n >= 5 ? "" : arity_error("xgroup|setid");
-  if (sub == "destroy") return n == 4 ? "" : arity_error("xgroup|destroy");
-  if (sub == "createconsumer") return n == 5 ? "" : arity_error("xgroup|createconsumer");
-  if (sub == "delconsumer") return n == 5 ? "" : arity_error("xgroup|delconsumer");
-  return error_reply("ERR unknown subcommand '" + argv[1].substr(0, 128) + "'. Try XGROUP HELP.");
+  return check_subcommand(argv, {{"help", 2},
+                                 {"create", -5},
+                                 {"setid", -5},
+                                 {"destroy", 4},
+                                 {"createconsumer", 5},
+                                 {"delconsumer", 5}});
 }
 
 std::string xgroup_command(keyspace& keys, const argv_type& argv, std::uint64_t time_ms) {

@@ -9,12 +9,6 @@
 
 namespace prez::kv {
 
-namespace {
-
-const std::string_view invalid_id = invalid_stream_id;
-
-} // namespace
-
 stream_value* stream_for_write(keyspace& keys, const std::string& key, std::uint64_t time_ms,
                                entry*& e, bool& wrong) {
   e = keys.find_live(key, time_ms);
@@ -118,7 +112,7 @@ std::size_t parse_trim_args(const argv_type& argv, bool xadd, trim_args& args, s
       } else {
         const auto minid = parse_stream_id(argv[i + 1], 0, true);
         if (!minid) {
-          error = error_reply(invalid_id);
+          error = error_reply(invalid_stream_id);
           return 0;
         }
         args.minid = *minid;
@@ -143,7 +137,7 @@ std::size_t parse_trim_args(const argv_type& argv, bool xadd, trim_args& args, s
     } else if (xadd) {
       const auto id = parse_stream_id(opt, 0, true, &args.seq_given);
       if (!id) {
-        error = error_reply(invalid_id);
+        error = error_reply(invalid_stream_id);
         return 0;
       }
       args.id = *id;
@@ -191,7 +185,7 @@ std::optional<stream_id> parse_bound(const std::string& text, bool start, std::s
                                               start ? 0 : ~std::uint64_t{0}, true)
                             : parse_stream_id(text, start ? 0 : ~std::uint64_t{0}, false);
   if (!id) {
-    error = error_reply(invalid_id);
+    error = error_reply(invalid_stream_id);
     return std::nullopt;
   }
   stream_id bound = *id;
@@ -330,7 +324,7 @@ std::optional<std::string> xread_ready(const keyspace& keys, const argv_type& ar
                          "GROUP <group> <consumer> option.");
     } else {
       const auto id = parse_stream_id(id_text, 0, true);
-      if (!id) return error_reply(invalid_id);
+      if (!id) return error_reply(invalid_stream_id);
       after = *id;
     }
     if (s == nullptr || s->empty() || !(after < s->entries().rbegin()->first)) continue;
@@ -432,7 +426,7 @@ std::string xdel_command(keyspace& keys, const argv_type& argv, std::uint64_t ti
   std::vector<stream_id> ids;
   for (std::size_t i = 2; i < argv.size(); ++i) {
     const auto id = parse_stream_id(argv[i], 0, true);
-    if (!id) return error_reply(invalid_id);
+    if (!id) return error_reply(invalid_stream_id);
     ids.push_back(*id);
   }
   long long deleted = 0;
@@ -481,7 +475,7 @@ std::string xread_block_command(keyspace& keys, const argv_type& argv, std::uint
 
 std::string xsetid_command(keyspace& keys, const argv_type& argv, std::uint64_t time_ms) {
   const auto id = parse_stream_id(argv[2], 0, true);
-  if (!id) return error_reply(invalid_id);
+  if (!id) return error_reply(invalid_stream_id);
   std::optional<std::uint64_t> entries_added;
   stream_id max_deleted;
   for (std::size_t i = 3; i < argv.size(); i += 2) {
@@ -493,7 +487,7 @@ std::string xsetid_command(keyspace& keys, const argv_type& argv, std::uint64_t 
       entries_added = static_cast<std::uint64_t>(*count);
     } else if (is_word(argv[i], "maxdeletedid")) {
       const auto deleted = parse_stream_id(argv[i + 1], 0, true);
-      if (!deleted) return error_reply(invalid_id);
+      if (!deleted) return error_reply(invalid_stream_id);
       if (*id < *deleted)
         return error_reply(
             "ERR The ID specified in XSETID is smaller than the provided max_deleted_entry_id");
@@ -524,12 +518,7 @@ std::string xsetid_command(keyspace& keys, const argv_type& argv, std::uint64_t 
 }
 
 std::string check_xinfo(const argv_type& argv) {
-  const std::string sub = lowercase(argv[1]);
-  if (sub == "help") return argv.size() == 2 ? "" : arity_error("xinfo|help");
-  if (sub == "stream") return argv.size() >= 3 ? "" : arity_error("xinfo|stream");
-  if (sub == "groups") return argv.size() == 3 ? "" : arity_error("xinfo|groups");
-  if (sub == "consumers") return argv.size() == 4 ? "" : arity_error("xinfo|consumers");
-  return error_reply("ERR unknown subcommand '" + argv[1].substr(0, 128) + "'. Try XINFO HELP.");
+  return check_subcommand(argv, {{"help", 2}, {"stream", -3}, {"groups", 3}, {"consumers", 4}});
 }
 
 std::string xinfo_command(const keyspace& keys, const argv_type& argv, std::uint64_t now_ms) {
@@ -553,9 +542,7 @@ std::string xinfo_command(const keyspace& keys, const argv_type& argv, std::uint
     const std::size_t options = argv.size() - 3;
     const bool shape = (options == 1 || options == 3) && is_word(argv[3], "full") &&
                        (options == 1 || is_word(argv[4], "count"));
-    if (!shape)
-      return error_reply("ERR unknown subcommand or wrong number of arguments for '" +
-                         argv[1].substr(0, 128) + "'. Try XINFO HELP.");
+    if (!shape) return subcommand_syntax_error(argv);
     full = true;
     if (options == 3) {
       const auto parsed = parse_integer(argv[5]);
