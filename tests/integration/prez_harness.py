@@ -167,6 +167,19 @@ def call(port, *args, timeout=5.0):
         return c.call(*args)
 
 
+def blocked_clients(node):
+    """INFO clients' blocked_clients on `node` (the cluster's count: blocked clients are
+    replicated state), or -1 when it cannot be read."""
+    try:
+        text = call(node.port, "INFO", "clients", timeout=2) or ""
+    except (OSError, RespError, ValueError):
+        return -1
+    for line in text.splitlines():
+        if line.startswith("blocked_clients:"):
+            return int(line.split(":", 1)[1])
+    return -1
+
+
 def info_raft(port, timeout=1.0):
     try:
         text = call(port, "INFO", "raft", timeout=timeout) or ""

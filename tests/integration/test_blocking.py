@@ -19,18 +19,8 @@ import threading
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from prez_harness import Client, Cluster, RespError, call, check, encode, wait_until  # noqa: E402
-
-
-def blocked(node):
-    try:
-        text = call(node.port, "INFO", "clients", timeout=2) or ""
-    except (OSError, RespError, ValueError):
-        return -1
-    for line in text.splitlines():
-        if line.startswith("blocked_clients:"):
-            return int(line.split(":", 1)[1])
-    return -1
+from prez_harness import (Client, Cluster, RespError, blocked_clients, call, check,  # noqa: E402
+                          encode, wait_until)
 
 
 def block(node, *command):
@@ -50,8 +40,8 @@ def main(binary):
         waiters = []
         for i, node in enumerate([f1, f2, leader]):
             waiters.append(block(node, "BLPOP", "q", "0"))
-            check(wait_until(lambda: blocked(f1) == i + 1, 10),
-                  "client %d counts as blocked (blocked_clients %d)" % (i + 1, blocked(f1)))
+            check(wait_until(lambda: blocked_clients(f1) == i + 1, 10),
+                  "client %d counts as blocked (blocked_clients %d)" % (i + 1, blocked_clients(f1)))
         check(call(leader.port, "RPUSH", "q", "a", "b", "c") == 3, "RPUSH answers the length")
         got = [w.read_reply() for w in waiters]
         check(got == [["q", "a"], ["q", "b"], ["q", "c"]], "served in blocking order: %r" % got)
@@ -66,20 +56,20 @@ def main(binary):
             took = time.monotonic() - start
         check(reply is None, "a timed out BRPOP answers nil: %r" % (reply,))
         check(0.35 <= took <= 5, "BRPOP 0.4 answered after %.2f s" % took)
-        check(wait_until(lambda: blocked(f1) == 0, 5), "nobody blocked after the timeout")
+        check(wait_until(lambda: blocked_clients(f1) == 0, 5), "nobody blocked after the timeout")
 
         # 3. A client that leaves while blocked.
         gone = block(f2, "BLPOP", "d", "0")
-        check(wait_until(lambda: blocked(f2) == 1, 10), "the leaving client blocked")
+        check(wait_until(lambda: blocked_clients(f2) == 1, 10), "the leaving client blocked")
         gone.close()
-        check(wait_until(lambda: blocked(f2) == 0, 10), "a closed connection leaves the queue")
+        check(wait_until(lambda: blocked_clients(f2) == 0, 10), "a closed connection leaves the queue")
         call(leader.port, "RPUSH", "d", "kept")
         check(call(f1.port, "LRANGE", "d", "0", "-1") == ["kept"], "nobody took the element")
 
         # 4. Commands behind a blocking one wait for it.
         p = Client(f1.port, timeout=30)
         p.send_raw(encode("BLPOP", "e", "0") + encode("SET", "after", "1") + encode("GET", "after"))
-        check(wait_until(lambda: blocked(f1) == 1, 10), "the pipelining client blocked")
+        check(wait_until(lambda: blocked_clients(f1) == 1, 10), "the pipelining client blocked")
         time.sleep(0.3)
         check(call(f2.port, "GET", "after") is None, "the SET behind BLPOP has not run yet")
         call(f2.port, "RPUSH", "e", "v")
@@ -92,20 +82,20 @@ def main(binary):
         cid = u.call("CLIENT", "ID")
         check(call(f2.port, "CLIENT", "UNBLOCK", str(cid)) == 0, "nothing to unblock yet")
         u.send_raw(encode("BLPOP", "u", "0"))
-        check(wait_until(lambda: blocked(f2) == 1, 10), "blocked before CLIENT UNBLOCK")
+        check(wait_until(lambda: blocked_clients(f2) == 1, 10), "blocked before CLIENT UNBLOCK")
         check(call(f2.port, "CLIENT", "UNBLOCK", str(cid)) == 1, "CLIENT UNBLOCK answers 1")
         check(u.read_reply() is None, "unblocked as by a timeout")
         u.send_raw(encode("BRPOP", "u", "0"))
-        check(wait_until(lambda: blocked(f2) == 1, 10), "blocked again")
+        check(wait_until(lambda: blocked_clients(f2) == 1, 10), "blocked again")
         check(call(f2.port, "CLIENT", "UNBLOCK", str(cid), "ERROR") == 1, "ERROR mode")
         reply = u.read_reply()
         check(str(reply) == "UNBLOCKED client unblocked via CLIENT UNBLOCK", "error: %r" % reply)
         u.close()
-        check(wait_until(lambda: blocked(f2) == 0, 10), "nobody blocked on f2 before part 5")
+        check(wait_until(lambda: blocked_clients(f2) == 0, 10), "nobody blocked on f2 before part 5")
 
         # 5. The leader dies while a follower's client is blocked.
         w = block(f1, "BLPOP", "lk", "0")
-        check(wait_until(lambda: blocked(f2) == 1, 10), "blocked before the failover")
+        check(wait_until(lambda: blocked_clients(f2) == 1, 10), "blocked before the failover")
         leader.kill()
         new_leader = c.leader(among=[f1, f2], seconds=20)
         check(call(f2.port, "RPUSH", "lk", "v1", "v2", timeout=10) == 2, "RPUSH after failover")
@@ -113,7 +103,7 @@ def main(binary):
         w.close()
         check(call(new_leader.port, "LRANGE", "lk", "0", "-1") == ["v2"], "the second stays")
         leader.start()
-        check(wait_until(lambda: blocked(leader) == 0, 20), "the old leader is back")
+        check(wait_until(lambda: blocked_clients(leader) == 0, 20), "the old leader is back")
 
         # 6. Consumers and a producer across a leader kill.
         consume_through_failover(c)

@@ -18,7 +18,8 @@ import threading
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from prez_harness import Client, Cluster, RespError, call, check, encode, wait_until  # noqa: E402
+from prez_harness import (Client, Cluster, RespError, blocked_clients, call, check,  # noqa: E402
+                          encode, wait_until)
 
 
 def part1(c, leader, f1, f2):
@@ -29,7 +30,7 @@ def part1(c, leader, f1, f2):
         r.send_raw(encode("XREADGROUP", "GROUP", "g", "r%d" % i, "COUNT", "1", "BLOCK", "8000",
                           "STREAMS", "w", ">"))
         readers.append(r)
-    check(wait_until(lambda: blocked(f1) == 3, 10), "three readers block")
+    check(wait_until(lambda: blocked_clients(f1) == 3, 10), "three readers block")
     ids = [call(f2.port, "XADD", "w", "*", "n", str(i)) for i in range(3)]
     got = [r.read_reply() for r in readers]
     for r in readers:
@@ -42,14 +43,6 @@ def part1(c, leader, f1, f2):
     pending = [call(n.port, "XPENDING", "w", "g") for n in c.nodes]
     check(all(p == pending[0] for p in pending) and pending[0][0] == 3,
           "XPENDING agrees: %r" % pending)
-
-
-def blocked(node):
-    text = call(node.port, "INFO", "clients", timeout=2) or ""
-    for line in text.splitlines():
-        if line.startswith("blocked_clients:"):
-            return int(line.split(":", 1)[1])
-    return 0
 
 
 def part2(c, leader, f1, f2):

@@ -18,7 +18,8 @@ import threading
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from prez_harness import Client, Cluster, RespError, call, check, encode, wait_until  # noqa: E402
+from prez_harness import (Client, Cluster, RespError, blocked_clients, call, check,  # noqa: E402
+                          encode, wait_until)
 
 
 def id_key(entry_id):
@@ -51,8 +52,8 @@ def part2(c, leader, f1, f2):
     w3.send_raw(encode("XREAD", "COUNT", "5", "BLOCK", "0", "STREAMS", "w", "$"))
     waiters.append(w3)
     # Every waiter counts as blocked before the entry comes (INFO clients, summed over nodes).
-    check(wait_until(lambda: blocked(f1) == 4, 10),
-          "four clients block (blocked_clients %r)" % [blocked(n) for n in c.nodes])
+    check(wait_until(lambda: blocked_clients(f1) == 4, 10),
+          "four clients block (blocked_clients %r)" % [blocked_clients(n) for n in c.nodes])
     new_id = call(f1.port, "XADD", "w", "*", "new", "2")
     got = [w.read_reply() for w in waiters]
     for w in waiters:
@@ -61,14 +62,6 @@ def part2(c, leader, f1, f2):
     check(got[:3] == [expected] * 3, "each waiter got exactly the new entry: %r" % got)
     check(got[3] == {"w": [[new_id, ["new", "2"]]]}, "RESP3: a map of stream to entries: %r"
           % got[3])
-
-
-def blocked(node):
-    text = call(node.port, "INFO", "clients", timeout=2) or ""
-    for line in text.splitlines():
-        if line.startswith("blocked_clients:"):
-            return int(line.split(":", 1)[1])
-    return 0
 
 
 def part3(c, leader, f1, f2):

@@ -36,17 +36,6 @@ std::string run(kv_state& state, const argv_type& argv, std::uint64_t time_ms = 
   return reply;
 }
 
-/// The contents of a bulk string reply.
-std::string bulk_body(const std::string& reply) {
-  REQUIRE(reply.size() >= 4);
-  REQUIRE(reply[0] == '$');
-  const std::size_t line_end = reply.find("\r\n");
-  REQUIRE(line_end != std::string::npos);
-  const std::size_t size = std::stoul(reply.substr(1, line_end - 1));
-  REQUIRE(reply.size() == line_end + 2 + size + 2);
-  return reply.substr(line_end + 2, size);
-}
-
 std::string dump(kv_state& state, const std::string& key) {
   return bulk_body(run(state, {"DUMP", key}));
 }

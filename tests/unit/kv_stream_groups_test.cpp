@@ -22,26 +22,6 @@ using namespace prez;
 
 using namespace prez::kv_script;
 
-namespace {
-
-/// `reply`'s bulk payload ("$<n>\r\n<payload>\r\n").
-std::string bulk_body(const std::string& reply) {
-  const auto start = reply.find("\r\n") + 2;
-  return reply.substr(start, reply.size() - start - 2);
-}
-
-/// A snapshot of `state` written `budget` bytes per call, restored.
-std::variant<restored_state, std::string> round_trip(kv_state& state, std::size_t budget) {
-  client_sessions sessions;
-  state.begin_snapshot(sessions);
-  std::string bytes;
-  while (!state.snapshot_next(bytes, budget)) {
-  }
-  return restore_state(bytes);
-}
-
-} // namespace
-
 TEST_CASE("Consumer group commands: replies match Redis 7 byte for byte", "[kv_stream_groups]") {
   kv_state state;
   run_script(
