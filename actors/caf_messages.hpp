@@ -49,6 +49,7 @@ using role_atom = caf::atom_constant<caf::atom("role")>;
 using leader_atom = caf::atom_constant<caf::atom("leader")>;
 using status_atom = caf::atom_constant<caf::atom("status")>;
 using command_atom = caf::atom_constant<caf::atom("command")>;
+using reply_atom = caf::atom_constant<caf::atom("reply")>;
 using connect_atom_local = caf::atom_constant<caf::atom("connectto")>;
 using stop_atom = caf::atom_constant<caf::atom("stop")>;
 using start_atom = caf::atom_constant<caf::atom("start")>;
@@ -160,6 +161,12 @@ struct node_status {
   std::vector<peer_link_info> links; ///< one per peer, sorted by name
 };
 
+/// One answer from the session manager to a connection: the reply to its command `seq`.
+struct connection_reply {
+  std::uint64_t seq = 0;
+  std::string text; ///< RESP2 bytes
+};
+
 /// What the gateway's acceptor counts.
 struct gateway_status {
   std::uint64_t connected = 0;
@@ -170,6 +177,8 @@ struct gateway_status {
 
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(prez::raft_message)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(prez::client_command)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(std::vector<prez::client_command>)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(std::vector<prez::connection_reply>)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(prez::forward_request)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(prez::forward_response)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(prez::persist_request)

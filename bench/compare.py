@@ -5,7 +5,8 @@
     python3 bench/compare.py build-release/prez-server -n 50000 --repeat 2 \\
         --variant default \\
         --variant sharing PREZ_CAF_OPTIONS="--scheduler.policy=sharing --middleman.workers=0" \\
-        --variant jemalloc LD_PRELOAD=/usr/lib/x86_64-linux-gnu/libjemalloc.so.2
+        --variant jemalloc LD_PRELOAD=/usr/lib/x86_64-linux-gnu/libjemalloc.so.2 \
+        --variant before PREZ_BINARY=/tmp/old/build-release/prez-server     # another build
 
 It builds nothing. The peers (Redis 7 single and master + 2 replicas, etcd 3.4 x 3) run once, through
 the shared /work/shared/bench-peers/run-all.sh (ONLY=redis, then ONLY=etcd). Then, for each round
@@ -180,7 +181,9 @@ def measure_variant(args, name, env, round_no, bulk_file, out):
     """One fresh 3-node cluster with `env`: run-all at leader and follower, bulk load, RSS,
     failovers. Returns a dict of figures."""
     r = {"variant": name, "round": round_no, "load_start": loadavg()}
-    with Cluster(args.binary, size=3, node_timeout_ms=args.node_timeout_ms) as c:
+    env = dict(env)
+    binary = env.pop("PREZ_BINARY", args.binary)  # a variant may run another build
+    with Cluster(binary, size=3, node_timeout_ms=args.node_timeout_ms) as c:
         for n in c.nodes:
             n.env = dict(env)
         c.start()

@@ -4,8 +4,10 @@
 // connection_commands_broker.cpp: AUTH, transactions and the commands a connection answers
 // itself). Included only by those two files.
 
+#include <chrono>
 #include <cstdint>
 #include <deque>
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
@@ -82,6 +84,13 @@ struct exec_part {
   reply_slot slot;       ///< what handlers may look at (HELLO sets its protocol); never written
 };
 
+/// A command sent to the session manager and not answered yet: what its answer does (nullopt:
+/// no answer in time), and when it is given up on (none: a blocking command without a timeout).
+struct awaiting_reply {
+  std::function<void(std::optional<std::string>)> done;
+  std::optional<caf::actor_clock::time_point> deadline;
+};
+
 struct connection_state {
   gateway_settings settings;
   caf::io::connection_handle handle;
@@ -97,6 +106,16 @@ struct connection_state {
   /// QUIT was read: the connection closes once the replies before it are out, and nothing read
   /// after it runs.
   bool quit_received = false;
+  /// Commands sent to the session manager, by seq (to_session).
+  std::map<std::uint64_t, awaiting_reply> awaiting;
+  /// Commands given to to_session while this message is handled: they leave as one batch.
+  std::vector<client_command> outbox;
+  /// A deadline sweep is scheduled (it runs while a command with a deadline awaits its answer).
+  bool sweep_scheduled = false;
+  /// Replies written while one message is handled go to the socket in one flush at its end
+  /// (flush_guard); `unflushed` says one is owed.
+  bool defer_flush = false;
+  bool unflushed = false;
   /// Seqs of this connection's commands sent through the log and not yet answered.
   std::set<std::uint64_t> log_in_flight;
   /// Reads sent to be served by ReadIndex and not yet answered.
@@ -166,6 +185,26 @@ bool handle_pubsub(connection* self, std::uint64_t slot, const std::string& name
 void unsubscribe_all(connection* self);
 /// Sends a data command to the session manager now, or queues it behind earlier ones.
 void submit(connection* self, deferred_command&& item);
+/// Sends `command` to the session manager (in one batch with the others sent while this message
+/// is handled); `done` gets its reply, or nullopt if none came within `wait` (never given up on
+/// without one).
+void to_session(connection* self, client_command command,
+                std::optional<std::chrono::milliseconds> wait,
+                std::function<void(std::optional<std::string>)> done);
+/// Sends the commands to_session gathered, if any.
+void send_outbox(connection* self);
+/// While one lives, replies made ready are written to the socket in one flush at its end.
+class flush_guard {
+public:
+  explicit flush_guard(connection* self);
+  ~flush_guard();
+  flush_guard(const flush_guard&) = delete;
+  flush_guard& operator=(const flush_guard&) = delete;
+
+private:
+  connection* self_;
+  bool outer_;
+};
 /// AUTH and the gate before authentication. True when the command was answered.
 bool handle_auth(connection* self, std::uint64_t slot, const std::string& name,
                  std::vector<std::string>& argv);

@@ -213,39 +213,37 @@ void fetch_snapshot(connection* self, std::uint64_t slot) {
   auto& st = self->state;
   client_command command{st.client_id, ++st.next_seq, 0, {"RAFT.SNAPSHOT", "FETCH"}, {}, {}};
   command.through_log = false;
-  self->request(st.settings.session, st.settings.reply_deadline, command_atom::value,
-                std::move(command))
-      .then(
-          [=](const std::string& reply) {
-            if (reply.empty() || reply[0] == '-') return fill(self, slot, reply);
-            const auto end = reply.find('\r');
-            const auto index = reply[0] == ':' && end != std::string::npos
-                                   ? parse_u64_argument(reply.substr(1, end - 1))
-                                   : std::nullopt;
-            if (!index)
-              return fill(self, slot,
-                          resp::error("ERR snapshot fetch: the leader answered no index (is every "
-                                      "node of this version?)"));
-            self->request(self->state.settings.node, std::chrono::minutes(2),
-                          snap_fetch_atom::value, *index)
-                .then(
-                    [=](const raft::snapshot_ref& ref) {
-                      fill(self, slot,
-                           resp::array_header(3) +
-                               resp::integer(static_cast<std::int64_t>(ref.index)) +
-                               resp::integer(static_cast<std::int64_t>(ref.term)) +
-                               resp::integer(static_cast<std::int64_t>(ref.bytes)));
-                    },
-                    [=](const caf::error& error) {
-                      fill(self, slot,
-                           resp::error("ERR snapshot fetch failed: " + error_text(self, error)));
-                    });
-          },
-          [=](const caf::error&) {
-            fill(self, slot,
-                 resp::error("CLUSTERDOWN snapshot fetch: no linearizable read from the cluster "
-                             "in time"));
-          });
+  to_session(
+      self, std::move(command), st.settings.reply_deadline,
+      [=](const std::optional<std::string>& answer) {
+        if (!answer)
+          return fill(self, slot,
+                      resp::error("CLUSTERDOWN snapshot fetch: no linearizable read from the "
+                                  "cluster in time"));
+        const auto& reply = *answer;
+        if (reply.empty() || reply[0] == '-') return fill(self, slot, reply);
+        const auto end = reply.find('\r');
+        const auto index = reply[0] == ':' && end != std::string::npos
+                               ? parse_u64_argument(reply.substr(1, end - 1))
+                               : std::nullopt;
+        if (!index)
+          return fill(self, slot,
+                      resp::error("ERR snapshot fetch: the leader answered no index (is every "
+                                  "node of this version?)"));
+        self->request(self->state.settings.node, std::chrono::minutes(2), snap_fetch_atom::value,
+                      *index)
+            .then(
+                [=](const raft::snapshot_ref& ref) {
+                  fill(self, slot,
+                       resp::array_header(3) + resp::integer(static_cast<std::int64_t>(ref.index)) +
+                           resp::integer(static_cast<std::int64_t>(ref.term)) +
+                           resp::integer(static_cast<std::int64_t>(ref.bytes)));
+                },
+                [=](const caf::error& error) {
+                  fill(self, slot,
+                       resp::error("ERR snapshot fetch failed: " + error_text(self, error)));
+                });
+      });
 }
 
 /// RAFT.SNAPSHOT [FETCH | READ <index> <offset> <count>].

@@ -39,7 +39,13 @@ void flush_ready(connection* self) {
     wrote = true;
     if (close) break;
   }
-  if (wrote) self->flush(st.handle);
+  if (wrote) {
+    // A close writes out only what was flushed: the replies before it must be.
+    if (st.defer_flush && !close)
+      st.unflushed = true;
+    else
+      self->flush(st.handle);
+  }
   if (close || out.size() > limits::reply_buffer_bytes_max) {
     if (!close) {
       spdlog::warn("client {}: reply buffer over {} bytes; disconnecting a slow reader",
@@ -50,6 +56,7 @@ void flush_ready(connection* self) {
     }
     st.closing = true;
     send_unblock(self);
+    send_outbox(self);
     self->close(st.handle);
     self->quit();
     return;
@@ -59,6 +66,76 @@ void flush_ready(connection* self) {
     st.reading_halted = false;
     self->trigger(st.handle);
   }
+}
+
+flush_guard::flush_guard(connection* self) : self_(self), outer_(!self->state.defer_flush) {
+  self->state.defer_flush = true;
+}
+
+flush_guard::~flush_guard() {
+  if (!outer_) return;
+  auto& st = self_->state;
+  st.defer_flush = false;
+  if (st.unflushed && !st.closing) self_->flush(st.handle);
+  st.unflushed = false;
+}
+
+namespace {
+
+/// How often a connection checks its commands' deadlines while any awaits an answer.
+constexpr auto deadline_sweep = std::chrono::milliseconds(500);
+
+/// Hands command `seq`'s answer (nullopt: none in time) to what waits for it, once.
+void take_answer(connection* self, std::uint64_t seq, std::optional<std::string> text) {
+  auto& st = self->state;
+  const auto it = st.awaiting.find(seq);
+  if (it == st.awaiting.end()) return; // given up on already: a late answer is dropped
+  auto done = std::move(it->second.done);
+  st.awaiting.erase(it);
+  done(std::move(text));
+}
+
+void schedule_sweep(connection* self) {
+  auto& st = self->state;
+  if (st.sweep_scheduled) return;
+  st.sweep_scheduled = true;
+  self->delayed_send(self, deadline_sweep, tick_atom::value);
+}
+
+/// Gives up on the commands past their deadline, then sweeps again while any has one.
+void sweep_deadlines(connection* self) {
+  auto& st = self->state;
+  st.sweep_scheduled = false;
+  const auto now = self->clock().now();
+  std::vector<std::uint64_t> expired;
+  for (const auto& [seq, waiting] : st.awaiting)
+    if (waiting.deadline && *waiting.deadline <= now) expired.push_back(seq);
+  for (const auto seq : expired)
+    take_answer(self, seq, std::nullopt);
+  if (std::any_of(st.awaiting.begin(), st.awaiting.end(),
+                  [](const auto& w) { return w.second.deadline.has_value(); }))
+    schedule_sweep(self);
+}
+
+} // namespace
+
+void to_session(connection* self, client_command command,
+                std::optional<std::chrono::milliseconds> wait,
+                std::function<void(std::optional<std::string>)> done) {
+  auto& st = self->state;
+  awaiting_reply waiting{std::move(done), std::nullopt};
+  if (wait) waiting.deadline = self->clock().now() + *wait;
+  st.awaiting.insert_or_assign(command.seq, std::move(waiting));
+  if (st.outbox.empty()) self->send(self, flush_atom::value);
+  st.outbox.push_back(std::move(command));
+  if (wait) schedule_sweep(self);
+}
+
+void send_outbox(connection* self) {
+  auto& st = self->state;
+  if (st.outbox.empty()) return;
+  self->send(st.settings.session, command_atom::value, std::move(st.outbox));
+  st.outbox.clear();
 }
 
 reply_slot& slot_at(connection* self, std::uint64_t slot) {
@@ -331,13 +408,13 @@ void dispatch(connection* self, deferred_command&& item) {
   // A blocking command (BLPOP, ...) waits as long as it blocks: its timeout, then the
   // PREZ.UNBLOCK this connection sends, then a write's time; without a timeout, forever.
   const auto block = item.write ? blocking_timeout_ms(item.command.argv) : std::nullopt;
-  caf::duration deadline{st.settings.reply_deadline};
+  std::optional<std::chrono::milliseconds> wait = st.settings.reply_deadline;
   if (block) {
     st.blocked_seq = seq;
     if (*block == 0)
-      deadline = caf::infinite;
+      wait.reset();
     else
-      deadline = caf::duration{st.settings.reply_deadline + std::chrono::milliseconds(*block)};
+      wait = st.settings.reply_deadline + std::chrono::milliseconds(*block);
     if (*block > 0)
       self->delayed_send(self, std::chrono::milliseconds(*block), unblock_atom::value, seq);
   }
@@ -375,12 +452,11 @@ void dispatch(connection* self, deferred_command&& item) {
     release_deferred(self);
     if (exec && !exec_counting) release_exec_hold(self, slot);
   };
-  self->request(st.settings.session, deadline, command_atom::value, std::move(item.command))
-      .then([=](std::string& reply) { done(std::move(reply)); },
-            [=](const caf::error&) {
-              done(resp::error("UNKNOWN no answer from the cluster in time; a write may or may not "
-                               "have been applied"));
-            });
+  to_session(self, std::move(item.command), wait, [=](std::optional<std::string> reply) {
+    done(reply ? std::move(*reply)
+               : resp::error("UNKNOWN no answer from the cluster in time; a write may or may "
+                             "not have been applied"));
+  });
 }
 
 } // namespace
@@ -396,9 +472,8 @@ void send_unblock(connection* self, bool error) {
   // this out_of_order and the session sends it again behind it, so it never overtakes it.
   command.after_seq = st.blocked_seq;
   // Its reply (:1 or :0) is not the client's: the blocked command's own reply answers it.
-  self->request(st.settings.session, st.settings.reply_deadline, command_atom::value,
-                std::move(command))
-      .then([](const std::string&) {}, [](const caf::error&) {});
+  to_session(self, std::move(command), st.settings.reply_deadline,
+             [](const std::optional<std::string>&) {});
 }
 
 /// Queues `item` behind anything waiting, or sends it at once.
@@ -541,6 +616,7 @@ caf::behavior connection_actor(connection* self, caf::io::connection_handle hand
       [=](const caf::io::new_data_msg& msg) {
         auto& st = self->state;
         if (st.closing || st.quit_received || st.held_protocol_error) return;
+        flush_guard one_flush(self);
         std::vector<std::vector<std::string>> commands;
         bool ok = st.parser.feed(msg.buf.data(), msg.buf.size(), commands);
         for (auto& argv : commands) {
@@ -566,6 +642,14 @@ caf::behavior connection_actor(connection* self, caf::io::connection_handle hand
           self->halt(st.handle);
         }
       },
+      // The session manager's answers to this connection's commands.
+      [=](reply_atom, std::vector<connection_reply>& replies) {
+        flush_guard one_flush(self);
+        for (auto& reply : replies)
+          take_answer(self, reply.seq, std::move(reply.text));
+      },
+      [=](flush_atom) { send_outbox(self); },
+      [=](tick_atom) { sweep_deadlines(self); },
       [=](message_atom, const std::string& pattern, const std::string& channel,
           const std::string& payload) {
         push_out(self, pubsub::message(pattern, channel, payload, self->state.protocol));
@@ -580,8 +664,10 @@ caf::behavior connection_actor(connection* self, caf::io::connection_handle hand
         return true;
       },
       [=](const caf::io::connection_closed_msg&) {
-        // A client blocked when it left must not be served an element nobody reads.
+        // A client blocked when it left must not be served an element nobody reads. What it sent
+        // before it left still runs, as in Redis.
         send_unblock(self);
+        send_outbox(self);
         self->quit();
       },
   };

@@ -190,27 +190,31 @@ caf::behavior leader_actor(role_actor<leader_logic>* self, role_args args) {
   };
   return role_behavior(
       self, std::move(args),
-      [=](propose_atom, client_command& command) {
-        if (self->state.executor.retired()) return;
-        if (is_transfer_command(command.argv)) {
-          flush_batch(self);
-          start_transfer(self, std::move(command), pending);
-          return;
+      // The session manager's proposals, in its order (one message per batch it had).
+      [=](propose_atom, std::vector<client_command>& commands) {
+        for (auto& command : commands) {
+          if (self->state.executor.retired()) return;
+          if (is_transfer_command(command.argv)) {
+            flush_batch(self);
+            start_transfer(self, std::move(command), pending);
+            continue;
+          }
+          if (is_membership_change(command.argv)) {
+            flush_batch(self); // what came before it goes first
+            propose_membership(self, std::move(command));
+            continue;
+          }
+          self->state.proposals.push_back(std::move(command));
+          if (self->state.proposals.size() >= limits::proposal_batch_max)
+            flush_batch(self);
+          else
+            schedule_batch(self);
         }
-        if (is_membership_change(command.argv)) {
-          flush_batch(self); // what came before it goes first
-          propose_membership(self, std::move(command));
-          return;
-        }
-        self->state.proposals.push_back(std::move(command));
-        if (self->state.proposals.size() >= limits::proposal_batch_max)
-          flush_batch(self);
-        else
-          schedule_batch(self);
       },
-      [=](read_atom, std::uint64_t read_id) {
+      [=](read_atom, const std::vector<std::uint64_t>& read_ids) {
         if (self->state.executor.retired()) return;
-        self->state.reads.push_back(read_id);
+        auto& reads = self->state.reads;
+        reads.insert(reads.end(), read_ids.begin(), read_ids.end());
         schedule_batch(self);
       },
       [=](flush_atom) { flush_batch(self); },

@@ -1,7 +1,9 @@
 #include "actors/session/session_actor.hpp"
 
+#include <iterator>
 #include <map>
 #include <memory>
+#include <unordered_map>
 #include <variant>
 
 #include "caf/all.hpp"
@@ -33,9 +35,13 @@ struct session_state {
   caf::actor state_machine;
   std::map<node_name, caf::actor> peers;
   caf::actor role_actor;
-  /// Local connections waiting for an answer, by the token session_logic knows them by.
-  std::map<std::uint64_t, caf::response_promise> promises;
+  /// Local connections' commands waiting for an answer, by the token session_logic knows them
+  /// by: the connection and the command's seq.
+  std::map<std::uint64_t, std::pair<caf::actor, std::uint64_t>> waiting;
   std::uint64_t next_token = 0;
+  /// Answers gathered while one message is handled, per connection (by actor id): each
+  /// connection gets them in one message (flush_replies).
+  std::unordered_map<caf::actor_id, std::pair<caf::actor, std::vector<connection_reply>>> replies;
   /// Reads the state machine did not serve within limits::state_machine_read_wait (logged
   /// sampled: the first and every 1000th).
   std::uint64_t reads_unserved = 0;
@@ -44,14 +50,26 @@ struct session_state {
 
 using session_self = caf::stateful_actor<session_state>;
 
-/// Sends one answer: to the waiting connection, or to the forwarding node through its link.
+/// Sends the gathered answers: one message per connection, in the order they were given.
+void flush_replies(session_self* self) {
+  auto& st = self->state;
+  for (auto& [id, to] : st.replies)
+    self->send(to.first, reply_atom::value, std::move(to.second));
+  st.replies.clear();
+}
+
+/// Gives one answer: gathered for the waiting connection (flush_replies sends it), or sent to
+/// the forwarding node through its link.
 void deliver(session_self* self, const session::answer& a) {
   auto& st = self->state;
   if (const auto* local = std::get_if<session::local_origin>(&a.to)) {
-    auto i = st.promises.find(local->token);
-    if (i == st.promises.end()) return;
-    i->second.deliver(a.text);
-    st.promises.erase(i);
+    auto i = st.waiting.find(local->token);
+    if (i == st.waiting.end()) return;
+    auto& [connection, seq] = i->second;
+    auto& out = st.replies[connection.id()];
+    if (!out.first) out.first = connection;
+    out.second.push_back({seq, a.text});
+    st.waiting.erase(i);
     return;
   }
   const auto& remote = std::get<session::remote_origin>(a.to);
@@ -61,13 +79,13 @@ void deliver(session_self* self, const session::answer& a) {
   self->send(i->second, peer_send_atom::value, std::move(response));
 }
 
-/// Carries the logic's effects out, in the order session_effects documents.
+/// Carries the logic's effects out, in the order session_effects documents: the proposals and
+/// the read rounds each in one message to the role actor, the reads to serve in one request
+/// per index to the state machine, the answers in one message per connection.
 void execute(session_self* self, session::session_effects&& fx) {
   auto& st = self->state;
-  for (auto& command : fx.propose)
-    self->send(st.role_actor, propose_atom::value, std::move(command));
-  for (auto id : fx.read_index)
-    self->send(st.role_actor, read_atom::value, id);
+  if (!fx.propose.empty()) self->send(st.role_actor, propose_atom::value, std::move(fx.propose));
+  if (!fx.read_index.empty()) self->send(st.role_actor, read_atom::value, std::move(fx.read_index));
   for (auto& [peer, request] : fx.forward) {
     auto i = st.peers.find(peer);
     if (i != st.peers.end()) {
@@ -79,28 +97,56 @@ void execute(session_self* self, session::session_effects&& fx) {
       self->send(self, frame_atom::value, peer, std::move(bounced));
     }
   }
+  // Reads confirmed at the same index wait for the same applied index: one request serves them.
+  std::map<std::uint64_t,
+           std::pair<std::vector<session::origin>, std::vector<std::vector<std::string>>>>
+      by_index;
   for (auto& serve : fx.serve) {
-    auto to = std::make_shared<session::origin>(std::move(serve.to));
-    const auto status = forward_status::ok;
-    const auto index = serve.index;
+    auto& group = by_index[serve.index];
+    group.first.push_back(std::move(serve.to));
+    group.second.push_back(std::move(serve.argv));
+  }
+  for (auto& [index, group] : by_index) {
+    auto to = std::make_shared<std::vector<session::origin>>(std::move(group.first));
+    const auto at = index;
     // The state machine answers once it has applied `index`; a read is never left unanswered:
     // past the wait (or if the request fails otherwise) the client gets a retryable error.
-    self->request(st.state_machine, limits::state_machine_read_wait, read_atom::value, serve.index,
-                  std::move(serve.argv))
+    self->request(st.state_machine, limits::state_machine_read_wait, read_atom::value, index,
+                  std::move(group.second))
         .then(
-            [=](std::string& text) {
-              deliver(self, {*to, status, std::move(text)});
+            [=](std::vector<std::string>& texts) {
+              for (std::size_t i = 0; i < to->size(); ++i)
+                deliver(self,
+                        {(*to)[i], forward_status::ok,
+                         i < texts.size() ? std::move(texts[i]) : session::replies::apply_timeout});
+              flush_replies(self);
             },
             [=](const caf::error& error) {
-              if (++self->state.reads_unserved % 1000 == 1)
-                spdlog::warn("a read at index {} was not served by the state machine: {} ({} so "
+              self->state.reads_unserved += to->size();
+              if (self->state.reads_unserved % 1000 < to->size())
+                spdlog::warn("reads at index {} were not served by the state machine: {} ({} so "
                              "far)",
-                             index, self->system().render(error), self->state.reads_unserved);
-              deliver(self, {*to, status, session::replies::apply_timeout});
+                             at, self->system().render(error), self->state.reads_unserved);
+              for (const auto& origin : *to)
+                deliver(self, {origin, forward_status::ok, session::replies::apply_timeout});
+              flush_replies(self);
             });
   }
   for (const auto& a : fx.answers)
     deliver(self, a);
+  flush_replies(self);
+}
+
+/// Appends `more`'s effects to `into`'s, keeping each list's order.
+void append(session::session_effects& into, session::session_effects&& more) {
+  auto move_all = [](auto& to, auto& from) {
+    to.insert(to.end(), std::make_move_iterator(from.begin()), std::make_move_iterator(from.end()));
+  };
+  move_all(into.propose, more.propose);
+  move_all(into.read_index, more.read_index);
+  move_all(into.forward, more.forward);
+  move_all(into.serve, more.serve);
+  move_all(into.answers, more.answers);
 }
 
 caf::behavior session_actor(session_self* self, session_settings settings) {
@@ -122,12 +168,19 @@ caf::behavior session_actor(session_self* self, session_settings settings) {
       [=](peer_send_atom, const std::map<node_name, caf::actor>& peers) {
         self->state.peers = peers;
       },
-      [=](command_atom, client_command& command) {
+      // A connection's commands, in its order; each is answered with (reply_atom, replies).
+      [=](command_atom, std::vector<client_command>& batch) {
         auto& st = self->state;
-        auto token = ++st.next_token;
-        st.promises.emplace(token, self->make_response_promise());
-        execute(self, logic->accept(std::move(command), session::local_origin{token}, now_ms()));
-        return caf::delegated<std::string>{};
+        auto connection = caf::actor_cast<caf::actor>(self->current_sender());
+        if (!connection) return;
+        const auto now = now_ms();
+        session::session_effects fx;
+        for (auto& command : batch) {
+          auto token = ++st.next_token;
+          st.waiting.emplace(token, std::make_pair(connection, command.seq));
+          append(fx, logic->accept(std::move(command), session::local_origin{token}, now));
+        }
+        execute(self, std::move(fx));
       },
       [=](frame_atom, const node_name& from, forward_request& request) {
         execute(self, logic->accept(std::move(request.command),

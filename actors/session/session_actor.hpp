@@ -28,7 +28,9 @@ struct session_settings {
 };
 
 /// Spawns the session manager. Messages:
-///   (command_atom, client_command) -> std::string (RESP reply), from gateway connections
+///   (command_atom, std::vector<client_command>), from a gateway connection: its commands in its
+///       order; answered with (reply_atom, std::vector<connection_reply>) messages to the sender,
+///       the answers this manager has at once gathered in one message
 ///   (start_atom, state_machine)                  once, from the server's start-up
 ///   (peer_send_atom, std::map<node_name, actor>)  once, the peer links, from the node
 ///   (role_atom, role_info, actor role)            on every role/leader change, from the node

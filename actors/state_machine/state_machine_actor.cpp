@@ -87,8 +87,9 @@ bool was_applied(client_sessions& sessions, std::uint64_t client_id, std::uint64
   return sessions.check(client_id, seq, time_ms, ignored) != client_sessions::verdict::apply;
 }
 
+/// Reads confirmed at one index, answered together once it is applied.
 struct waiting_read {
-  std::vector<std::string> argv;
+  std::vector<std::vector<std::string>> argvs;
   caf::response_promise promise;
 };
 
@@ -336,12 +337,21 @@ void apply_entries(state_machine* self, const std::vector<log_entry>& entries) {
   serve_waiting_reads(self);
 }
 
+/// Serves `argvs` in order against the state as it is now.
+std::vector<std::string> serve_reads(state_machine_state& st,
+                                     const std::vector<std::vector<std::string>>& argvs) {
+  std::vector<std::string> texts;
+  texts.reserve(argvs.size());
+  for (const auto& argv : argvs)
+    texts.push_back(serve_read(st.kv, st.config, st.last_applied, argv, st.read_random()));
+  return texts;
+}
+
 void serve_waiting_reads(state_machine* self) {
   auto& st = self->state;
   while (!st.reads.empty() && st.reads.begin()->first <= st.last_applied) {
     auto node = st.reads.extract(st.reads.begin());
-    node.mapped().promise.deliver(
-        serve_read(st.kv, st.config, st.last_applied, node.mapped().argv, st.read_random()));
+    node.mapped().promise.deliver(serve_reads(st, node.mapped().argvs));
   }
 }
 
@@ -594,14 +604,14 @@ caf::behavior state_machine_actor(state_machine* self, caf::actor session,
         return caf::delegated<std::string>{};
       },
       [=](snap_fetch_atom, std::uint64_t min_index) { return fetch_snapshot(self, min_index); },
+      // Reads confirmed at `index` (ReadIndex), answered in order once it is applied.
       [=](read_atom, std::uint64_t index,
-          std::vector<std::string>& argv) -> caf::result<std::string> {
+          std::vector<std::vector<std::string>>& argvs) -> caf::result<std::vector<std::string>> {
         auto& st = self->state;
-        if (index <= st.last_applied)
-          return serve_read(st.kv, st.config, st.last_applied, argv, st.read_random());
+        if (index <= st.last_applied) return serve_reads(st, argvs);
         auto promise = self->make_response_promise();
-        st.reads.emplace(index, waiting_read{std::move(argv), promise});
-        return caf::delegated<std::string>{};
+        st.reads.emplace(index, waiting_read{std::move(argvs), promise});
+        return caf::delegated<std::vector<std::string>>{};
       },
       [=](status_atom) {
         const auto& st = self->state;

@@ -53,7 +53,7 @@ struct state_machine_settings {
 ///                                           results go to `session` as (applied_atom, ...)
 ///   (restore_atom, snapshot_ref, std::shared_ptr<restored_state>)  continue from a snapshot
 ///                                           installed from the leader
-///   (read_atom, index, argv) -> std::string  answered once last_applied >= index
+///   (read_atom, index, argvs) -> std::vector<std::string>  answered once last_applied >= index
 ///   (snapshot_atom) -> std::string          RAFT.SNAPSHOT: take one now; "+OK" once durable
 ///   (snap_fetch_atom, min_index) -> snapshot_ref  RAFT.SNAPSHOT FETCH (backups, D25): once
 ///                                           last_applied >= min_index, a durable snapshot at an

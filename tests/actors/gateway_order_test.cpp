@@ -29,11 +29,13 @@ using answer_atom = caf::atom_constant<caf::atom("answer")>;
 
 struct received {
   prez::client_command command;
-  caf::response_promise promise;
+  caf::actor connection; ///< where its answer goes, as (reply_atom, replies)
 };
 
 struct gateway_fixture : coordinator_fixture {
   std::shared_ptr<std::vector<received>> commands = std::make_shared<std::vector<received>>();
+  /// How many messages the commands came in.
+  std::shared_ptr<std::size_t> batches = std::make_shared<std::size_t>(0);
   caf::actor session;
   caf::actor gateway;
   caf::scoped_actor me{*system};
@@ -42,15 +44,26 @@ struct gateway_fixture : coordinator_fixture {
   static constexpr std::uint16_t port = 9000;
 
   gateway_fixture() : coordinator_fixture(true) {
-    session = spawn_fn([got = commands](caf::event_based_actor* self) -> caf::behavior {
+    session = spawn_fn([got = commands,
+                        batches = batches](caf::event_based_actor* self) -> caf::behavior {
       return {
-          [=](prez::command_atom, prez::client_command& command) -> caf::result<std::string> {
-            auto promise = self->make_response_promise<std::string>();
-            got->push_back({std::move(command), promise});
-            return promise;
+          [=](prez::command_atom, std::vector<prez::client_command>& batch) {
+            ++*batches;
+            auto connection = caf::actor_cast<caf::actor>(self->current_sender());
+            for (auto& command : batch)
+              got->push_back({std::move(command), connection});
           },
           [=](answer_atom, std::size_t i, std::string& reply) {
-            got->at(i).promise.deliver(std::move(reply));
+            const auto& to = got->at(i);
+            self->send(to.connection, prez::reply_atom::value,
+                       std::vector<prez::connection_reply>{{to.command.seq, std::move(reply)}});
+          },
+          // Several answers in one message, as the session manager gathers them.
+          [=](answer_atom, std::vector<std::size_t>& indexes, std::vector<std::string>& texts) {
+            std::vector<prez::connection_reply> replies;
+            for (std::size_t k = 0; k < indexes.size(); ++k)
+              replies.push_back({got->at(indexes[k]).command.seq, texts[k]});
+            self->send(got->at(indexes[0]).connection, prez::reply_atom::value, std::move(replies));
           },
       };
     });
@@ -192,4 +205,40 @@ TEST_CASE_METHOD(gateway_fixture, "a command split across reads and a transactio
   CHECK(client_reads().empty());
   answer(0, "+OK\r\n");
   CHECK(client_reads() == "+OK\r\n+OK\r\n+QUEUED\r\n+QUEUED\r\n*2\r\n:1\r\n$1\r\nv\r\n+PONG\r\n");
+}
+
+TEST_CASE_METHOD(gateway_fixture,
+                 "pipelined commands go to the session in one message and answers come back in one",
+                 "[gateway]") {
+  client_sends("SET a 1\r\nSET b 2\r\nGET a\r\nSET c 3\r\n");
+  // SET a and SET b leave together; GET a waits for no read (it goes through the log behind
+  // them) and SET c behind it: all four in one message.
+  REQUIRE(commands->size() == 4);
+  CHECK(*batches == 1);
+  CHECK(command(2).through_log);
+  me->send(session, answer_atom::value, std::vector<std::size_t>{3, 1, 0, 2},
+           std::vector<std::string>{"+OK\r\n", "+OK\r\n", "+OK\r\n", "$1\r\n1\r\n"});
+  run();
+  CHECK(client_reads() == "+OK\r\n+OK\r\n$1\r\n1\r\n+OK\r\n");
+  // A read sent later is a new message.
+  client_sends("GET b\r\n");
+  CHECK(*batches == 2);
+}
+
+TEST_CASE_METHOD(gateway_fixture, "what a client sent before it hung up still reaches the session",
+                 "[gateway]") {
+  // The bytes and the hang-up are handled before the connection's own batch message would be.
+  const std::string bytes = "SET k v\r\n";
+  mpx->virtual_send(client, std::vector<char>(bytes.begin(), bytes.end()));
+  if (auto& scribe = mpx->impl_ptr(client))
+    scribe->io_failure(mpx, caf::io::network::operation::read);
+  run();
+  REQUIRE(commands->size() == 1);
+  CHECK(command(0).argv == std::vector<std::string>{"SET", "k", "v"});
+}
+
+TEST_CASE_METHOD(gateway_fixture,
+                 "replies before QUIT in the same read are written before the close", "[gateway]") {
+  client_sends("PING\r\nECHO a\r\nQUIT\r\nPING\r\n");
+  CHECK(client_reads() == "+PONG\r\n$1\r\na\r\n+OK\r\n");
 }
