@@ -183,6 +183,11 @@ inline constexpr std::size_t node_name_bytes_max = 64;
 
 /// Client commands waiting in one node's session manager.
 inline constexpr std::size_t pending_commands_max = 256 * 1024;
+/// Forwarded commands (or their answers) a session manager puts in one frame to a peer at most,
+/// and their argument (or reply) bytes: a batch closes before it would pass either, so a frame
+/// stays far below peer_frame_bytes_max (one command alone may reach command_bytes_max).
+inline constexpr std::size_t forward_batch_count_max = 4096;
+inline constexpr std::size_t forward_batch_bytes_max = 8 * 1024 * 1024;
 /// Reply bytes the exactly-once table (client_sessions) keeps for one client. Every replica keeps
 /// the table in memory, so one client's `MULTI; LRANGE big 0 -1; EXEC` must not pin a large reply
 /// 128 times over. Write replies are a few bytes; a bigger reply is not kept, and a retry of its

@@ -86,4 +86,18 @@ struct forward_response {
   friend bool operator==(const forward_response&, const forward_response&) = default;
 };
 
+/// The forwarded commands a session manager had for one peer at once, in their order: one frame.
+struct forward_request_batch {
+  std::vector<forward_request> requests;
+  MSGPACK_DEFINE(requests)
+  friend bool operator==(const forward_request_batch&, const forward_request_batch&) = default;
+};
+
+/// The answers a session manager had for one peer at once, in their order: one frame.
+struct forward_response_batch {
+  std::vector<forward_response> responses;
+  MSGPACK_DEFINE(responses)
+  friend bool operator==(const forward_response_batch&, const forward_response_batch&) = default;
+};
+
 } // namespace prez

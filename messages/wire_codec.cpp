@@ -154,8 +154,12 @@ frame_kind kind_of(const frame_body& body) {
       return frame_kind::forward_response;
     case 3:
       return frame_kind::link_ack_request;
-    default:
+    case 4:
       return frame_kind::link_ack_response;
+    case 5:
+      return frame_kind::forward_request_batch;
+    default:
+      return frame_kind::forward_response_batch;
   }
 }
 
@@ -172,6 +176,10 @@ std::optional<frame_body> convert_body(std::uint8_t kind, const msgpack::object&
       return frame_body{body.as<link_ack_request>()};
     case frame_kind::link_ack_response:
       return frame_body{body.as<link_ack_response>()};
+    case frame_kind::forward_request_batch:
+      return frame_body{body.as<forward_request_batch>()};
+    case frame_kind::forward_response_batch:
+      return frame_body{body.as<forward_response_batch>()};
   }
   return std::nullopt;
 }

@@ -24,6 +24,10 @@ enum class frame_kind : std::uint8_t {
   forward_response = 3,
   link_ack_request = 4,
   link_ack_response = 5,
+  /// Since 2026-12: forwards travel in batches (a node of an earlier version refuses these kinds;
+  /// docs/decisions.md D38). Kinds 2 and 3 are still accepted.
+  forward_request_batch = 6,
+  forward_response_batch = 7,
 };
 
 /// A peer link's window question (actors/net/peer_link_actor.hpp): "have you handled every frame
@@ -44,7 +48,7 @@ struct link_ack_response {
 };
 
 using frame_body = std::variant<raft_message, forward_request, forward_response, link_ack_request,
-                                link_ack_response>;
+                                link_ack_response, forward_request_batch, forward_response_batch>;
 
 /// A decoded peer frame. `incarnation` is the sender's random per-start number: a change means
 /// the sender restarted (a CAF node id alone cannot tell, see docs/architecture.md §8).

@@ -226,17 +226,19 @@ caf::behavior peer_link_actor(peer_link* self, peer_link_args args) {
 #endif
   return {
       [=](peer_send_atom, const raft_message& m) { deliver(self, frame_body{m}); },
-      [=](peer_send_atom, const forward_request& m) {
+      [=](peer_send_atom, forward_request_batch& m) {
         if (!usable(self->state)) {
           // Never sent, so never proposed: tell the session at once that it may retry elsewhere.
           auto sender = caf::actor_cast<caf::actor>(self->current_sender());
-          forward_response refused{
-              m.forward_id, static_cast<std::uint8_t>(forward_status::not_leader), {}};
+          forward_response_batch refused;
+          for (const auto& request : m.requests)
+            refused.responses.push_back(
+                {request.forward_id, static_cast<std::uint8_t>(forward_status::not_leader), {}});
           self->send(sender, frame_atom::value, self->state.args.peer, std::move(refused));
         }
-        deliver(self, frame_body{m});
+        deliver(self, frame_body{std::move(m)});
       },
-      [=](peer_send_atom, const forward_response& m) { deliver(self, frame_body{m}); },
+      [=](peer_send_atom, forward_response_batch& m) { deliver(self, frame_body{std::move(m)}); },
       [=](connect_atom_local) { connect(self); },
       [=](status_atom) {
         const auto& st = self->state;

@@ -33,8 +33,8 @@ struct peer_link_args {
   caf::actor connector = caf::actor{};
 };
 
-/// Spawns a peer link. It takes `(peer_send_atom, raft_message | forward_request |
-/// forward_response)` and delivers `(frame_atom, std::vector<char>)` to the remote node; it
+/// Spawns a peer link. It takes `(peer_send_atom, raft_message | forward_request_batch |
+/// forward_response_batch)` and delivers `(frame_atom, std::vector<char>)` to the remote node; it
 /// answers `(status_atom)` with a peer_link_info. While
 /// the peer is unreachable, messages are dropped and counted (Raft retries; forwarded commands
 /// time out at their origin), so nothing queues without bound.

@@ -210,10 +210,17 @@ void handle_frame(node_actor* self, const std::vector<char>& bytes) {
     if (spdlog::should_log(spdlog::level::debug))
       spdlog::debug("raft: {} <- {}: {}", st.settings.self, m->from, describe(*m));
     self->send(st.role_actor, raft_atom::value, std::move(*m));
+  } else if (auto* requests = std::get_if<forward_request_batch>(&frame.body)) {
+    self->send(st.handles.session, frame_atom::value, frame.from, std::move(*requests));
+  } else if (auto* responses = std::get_if<forward_response_batch>(&frame.body)) {
+    self->send(st.handles.session, frame_atom::value, frame.from, std::move(*responses));
   } else if (auto* request = std::get_if<forward_request>(&frame.body)) {
-    self->send(st.handles.session, frame_atom::value, frame.from, std::move(*request));
+    // One forward alone, as a node of an earlier version sends it.
+    self->send(st.handles.session, frame_atom::value, frame.from,
+               forward_request_batch{{std::move(*request)}});
   } else if (auto* response = std::get_if<forward_response>(&frame.body)) {
-    self->send(st.handles.session, frame_atom::value, frame.from, std::move(*response));
+    self->send(st.handles.session, frame_atom::value, frame.from,
+               forward_response_batch{{std::move(*response)}});
   } else if (auto* question = std::get_if<link_ack_request>(&frame.body)) {
     answer_window_question(self, *question);
   } else {

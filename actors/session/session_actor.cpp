@@ -42,6 +42,16 @@ struct session_state {
   /// Answers gathered while one message is handled, per connection (by actor id): each
   /// connection gets them in one message (flush_replies).
   std::unordered_map<caf::actor_id, std::pair<caf::actor, std::vector<connection_reply>>> replies;
+  /// Forwards and answers for each peer, gathered until this manager's mailbox is drained (the
+  /// flush message): one frame each way per peer, not one per command.
+  struct peer_out {
+    forward_request_batch requests;
+    std::size_t request_bytes = 0;
+    forward_response_batch responses;
+    std::size_t response_bytes = 0;
+  };
+  std::map<node_name, peer_out> to_peers;
+  bool peer_flush_scheduled = false;
   /// Reads the state machine did not serve within limits::state_machine_read_wait (logged
   /// sampled: the first and every 1000th).
   std::uint64_t reads_unserved = 0;
@@ -58,8 +68,52 @@ void flush_replies(session_self* self) {
   st.replies.clear();
 }
 
-/// Gives one answer: gathered for the waiting connection (flush_replies sends it), or sent to
-/// the forwarding node through its link.
+std::size_t argument_bytes(const client_command& command) {
+  std::size_t bytes = 0;
+  for (const auto& arg : command.argv)
+    bytes += arg.size();
+  for (const auto& queued : command.transaction)
+    for (const auto& arg : queued)
+      bytes += arg.size();
+  return bytes;
+}
+
+/// Sends what is gathered for `peer`'s link.
+void send_to_peer(session_self* self, const caf::actor& link, session_state::peer_out& out) {
+  if (!out.requests.requests.empty())
+    self->send(link, peer_send_atom::value, std::move(out.requests));
+  if (!out.responses.responses.empty())
+    self->send(link, peer_send_atom::value, std::move(out.responses));
+  out = {};
+}
+
+void flush_peers(session_self* self) {
+  auto& st = self->state;
+  st.peer_flush_scheduled = false;
+  for (auto& [peer, out] : st.to_peers)
+    if (auto i = st.peers.find(peer); i != st.peers.end()) send_to_peer(self, i->second, out);
+  st.to_peers.clear();
+}
+
+/// The gathered batches for `peer`, sent first if `bytes` more would pass a batch's bounds.
+session_state::peer_out& peer_batch(session_self* self, const node_name& peer,
+                                    const caf::actor& link, bool request, std::size_t bytes) {
+  auto& st = self->state;
+  auto& out = st.to_peers[peer];
+  const auto count = request ? out.requests.requests.size() : out.responses.responses.size();
+  const auto held = request ? out.request_bytes : out.response_bytes;
+  if (count > 0 &&
+      (count >= limits::forward_batch_count_max || held + bytes > limits::forward_batch_bytes_max))
+    send_to_peer(self, link, out);
+  if (!st.peer_flush_scheduled) {
+    st.peer_flush_scheduled = true;
+    self->send(self, flush_atom::value);
+  }
+  return out;
+}
+
+/// Gives one answer: gathered for the waiting connection (flush_replies sends it), or for the
+/// forwarding node's link (flush_peers sends it).
 void deliver(session_self* self, const session::answer& a) {
   auto& st = self->state;
   if (const auto* local = std::get_if<session::local_origin>(&a.to)) {
@@ -75,8 +129,10 @@ void deliver(session_self* self, const session::answer& a) {
   const auto& remote = std::get<session::remote_origin>(a.to);
   auto i = st.peers.find(remote.peer);
   if (i == st.peers.end()) return;
-  forward_response response{remote.forward_id, static_cast<std::uint8_t>(a.status), a.text};
-  self->send(i->second, peer_send_atom::value, std::move(response));
+  auto& out = peer_batch(self, remote.peer, i->second, false, a.text.size());
+  out.responses.responses.push_back(
+      {remote.forward_id, static_cast<std::uint8_t>(a.status), a.text});
+  out.response_bytes += a.text.size();
 }
 
 /// Carries the logic's effects out, in the order session_effects documents: the proposals and
@@ -89,12 +145,15 @@ void execute(session_self* self, session::session_effects&& fx) {
   for (auto& [peer, request] : fx.forward) {
     auto i = st.peers.find(peer);
     if (i != st.peers.end()) {
-      self->send(i->second, peer_send_atom::value, std::move(request));
+      const auto bytes = argument_bytes(request.command);
+      auto& out = peer_batch(self, peer, i->second, true, bytes);
+      out.requests.requests.push_back(std::move(request));
+      out.request_bytes += bytes;
     } else {
       // No link to that name (not a member): the attempt never left; the logic retries it.
       forward_response bounced{
           request.forward_id, static_cast<std::uint8_t>(forward_status::not_leader), {}};
-      self->send(self, frame_atom::value, peer, std::move(bounced));
+      self->send(self, frame_atom::value, peer, forward_response_batch{{std::move(bounced)}});
     }
   }
   // Reads confirmed at the same index wait for the same applied index: one request serves them.
@@ -182,13 +241,22 @@ caf::behavior session_actor(session_self* self, session_settings settings) {
         }
         execute(self, std::move(fx));
       },
-      [=](frame_atom, const node_name& from, forward_request& request) {
-        execute(self, logic->accept(std::move(request.command),
-                                    session::remote_origin{from, request.forward_id}, now_ms()));
+      [=](frame_atom, const node_name& from, forward_request_batch& batch) {
+        const auto now = now_ms();
+        session::session_effects fx;
+        for (auto& request : batch.requests)
+          append(fx, logic->accept(std::move(request.command),
+                                   session::remote_origin{from, request.forward_id}, now));
+        execute(self, std::move(fx));
       },
-      [=](frame_atom, const node_name& from, const forward_response& response) {
-        execute(self, logic->forwarded_answer(from, response, now_ms()));
+      [=](frame_atom, const node_name& from, const forward_response_batch& batch) {
+        const auto now = now_ms();
+        session::session_effects fx;
+        for (const auto& response : batch.responses)
+          append(fx, logic->forwarded_answer(from, response, now));
+        execute(self, std::move(fx));
       },
+      [=](flush_atom) { flush_peers(self); },
       [=](role_atom, const role_info& info, caf::actor role_actor) {
         self->state.role_actor = std::move(role_actor);
         session::role_view role{info.current, info.epoch, info.leader, info.leader_address,

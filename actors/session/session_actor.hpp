@@ -34,7 +34,7 @@ struct session_settings {
 ///   (start_atom, state_machine)                  once, from the server's start-up
 ///   (peer_send_atom, std::map<node_name, actor>)  once, the peer links, from the node
 ///   (role_atom, role_info, actor role)            on every role/leader change, from the node
-///   (frame_atom, from, forward_request|forward_response), from the node
+///   (frame_atom, from, forward_request_batch|forward_response_batch), from the node (one frame)
 ///   (applied_atom, ...), (read_ok_atom, ...), (read_fail_atom, ...), (refused_atom, ...)
 caf::actor spawn_session_manager(caf::actor_system& system, session_settings settings);
 

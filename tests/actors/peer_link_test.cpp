@@ -273,15 +273,21 @@ TEST_CASE_METHOD(link_fixture,
   prez::forward_request request;
   request.forward_id = 42;
   request.command.argv = {"SET", "k", "v"};
-  me->send(link, prez::peer_send_atom::value, request);
+  auto second = request;
+  second.forward_id = 43;
+  me->send(link, prez::peer_send_atom::value, prez::forward_request_batch{{request, second}});
   run();
   bool answered = false;
-  me->receive([&](prez::frame_atom, const std::string& peer, const prez::forward_response& r) {
-    answered = true;
-    CHECK(peer == "n2");
-    CHECK(r.forward_id == 42);
-    CHECK(r.status == static_cast<std::uint8_t>(prez::forward_status::not_leader));
-  });
+  me->receive(
+      [&](prez::frame_atom, const std::string& peer, const prez::forward_response_batch& batch) {
+        answered = true;
+        CHECK(peer == "n2");
+        REQUIRE(batch.responses.size() == 2);
+        CHECK(batch.responses[0].forward_id == 42);
+        CHECK(batch.responses[1].forward_id == 43);
+        for (const auto& r : batch.responses)
+          CHECK(r.status == static_cast<std::uint8_t>(prez::forward_status::not_leader));
+      });
   CHECK(answered);
   CHECK(seen->frames == frames);
 }

@@ -145,6 +145,12 @@ void peer_seeds(const fs::path& dir) {
              frame(forward_response{3, static_cast<std::uint8_t>(forward_status::ok), "+OK\r\n"}));
   write_seed(dir, "forward-not-leader",
              frame(forward_response{5, static_cast<std::uint8_t>(forward_status::not_leader), ""}));
+  write_seed(dir, "forward-request-batch",
+             frame(forward_request_batch{{forward, forward_request{4, transaction}}}));
+  write_seed(dir, "forward-response-batch",
+             frame(forward_response_batch{
+                 {forward_response{3, static_cast<std::uint8_t>(forward_status::ok), "+OK\r\n"},
+                  forward_response{4, static_cast<std::uint8_t>(forward_status::refused), ""}}}));
   write_seed(dir, "link-ack-request", frame(link_ack_request{65536}));
   write_seed(dir, "link-ack-response", frame(link_ack_response{65536}));
   // Log entry data (decode_command).

@@ -66,6 +66,12 @@ std::vector<frame_body> sample_bodies() {
       link_ack_request{0},
       link_ack_request{0xffffffffffffffffULL},
       link_ack_response{4096},
+      forward_request_batch{{forward_request{3, command}, forward_request{4, client_command{}}}},
+      forward_request_batch{},
+      forward_response_batch{
+          {forward_response{3, static_cast<std::uint8_t>(forward_status::ok), binary_data},
+           forward_response{4, static_cast<std::uint8_t>(forward_status::refused), ""}}},
+      forward_response_batch{},
   };
 }
 
@@ -156,7 +162,10 @@ TEST_CASE("wrong version, unknown kind and wrong shape are refused", "[wire_code
   require_refused(handmade_frame(2, 3, body), "unsupported wire version 2");
   require_refused(handmade_frame(0, 3, body), "unsupported wire version 0");
   require_refused(handmade_frame(1, 0, body), "unknown frame kind 0");
-  require_refused(handmade_frame(1, 6, body), "unknown frame kind 6");
+  require_refused(handmade_frame(1, 8, body), "unknown frame kind 8");
+  // A batch kind with a single forward's body, and the other way round.
+  require_refused(handmade_frame(1, 7, body), "wrong types");
+  require_refused(handmade_frame(1, 3, forward_response_batch{{body}}), "wrong types");
   CHECK_FALSE(decode(handmade_frame(1, 4, body)).frame.has_value()); // not a link_ack_request
   require_refused(handmade_frame(1, 255, body), "unknown frame kind 255");
   require_refused(handmade_frame(1, 256, body), "wrong types");   // kind is a u8
