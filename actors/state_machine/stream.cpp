@@ -3,6 +3,7 @@
 #include "actors/state_machine/stream.hpp"
 
 #include <charconv>
+#include <utility>
 
 namespace prez::kv {
 
@@ -99,54 +100,72 @@ std::size_t stream_entry_bytes(const stream_entry& entry) {
   return bytes;
 }
 
+stream::stream() : d_(std::make_unique<state>()) {}
+
+stream::stream(const stream& other) : d_(std::make_unique<state>(*other.d_)) {}
+
+stream& stream::operator=(const stream& other) {
+  if (this != &other) d_ = std::make_unique<state>(*other.d_);
+  return *this;
+}
+
+stream::stream(stream&& other) noexcept : d_(std::exchange(other.d_, std::make_unique<state>())) {}
+
+stream& stream::operator=(stream&& other) noexcept {
+  if (this != &other) d_ = std::exchange(other.d_, std::make_unique<state>());
+  return *this;
+}
+
+stream::~stream() = default;
+
 std::optional<stream_id> stream::next_id(std::uint64_t time_ms,
                                          std::optional<std::uint64_t> ms) const {
   if (ms) { // "ms-*": the next sequence number in that millisecond, or 0 in a later one
-    if (*ms > last_id_.ms) return stream_id{*ms, 0};
-    if (*ms < last_id_.ms || last_id_.seq == ~std::uint64_t{0}) return std::nullopt;
-    return stream_id{*ms, last_id_.seq + 1};
+    if (*ms > d_->last_id.ms) return stream_id{*ms, 0};
+    if (*ms < d_->last_id.ms || d_->last_id.seq == ~std::uint64_t{0}) return std::nullopt;
+    return stream_id{*ms, d_->last_id.seq + 1};
   }
-  if (time_ms > last_id_.ms) return stream_id{time_ms, 0};
-  stream_id id = last_id_;
+  if (time_ms > d_->last_id.ms) return stream_id{time_ms, 0};
+  stream_id id = d_->last_id;
   if (!increment(id)) return std::nullopt;
   return id;
 }
 
 std::size_t stream::append(stream_id id, std::vector<std::string> fields) {
-  ++entries_added_;
-  stream_entry entry{++appended_, std::move(fields)};
+  ++d_->entries_added;
+  stream_entry entry{++d_->appended, std::move(fields)};
   const std::size_t bytes = stream_entry_bytes(entry);
-  entries_.emplace_hint(entries_.end(), id, std::move(entry));
-  last_id_ = id;
+  d_->entries.emplace_hint(d_->entries.end(), id, std::move(entry));
+  d_->last_id = id;
   return bytes;
 }
 
 std::size_t stream::erase(stream_id id) {
-  const auto found = entries_.find(id);
-  if (found == entries_.end()) return 0;
+  const auto found = d_->entries.find(id);
+  if (found == d_->entries.end()) return 0;
   const std::size_t bytes = stream_entry_bytes(found->second);
-  entries_.erase(found);
-  if (id > max_deleted_id_) max_deleted_id_ = id;
+  d_->entries.erase(found);
+  if (id > d_->max_deleted_id) d_->max_deleted_id = id;
   return bytes;
 }
 
 void stream::pop_front(std::size_t& bytes_removed) {
-  bytes_removed += stream_entry_bytes(entries_.begin()->second);
-  entries_.erase(entries_.begin());
+  bytes_removed += stream_entry_bytes(d_->entries.begin()->second);
+  d_->entries.erase(d_->entries.begin());
 }
 
 std::size_t stream::first_node_size() const {
-  const std::uint64_t node = node_of(entries_.begin()->second);
+  const std::uint64_t node = node_of(d_->entries.begin()->second);
   std::size_t count = 0;
-  for (auto it = entries_.begin(); it != entries_.end() && node_of(it->second) == node; ++it)
+  for (auto it = d_->entries.begin(); it != d_->entries.end() && node_of(it->second) == node; ++it)
     ++count;
   return count;
 }
 
 stream_id stream::first_node_last_id() const {
-  const std::uint64_t node = node_of(entries_.begin()->second);
-  stream_id last = entries_.begin()->first;
-  for (auto it = entries_.begin(); it != entries_.end() && node_of(it->second) == node; ++it)
+  const std::uint64_t node = node_of(d_->entries.begin()->second);
+  stream_id last = d_->entries.begin()->first;
+  for (auto it = d_->entries.begin(); it != d_->entries.end() && node_of(it->second) == node; ++it)
     last = it->first;
   return last;
 }
@@ -155,16 +174,16 @@ std::size_t stream::trim_to_length(std::uint64_t maxlen, bool approx, std::uint6
                                    std::size_t& bytes_removed) {
   std::size_t removed = 0;
   if (!approx) {
-    while (entries_.size() > maxlen) {
+    while (d_->entries.size() > maxlen) {
       pop_front(bytes_removed);
       ++removed;
     }
     return removed;
   }
-  while (entries_.size() > maxlen) {
+  while (d_->entries.size() > maxlen) {
     const std::size_t node = first_node_size();
     if (limit != 0 && removed + node > limit) break;
-    if (entries_.size() - node < maxlen) break;
+    if (d_->entries.size() - node < maxlen) break;
     for (std::size_t i = 0; i < node; ++i)
       pop_front(bytes_removed);
     removed += node;
@@ -176,13 +195,13 @@ std::size_t stream::trim_below(stream_id minid, bool approx, std::uint64_t limit
                                std::size_t& bytes_removed) {
   std::size_t removed = 0;
   if (!approx) {
-    while (!entries_.empty() && entries_.begin()->first < minid) {
+    while (!d_->entries.empty() && d_->entries.begin()->first < minid) {
       pop_front(bytes_removed);
       ++removed;
     }
     return removed;
   }
-  while (!entries_.empty()) {
+  while (!d_->entries.empty()) {
     const std::size_t node = first_node_size();
     if (limit != 0 && removed + node > limit) break;
     if (!(first_node_last_id() < minid)) break;
@@ -194,10 +213,10 @@ std::size_t stream::trim_below(stream_id minid, bool approx, std::uint64_t limit
 }
 
 std::string stream::head_item() const {
-  std::string head = to_string(last_id_) + " " + to_string(max_deleted_id_) + " " +
-                     std::to_string(entries_added_) + " " + std::to_string(appended_);
-  if (!groups_.empty())
-    head += " " + std::to_string(entries_.size()) + " " + std::to_string(groups_.size());
+  std::string head = to_string(d_->last_id) + " " + to_string(d_->max_deleted_id) + " " +
+                     std::to_string(d_->entries_added) + " " + std::to_string(d_->appended);
+  if (!d_->groups.empty())
+    head += " " + std::to_string(d_->entries.size()) + " " + std::to_string(d_->groups.size());
   return head;
 }
 
@@ -218,15 +237,15 @@ std::optional<stream> stream::from_head(std::string_view item) {
       fields[1].find('-') == std::string_view::npos)
     return std::nullopt;
   stream s;
-  s.last_id_ = *last;
-  s.max_deleted_id_ = *deleted;
-  s.entries_added_ = *added;
-  s.appended_ = *appended;
+  s.d_->last_id = *last;
+  s.d_->max_deleted_id = *deleted;
+  s.d_->entries_added = *added;
+  s.d_->appended = *appended;
   if (fields.size() == 6) {
     const auto entries = parse_u64(fields[4]);
     const auto groups = parse_u64(fields[5]);
     if (!entries || !groups || *groups == 0) return std::nullopt;
-    s.loading_ = loading{*entries, *groups, {}, 0, 0};
+    s.d_->loading = loading_state{*entries, *groups, {}, 0, 0};
   }
   return s;
 }
@@ -245,13 +264,14 @@ std::string stream::entry_item(stream_id id, const stream_entry& entry) {
 }
 
 std::optional<std::size_t> stream::add_entry_item(std::string_view item) {
-  if (item.size() < 24 || (loading_ && loading_->entries_left == 0)) return std::nullopt;
+  if (item.size() < 24 || (d_->loading && d_->loading->entries_left == 0)) return std::nullopt;
   const stream_id id{get_u64(item), get_u64(item.substr(8))};
   stream_entry entry;
   entry.ordinal = get_u64(item.substr(16));
-  if (id > last_id_ || (!entries_.empty() && !(entries_.rbegin()->first < id))) return std::nullopt;
-  if (entry.ordinal == 0 || entry.ordinal > appended_ ||
-      (!entries_.empty() && entry.ordinal <= entries_.rbegin()->second.ordinal))
+  if (id > d_->last_id || (!d_->entries.empty() && !(d_->entries.rbegin()->first < id)))
+    return std::nullopt;
+  if (entry.ordinal == 0 || entry.ordinal > d_->appended ||
+      (!d_->entries.empty() && entry.ordinal <= d_->entries.rbegin()->second.ordinal))
     return std::nullopt;
   std::size_t at = 24;
   while (at < item.size()) {
@@ -264,8 +284,8 @@ std::optional<std::size_t> stream::add_entry_item(std::string_view item) {
   }
   if (entry.fields.empty() || entry.fields.size() % 2 != 0) return std::nullopt;
   const std::size_t bytes = stream_entry_bytes(entry);
-  entries_.emplace_hint(entries_.end(), id, std::move(entry));
-  if (loading_) --loading_->entries_left;
+  d_->entries.emplace_hint(d_->entries.end(), id, std::move(entry));
+  if (d_->loading) --d_->loading->entries_left;
   return bytes;
 }
 
@@ -273,7 +293,7 @@ std::optional<std::size_t> stream::add_entry_item(std::string_view item) {
 
 namespace {
 
-// Item sizes, which group_bytes_ sums (stream.hpp): a group item is 'G', its name's length (4)
+// Item sizes, which d_->group_bytes sums (stream.hpp): a group item is 'G', its name's length (4)
 // and name, its last ID (16), read counter (8), consumer and pending counts (8 each); a consumer
 // item 'C', its seen time (8) and name; a pending item 'P', its ID (16), delivery time and count
 // (8 each) and its consumer's name.
@@ -309,42 +329,42 @@ std::string id_bytes(stream_id id) {
 } // namespace
 
 stream_group* stream::find_group(std::string_view name) {
-  const auto it = groups_.find(name);
-  return it == groups_.end() ? nullptr : &it->second;
+  const auto it = d_->groups.find(name);
+  return it == d_->groups.end() ? nullptr : &it->second;
 }
 
 const stream_group* stream::find_group(std::string_view name) const {
-  const auto it = groups_.find(name);
-  return it == groups_.end() ? nullptr : &it->second;
+  const auto it = d_->groups.find(name);
+  return it == d_->groups.end() ? nullptr : &it->second;
 }
 
 bool stream::create_group(std::string_view name, stream_id last_id, std::int64_t entries_read) {
-  if (groups_.contains(name)) return false;
+  if (d_->groups.contains(name)) return false;
   stream_group group;
   group.last_id = last_id;
   group.entries_read = entries_read;
-  groups_.emplace(std::string(name), std::move(group));
-  group_bytes_ += group_item_fixed + name.size();
+  d_->groups.emplace(std::string(name), std::move(group));
+  d_->group_bytes += group_item_fixed + name.size();
   return true;
 }
 
 bool stream::destroy_group(std::string_view name) {
-  const auto it = groups_.find(name);
-  if (it == groups_.end()) return false;
+  const auto it = d_->groups.find(name);
+  if (it == d_->groups.end()) return false;
   std::size_t bytes = group_item_fixed + name.size();
   for (const auto& [consumer, state] : it->second.consumers)
     bytes += consumer_item_fixed + consumer.size();
   for (const auto& [id, pending] : it->second.pel)
     bytes += pending_item_fixed + pending.consumer.size();
-  groups_.erase(it);
-  group_bytes_ -= bytes;
+  d_->groups.erase(it);
+  d_->group_bytes -= bytes;
   return true;
 }
 
 bool stream::create_consumer(stream_group& group, std::string_view name, std::uint64_t time_ms) {
   if (group.consumers.contains(name)) return false;
   group.consumers.emplace(std::string(name), stream_consumer{time_ms, {}});
-  group_bytes_ += consumer_item_fixed + name.size();
+  d_->group_bytes += consumer_item_fixed + name.size();
   return true;
 }
 
@@ -362,7 +382,8 @@ std::optional<std::size_t> stream::delete_consumer(stream_group& group, std::str
   const std::size_t pending = it->second.pending.size();
   for (const auto id : it->second.pending)
     group.pel.erase(id);
-  group_bytes_ -= consumer_item_fixed + name.size() + pending * (pending_item_fixed + name.size());
+  d_->group_bytes -=
+      consumer_item_fixed + name.size() + pending * (pending_item_fixed + name.size());
   group.consumers.erase(it);
   return pending;
 }
@@ -384,11 +405,11 @@ void stream::claim(stream_group& group, stream_id id, const std::string& consume
   stream_pending& pending = it->second;
   if (inserted) {
     pending.delivery_count = 1;
-    group_bytes_ += pending_item_fixed + consumer.size();
+    d_->group_bytes += pending_item_fixed + consumer.size();
   } else if (pending.consumer != consumer) {
     group.consumers.find(pending.consumer)->second.pending.erase(id);
-    group_bytes_ += consumer.size();
-    group_bytes_ -= pending.consumer.size();
+    d_->group_bytes += consumer.size();
+    d_->group_bytes -= pending.consumer.size();
   }
   if (pending.consumer != consumer) {
     pending.consumer = consumer;
@@ -405,25 +426,26 @@ bool stream::unpend(stream_group& group, stream_id id) {
   const auto it = group.pel.find(id);
   if (it == group.pel.end()) return false;
   group.consumers.find(it->second.consumer)->second.pending.erase(id);
-  group_bytes_ -= pending_item_fixed + it->second.consumer.size();
+  d_->group_bytes -= pending_item_fixed + it->second.consumer.size();
   group.pel.erase(it);
   return true;
 }
 
 bool stream::has_tombstones_from(stream_id start) const {
-  if (entries_.empty() || max_deleted_id_ == stream_id{}) return false;
-  if (first_id() > max_deleted_id_) return false; // the latest tombstone is before the first entry
-  return start <= max_deleted_id_;
+  if (d_->entries.empty() || d_->max_deleted_id == stream_id{}) return false;
+  if (first_id() > d_->max_deleted_id)
+    return false; // the latest tombstone is before the first entry
+  return start <= d_->max_deleted_id;
 }
 
 std::int64_t stream::estimate_read(stream_id id) const {
-  const auto added = static_cast<std::int64_t>(entries_added_);
-  if (entries_added_ == 0) return 0;
-  if (entries_.empty() && id <= last_id_) return added;
-  if (id == last_id_) return added;
-  if (id > last_id_) return stream_group::unknown_read;
-  if (max_deleted_id_ == stream_id{} || max_deleted_id_ < first_id()) {
-    const auto length = static_cast<std::int64_t>(entries_.size());
+  const auto added = static_cast<std::int64_t>(d_->entries_added);
+  if (d_->entries_added == 0) return 0;
+  if (d_->entries.empty() && id <= d_->last_id) return added;
+  if (id == d_->last_id) return added;
+  if (id > d_->last_id) return stream_group::unknown_read;
+  if (d_->max_deleted_id == stream_id{} || d_->max_deleted_id < first_id()) {
+    const auto length = static_cast<std::int64_t>(d_->entries.size());
     if (id < first_id()) return added - length;
     if (id == first_id()) return added - length + 1;
   }
@@ -434,14 +456,14 @@ void stream::advance_group(stream_group& group, stream_id id) const {
   if (!(id > group.last_id)) return;
   if (group.entries_read != stream_group::unknown_read && !has_tombstones_from(id))
     ++group.entries_read;
-  else if (entries_added_ != 0)
+  else if (d_->entries_added != 0)
     group.entries_read = estimate_read(id);
   group.last_id = id;
 }
 
 std::optional<long long> stream::lag(const stream_group& group) const {
-  const auto added = static_cast<long long>(entries_added_);
-  if (entries_added_ == 0) return 0;
+  const auto added = static_cast<long long>(d_->entries_added);
+  if (d_->entries_added == 0) return 0;
   if (group.entries_read != stream_group::unknown_read && !has_tombstones_from(group.last_id))
     return added - group.entries_read;
   const std::int64_t read = estimate_read(group.last_id);
@@ -452,8 +474,8 @@ std::optional<long long> stream::lag(const stream_group& group) const {
 // --- items ---------------------------------------------------------------------------------------
 
 std::size_t stream::item_count() const {
-  std::size_t count = 1 + entries_.size();
-  for (const auto& [name, group] : groups_)
+  std::size_t count = 1 + d_->entries.size();
+  for (const auto& [name, group] : d_->groups)
     count += 1 + group.consumers.size() + group.pel.size();
   return count;
 }
@@ -473,29 +495,29 @@ void stream::items(
     const std::string* after,
     const std::function<bool(std::string item, std::string resume_key)>& emit) const {
   // Where to start: the entries (from the start or after an ID), or inside a group.
-  auto entry = entries_.begin();
-  auto group = groups_.begin();
+  auto entry = d_->entries.begin();
+  auto group = d_->groups.begin();
   enum class part { group, consumers, pending } at = part::group;
   std::string after_name; // a consumer name, or the 16 bytes of a pending ID, to resume after
   if (after != nullptr && after->size() >= 1) {
     const char kind = (*after)[0];
     if (kind == 'E' && after->size() == 17) {
-      entry = entries_.upper_bound(get_id(std::string_view(*after).substr(1)));
+      entry = d_->entries.upper_bound(get_id(std::string_view(*after).substr(1)));
     } else if (after->size() >= 5) {
-      entry = entries_.end();
+      entry = d_->entries.end();
       const std::size_t length = get_u32(std::string_view(*after).substr(1));
       const std::string_view name = std::string_view(*after).substr(5, length);
-      group = groups_.find(name);
+      group = d_->groups.find(name);
       after_name = after->substr(std::min(after->size(), 5 + length));
       if (kind == 'G') at = part::consumers, after_name.clear();
       if (kind == 'C') at = part::consumers;
       if (kind == 'P') at = part::pending;
     }
   }
-  for (; entry != entries_.end(); ++entry) {
+  for (; entry != d_->entries.end(); ++entry) {
     if (!emit(entry_item(entry->first, entry->second), "E" + id_bytes(entry->first))) return;
   }
-  for (; group != groups_.end(); ++group, at = part::group, after_name.clear()) {
+  for (; group != d_->groups.end(); ++group, at = part::group, after_name.clear()) {
     const auto& [name, state] = *group;
     if (at == part::group) {
       if (!emit(group_item(name, state), group_key('G', name))) return;
@@ -527,21 +549,21 @@ void stream::items(
 }
 
 std::optional<std::size_t> stream::add_item(std::string_view item) {
-  if (!loading_ || loading_->entries_left > 0) return add_entry_item(item);
+  if (!d_->loading || d_->loading->entries_left > 0) return add_entry_item(item);
   if (complete()) return std::nullopt; // nothing comes after the last group's items
   return add_group_item(item);
 }
 
 bool stream::complete() const {
-  return !loading_ || (loading_->entries_left == 0 && loading_->groups_left == 0 &&
-                       loading_->consumers_left == 0 && loading_->pending_left == 0);
+  return !d_->loading || (d_->loading->entries_left == 0 && d_->loading->groups_left == 0 &&
+                          d_->loading->consumers_left == 0 && d_->loading->pending_left == 0);
 }
 
 std::optional<std::size_t> stream::add_group_item(std::string_view item) {
-  loading& load = *loading_;
+  loading_state& load = *d_->loading;
   if (item.empty()) return std::nullopt;
   if (load.consumers_left > 0 || load.pending_left > 0) {
-    stream_group& group = groups_.find(load.group)->second;
+    stream_group& group = d_->groups.find(load.group)->second;
     if (load.consumers_left > 0) {
       if (item[0] != 'C' || item.size() < consumer_item_fixed) return std::nullopt;
       const std::string_view name = item.substr(consumer_item_fixed);
@@ -563,7 +585,7 @@ std::optional<std::size_t> stream::add_group_item(std::string_view item) {
       consumer->second.pending.insert(consumer->second.pending.end(), id);
       --load.pending_left;
     }
-    group_bytes_ += item.size();
+    d_->group_bytes += item.size();
     return item.size();
   }
   if (load.groups_left == 0 || item[0] != 'G' || item.size() < group_item_fixed)
@@ -571,7 +593,7 @@ std::optional<std::size_t> stream::add_group_item(std::string_view item) {
   const std::size_t length = get_u32(item.substr(1));
   if (item.size() != group_item_fixed + length) return std::nullopt;
   const std::string_view name = item.substr(5, length);
-  if (!groups_.empty() && !(groups_.rbegin()->first < name)) return std::nullopt;
+  if (!d_->groups.empty() && !(d_->groups.rbegin()->first < name)) return std::nullopt;
   const std::string_view rest = item.substr(5 + length);
   stream_group group;
   group.last_id = get_id(rest);
@@ -580,10 +602,10 @@ std::optional<std::size_t> stream::add_group_item(std::string_view item) {
   load.consumers_left = get_u64(rest.substr(24));
   load.pending_left = get_u64(rest.substr(32));
   if (load.pending_left > 0 && load.consumers_left == 0) return std::nullopt;
-  groups_.emplace_hint(groups_.end(), std::string(name), std::move(group));
+  d_->groups.emplace_hint(d_->groups.end(), std::string(name), std::move(group));
   load.group = std::string(name);
   --load.groups_left;
-  group_bytes_ += item.size();
+  d_->group_bytes += item.size();
   return item.size();
 }
 

@@ -20,6 +20,7 @@
 #include <cstdint>
 #include <functional>
 #include <map>
+#include <memory>
 #include <optional>
 #include <set>
 #include <string>
@@ -95,14 +96,26 @@ public:
   /// Entries per node for `~` trimming (Redis's stream-node-max-entries default).
   static constexpr std::uint64_t node_entries = 100;
 
-  const entries_type& entries() const { return entries_; }
-  std::size_t size() const { return entries_.size(); }
-  bool empty() const { return entries_.empty(); }
-  stream_id last_id() const { return last_id_; }
-  stream_id max_deleted_id() const { return max_deleted_id_; }
-  std::uint64_t entries_added() const { return entries_added_; }
+  /// The stream's state lives on the heap: a key's value (kv::value, a variant) is as large as
+  /// its largest alternative, and a stream inline (224 bytes) made every string key pay for it
+  /// (docs/benchmarks.md, memory). A moved-from stream is empty.
+  stream();
+  stream(const stream& other);
+  stream(stream&& other) noexcept;
+  stream& operator=(const stream& other);
+  stream& operator=(stream&& other) noexcept;
+  ~stream();
+
+  const entries_type& entries() const { return d_->entries; }
+  std::size_t size() const { return d_->entries.size(); }
+  bool empty() const { return d_->entries.empty(); }
+  stream_id last_id() const { return d_->last_id; }
+  stream_id max_deleted_id() const { return d_->max_deleted_id; }
+  std::uint64_t entries_added() const { return d_->entries_added; }
   /// The first entry's ID, 0-0 when empty (XINFO's recorded-first-entry-id).
-  stream_id first_id() const { return entries_.empty() ? stream_id{} : entries_.begin()->first; }
+  stream_id first_id() const {
+    return d_->entries.empty() ? stream_id{} : d_->entries.begin()->first;
+  }
 
   /// The ID XADD gives a new entry at `time_ms` when none is given ("*"), or for "ms-*" when
   /// `ms` is set: nullopt when no ID above last_id() is left (or "ms-*" is below it).
@@ -121,11 +134,11 @@ public:
   std::size_t trim_below(stream_id minid, bool approx, std::uint64_t limit,
                          std::size_t& bytes_removed);
 
-  bool contains(stream_id id) const { return entries_.contains(id); }
+  bool contains(stream_id id) const { return d_->entries.contains(id); }
 
   // --- consumer groups (Redis 7.0's rules; every change keeps group_bytes() exact) ---
 
-  const groups_type& groups() const { return groups_; }
+  const groups_type& groups() const { return d_->groups; }
   /// The group `name`, or nullptr. Through the pointer a caller may change only last_id and
   /// entries_read; the rest changes through the functions below.
   stream_group* find_group(std::string_view name);
@@ -161,12 +174,12 @@ public:
   /// The group's lag (entries not delivered yet), nullopt when it cannot be known.
   std::optional<long long> lag(const stream_group& group) const;
   /// Bytes the groups count for in entry::bytes: the size of their items.
-  std::size_t group_bytes() const { return group_bytes_; }
+  std::size_t group_bytes() const { return d_->group_bytes; }
 
   /// XSETID's change (its checks are the caller's).
-  void set_last_id(stream_id id) { last_id_ = id; }
-  void set_entries_added(std::uint64_t count) { entries_added_ = count; }
-  void set_max_deleted_id(stream_id id) { max_deleted_id_ = id; }
+  void set_last_id(stream_id id) { d_->last_id = id; }
+  void set_entries_added(std::uint64_t count) { d_->entries_added = count; }
+  void set_max_deleted_id(stream_id id) { d_->max_deleted_id = id; }
 
   // --- items (value_items.hpp): a snapshot record's and a DUMP payload's view of a stream ---
 
@@ -196,9 +209,11 @@ public:
   bool complete() const;
 
   friend bool operator==(const stream& a, const stream& b) {
-    return a.entries_ == b.entries_ && a.last_id_ == b.last_id_ &&
-           a.max_deleted_id_ == b.max_deleted_id_ && a.entries_added_ == b.entries_added_ &&
-           a.appended_ == b.appended_ && a.groups_ == b.groups_ && a.group_bytes_ == b.group_bytes_;
+    const auto& x = *a.d_;
+    const auto& y = *b.d_;
+    return x.entries == y.entries && x.last_id == y.last_id &&
+           x.max_deleted_id == y.max_deleted_id && x.entries_added == y.entries_added &&
+           x.appended == y.appended && x.groups == y.groups && x.group_bytes == y.group_bytes;
   }
 
 private:
@@ -209,25 +224,27 @@ private:
   /// The ID of the last entry of the first node. Precondition: !empty().
   stream_id first_node_last_id() const;
 
-  entries_type entries_;
-  stream_id last_id_;
-  stream_id max_deleted_id_;
-  std::uint64_t entries_added_ = 0;
-  /// Entries ever appended: the last ordinal handed out.
-  std::uint64_t appended_ = 0;
-  groups_type groups_;
-  std::size_t group_bytes_ = 0;
-
   /// Once add_item() rebuilds a stream whose head announced groups: what is still to come (all 0
   /// once complete; not part of the value, operator== ignores it).
-  struct loading {
+  struct loading_state {
     std::uint64_t entries_left = 0;
     std::uint64_t groups_left = 0;
     std::string group; ///< the group whose consumers and PEL come next
     std::uint64_t consumers_left = 0;
     std::uint64_t pending_left = 0;
   };
-  std::optional<loading> loading_;
+  struct state {
+    entries_type entries;
+    stream_id last_id;
+    stream_id max_deleted_id;
+    std::uint64_t entries_added = 0;
+    /// Entries ever appended: the last ordinal handed out.
+    std::uint64_t appended = 0;
+    groups_type groups;
+    std::size_t group_bytes = 0;
+    std::optional<loading_state> loading;
+  };
+  std::unique_ptr<state> d_;
 
   std::optional<std::size_t> add_entry_item(std::string_view item);
   std::optional<std::size_t> add_group_item(std::string_view item);

@@ -28,16 +28,17 @@ std::size_t height_of(std::string_view member, std::uint64_t seed, std::size_t l
 
 } // namespace
 
-zset::zset(std::uint64_t seed) : seed_(seed) {
-  head_.links.resize(levels_max);
+zset::zset(std::uint64_t seed) : d_(std::make_unique<state>()) {
+  d_->seed = seed;
+  d_->head.links.resize(levels_max);
 }
 
 zset::~zset() {
-  clear_list();
+  if (d_) clear_list();
 }
 
-zset::zset(const zset& other) : zset(other.seed_) {
-  for (const auto& [member, score] : other.scores_)
+zset::zset(const zset& other) : zset(other.d_->seed) {
+  for (const auto& [member, score] : other.d_->scores)
     set(member, score);
 }
 
@@ -49,75 +50,68 @@ zset& zset::operator=(const zset& other) {
   return *this;
 }
 
-zset::zset(zset&& other) noexcept
-    : scores_(std::move(other.scores_)), seed_(other.seed_), head_(std::move(other.head_)),
-      levels_(other.levels_) {
-  // std::map's move keeps its nodes, so the members the list points to stay where they were.
-  other.scores_.clear();
-  other.head_ = node{};
-  other.head_.links.resize(levels_max);
-  other.levels_ = 1;
+zset::zset(zset&& other) noexcept : d_(std::move(other.d_)) {
+  // The nodes stay where they are (they live behind the pointer); `other` is left empty.
+  other.d_ = std::make_unique<state>();
+  other.d_->seed = d_->seed;
+  other.d_->head.links.resize(levels_max);
 }
 
 zset& zset::operator=(zset&& other) noexcept {
   if (this != &other) {
     clear_list();
-    scores_ = std::move(other.scores_);
-    seed_ = other.seed_;
-    head_ = std::move(other.head_);
-    levels_ = other.levels_;
-    other.scores_.clear();
-    other.head_ = node{};
-    other.head_.links.resize(levels_max);
-    other.levels_ = 1;
+    d_ = std::move(other.d_);
+    other.d_ = std::make_unique<state>();
+    other.d_->seed = d_->seed;
+    other.d_->head.links.resize(levels_max);
   }
   return *this;
 }
 
 void zset::clear_list() {
-  node* at = head_.links.empty() ? nullptr : head_.links[0].next;
+  node* at = d_->head.links.empty() ? nullptr : d_->head.links[0].next;
   while (at != nullptr) {
     node* next = at->links[0].next;
     delete at;
     at = next;
   }
-  for (auto& l : head_.links)
+  for (auto& l : d_->head.links)
     l = link{};
-  levels_ = 1;
+  d_->levels = 1;
 }
 
 std::optional<double> zset::score(std::string_view member) const {
-  const auto found = scores_.find(member);
-  return found == scores_.end() ? std::nullopt : std::optional<double>(found->second);
+  const auto found = d_->scores.find(member);
+  return found == d_->scores.end() ? std::nullopt : std::optional<double>(found->second);
 }
 
 bool zset::set(std::string_view member, double score) {
   PREZ_ASSERT(!std::isnan(score));
   if (score == 0) score = 0; // -0 is held as 0: Redis 7.0 answers "0" for a score set to -0
-  auto found = scores_.find(member);
-  if (found != scores_.end()) {
+  auto found = d_->scores.find(member);
+  if (found != d_->scores.end()) {
     if (found->second == score) return false;
     unlink_node(member, found->second);
     found->second = score;
     link_node(&found->first, score);
     return false;
   }
-  found = scores_.emplace(std::string(member), score).first;
+  found = d_->scores.emplace(std::string(member), score).first;
   link_node(&found->first, score);
   return true;
 }
 
 bool zset::erase(std::string_view member) {
-  const auto found = scores_.find(member);
-  if (found == scores_.end()) return false;
+  const auto found = d_->scores.find(member);
+  if (found == d_->scores.end()) return false;
   unlink_node(member, found->second);
-  scores_.erase(found);
+  d_->scores.erase(found);
   return true;
 }
 
 std::size_t zset::rank(std::string_view member) const {
-  const auto found = scores_.find(member);
-  PREZ_ASSERT(found != scores_.end());
+  const auto found = d_->scores.find(member);
+  PREZ_ASSERT(found != d_->scores.end());
   const double score = found->second;
   return partition_point(
       [&](const item& i) { return zset_less(i.score, i.member, score, member); });
@@ -130,9 +124,9 @@ zset::item zset::at(std::size_t rank) const {
 const zset::node* zset::find_rank(std::size_t rank) const {
   PREZ_ASSERT(rank < size());
   const std::size_t target = rank + 1; // the head is at position 0
-  const node* at = &head_;
+  const node* at = &d_->head;
   std::size_t position = 0;
-  for (std::size_t level = levels_; level-- > 0;) {
+  for (std::size_t level = d_->levels; level-- > 0;) {
     while (at->links[level].next != nullptr && position + at->links[level].span <= target) {
       position += at->links[level].span;
       at = at->links[level].next;
@@ -143,13 +137,13 @@ const zset::node* zset::find_rank(std::size_t rank) const {
   return nullptr;
 }
 
-/// Links a new node for `member` (already in scores_, not yet in the list).
+/// Links a new node for `member` (already in d_->scores, not yet in the list).
 void zset::link_node(const std::string* member, double score) {
   node* before[levels_max];
   std::size_t position[levels_max]; // of before[level], the head being 0
-  node* at = &head_;
-  for (std::size_t level = levels_; level-- > 0;) {
-    position[level] = level + 1 == levels_ ? 0 : position[level + 1];
+  node* at = &d_->head;
+  for (std::size_t level = d_->levels; level-- > 0;) {
+    position[level] = level + 1 == d_->levels ? 0 : position[level + 1];
     while (
         at->links[level].next != nullptr &&
         zset_less(at->links[level].next->score, *at->links[level].next->member, score, *member)) {
@@ -158,15 +152,15 @@ void zset::link_node(const std::string* member, double score) {
     }
     before[level] = at;
   }
-  const std::size_t height = height_of(*member, seed_, levels_max);
+  const std::size_t height = height_of(*member, d_->seed, levels_max);
   const std::size_t count_before = size() - 1; // nodes in the list now
-  for (std::size_t level = levels_; level < height; ++level) {
-    before[level] = &head_;
+  for (std::size_t level = d_->levels; level < height; ++level) {
+    before[level] = &d_->head;
     position[level] = 0;
-    head_.links[level].span = count_before;
+    d_->head.links[level].span = count_before;
   }
-  levels_ = std::max(levels_, height);
-  auto* fresh = new node{score, member, before[0] == &head_ ? nullptr : before[0], {}};
+  d_->levels = std::max(d_->levels, height);
+  auto* fresh = new node{score, member, before[0] == &d_->head ? nullptr : before[0], {}};
   fresh->links.resize(height);
   for (std::size_t level = 0; level < height; ++level) {
     link& from = before[level]->links[level];
@@ -174,16 +168,16 @@ void zset::link_node(const std::string* member, double score) {
     fresh->links[level] = link{from.next, from.span - skipped};
     from = link{fresh, skipped + 1};
   }
-  for (std::size_t level = height; level < levels_; ++level)
+  for (std::size_t level = height; level < d_->levels; ++level)
     ++before[level]->links[level].span;
   if (fresh->links[0].next != nullptr) fresh->links[0].next->previous = fresh;
 }
 
-/// Unlinks and frees the node of `member` at `score` (still in scores_).
+/// Unlinks and frees the node of `member` at `score` (still in d_->scores).
 void zset::unlink_node(std::string_view member, double score) {
   node* before[levels_max];
-  node* at = &head_;
-  for (std::size_t level = levels_; level-- > 0;) {
+  node* at = &d_->head;
+  for (std::size_t level = d_->levels; level-- > 0;) {
     while (at->links[level].next != nullptr &&
            zset_less(at->links[level].next->score, *at->links[level].next->member, score, member))
       at = at->links[level].next;
@@ -191,7 +185,7 @@ void zset::unlink_node(std::string_view member, double score) {
   }
   node* gone = at->links[0].next;
   PREZ_ASSERT(gone != nullptr && *gone->member == member);
-  for (std::size_t level = 0; level < levels_; ++level) {
+  for (std::size_t level = 0; level < d_->levels; ++level) {
     link& from = before[level]->links[level];
     if (from.next == gone) {
       from = link{gone->links[level].next, from.span + gone->links[level].span - 1};
@@ -200,29 +194,30 @@ void zset::unlink_node(std::string_view member, double score) {
     }
   }
   if (gone->links[0].next != nullptr) gone->links[0].next->previous = gone->previous;
-  while (levels_ > 1 && head_.links[levels_ - 1].next == nullptr) {
-    head_.links[levels_ - 1] = link{};
-    --levels_;
+  while (d_->levels > 1 && d_->head.links[d_->levels - 1].next == nullptr) {
+    d_->head.links[d_->levels - 1] = link{};
+    --d_->levels;
   }
   delete gone;
 }
 
 bool zset::valid() const {
-  if (levels_ < 1 || levels_ > levels_max || head_.links.size() != levels_max) return false;
+  if (d_->levels < 1 || d_->levels > levels_max || d_->head.links.size() != levels_max)
+    return false;
   std::size_t count = 0;
   const node* previous = nullptr;
-  std::vector<std::size_t> position_of_level(levels_, 0); // last node seen per level
-  std::vector<const node*> last_of_level(levels_, &head_);
-  for (const node* at = head_.links[0].next; at != nullptr; at = at->links[0].next) {
+  std::vector<std::size_t> position_of_level(d_->levels, 0); // last node seen per level
+  std::vector<const node*> last_of_level(d_->levels, &d_->head);
+  for (const node* at = d_->head.links[0].next; at != nullptr; at = at->links[0].next) {
     ++count;
-    const auto found = scores_.find(*at->member);
-    if (found == scores_.end() || &found->first != at->member || found->second != at->score)
+    const auto found = d_->scores.find(*at->member);
+    if (found == d_->scores.end() || &found->first != at->member || found->second != at->score)
       return false;
     if (at->previous != previous) return false;
     if (previous != nullptr &&
         !zset_less(previous->score, *previous->member, at->score, *at->member))
       return false;
-    if (at->links.size() > levels_) return false;
+    if (at->links.size() > d_->levels) return false;
     for (std::size_t level = 0; level < at->links.size(); ++level) {
       const link& from = last_of_level[level]->links[level];
       if (from.next != at || from.span != count - position_of_level[level]) return false;
@@ -231,9 +226,9 @@ bool zset::valid() const {
     }
     previous = at;
   }
-  for (std::size_t level = 0; level < levels_; ++level)
+  for (std::size_t level = 0; level < d_->levels; ++level)
     if (last_of_level[level]->links[level].next != nullptr) return false;
-  return count == scores_.size();
+  return count == d_->scores.size();
 }
 
 std::string format_score(double score) {

@@ -15,6 +15,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -42,8 +43,8 @@ public:
   zset(zset&& other) noexcept;
   zset& operator=(zset&& other) noexcept;
 
-  std::size_t size() const { return scores_.size(); }
-  bool empty() const { return scores_.empty(); }
+  std::size_t size() const { return d_->scores.size(); }
+  bool empty() const { return d_->scores.empty(); }
   /// The score of `member`, or nullopt when it is not in the set.
   std::optional<double> score(std::string_view member) const;
   /// Adds `member` with `score`, or moves it to `score` when present. Returns whether it was
@@ -60,9 +61,9 @@ public:
   /// prefix of the order and not after (as "score < 3" does). Used for score and lex bounds.
   template <class Pred>
   std::size_t partition_point(Pred pred) const {
-    const node* at = &head_;
+    const node* at = &d_->head;
     std::size_t passed = 0;
-    for (std::size_t level = levels_; level-- > 0;) {
+    for (std::size_t level = d_->levels; level-- > 0;) {
       while (at->links[level].next != nullptr && pred(view(*at->links[level].next))) {
         passed += at->links[level].span;
         at = at->links[level].next;
@@ -83,9 +84,9 @@ public:
   }
 
   /// Every member with its score, in member order.
-  const member_map& by_member() const { return scores_; }
+  const member_map& by_member() const { return d_->scores; }
   /// What node heights are mixed with (kept by copies and snapshots).
-  std::uint64_t seed() const { return seed_; }
+  std::uint64_t seed() const { return d_->seed; }
 
   /// Checks the skip list against the map (tests; O(n)): order, spans, back links, size.
   bool valid() const;
@@ -100,7 +101,7 @@ private:
   };
   struct node {
     double score = 0;
-    const std::string* member = nullptr; ///< the key in scores_; nullptr for the head
+    const std::string* member = nullptr; ///< the key in scores; nullptr for the head
     node* previous = nullptr;            ///< level 0 back link; nullptr for the first node
     std::vector<link> links;             ///< one per level, links.size() is the node's height
   };
@@ -114,13 +115,18 @@ private:
   void unlink_node(std::string_view member, double score);
   void clear_list();
 
-  /// Invariant: the list holds exactly one node per entry of scores_, with that score, linked
-  /// in ascending (score, member) order.
-  member_map scores_;
-  std::uint64_t seed_ = 0;
-  node head_;
-  /// Levels in use. Invariant: 1 <= levels_ <= levels_max; head_.links.size() == levels_max.
-  std::size_t levels_ = 1;
+  /// The set's state lives on the heap: a key's value (kv::value, a variant) is as large as its
+  /// largest alternative, and a sorted set inline (112 bytes) made every string key pay for it.
+  /// Invariant: the list holds exactly one node per entry of scores, with that score, linked in
+  /// ascending (score, member) order; 1 <= levels <= levels_max; head.links.size() ==
+  /// levels_max.
+  struct state {
+    member_map scores;
+    std::uint64_t seed = 0;
+    node head;
+    std::size_t levels = 1; ///< levels in use
+  };
+  std::unique_ptr<state> d_;
 };
 
 /// Whether (a_score, a_member) sorts before (b_score, b_member): by score, then member bytes.

@@ -397,3 +397,22 @@ TEST_CASE("A snapshot carries a blocked XREAD, $ already resolved", "[kv_streams
   CHECK(a == b);
   CHECK(a[0].reply.find("old") == std::string::npos);
 }
+
+TEST_CASE("a stream copies deeply, a moved-from stream is empty, a key's value stays small",
+          "[streams]") {
+  kv::stream a;
+  a.append({5, 1}, {"f", "v"});
+  kv::stream copy = a;
+  copy.append({6, 0}, {"g", "w"});
+  CHECK(a.size() == 1);
+  CHECK(copy.size() == 2);
+  kv::stream moved = std::move(a);
+  CHECK(moved.size() == 1);
+  CHECK(moved.last_id() == kv::stream_id{5, 1});
+  CHECK(a.empty()); // NOLINT(bugprone-use-after-move): moved-from is specified as empty
+  CHECK(a.last_id() == kv::stream_id{});
+  CHECK(moved == kv::stream(moved));
+  STATIC_REQUIRE(sizeof(kv::stream) == sizeof(void*));
+  // The largest alternative of a key's value is now the list (a std::deque).
+  STATIC_REQUIRE(sizeof(kv::value) <= sizeof(kv::list_value) + sizeof(void*));
+}

@@ -183,3 +183,27 @@ TEST_CASE("zset: random operations agree with a naive model", "[zset]") {
     check_against(copy, m, random);
   }
 }
+
+TEST_CASE("copies are deep, a moved-from set is empty and usable, a key's value stays small",
+          "[zset]") {
+  prez::kv::zset a(7);
+  a.set("x", 1);
+  a.set("y", 2);
+  prez::kv::zset copy = a;
+  copy.set("z", 3);
+  CHECK(a.size() == 2);
+  CHECK(copy.size() == 3);
+  prez::kv::zset moved = std::move(a);
+  CHECK(moved.size() == 2);
+  CHECK(moved.valid());
+  CHECK(a.empty()); // NOLINT(bugprone-use-after-move): moved-from is specified as empty
+  CHECK(a.valid());
+  a.set("w", 5);
+  CHECK(a.rank("w") == 0);
+  CHECK(a.seed() == 7);
+  copy = moved;
+  CHECK(copy.size() == 2);
+  CHECK(copy.valid());
+  // The state is behind a pointer so a key's value (a variant) is not as large as a set.
+  STATIC_REQUIRE(sizeof(prez::kv::zset) == sizeof(void*));
+}
