@@ -92,9 +92,11 @@ caf::behavior http_connection_actor(http_connection* self, caf::io::connection_h
                                     metrics_settings settings) {
   self->state.handle = handle;
   self->configure_read(handle, caf::io::receive_policy::at_most(limits::read_chunk_bytes));
-  // A client that never finishes its request is hung up on.
-  self->delayed_send(self, std::chrono::milliseconds(limits::http_request_timeout_ms),
-                     tick_atom::value);
+  // A client that never finishes its request is hung up on. Anonymous: a message a broker sends
+  // itself that is still pending when it ends would keep it alive (docs/architecture.md §8).
+  caf::delayed_anon_send(caf::actor_cast<caf::actor>(self),
+                         std::chrono::milliseconds(limits::http_request_timeout_ms),
+                         tick_atom::value);
   return {
       [=](const caf::io::new_data_msg& msg) { handle_data(self, msg.buf, settings); },
       [=](tick_atom) {

@@ -99,7 +99,9 @@ void schedule_sweep(connection* self) {
   auto& st = self->state;
   if (st.sweep_scheduled) return;
   st.sweep_scheduled = true;
-  self->delayed_send(self, deadline_sweep, tick_atom::value);
+  // Anonymous, as every message a broker sends itself (docs/architecture.md §8): one still
+  // pending when the broker ends would otherwise keep it alive.
+  caf::delayed_anon_send(caf::actor_cast<caf::actor>(self), deadline_sweep, tick_atom::value);
 }
 
 /// Gives up on the commands past their deadline, then sweeps again while any has one.
@@ -126,7 +128,7 @@ void to_session(connection* self, client_command command,
   awaiting_reply waiting{std::move(done), std::nullopt};
   if (wait) waiting.deadline = self->clock().now() + *wait;
   st.awaiting.insert_or_assign(command.seq, std::move(waiting));
-  if (st.outbox.empty()) self->send(self, flush_atom::value);
+  if (st.outbox.empty()) caf::anon_send(caf::actor_cast<caf::actor>(self), flush_atom::value);
   st.outbox.push_back(std::move(command));
   if (wait) schedule_sweep(self);
 }
@@ -416,7 +418,8 @@ void dispatch(connection* self, deferred_command&& item) {
     else
       wait = st.settings.reply_deadline + std::chrono::milliseconds(*block);
     if (*block > 0)
-      self->delayed_send(self, std::chrono::milliseconds(*block), unblock_atom::value, seq);
+      caf::delayed_anon_send(caf::actor_cast<caf::actor>(self), std::chrono::milliseconds(*block),
+                             unblock_atom::value, seq);
   }
   // PUBLISH's count is this node's (the log keeps 0): the hub counts its receivers here.
   const bool publish = is_publish(item.command.argv);
