@@ -237,8 +237,11 @@ TEST_CASE_METHOD(gateway_fixture, "what a client sent before it hung up still re
   CHECK(command(0).argv == std::vector<std::string>{"SET", "k", "v"});
 }
 
+// Order only: CAF's test multiplexer writes out unflushed bytes on close, so the lost-replies
+// bug of a deferred flush before a close shows only with real sockets (integration:test_quit).
 TEST_CASE_METHOD(gateway_fixture,
-                 "replies before QUIT in the same read are written before the close", "[gateway]") {
+                 "replies read together with QUIT come in order and nothing after QUIT runs",
+                 "[gateway]") {
   client_sends("PING\r\nECHO a\r\nQUIT\r\nPING\r\n");
   CHECK(client_reads() == "+PONG\r\n$1\r\na\r\n+OK\r\n");
 }
